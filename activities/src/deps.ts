@@ -1,0 +1,24 @@
+import { Context } from '@temporalio/activity';
+import type { SecretBox } from '@syncbridge/shared/crypto';
+import type { MetaStore } from '@syncbridge/shared/db';
+import type { Logger } from '@syncbridge/shared/logger';
+import type { RunContext } from '@syncbridge/shared/temporal';
+
+/** Everything activities touch, injected so tests and workers choose the real parts. */
+export interface ActivityDeps {
+  store: MetaStore;
+  secrets: SecretBox;
+  logger: Logger;
+}
+
+/** A logger carrying the API request id and the Temporal ids of the running activity. */
+export function activityLog(deps: ActivityDeps, context: RunContext): Logger {
+  const info = Context.current().info;
+  return deps.logger.child({
+    requestId: context.requestId,
+    workflowId: info.workflowExecution?.workflowId,
+    runId: info.workflowExecution?.runId,
+    activity: info.activityType,
+    attempt: info.attempt,
+  });
+}

@@ -1,0 +1,67 @@
+# Shared helpers for SyncBridge's shell entry points. Source it; do not run it.
+# Everything a fresh machine lacks (pnpm, dependencies, the Temporal CLI) is
+# installed here, so `npm start` and `npm test` work from a clean clone.
+
+SB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+SB_TOOLS="${SYNCBRIDGE_TOOLS_DIR:-$SB_ROOT/.tools}"
+SB_PNPM_VERSION="$(node -p "require('$SB_ROOT/package.json').packageManager.split('@')[1]")"
+SB_TEMPORAL_CLI_VERSION="${SYNCBRIDGE_TEMPORAL_CLI_VERSION:-v1.5.1}"
+# The Temporal CLI build takes minutes; keep it in a per-user cache shared by clones.
+SB_TEMPORAL_CACHE="${SYNCBRIDGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/syncbridge}/temporal-cli-$SB_TEMPORAL_CLI_VERSION"
+
+sb_log() { printf '[syncbridge] %s\n' "$*" >&2; }
+
+# pnpm: the pinned version from package.json. A pnpm on PATH of that version wins;
+# otherwise it is installed from the npm registry into .tools (npm checks the
+# tarball's integrity; corepack's key check breaks on older corepack releases).
+sb_ensure_pnpm() {
+  if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version 2>/dev/null)" = "$SB_PNPM_VERSION" ]; then
+    SB_PNPM="$(command -v pnpm)"
+  elif [ -x "$SB_TOOLS/pnpm/node_modules/.bin/pnpm" ] && [ "$("$SB_TOOLS/pnpm/node_modules/.bin/pnpm" --version)" = "$SB_PNPM_VERSION" ]; then
+    SB_PNPM="$SB_TOOLS/pnpm/node_modules/.bin/pnpm"
+  else
+    sb_log "installing pnpm $SB_PNPM_VERSION into $SB_TOOLS/pnpm"
+    mkdir -p "$SB_TOOLS/pnpm"
+    npm install --silent --no-audit --no-fund --prefix "$SB_TOOLS/pnpm" "pnpm@$SB_PNPM_VERSION" >&2
+    SB_PNPM="$SB_TOOLS/pnpm/node_modules/.bin/pnpm"
+  fi
+  export SB_PNPM
+}
+
+sb_install_deps() {
+  sb_ensure_pnpm
+  local stamp="$SB_ROOT/node_modules/.syncbridge-install-stamp"
+  if [ ! -f "$stamp" ] || [ "$SB_ROOT/pnpm-lock.yaml" -nt "$stamp" ] || [ -n "${CI:-}" ]; then
+    sb_log "installing dependencies (pnpm install)"
+    if [ -f "$SB_ROOT/pnpm-lock.yaml" ]; then
+      (cd "$SB_ROOT" && "$SB_PNPM" install --frozen-lockfile --reporter=append-only >&2)
+    else
+      (cd "$SB_ROOT" && "$SB_PNPM" install --reporter=append-only >&2)
+    fi
+    touch "$stamp"
+  fi
+}
+
+# The Temporal CLI (real server + Web UI in `temporal server start-dev`).
+# Order: TEMPORAL_CLI_PATH, a `temporal` on PATH, the cached pinned build, a fresh build.
+sb_ensure_temporal() {
+  if [ -n "${TEMPORAL_CLI_PATH:-}" ] && [ -x "$TEMPORAL_CLI_PATH" ]; then
+    :
+  elif command -v temporal >/dev/null 2>&1; then
+    TEMPORAL_CLI_PATH="$(command -v temporal)"
+  elif [ -x "$SB_TEMPORAL_CACHE/temporal" ]; then
+    TEMPORAL_CLI_PATH="$SB_TEMPORAL_CACHE/temporal"
+  else
+    if ! command -v go >/dev/null 2>&1; then
+      sb_log "the Temporal CLI is missing and Go is not installed to build it."
+      sb_log "install Go 1.25+ or put a 'temporal' binary on PATH (or set TEMPORAL_CLI_PATH)."
+      return 1
+    fi
+    sb_log "building the Temporal CLI $SB_TEMPORAL_CLI_VERSION with Go (first run only, takes a few minutes)"
+    mkdir -p "$SB_TEMPORAL_CACHE"
+    GOBIN="$SB_TEMPORAL_CACHE" go install "github.com/temporalio/cli/cmd/temporal@$SB_TEMPORAL_CLI_VERSION" >&2
+    TEMPORAL_CLI_PATH="$SB_TEMPORAL_CACHE/temporal"
+  fi
+  export TEMPORAL_CLI_PATH
+  sb_log "temporal CLI: $TEMPORAL_CLI_PATH"
+}

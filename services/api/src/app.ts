@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import { createMiddleware } from 'hono/factory';
+import type { ApiDeps, AppEnv } from './lib/context.ts';
+import { authenticate } from './lib/auth.ts';
+import { onError } from './lib/errors.ts';
+import { ApiError, ErrorCode, problemResponse } from './lib/problem.ts';
+import { defaultHook } from './lib/validation.ts';
+import { registerApiKeys } from './resources/api-keys.ts';
+import { registerApps } from './resources/apps.ts';
+import { registerDatabaseInstances } from './resources/database-instances.ts';
+import { registerDatabases } from './resources/databases.ts';
+import { registerFieldMappings } from './resources/field-mappings.ts';
+import { registerSharePointConnections } from './resources/sharepoint-connections.ts';
+import { registerSyncDefinitions } from './resources/sync-definitions.ts';
+import { registerSyncTargets } from './resources/sync-targets.ts';
+import { registerDiagnosticsRoutes } from './routes/diagnostics.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+
+export type { ApiDeps } from './lib/context.ts';
+export { ensureBootstrapAdminKey, generateApiKey } from './lib/auth.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const API_VERSION = '0.1.0';
+
+export function createApp(deps: ApiDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook });
+
+  // Request id first: every later log line and every error body carries it.
+  app.use(
+    '*',
+    createMiddleware<AppEnv>(async (c, next) => {
+      const incoming = c.req.header('x-request-id');
+      const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      c.set('requestId', requestId);
+      const log = deps.logger.child({ requestId });
+      c.set('log', log);
+      c.header('x-request-id', requestId);
+      const started = performance.now();
+      await next();
+      log.info({ method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - started) }, 'request');
+    }),
+  );
+  app.use('/v1/*', authenticate(deps.store));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API key (sbk_…). Roles: viewer (read), operator (read, sync definitions and runs), admin (everything, incl. credentials and keys).',
+  });
+
+  registerHealthRoutes(app, deps);
+  registerApiKeys(app, deps);
+  registerApps(app, deps);
+  registerDatabases(app, deps);
+  registerDatabaseInstances(app, deps);
+  registerSharePointConnections(app, deps);
+  registerSyncDefinitions(app, deps);
+  registerSyncTargets(app, deps);
+  registerFieldMappings(app, deps);
+  registerDiagnosticsRoutes(app, deps);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'SyncBridge admin API',
+      version: API_VERSION,
+      description: 'Configure sources, SharePoint connections and sync definitions, and run syncs. Errors are RFC 9457 problem+json with a request id.',
+    },
+    servers: [{ url: '/' }],
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'SyncBridge API' }));
+
+  app.notFound((c) => problemResponse(c, new ApiError(404, ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`)));
+  app.onError(onError);
+  return app;
+}

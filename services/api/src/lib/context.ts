@@ -1,0 +1,40 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Client, Connection } from '@temporalio/client';
+import type { ApiConfig } from '@syncbridge/shared/config';
+import type { SecretBox } from '@syncbridge/shared/crypto';
+import type { MetaStore } from '@syncbridge/shared/db';
+import type { Logger } from '@syncbridge/shared/logger';
+
+export type Role = 'admin' | 'operator' | 'viewer';
+
+export interface Principal {
+  keyId: string;
+  name: string;
+  role: Role;
+}
+
+export interface TemporalDeps {
+  client: Client;
+  connection: Connection;
+  namespace: string;
+  taskQueue: string;
+  uiUrl: string;
+}
+
+export interface ApiDeps {
+  store: MetaStore;
+  secrets: SecretBox;
+  temporal: TemporalDeps;
+  logger: Logger;
+  config: Pick<ApiConfig, 'TEMPORAL_UI_URL'>;
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    principal: Principal;
+    log: Logger;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

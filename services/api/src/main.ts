@@ -1,0 +1,49 @@
+import { serve } from '@hono/node-server';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import { Client, Connection } from '@temporalio/client';
+import { loadApiConfig } from '@syncbridge/shared/config';
+import { secretBoxFromConfig } from '@syncbridge/shared/crypto';
+import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
+import { createLogger } from '@syncbridge/shared/logger';
+import { startTelemetry } from '@syncbridge/shared/telemetry';
+import { createApp, ensureBootstrapAdminKey } from './app.ts';
+
+const config = loadApiConfig();
+const logger = createLogger({ service: 'syncbridge-api', level: config.LOG_LEVEL });
+const telemetry = startTelemetry({ serviceName: config.OTEL_SERVICE_NAME ?? 'syncbridge-api', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+const store = connectMetaStore(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'syncbridge-api' });
+
+try {
+  await assertMigrated(store);
+} catch (err) {
+  logger.fatal({ err: { message: (err as Error).message } }, 'refusing to start');
+  await store.close();
+  process.exit(1);
+}
+if (await ensureBootstrapAdminKey(store, config.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY)) logger.info('bootstrap admin API key registered');
+
+// lazy: the API starts (and /readyz reports) even while Temporal is still coming up.
+const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
+const app = createApp({
+  store,
+  secrets: secretBoxFromConfig(config),
+  logger,
+  config,
+  temporal: { client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, uiUrl: config.TEMPORAL_UI_URL },
+});
+
+const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) => {
+  logger.info({ url: `http://${config.API_HOST}:${info.port}`, docs: `http://${config.API_HOST}:${info.port}/docs` }, 'api listening');
+});
+
+async function shutdown(signal: string) {
+  logger.info({ signal }, 'api stopping');
+  server.close();
+  await connection.close();
+  await store.close();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,161 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { eq } from 'drizzle-orm';
+import { schema } from '@syncbridge/shared/db';
+import { sourceAdapterFor, UnsupportedEngineError } from '@syncbridge/shared/sources';
+import type { App, ApiDeps } from '../lib/context.ts';
+import { requireRole } from '../lib/auth.ts';
+import { registerCrud } from '../lib/crud.ts';
+import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
+import { iso, name, timestamps, uuidFilter, uuidRef } from './common.ts';
+
+type InstanceRow = typeof schema.databaseInstances.$inferSelect;
+
+const role = z.enum(schema.instanceRole.enumValues).openapi({ description: 'At most one primary per database' });
+const sslMode = z.enum(schema.sslMode.enumValues);
+const status = z.enum(schema.healthStatus.enumValues);
+
+const InstanceSchema = z
+  .object({
+    id: z.string().uuid(),
+    databaseId: z.string().uuid(),
+    name: z.string(),
+    host: z.string(),
+    port: z.number().int(),
+    databaseName: z.string(),
+    username: z.string(),
+    hasPassword: z.boolean().openapi({ description: 'Whether a password is stored. The password itself is write-only.' }),
+    sslMode,
+    role,
+    priority: z.number().int(),
+    status,
+    lastHealthAt: z.string().datetime().nullable(),
+    lastHealthLatencyMs: z.number().int().nullable(),
+    lastHealthError: z.string().nullable(),
+    serverVersion: z.string().nullable(),
+    ...timestamps,
+  })
+  .openapi('DatabaseInstance');
+
+const writable = {
+  name: name('Instance name, unique per database'),
+  host: z.string().trim().min(1).max(255).openapi({ example: 'db1.internal' }),
+  port: z.number().int().min(1).max(65535),
+  databaseName: z.string().min(1).max(128),
+  username: z.string().min(1).max(128),
+  password: z.string().min(1).max(1024).optional().openapi({ description: 'Write-only; stored encrypted (AES-256-GCM).', writeOnly: true }),
+  sslMode: sslMode.optional(),
+  role,
+  priority: z.number().int().min(0).max(10_000).optional().openapi({ description: 'Lower is preferred for failover' }),
+};
+const CreateInstance = z.object({ databaseId: uuidRef('Logical database'), ...writable }).strict().openapi('CreateDatabaseInstance');
+const UpdateInstance = z
+  .object({ ...writable, password: writable.password.nullable().openapi({ description: 'Write-only; null removes the stored password.' }) })
+  .partial()
+  .strict()
+  .openapi('UpdateDatabaseInstance');
+
+const toResponse = (r: InstanceRow) => ({
+  id: r.id,
+  databaseId: r.databaseId,
+  name: r.name,
+  host: r.host,
+  port: r.port,
+  databaseName: r.databaseName,
+  username: r.username,
+  hasPassword: r.passwordEncrypted !== null,
+  sslMode: r.sslMode,
+  role: r.role,
+  priority: r.priority,
+  status: r.status,
+  lastHealthAt: iso(r.lastHealthAt),
+  lastHealthLatencyMs: r.lastHealthLatencyMs,
+  lastHealthError: r.lastHealthError,
+  serverVersion: r.serverVersion,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+const ConnectionTestResult = z
+  .object({
+    ok: z.boolean(),
+    latencyMs: z.number().int(),
+    serverVersion: z.string().optional(),
+    error: z.string().optional(),
+    errorCode: z.string().optional(),
+    instance: InstanceSchema,
+  })
+  .openapi('DatabaseInstanceTestResult');
+
+export function registerDatabaseInstances(app: App, deps: ApiDeps) {
+  registerCrud<InstanceRow, z.infer<typeof CreateInstance>, z.infer<typeof UpdateInstance>>(app, deps, {
+    basePath: '/v1/database-instances',
+    tag: 'Database instances',
+    singular: 'DatabaseInstance',
+    table: schema.databaseInstances,
+    response: InstanceSchema,
+    create: CreateInstance,
+    update: UpdateInstance,
+    writeRole: 'admin',
+    listFilters: { databaseId: { column: schema.databaseInstances.databaseId, schema: uuidFilter('Only instances of this database') } },
+    toResponse,
+    toInsert: ({ password, ...rest }) => ({ ...rest, passwordEncrypted: password ? deps.secrets.encrypt(password) : null }),
+    toPatch: ({ password, ...rest }) => ({
+      ...rest,
+      ...(password === undefined ? {} : { passwordEncrypted: password === null ? null : deps.secrets.encrypt(password) }),
+    }),
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/database-instances/{id}/test',
+      tags: ['Database instances'],
+      security: [{ bearerAuth: [] }],
+      summary: 'Test the connection to an instance and record its health',
+      description: 'Connects with the stored credentials, runs a trivial query and stores status, latency and error on the instance.',
+      middleware: [requireRole('operator')] as const,
+      request: { params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: { description: 'The check ran (see ok)', content: { 'application/json': { schema: ConnectionTestResult } } }, ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { db } = deps.store;
+      const [row] = await db
+        .select({ instance: schema.databaseInstances, engine: schema.databases.engine })
+        .from(schema.databaseInstances)
+        .innerJoin(schema.databases, eq(schema.databases.id, schema.databaseInstances.databaseId))
+        .where(eq(schema.databaseInstances.id, id));
+      if (!row) throw notFound('DatabaseInstance', id);
+      let adapter;
+      try {
+        adapter = sourceAdapterFor(row.engine);
+      } catch (err) {
+        if (err instanceof UnsupportedEngineError) throw new ApiError(422, ErrorCode.ValidationFailed, err.message);
+        throw err;
+      }
+      const inst = row.instance;
+      const result = await adapter.checkConnection({
+        engine: row.engine,
+        host: inst.host,
+        port: inst.port,
+        databaseName: inst.databaseName,
+        username: inst.username,
+        password: inst.passwordEncrypted ? deps.secrets.decrypt(inst.passwordEncrypted) : null,
+        sslMode: inst.sslMode,
+      });
+      const [updated] = await db
+        .update(schema.databaseInstances)
+        .set({
+          status: result.ok ? 'healthy' : 'unhealthy',
+          lastHealthAt: new Date(),
+          lastHealthLatencyMs: result.latencyMs,
+          lastHealthError: result.ok ? null : result.error,
+          ...(result.ok ? { serverVersion: result.serverVersion } : {}),
+        })
+        .where(eq(schema.databaseInstances.id, id))
+        .returning();
+      c.get('log').info({ instanceId: id, ok: result.ok, latencyMs: result.latencyMs }, 'database instance tested');
+      return c.json({ ...result, instance: toResponse(updated as InstanceRow) }, 200);
+    },
+  );
+}

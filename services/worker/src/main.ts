@@ -1,0 +1,39 @@
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { loadWorkerConfig } from '@syncbridge/shared/config';
+import { secretBoxFromConfig } from '@syncbridge/shared/crypto';
+import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
+import { createLogger } from '@syncbridge/shared/logger';
+import { startTelemetry } from '@syncbridge/shared/telemetry';
+import { temporalRuntimeLogger } from './runtime-logger.ts';
+import { createSyncBridgeWorker } from './worker.ts';
+
+const config = loadWorkerConfig();
+const logger = createLogger({ service: 'syncbridge-worker', level: config.LOG_LEVEL });
+Runtime.install({ logger: temporalRuntimeLogger(logger), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+const telemetry = startTelemetry({ serviceName: config.OTEL_SERVICE_NAME ?? 'syncbridge-worker', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+
+const store = connectMetaStore(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'syncbridge-worker' });
+try {
+  await assertMigrated(store);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createSyncBridgeWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { store, secrets: secretBoxFromConfig(config), logger },
+    telemetry,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
+  // run() resolves once SIGINT/SIGTERM has drained in-flight tasks (shutdownGraceTime).
+  await worker.run();
+  await connection.close();
+  logger.info('worker stopped');
+} catch (err) {
+  logger.fatal({ err }, 'worker failed');
+  process.exitCode = 1;
+} finally {
+  await store.close();
+  await telemetry.shutdown();
+}

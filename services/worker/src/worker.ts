@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '@syncbridge/activities';
+import type { Telemetry } from '@syncbridge/shared/telemetry';
+
+/** The workflows barrel; bundled by the worker (or once per test suite). */
+export const WORKFLOWS_PATH = fileURLToPath(import.meta.resolve('@syncbridge/workflows'));
+
+export interface SyncBridgeWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  telemetry?: Telemetry;
+  /** A prebuilt bundle (tests build one per suite); otherwise the barrel is bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  maxConcurrentActivityTaskExecutions?: number;
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  identity?: string;
+}
+
+export async function createSyncBridgeWorker(opts: SyncBridgeWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createActivities(opts.deps),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.telemetry
+      ? { plugins: [new OpenTelemetryPlugin({ resource: opts.telemetry.resource, spanProcessor: opts.telemetry.spanProcessor })] }
+      : {}),
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
+    shutdownGraceTime: opts.shutdownGraceTime ?? '30 seconds',
+    ...(opts.identity ? { identity: opts.identity } : {}),
+  });
+}

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The only module that reads the environment. Each service asks for the slice it
+ * needs; a wrong or missing variable fails start-up with a message naming it.
+ */
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const metaStoreSchema = z.object({
+  DATABASE_URL: z
+    .string({ error: 'DATABASE_URL is required: the PostgreSQL URL of the SyncBridge meta-store' })
+    .url('DATABASE_URL must be a URL such as postgres://user@host:5432/syncbridge'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+});
+
+const temporalSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('syncbridge'),
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+});
+
+const secretsSchema = z.object({
+  SYNCBRIDGE_ENCRYPTION_KEYS: z
+    .string({
+      error:
+        'SYNCBRIDGE_ENCRYPTION_KEYS is required: comma-separated "keyId:base64key" pairs of 32-byte keys (generate one with `openssl rand -base64 32`)',
+    })
+    .min(1),
+  SYNCBRIDGE_ACTIVE_KEY_ID: z.string().min(1).optional(),
+});
+
+const observabilitySchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_SERVICE_NAME: z.string().optional(),
+});
+
+const apiSchema = metaStoreSchema
+  .extend(temporalSchema.shape)
+  .extend(secretsSchema.shape)
+  .extend(observabilitySchema.shape)
+  .extend({
+    API_HOST: z.string().default('127.0.0.1'),
+    API_PORT: port.default(8080),
+    /** First admin API key; created (hashed) at start if no key with that value exists. */
+    SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY: z.string().min(24, 'SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY must be at least 24 characters').optional(),
+  });
+
+const workerSchema = metaStoreSchema
+  .extend(temporalSchema.shape)
+  .extend(secretsSchema.shape)
+  .extend(observabilitySchema.shape)
+  .extend({
+    WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(20),
+    WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+  });
+
+export type MetaStoreConfig = z.infer<typeof metaStoreSchema>;
+export type TemporalConfig = z.infer<typeof temporalSchema>;
+export type SecretsConfig = z.infer<typeof secretsSchema>;
+export type ApiConfig = z.infer<typeof apiSchema>;
+export type WorkerConfig = z.infer<typeof workerSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function parse<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export const loadApiConfig = (env: Record<string, string | undefined> = process.env): ApiConfig => parse(apiSchema, env);
+export const loadWorkerConfig = (env: Record<string, string | undefined> = process.env): WorkerConfig => parse(workerSchema, env);
+export const loadMetaStoreConfig = (env: Record<string, string | undefined> = process.env): MetaStoreConfig =>
+  parse(metaStoreSchema, env);
+export const loadTemporalConfig = (env: Record<string, string | undefined> = process.env): TemporalConfig =>
+  parse(temporalSchema, env);

@@ -1,0 +1,5 @@
+export * from './sources.ts';
+export * from './sync.ts';
+export * from './ledger.ts';
+export * from './runs.ts';
+export * from './auth.ts';

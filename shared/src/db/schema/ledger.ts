@@ -1,0 +1,69 @@
+import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, updatedAt } from './common.ts';
+import { syncDefinitions, syncTargets } from './sync.ts';
+
+export const provenance = pgEnum('provenance', ['push', 'ingress', 'adopted']);
+export const ledgerEventKind = pgEnum('ledger_event_kind', ['create', 'update', 'move', 'delete', 'conflict', 'quarantine', 'adopt']);
+export const cursorKind = pgEnum('cursor_kind', ['source_watermark', 'delta_token', 'full_scan']);
+
+/** One row per (definition, source key): where the row lives in SharePoint and what was written. */
+export const syncLedger = pgTable(
+  'sync_ledger',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    sourceKey: text('source_key').notNull(),
+    targetId: uuid('target_id').references(() => syncTargets.id, { onDelete: 'set null' }),
+    listItemId: text('list_item_id'),
+    contentHash: text('content_hash').notNull(),
+    etag: text('etag'),
+    provenance: provenance('provenance').notNull(),
+    sourceVersion: text('source_version'),
+    listItemVersion: text('list_item_version'),
+    lastPushedAt: timestamp('last_pushed_at', { withTimezone: true }),
+    lastIngestedAt: timestamp('last_ingested_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('sync_ledger_definition_key_uq').on(t.definitionId, t.sourceKey),
+    index('sync_ledger_target_item_idx').on(t.targetId, t.listItemId),
+  ],
+);
+
+export const ledgerEvents = pgTable(
+  'ledger_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    runId: uuid('run_id'),
+    sourceKey: text('source_key').notNull(),
+    kind: ledgerEventKind('kind').notNull(),
+    fromTargetId: uuid('from_target_id'),
+    toTargetId: uuid('to_target_id'),
+    listItemId: text('list_item_id'),
+    detail: jsonb('detail'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('ledger_events_definition_time_idx').on(t.definitionId, t.createdAt), index('ledger_events_run_idx').on(t.runId)],
+);
+
+/** Watermarks and delta tokens, one per definition, kind and target (null target = the source side). */
+export const syncCursors = pgTable(
+  'sync_cursors',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    kind: cursorKind('kind').notNull(),
+    targetId: uuid('target_id').references(() => syncTargets.id, { onDelete: 'cascade' }),
+    value: jsonb('value').notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [unique('sync_cursors_scope_uq').on(t.definitionId, t.kind, t.targetId).nullsNotDistinct()],
+);

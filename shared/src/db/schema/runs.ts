@@ -1,0 +1,80 @@
+import { index, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, updatedAt } from './common.ts';
+import { syncDefinitions } from './sync.ts';
+
+export const runKind = pgEnum('run_kind', ['push', 'ingress', 'provision', 'reshard', 'drift', 'failover', 'health']);
+export const runStatus = pgEnum('run_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export const conflictStatus = pgEnum('conflict_status', ['open', 'resolved', 'dismissed']);
+
+export const syncRuns = pgTable(
+  'sync_runs',
+  {
+    id: id(),
+    definitionId: uuid('definition_id').references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    kind: runKind('kind').notNull(),
+    workflowId: text('workflow_id').notNull(),
+    temporalRunId: text('temporal_run_id'),
+    status: runStatus('status').notNull().default('queued'),
+    trigger: text('trigger').notNull().default('api'),
+    requestId: text('request_id'),
+    counts: jsonb('counts').notNull().default({}),
+    errors: jsonb('errors').notNull().default([]),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('sync_runs_definition_idx').on(t.definitionId, t.createdAt), index('sync_runs_workflow_idx').on(t.workflowId)],
+);
+
+export const driftReports = pgTable(
+  'drift_reports',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    runId: uuid('run_id').references(() => syncRuns.id, { onDelete: 'set null' }),
+    summary: jsonb('summary').notNull(),
+    findings: jsonb('findings').notNull().default([]),
+    createdAt: createdAt(),
+  },
+  (t) => [index('drift_reports_definition_idx').on(t.definitionId, t.createdAt)],
+);
+
+/** Manual-review queue for conflicts the policy did not settle. */
+export const conflicts = pgTable(
+  'conflicts',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    sourceKey: text('source_key').notNull(),
+    status: conflictStatus('status').notNull().default('open'),
+    sourceValue: jsonb('source_value'),
+    listValue: jsonb('list_value'),
+    resolution: text('resolution'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('conflicts_definition_status_idx').on(t.definitionId, t.status)],
+);
+
+/** Rows that could not be converted; kept with the reason until fixed at the source. */
+export const quarantine = pgTable(
+  'quarantine',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    sourceKey: text('source_key').notNull(),
+    reason: text('reason').notNull(),
+    detail: jsonb('detail'),
+    firstSeenAt: createdAt(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  },
+  (t) => [index('quarantine_definition_idx').on(t.definitionId, t.resolvedAt)],
+);

@@ -1,0 +1,101 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, updatedAt } from './common.ts';
+import { apps, databaseInstances, sharepointConnections } from './sources.ts';
+
+export const keyStrategy = pgEnum('key_strategy', ['pk', 'unique', 'composite']);
+export const cursorStrategy = pgEnum('cursor_strategy', ['updated_at', 'full_scan']);
+export const syncDirection = pgEnum('sync_direction', ['push', 'ingress', 'both']);
+export const conflictPolicy = pgEnum('conflict_policy', ['source_wins', 'sharepoint_wins', 'latest_wins', 'manual']);
+export const targetStrategy = pgEnum('target_strategy', ['single', 'conditional']);
+export const mappingDirection = pgEnum('mapping_direction', ['push', 'ingress', 'both']);
+
+export const syncDefinitions = pgTable(
+  'sync_definitions',
+  {
+    id: id(),
+    appId: uuid('app_id')
+      .notNull()
+      .references(() => apps.id, { onDelete: 'restrict' }),
+    name: text('name').notNull(),
+    sourceInstanceId: uuid('source_instance_id')
+      .notNull()
+      .references(() => databaseInstances.id, { onDelete: 'restrict' }),
+    sourceSchema: text('source_schema').notNull(),
+    sourceTable: text('source_table').notNull(),
+    keyStrategy: keyStrategy('key_strategy').notNull(),
+    /** Ordered key columns; one for pk/unique on a single column, several for composite. */
+    keyColumns: text('key_columns').array().notNull(),
+    cursorStrategy: cursorStrategy('cursor_strategy').notNull(),
+    cursorColumn: text('cursor_column'),
+    /** Seconds re-read behind the watermark, so rows committed late are not skipped. */
+    cursorOverlapSeconds: integer('cursor_overlap_seconds').notNull().default(5),
+    direction: syncDirection('direction').notNull().default('push'),
+    conflictPolicy: conflictPolicy('conflict_policy').notNull().default('source_wins'),
+    targetStrategy: targetStrategy('target_strategy').notNull().default('single'),
+    /** Cron expression (UTC) or null for interval/manual. */
+    scheduleCron: text('schedule_cron'),
+    scheduleIntervalSeconds: integer('schedule_interval_seconds'),
+    batchSize: integer('batch_size').notNull().default(500),
+    enabled: boolean('enabled').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('sync_definitions_app_name_uq').on(t.appId, t.name),
+    check('sync_definitions_cursor_column_ck', sql`${t.cursorStrategy} <> 'updated_at' or ${t.cursorColumn} is not null`),
+    check('sync_definitions_key_columns_ck', sql`cardinality(${t.keyColumns}) >= 1`),
+    check('sync_definitions_batch_ck', sql`${t.batchSize} between 1 and 5000`),
+    check('sync_definitions_interval_ck', sql`${t.scheduleIntervalSeconds} is null or ${t.scheduleIntervalSeconds} >= 10`),
+  ],
+);
+
+export const syncTargets = pgTable(
+  'sync_targets',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    connectionId: uuid('connection_id')
+      .notNull()
+      .references(() => sharepointConnections.id, { onDelete: 'restrict' }),
+    siteId: text('site_id').notNull(),
+    /** Null until the list is provisioned or adopted. */
+    listId: text('list_id'),
+    listDisplayName: text('list_display_name').notNull(),
+    /** Routing rule (JSON predicate over source columns); null for the default target. */
+    routingRule: jsonb('routing_rule'),
+    priority: integer('priority').notNull().default(100),
+    isDefault: boolean('is_default').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('sync_targets_one_default_uq').on(t.definitionId).where(sql`${t.isDefault}`),
+    uniqueIndex('sync_targets_list_uq').on(t.definitionId, t.siteId, t.listDisplayName),
+  ],
+);
+
+export const fieldMappings = pgTable(
+  'field_mappings',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    sourceColumn: text('source_column').notNull(),
+    /** SharePoint internal column name. */
+    targetColumn: text('target_column').notNull(),
+    targetType: text('target_type').notNull(),
+    converterOptions: jsonb('converter_options').notNull().default({}),
+    transforms: jsonb('transforms').notNull().default([]),
+    direction: mappingDirection('direction').notNull().default('both'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('field_mappings_source_uq').on(t.definitionId, t.sourceColumn),
+    uniqueIndex('field_mappings_target_uq').on(t.definitionId, t.targetColumn),
+  ],
+);

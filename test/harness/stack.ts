@@ -1,0 +1,128 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createApp, ensureBootstrapAdminKey } from '@syncbridge/api';
+import { SecretBox, EnvKeyProvider } from '@syncbridge/shared/crypto';
+import { applyMigrations, connectMetaStore, type MetaStore } from '@syncbridge/shared/db';
+import { createLogger } from '@syncbridge/shared/logger';
+import { createSyncBridgeWorker, WORKFLOWS_PATH } from '@syncbridge/worker';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+/** Every log line the stack wrote, to assert on (e.g. that no secret was logged). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void) {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    cb();
+  }
+  text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+// Keep the SDK's own worker lifecycle chatter out of test output.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed in this process by an earlier test file
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+/** Bundling workflows costs seconds: once per test file. */
+const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }));
+
+export interface TestStack {
+  baseUrl: string;
+  adminKey: string;
+  store: MetaStore;
+  db: TestDatabase;
+  logs: LogCapture;
+  taskQueue: string;
+  secrets: SecretBox;
+  /** fetch against the API with a key (the admin key unless given). */
+  api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export async function startTestStack(opts: { worker?: boolean; temporalAddress?: string } = {}): Promise<TestStack> {
+  const db = await createTestDatabase();
+  const store = connectMetaStore(db.url, { max: 5 });
+  await applyMigrations(store);
+  const logs = new LogCapture();
+  const logger = createLogger({ service: 'test', level: 'info', destination: logs });
+  const secrets = new SecretBox(new EnvKeyProvider(`test:${randomBytes(32).toString('base64')}`));
+  const adminKey = `sbk_test_${randomBytes(24).toString('base64url')}`;
+  await ensureBootstrapAdminKey(store, adminKey);
+
+  const temporalAddress = opts.temporalAddress ?? inject('temporalAddress');
+  const taskQueue = `test-${randomUUID()}`;
+  const connection = Connection.lazy({ address: temporalAddress });
+  const client = new Client({ connection });
+  const app = createApp({
+    store,
+    secrets,
+    logger,
+    config: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233' },
+    temporal: { client, connection, namespace: 'default', taskQueue, uiUrl: 'http://127.0.0.1:8233' },
+  });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let nativeConnection: NativeConnection | undefined;
+  if (opts.worker) {
+    nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    worker = await createSyncBridgeWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      deps: { store, secrets, logger },
+      workflowBundle: await workflowBundle(),
+      shutdownGraceTime: '2 seconds',
+    });
+    workerRun = worker.run();
+  }
+
+  return {
+    baseUrl,
+    adminKey,
+    store,
+    db,
+    logs,
+    taskQueue,
+    secrets,
+    api(path, init = {}) {
+      const { key, json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      const useKey = key === undefined ? adminKey : key;
+      if (useKey) headers.set('authorization', `Bearer ${useKey}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(baseUrl + path, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+    },
+    async close() {
+      if (worker) {
+        worker.shutdown();
+        await workerRun;
+      }
+      await nativeConnection?.close();
+      await new Promise((r) => server.close(r));
+      await connection.close();
+      await store.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Creates a key of a role through the API and returns its value. */
+export async function createKey(stack: TestStack, role: 'admin' | 'operator' | 'viewer'): Promise<string> {
+  const res = await stack.api('/v1/api-keys', { method: 'POST', json: { name: `${role} key`, role } });
+  if (res.status !== 201) throw new Error(`creating a ${role} key answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { key: string }).key;
+}

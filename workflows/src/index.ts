@@ -1,0 +1,2 @@
+// The barrel the worker registers: every workflow function SyncBridge runs.
+export * from './health/workflow.ts';
