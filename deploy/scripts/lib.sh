@@ -65,3 +65,13 @@ sb_ensure_temporal() {
   export TEMPORAL_CLI_PATH
   sb_log "temporal CLI: $TEMPORAL_CLI_PATH"
 }
+
+# Tests use a real PostgreSQL server (default: the local one on 127.0.0.1:5432).
+sb_check_test_postgres() {
+  local url="${TEST_DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  if ! node -e "const u=new URL(process.argv[1]);const s=require('net').connect(+u.port||5432,u.hostname);s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));" "$url"; then
+    sb_log "PostgreSQL is not reachable at $url."
+    sb_log "start it (or set TEST_DATABASE_ADMIN_URL to a server where the user may create databases)."
+    return 1
+  fi
+}

@@ -21,7 +21,7 @@ CREATE TABLE "apps" (
 	"name" text NOT NULL,
 	"owner_team" text NOT NULL,
 	"description" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "apps_name_unique" UNIQUE("name")
 );
@@ -43,7 +43,7 @@ CREATE TABLE "database_instances" (
 	"last_health_latency_ms" integer,
 	"last_health_error" text,
 	"server_version" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "database_instances_port_ck" CHECK ("database_instances"."port" between 1 and 65535)
 );
@@ -54,7 +54,7 @@ CREATE TABLE "databases" (
 	"name" text NOT NULL,
 	"engine" "database_engine" NOT NULL,
 	"environment" "environment" NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -72,7 +72,7 @@ CREATE TABLE "sharepoint_connections" (
 	"status" "health_status" DEFAULT 'unknown' NOT NULL,
 	"last_test_at" timestamp with time zone,
 	"last_test_error" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "sharepoint_connections_ru_ck" CHECK ("sharepoint_connections"."ru_per_minute" > 0)
 );
@@ -86,7 +86,7 @@ CREATE TABLE "field_mappings" (
 	"converter_options" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"transforms" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"direction" "mapping_direction" DEFAULT 'both' NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -109,7 +109,7 @@ CREATE TABLE "sync_definitions" (
 	"schedule_interval_seconds" integer,
 	"batch_size" integer DEFAULT 500 NOT NULL,
 	"enabled" boolean DEFAULT false NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "sync_definitions_cursor_column_ck" CHECK ("sync_definitions"."cursor_strategy" <> 'updated_at' or "sync_definitions"."cursor_column" is not null),
 	CONSTRAINT "sync_definitions_key_columns_ck" CHECK (cardinality("sync_definitions"."key_columns") >= 1),
@@ -127,7 +127,7 @@ CREATE TABLE "sync_targets" (
 	"routing_rule" jsonb,
 	"priority" integer DEFAULT 100 NOT NULL,
 	"is_default" boolean DEFAULT false NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -141,7 +141,7 @@ CREATE TABLE "ledger_events" (
 	"to_target_id" uuid,
 	"list_item_id" text,
 	"detail" jsonb,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "sync_cursors" (
@@ -167,7 +167,7 @@ CREATE TABLE "sync_ledger" (
 	"list_item_version" text,
 	"last_pushed_at" timestamp with time zone,
 	"last_ingested_at" timestamp with time zone,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -179,7 +179,7 @@ CREATE TABLE "conflicts" (
 	"source_value" jsonb,
 	"list_value" jsonb,
 	"resolution" text,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -189,7 +189,7 @@ CREATE TABLE "drift_reports" (
 	"run_id" uuid,
 	"summary" jsonb NOT NULL,
 	"findings" jsonb DEFAULT '[]'::jsonb NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "quarantine" (
@@ -198,7 +198,7 @@ CREATE TABLE "quarantine" (
 	"source_key" text NOT NULL,
 	"reason" text NOT NULL,
 	"detail" jsonb,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"last_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"resolved_at" timestamp with time zone
 );
@@ -216,7 +216,7 @@ CREATE TABLE "sync_runs" (
 	"errors" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"started_at" timestamp with time zone,
 	"finished_at" timestamp with time zone,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -226,7 +226,7 @@ CREATE TABLE "api_keys" (
 	"prefix" text NOT NULL,
 	"key_hash" text NOT NULL,
 	"role" "api_role" NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"last_used_at" timestamp with time zone,
 	"revoked_at" timestamp with time zone,
 	CONSTRAINT "api_keys_key_hash_unique" UNIQUE("key_hash")

@@ -80,3 +80,20 @@ export const loadMetaStoreConfig = (env: Record<string, string | undefined> = pr
   parse(metaStoreSchema, env);
 export const loadTemporalConfig = (env: Record<string, string | undefined> = process.env): TemporalConfig =>
   parse(temporalSchema, env);
+
+const stackSchema = z.object({
+  SYNCBRIDGE_DATA_DIR: z.string().default('.data'),
+  DATABASE_URL: z.string().url().optional(),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  API_PORT: port.default(8080),
+  SYNCBRIDGE_ENCRYPTION_KEYS: z.string().optional(),
+  SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY: z.string().min(24).optional(),
+  LOG_LEVEL: observabilitySchema.shape.LOG_LEVEL,
+});
+export type StackConfig = z.infer<typeof stackSchema>;
+/** The local all-in-one launcher (`npm start`); unset services are started embedded. */
+export const loadStackConfig = (env: Record<string, string | undefined> = process.env): StackConfig => parse(stackSchema, env);

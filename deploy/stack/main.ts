@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadStackConfig } from '@syncbridge/shared/config';
+import { applyMigrations, connectMetaStore } from '@syncbridge/shared/db';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+import { localSecrets } from './local-secrets.ts';
+import { startService, waitForHttp, type ManagedProcess } from './processes.ts';
+import { startTemporalDevServer, type DevServer } from './temporal-dev-server.ts';
+
+/**
+ * `npm start`: the whole SyncBridge stack on one machine. Anything configured in
+ * the environment (DATABASE_URL, TEMPORAL_ADDRESS, keys) is used as given; the
+ * rest starts embedded, with its state in the data folder.
+ */
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const cfg = loadStackConfig();
+const dataDir = resolve(root, cfg.SYNCBRIDGE_DATA_DIR);
+const logDir = join(dataDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+const say = (msg: string) => console.log(`[syncbridge] ${msg}`);
+
+const stops: Array<() => Promise<unknown>> = [];
+let shuttingDown = false;
+async function shutdown(code: number) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say('stopping…');
+  for (const stop of stops.reverse()) await stop().catch((err: Error) => say(`while stopping: ${err.message}`));
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+try {
+  let databaseUrl = cfg.DATABASE_URL;
+  if (!databaseUrl) {
+    say(`starting embedded PostgreSQL on 127.0.0.1:${cfg.EMBEDDED_POSTGRES_PORT} (data in ${join(dataDir, 'postgres')})`);
+    const pg = await startEmbeddedPostgres({ dataDir, port: cfg.EMBEDDED_POSTGRES_PORT, log: () => {} });
+    stops.push(pg.stop);
+    databaseUrl = pg.url;
+  }
+
+  let temporalAddress = cfg.TEMPORAL_ADDRESS;
+  let temporalUi: string | null = null;
+  if (!temporalAddress) {
+    if (!cfg.TEMPORAL_CLI_PATH) throw new Error('TEMPORAL_CLI_PATH is not set; start the stack with `npm start`, which installs the Temporal CLI');
+    say(`starting Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT} (Web UI on ${cfg.TEMPORAL_UI_PORT})`);
+    const temporal: DevServer = await startTemporalDevServer({
+      cliPath: cfg.TEMPORAL_CLI_PATH,
+      port: cfg.TEMPORAL_PORT,
+      uiPort: cfg.TEMPORAL_UI_PORT,
+      dbFile: join(dataDir, 'temporal.sqlite'),
+    });
+    stops.push(temporal.stop);
+    temporalAddress = temporal.address;
+    temporalUi = temporal.uiUrl;
+  }
+
+  const secrets = localSecrets(dataDir);
+  const adminKey = cfg.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY ?? secrets.adminApiKey;
+
+  const store = connectMetaStore(databaseUrl, { max: 1, applicationName: 'syncbridge-migrate' });
+  await applyMigrations(store);
+  await store.close();
+  say('meta-store migrated');
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_UI_URL: temporalUi ?? process.env.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
+    SYNCBRIDGE_ENCRYPTION_KEYS: cfg.SYNCBRIDGE_ENCRYPTION_KEYS ?? secrets.encryptionKeys,
+    SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY: adminKey,
+    API_PORT: String(cfg.API_PORT),
+    LOG_LEVEL: cfg.LOG_LEVEL,
+  };
+  const onExit = (name: string, code: number | null) => {
+    say(`${name} exited unexpectedly (code ${code}); see ${join(logDir, `${name}.log`)}`);
+    void shutdown(1);
+  };
+  const services: ManagedProcess[] = [
+    startService({ name: 'worker', entry: join(root, 'services/worker/src/main.ts'), env, logDir, onExit }),
+    startService({ name: 'api', entry: join(root, 'services/api/src/main.ts'), env, logDir, onExit }),
+  ];
+  for (const s of services) stops.push(s.stop);
+
+  const apiUrl = `http://127.0.0.1:${cfg.API_PORT}`;
+  await waitForHttp(`${apiUrl}/readyz`, 120_000);
+  say('SyncBridge is up');
+  say(`  API docs:        ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`);
+  say(`  Temporal Web UI: ${temporalUi ?? '(external Temporal: ' + temporalAddress + ')'}`);
+  say(`  admin API key:   ${cfg.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY ? '(from SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY)' : join(secrets.dir, 'admin-api-key')}`);
+  say(`  logs:            ${logDir}`);
+  say('press Ctrl+C to stop');
+} catch (err) {
+  say(`failed to start: ${(err as Error).message}`);
+  await shutdown(1);
+}
