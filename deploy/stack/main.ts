@@ -1,8 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadStackConfig } from '@syncbridge/shared/config';
 import { applyMigrations, connectMetaStore } from '@syncbridge/shared/db';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '@syncbridge/sharepoint-emulator';
+import { createSampleSource } from '../demo/sample-source.ts';
+import { setupDemo } from '../demo/setup.ts';
 import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { localSecrets } from './local-secrets.ts';
 import { startService, waitForHttp, type ManagedProcess } from './processes.ts';
@@ -75,19 +78,56 @@ try {
     API_PORT: String(cfg.API_PORT),
     LOG_LEVEL: cfg.LOG_LEVEL,
   };
+  const apiUrl = `http://127.0.0.1:${cfg.API_PORT}`;
   const onExit = (name: string, code: number | null) => {
     say(`${name} exited unexpectedly (code ${code}); see ${join(logDir, `${name}.log`)}`);
     void shutdown(1);
   };
-  const services: ManagedProcess[] = [
+  const demo = cfg.SYNCBRIDGE_DEMO === 'true';
+  const emulatorCert = join(dataDir, 'sharepoint-emulator-ca.pem');
+  const emulator = {
+    graphBaseUrl: `http://127.0.0.1:${cfg.EMULATOR_PORT}/v1.0`,
+    authorityHost: `https://127.0.0.1:${cfg.EMULATOR_TOKEN_PORT}`,
+    adminUrl: `http://127.0.0.1:${cfg.EMULATOR_PORT}/_emulator`,
+  };
+  const services: ManagedProcess[] = [];
+  if (demo) {
+    say(`starting the SharePoint emulator (Graph ${emulator.graphBaseUrl}, state in ${join(dataDir, 'sharepoint-emulator.json')})`);
+    services.push(
+      startService({
+        name: 'sharepoint-emulator',
+        entry: join(root, 'services/sharepoint-emulator/src/main.ts'),
+        env: { ...process.env, EMULATOR_PORT: String(cfg.EMULATOR_PORT), EMULATOR_TOKEN_PORT: String(cfg.EMULATOR_TOKEN_PORT), EMULATOR_PERSIST_FILE: join(dataDir, 'sharepoint-emulator.json'), EMULATOR_CERT_FILE: emulatorCert },
+        logDir,
+        onExit,
+      }),
+    );
+  }
+  services.push(
     startService({ name: 'worker', entry: join(root, 'services/worker/src/main.ts'), env, logDir, onExit }),
     startService({ name: 'api', entry: join(root, 'services/api/src/main.ts'), env, logDir, onExit }),
-  ];
+  );
   for (const s of services) stops.push(s.stop);
 
-  const apiUrl = `http://127.0.0.1:${cfg.API_PORT}`;
   await waitForHttp(`${apiUrl}/readyz`, 120_000);
   say('SyncBridge is up');
+  if (demo) {
+    await waitForHttp(`${emulator.adminUrl}/`, 60_000);
+    while (!existsSync(emulatorCert)) await new Promise((r) => setTimeout(r, 100));
+    say('setting up the demo through the API (sample shop database -> SharePoint emulator)');
+    const sourceUrl = await createSampleSource(databaseUrl);
+    const src = new URL(sourceUrl);
+    await setupDemo({
+      apiUrl,
+      adminKey,
+      source: { host: src.hostname, port: Number(src.port || 5432), database: src.pathname.slice(1), username: decodeURIComponent(src.username), password: decodeURIComponent(src.password) },
+      sharepoint: { tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, ...emulator, caCertificatePem: readFileSync(emulatorCert, 'utf8') },
+      say,
+    });
+    say(`  demo source:     ${sourceUrl.replace(/:[^:@/]*@/, ':***@')}  (tables shop.products, shop.order_lines)`);
+    say(`  list contents:   ${emulator.adminUrl}/sites  then  ${emulator.adminUrl}/lists/<listId>/items`);
+    say("  try: update shop.products set price = price + 1 where sku = 'LMP-001';  -> in the list within ~30 s");
+  }
   say(`  API docs:        ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`);
   say(`  Temporal Web UI: ${temporalUi ?? '(external Temporal: ' + temporalAddress + ')'}`);
   say(`  admin API key:   ${cfg.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY ? '(from SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY)' : join(secrets.dir, 'admin-api-key')}`);

@@ -58,6 +58,15 @@ CREATE TABLE "databases" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "schema_snapshots" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"instance_id" uuid NOT NULL,
+	"server_version" text NOT NULL,
+	"fingerprint" text NOT NULL,
+	"snapshot" jsonb NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "sharepoint_connections" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"app_id" uuid NOT NULL,
@@ -109,6 +118,9 @@ CREATE TABLE "sync_definitions" (
 	"schedule_interval_seconds" integer,
 	"batch_size" integer DEFAULT 500 NOT NULL,
 	"enabled" boolean DEFAULT false NOT NULL,
+	"source_snapshot_id" uuid,
+	"lease_holder" text,
+	"lease_expires_at" timestamp with time zone,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "sync_definitions_cursor_column_ck" CHECK ("sync_definitions"."cursor_strategy" <> 'updated_at' or "sync_definitions"."cursor_column" is not null),
@@ -127,6 +139,7 @@ CREATE TABLE "sync_targets" (
 	"routing_rule" jsonb,
 	"priority" integer DEFAULT 100 NOT NULL,
 	"is_default" boolean DEFAULT false NOT NULL,
+	"provisioned_at" timestamp with time zone,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -234,6 +247,7 @@ CREATE TABLE "api_keys" (
 --> statement-breakpoint
 ALTER TABLE "database_instances" ADD CONSTRAINT "database_instances_database_id_databases_id_fk" FOREIGN KEY ("database_id") REFERENCES "public"."databases"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "databases" ADD CONSTRAINT "databases_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "schema_snapshots" ADD CONSTRAINT "schema_snapshots_instance_id_database_instances_id_fk" FOREIGN KEY ("instance_id") REFERENCES "public"."database_instances"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sharepoint_connections" ADD CONSTRAINT "sharepoint_connections_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "field_mappings" ADD CONSTRAINT "field_mappings_definition_id_sync_definitions_id_fk" FOREIGN KEY ("definition_id") REFERENCES "public"."sync_definitions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "sync_definitions" ADD CONSTRAINT "sync_definitions_app_id_apps_id_fk" FOREIGN KEY ("app_id") REFERENCES "public"."apps"("id") ON DELETE restrict ON UPDATE no action;--> statement-breakpoint
@@ -253,6 +267,7 @@ ALTER TABLE "sync_runs" ADD CONSTRAINT "sync_runs_definition_id_sync_definitions
 CREATE UNIQUE INDEX "database_instances_db_name_uq" ON "database_instances" USING btree ("database_id","name");--> statement-breakpoint
 CREATE UNIQUE INDEX "database_instances_one_primary_uq" ON "database_instances" USING btree ("database_id") WHERE "database_instances"."role" = 'primary';--> statement-breakpoint
 CREATE UNIQUE INDEX "databases_app_name_uq" ON "databases" USING btree ("app_id","name");--> statement-breakpoint
+CREATE INDEX "schema_snapshots_instance_idx" ON "schema_snapshots" USING btree ("instance_id","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "sharepoint_connections_app_name_uq" ON "sharepoint_connections" USING btree ("app_id","name");--> statement-breakpoint
 CREATE INDEX "sharepoint_connections_tenant_idx" ON "sharepoint_connections" USING btree ("tenant_id","client_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "field_mappings_source_uq" ON "field_mappings" USING btree ("definition_id","source_column");--> statement-breakpoint
@@ -267,6 +282,7 @@ CREATE INDEX "sync_ledger_target_item_idx" ON "sync_ledger" USING btree ("target
 CREATE INDEX "conflicts_definition_status_idx" ON "conflicts" USING btree ("definition_id","status");--> statement-breakpoint
 CREATE INDEX "drift_reports_definition_idx" ON "drift_reports" USING btree ("definition_id","created_at");--> statement-breakpoint
 CREATE INDEX "quarantine_definition_idx" ON "quarantine" USING btree ("definition_id","resolved_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "quarantine_open_uq" ON "quarantine" USING btree ("definition_id","source_key") WHERE "quarantine"."resolved_at" is null;--> statement-breakpoint
 CREATE INDEX "sync_runs_definition_idx" ON "sync_runs" USING btree ("definition_id","created_at");--> statement-breakpoint
-CREATE INDEX "sync_runs_workflow_idx" ON "sync_runs" USING btree ("workflow_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "sync_runs_workflow_uq" ON "sync_runs" USING btree ("workflow_id");--> statement-breakpoint
 CREATE INDEX "api_keys_prefix_idx" ON "api_keys" USING btree ("prefix");

@@ -10,6 +10,7 @@ import { SecretBox, EnvKeyProvider } from '@syncbridge/shared/crypto';
 import { applyMigrations, connectMetaStore, type MetaStore } from '@syncbridge/shared/db';
 import { createLogger } from '@syncbridge/shared/logger';
 import { createSyncBridgeWorker, WORKFLOWS_PATH } from '@syncbridge/worker';
+import { startEmulator, type RunningEmulator } from '@syncbridge/sharepoint-emulator';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 /** Every log line the stack wrote, to assert on (e.g. that no secret was logged). */
@@ -43,18 +44,24 @@ export interface TestStack {
   logs: LogCapture;
   taskQueue: string;
   secrets: SecretBox;
+  /** SYNCBRIDGE_ENCRYPTION_KEYS of this stack, for worker processes a test starts itself. */
+  encryptionKeys: string;
+  temporalAddress: string;
+  /** The SharePoint emulator, when started with `emulator: true`. */
+  emulator: RunningEmulator | undefined;
   /** fetch against the API with a key (the admin key unless given). */
   api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
   close(): Promise<void>;
 }
 
-export async function startTestStack(opts: { worker?: boolean; temporalAddress?: string } = {}): Promise<TestStack> {
+export async function startTestStack(opts: { worker?: boolean; temporalAddress?: string; emulator?: boolean } = {}): Promise<TestStack> {
   const db = await createTestDatabase();
   const store = connectMetaStore(db.url, { max: 5 });
   await applyMigrations(store);
   const logs = new LogCapture();
   const logger = createLogger({ service: 'test', level: 'info', destination: logs });
-  const secrets = new SecretBox(new EnvKeyProvider(`test:${randomBytes(32).toString('base64')}`));
+  const encryptionKeys = `test:${randomBytes(32).toString('base64')}`;
+  const secrets = new SecretBox(new EnvKeyProvider(encryptionKeys));
   const adminKey = `sbk_test_${randomBytes(24).toString('base64url')}`;
   await ensureBootstrapAdminKey(store, adminKey);
 
@@ -89,6 +96,7 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
     });
     workerRun = worker.run();
   }
+  const emulator = opts.emulator ? await startEmulator({ ruPerMinute: 0 }) : undefined;
 
   return {
     baseUrl,
@@ -98,6 +106,9 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
     logs,
     taskQueue,
     secrets,
+    encryptionKeys,
+    temporalAddress,
+    emulator,
     api(path, init = {}) {
       const { key, json, ...rest } = init;
       const headers = new Headers(rest.headers);
@@ -112,6 +123,7 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
         await workerRun;
       }
       await nativeConnection?.close();
+      await emulator?.close();
       await new Promise((r) => server.close(r));
       await connection.close();
       await store.close();

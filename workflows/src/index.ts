@@ -1,2 +1,4 @@
 // The barrel the worker registers: every workflow function SyncBridge runs.
 export * from './health/workflow.ts';
+export * from './provision/workflow.ts';
+export * from './push/workflow.ts';

@@ -13,7 +13,10 @@ import { registerDatabaseInstances } from './resources/database-instances.ts';
 import { registerDatabases } from './resources/databases.ts';
 import { registerFieldMappings } from './resources/field-mappings.ts';
 import { registerSharePointConnections } from './resources/sharepoint-connections.ts';
+import { registerSharePointDiscovery } from './resources/sharepoint-discovery.ts';
 import { registerSyncDefinitions } from './resources/sync-definitions.ts';
+import { registerSyncInspection } from './resources/sync-inspection.ts';
+import { registerSyncRuns } from './resources/sync-runs.ts';
 import { registerSyncTargets } from './resources/sync-targets.ts';
 import { registerDiagnosticsRoutes } from './routes/diagnostics.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -56,9 +59,12 @@ export function createApp(deps: ApiDeps) {
   registerDatabases(app, deps);
   registerDatabaseInstances(app, deps);
   registerSharePointConnections(app, deps);
+  registerSharePointDiscovery(app, deps);
   registerSyncDefinitions(app, deps);
   registerSyncTargets(app, deps);
   registerFieldMappings(app, deps);
+  registerSyncRuns(app, deps);
+  registerSyncInspection(app, deps);
   registerDiagnosticsRoutes(app, deps);
 
   app.doc31('/openapi.json', {

@@ -90,6 +90,10 @@ const stackSchema = z.object({
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
   API_PORT: port.default(8080),
+  /** The demo (sample source, SharePoint emulator, two syncs); off with SYNCBRIDGE_DEMO=false. */
+  SYNCBRIDGE_DEMO: z.enum(['true', 'false']).default('true'),
+  EMULATOR_PORT: port.default(8690),
+  EMULATOR_TOKEN_PORT: port.default(8691),
   SYNCBRIDGE_ENCRYPTION_KEYS: z.string().optional(),
   SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY: z.string().min(24).optional(),
   LOG_LEVEL: observabilitySchema.shape.LOG_LEVEL,

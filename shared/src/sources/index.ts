@@ -3,6 +3,14 @@ import type { SourceAdapter, SourceConnectionParams } from './types.ts';
 
 export * from './types.ts';
 export { connectPostgresSource } from './postgres.ts';
+export { introspectPostgres, findTable, familyOfPgType } from './postgres-introspect.ts';
+export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type ColumnChange } from './schema-diff.ts';
+export { quoteIdent, qualifiedName, InvalidIdentifierError } from './sql-ident.ts';
+export { SourceObjectNotFoundError, type RelationRef } from './postgres-query.ts';
+export {
+  readByWatermark, readByKey, readByKeys, maxWatermark, rewindWatermark, countRows,
+  type ReadByWatermarkParams, type WatermarkPage, type WatermarkPosition, type ReadByKeyParams, type ReadByKeysParams, type KeyPage, type CursorParams, type CountParams,
+} from './postgres-read.ts';
 
 const adapters: Partial<Record<SourceConnectionParams['engine'], SourceAdapter>> = { postgres: postgresSourceAdapter };
 

@@ -33,6 +33,9 @@ export interface CrudSpec<R extends Row, C, U> {
   toPatch(body: U, deps: ApiDeps, existing: R): Promise<Record<string, unknown>> | Record<string, unknown>;
   /** Rules over the whole resource after a patch is merged (create checks them in its schema). */
   validateMerged?(merged: R): FieldError[];
+  /** Side effects after a create or update (e.g. Temporal schedules); also run on an empty patch, so a retry converges. */
+  afterWrite?(row: R, deps: ApiDeps): Promise<void>;
+  afterDelete?(row: R, deps: ApiDeps): Promise<void>;
 }
 
 const security = [{ bearerAuth: [] }];
@@ -114,6 +117,7 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
       if (spec.parent && parentId) values[columnKey(table, spec.parent.column)] = parentId;
       const [row] = await db.insert(table).values(values as never).returning();
       c.get('log').info({ resource: spec.singular, id: (row as R).id }, 'created');
+      await spec.afterWrite?.(row as R, deps);
       return c.json(spec.toResponse(row as R), 201);
     }) as never,
   );
@@ -147,9 +151,13 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
       if (problems.length) {
         throw new ApiError(400, ErrorCode.ValidationFailed, `invalid request: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
       }
-      if (Object.keys(patch).length === 0) return c.json(spec.toResponse(existing), 200);
+      if (Object.keys(patch).length === 0) {
+        await spec.afterWrite?.(existing, deps);
+        return c.json(spec.toResponse(existing), 200);
+      }
       const [row] = await db.update(table).set(patch as never).where(eq(table.id, existing.id)).returning();
       c.get('log').info({ resource: spec.singular, id: existing.id, fields: Object.keys(patch) }, 'updated');
+      await spec.afterWrite?.(row as R, deps);
       return c.json(spec.toResponse(row as R), 200);
     }) as never,
   );
@@ -164,6 +172,7 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
     (async (c: any) => {
       const params = c.req.valid('param') as Record<string, string>;
       const existing = await load(params, params.id as string);
+      await spec.afterDelete?.(existing, deps);
       await db.delete(table).where(eq(table.id, existing.id));
       c.get('log').info({ resource: spec.singular, id: existing.id }, 'deleted');
       return c.body(null, 204);

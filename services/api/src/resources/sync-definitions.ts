@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { registerCrud } from '../lib/crud.ts';
+import { deletePushSchedule, reconcilePushSchedule } from '../lib/schedules.ts';
 import type { FieldError } from '../lib/problem.ts';
 import { name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
@@ -112,5 +113,7 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     toInsert: (b) => ({ ...b }),
     toPatch: (b) => ({ ...b }),
     validateMerged: (m) => definitionRules(m),
+    afterWrite: (row) => reconcilePushSchedule(deps.temporal, row),
+    afterDelete: (row) => deletePushSchedule(deps.temporal, row.id),
   });
 }

@@ -1,4 +1,5 @@
-import { index, jsonb, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 import { syncDefinitions } from './sync.ts';
 
@@ -24,7 +25,7 @@ export const syncRuns = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('sync_runs_definition_idx').on(t.definitionId, t.createdAt), index('sync_runs_workflow_idx').on(t.workflowId)],
+  (t) => [index('sync_runs_definition_idx').on(t.definitionId, t.createdAt), uniqueIndex('sync_runs_workflow_uq').on(t.workflowId)],
 );
 
 export const driftReports = pgTable(
@@ -76,5 +77,9 @@ export const quarantine = pgTable(
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
   },
-  (t) => [index('quarantine_definition_idx').on(t.definitionId, t.resolvedAt)],
+  (t) => [
+    index('quarantine_definition_idx').on(t.definitionId, t.resolvedAt),
+    // One open entry per row key; resolved entries stay as history.
+    uniqueIndex('quarantine_open_uq').on(t.definitionId, t.sourceKey).where(sql`${t.resolvedAt} is null`),
+  ],
 );

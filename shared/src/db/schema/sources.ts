@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 
 export const databaseEngine = pgEnum('database_engine', ['postgres', 'mysql', 'sqlserver']);
@@ -93,4 +93,21 @@ export const sharepointConnections = pgTable(
     index('sharepoint_connections_tenant_idx').on(t.tenantId, t.clientId),
     check('sharepoint_connections_ru_ck', sql`${t.ruPerMinute} > 0`),
   ],
+);
+
+/** What a source looked like when introspected; definitions are validated against it. */
+export const schemaSnapshots = pgTable(
+  'schema_snapshots',
+  {
+    id: id(),
+    instanceId: uuid('instance_id')
+      .notNull()
+      .references(() => databaseInstances.id, { onDelete: 'cascade' }),
+    serverVersion: text('server_version').notNull(),
+    /** SHA-256 of the canonical snapshot: equal fingerprints mean nothing changed. */
+    fingerprint: text('fingerprint').notNull(),
+    snapshot: jsonb('snapshot').notNull(),
+    capturedAt: createdAt(),
+  },
+  (t) => [index('schema_snapshots_instance_idx').on(t.instanceId, t.capturedAt)],
 );

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 import { apps, databaseInstances, sharepointConnections } from './sources.ts';
 
@@ -38,6 +38,11 @@ export const syncDefinitions = pgTable(
     scheduleIntervalSeconds: integer('schedule_interval_seconds'),
     batchSize: integer('batch_size').notNull().default(500),
     enabled: boolean('enabled').notNull().default(false),
+    /** Source schema snapshot the definition was last validated against. */
+    sourceSnapshotId: uuid('source_snapshot_id'),
+    /** Run lease: one push run per definition at a time, whoever started it (schedule or API). */
+    leaseHolder: text('lease_holder'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -68,6 +73,7 @@ export const syncTargets = pgTable(
     routingRule: jsonb('routing_rule'),
     priority: integer('priority').notNull().default(100),
     isDefault: boolean('is_default').notNull().default(false),
+    provisionedAt: timestamp('provisioned_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,0 +1,105 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { and, eq } from 'drizzle-orm';
+import { FailureType } from '@syncbridge/shared/errors';
+import { schema } from '@syncbridge/shared/db';
+import {
+  columnDefinitionsFor,
+  KEY_COLUMN_NAME,
+  keyColumnDefinition,
+  proposeDefaultMappings,
+  validateCursor,
+  validateKeyStrategy,
+  validateMappings,
+} from '@syncbridge/shared/mapping';
+import type { RunContext } from '@syncbridge/shared/temporal';
+import { activityLog, type ActivityDeps } from '../deps.ts';
+import { gatewayFor, invalid, loadDefinitionContext, notFound } from '../sync/definition.ts';
+import { introspectSourceTable, snapshotFingerprint } from '../sync/table.ts';
+import type { RunActivities } from '../sync/runs.ts';
+
+export interface ProvisionedTarget {
+  targetId: string;
+  listId: string;
+  created: boolean;
+  columnsAdded: string[];
+}
+
+const problems = (list: Array<{ field: string; message: string }>) => list.map((p) => `${p.field}: ${p.message}`).join('; ');
+
+export function createProvisionActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Validates the definition against the live source schema, records a schema
+     * snapshot, and persists the default mapping when the definition has none.
+     */
+    async ensureFieldMappings(input: { definitionId: string; context: RunContext }): Promise<{ mappingsCreated: number; targetIds: string[] }> {
+      const log = activityLog(deps, input.context);
+      const ctx = await loadDefinitionContext(deps, input.definitionId);
+      if (ctx.targets.length === 0) throw invalid('the definition has no targets; add one with POST /v1/sync-definitions/{id}/targets');
+      const { table, snapshot } = await introspectSourceTable(ctx);
+      const d = ctx.definition;
+      const keyProblems = [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)];
+      if (keyProblems.length) throw ApplicationFailure.nonRetryable(`the definition does not fit ${table.schema}.${table.name}: ${problems(keyProblems)}`, FailureType.SchemaMismatch);
+
+      const { db } = deps.store;
+      const [snap] = await db
+        .insert(schema.schemaSnapshots)
+        .values({ instanceId: ctx.instanceId, serverVersion: snapshot.serverVersion, fingerprint: snapshotFingerprint(snapshot), snapshot: { ...snapshot, tables: [table] } })
+        .returning({ id: schema.schemaSnapshots.id });
+      await db.update(schema.syncDefinitions).set({ sourceSnapshotId: snap!.id }).where(eq(schema.syncDefinitions.id, d.id));
+
+      let mappingsCreated = 0;
+      if (ctx.mappings.length === 0) {
+        const proposed = proposeDefaultMappings(table, { exclude: [] });
+        const mappingProblems = validateMappings(table, proposed);
+        if (mappingProblems.length) throw invalid(`the default mapping is not valid: ${problems(mappingProblems)}`);
+        const inserted = await db
+          .insert(schema.fieldMappings)
+          .values(proposed.map((m) => ({ ...m, definitionId: d.id })))
+          .onConflictDoNothing()
+          .returning({ id: schema.fieldMappings.id });
+        mappingsCreated = inserted.length;
+      } else {
+        const mappingProblems = validateMappings(table, ctx.mappings);
+        if (mappingProblems.length) throw ApplicationFailure.nonRetryable(`field mappings do not fit the source: ${problems(mappingProblems)}`, FailureType.SchemaMismatch);
+      }
+      log.info({ definitionId: d.id, mappingsCreated }, 'field mappings ensured');
+      return { mappingsCreated, targetIds: ctx.targets.map((t) => t.id) };
+    },
+
+    /** Creates the target list, or adopts an existing one of that name and adds missing columns. */
+    async provisionTarget(input: { definitionId: string; targetId: string; context: RunContext }): Promise<ProvisionedTarget> {
+      const log = activityLog(deps, input.context);
+      const ctx = await loadDefinitionContext(deps, input.definitionId);
+      const target = ctx.targets.find((t) => t.id === input.targetId);
+      if (!target) throw notFound(`target ${input.targetId} of definition ${input.definitionId}`);
+      const { table } = await introspectSourceTable(ctx);
+      const wanted = [...columnDefinitionsFor(ctx.mappings, table), keyColumnDefinition()];
+      const graph = gatewayFor(deps, target.connection);
+
+      let list = await graph.getList(target.siteId, target.listId ?? target.listDisplayName);
+      let created = false;
+      const columnsAdded: string[] = [];
+      if (!list) {
+        list = await graph.createList(target.siteId, { displayName: target.listDisplayName, columns: wanted as never, description: `Synced by SyncBridge from ${table.schema}.${table.name}` });
+        created = true;
+      } else {
+        const existing = new Set((await graph.listColumns(target.siteId, list.id!)).map((c) => c.name));
+        for (const column of wanted) {
+          const name = String(column.name);
+          if (existing.has(name)) continue;
+          await graph.createColumn(target.siteId, list.id!, column as never);
+          columnsAdded.push(name);
+        }
+      }
+      await deps.store.db
+        .update(schema.syncTargets)
+        .set({ listId: list.id!, provisionedAt: new Date() })
+        .where(and(eq(schema.syncTargets.id, target.id), eq(schema.syncTargets.definitionId, input.definitionId)));
+      log.info({ targetId: target.id, listId: list.id, created, columnsAdded, keyColumn: KEY_COLUMN_NAME }, created ? 'list created' : 'list adopted');
+      return { targetId: target.id, listId: list.id!, created, columnsAdded };
+    },
+  };
+}
+
+export type ProvisionActivities = ReturnType<typeof createProvisionActivities> & RunActivities;

@@ -1,0 +1,109 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { schema, type MetaDb } from '@syncbridge/shared/db';
+import type { AppliedWrite } from './apply.ts';
+import type { Quarantined } from './plan.ts';
+
+type Tx = Parameters<Parameters<MetaDb['transaction']>[0]>[0];
+type CursorKind = (typeof schema.cursorKind.enumValues)[number];
+
+export interface BatchCommit {
+  definitionId: string;
+  runRowId: string;
+  applied: AppliedWrite[];
+  deleted: Array<{ sourceKey: string; targetId: string | null; listItemId: string | null }>;
+  quarantined: Quarantined[];
+  /** Keys that went through cleanly: any open quarantine entry for them is resolved. */
+  healthyKeys: string[];
+  cursor?: { kind: CursorKind; value: Record<string, unknown> };
+  counts: Record<string, number>;
+}
+
+export async function upsertCursor(tx: Tx | MetaDb, definitionId: string, kind: CursorKind, value: Record<string, unknown>) {
+  await tx
+    .insert(schema.syncCursors)
+    .values({ definitionId, kind, targetId: null, value })
+    .onConflictDoUpdate({ target: [schema.syncCursors.definitionId, schema.syncCursors.kind, schema.syncCursors.targetId], set: { value, updatedAt: new Date() } });
+}
+
+export async function readCursor(db: MetaDb, definitionId: string, kind: CursorKind): Promise<Record<string, unknown> | null> {
+  const [row] = await db
+    .select({ value: schema.syncCursors.value })
+    .from(schema.syncCursors)
+    .where(and(eq(schema.syncCursors.definitionId, definitionId), eq(schema.syncCursors.kind, kind), isNull(schema.syncCursors.targetId)));
+  return (row?.value as Record<string, unknown> | undefined) ?? null;
+}
+
+/**
+ * Ledger, audit events, quarantine, cursor and run counts move together in one
+ * transaction, after the Graph writes they describe (invariant 2): a crash before
+ * it re-does the batch, and the ledger plus the hidden key column make that harmless.
+ */
+export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
+  await db.transaction(async (tx) => {
+    const now = new Date();
+    if (c.applied.length) {
+      await tx
+        .insert(schema.syncLedger)
+        .values(c.applied.map((a) => ({ definitionId: c.definitionId, sourceKey: a.sourceKey, targetId: a.targetId, listItemId: a.listItemId, contentHash: a.hash, etag: a.etag, provenance: 'push' as const, lastPushedAt: now })))
+        .onConflictDoUpdate({
+          target: [schema.syncLedger.definitionId, schema.syncLedger.sourceKey],
+          set: {
+            targetId: sql`excluded.target_id`,
+            listItemId: sql`excluded.list_item_id`,
+            contentHash: sql`excluded.content_hash`,
+            etag: sql`excluded.etag`,
+            provenance: sql`excluded.provenance`,
+            lastPushedAt: sql`excluded.last_pushed_at`,
+            updatedAt: now,
+          },
+        });
+    }
+    if (c.deleted.length) {
+      await tx.delete(schema.syncLedger).where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, c.deleted.map((d) => d.sourceKey))));
+    }
+    const events = [
+      ...c.applied.map((a) => ({
+        definitionId: c.definitionId,
+        runId: c.runRowId,
+        sourceKey: a.sourceKey,
+        kind: a.kind,
+        fromTargetId: a.from?.targetId ?? null,
+        toTargetId: a.targetId,
+        listItemId: a.listItemId,
+        detail: a.from ? { fromListItemId: a.from.listItemId } : null,
+      })),
+      ...c.deleted.map((d) => ({ definitionId: c.definitionId, runId: c.runRowId, sourceKey: d.sourceKey, kind: 'delete' as const, fromTargetId: d.targetId, toTargetId: null, listItemId: d.listItemId, detail: null })),
+      ...c.quarantined.map((q) => ({ definitionId: c.definitionId, runId: c.runRowId, sourceKey: q.sourceKey, kind: 'quarantine' as const, fromTargetId: null, toTargetId: null, listItemId: null, detail: { reason: q.reason } })),
+    ];
+    if (events.length) await tx.insert(schema.ledgerEvents).values(events);
+
+    if (c.quarantined.length) {
+      // One open entry per key: a row quarantined again refreshes its entry.
+      const unique = [...new Map(c.quarantined.map((q) => [q.sourceKey, q])).values()];
+      await tx
+        .insert(schema.quarantine)
+        .values(unique.map((q) => ({ definitionId: c.definitionId, sourceKey: q.sourceKey, reason: q.reason, detail: q.detail ?? null })))
+        .onConflictDoUpdate({
+          target: [schema.quarantine.definitionId, schema.quarantine.sourceKey],
+          targetWhere: isNull(schema.quarantine.resolvedAt),
+          set: { reason: sql`excluded.reason`, detail: sql`excluded.detail`, lastSeenAt: now },
+        });
+    }
+    if (c.healthyKeys.length) {
+      await tx
+        .update(schema.quarantine)
+        .set({ resolvedAt: now })
+        .where(and(eq(schema.quarantine.definitionId, c.definitionId), inArray(schema.quarantine.sourceKey, c.healthyKeys), isNull(schema.quarantine.resolvedAt)));
+    }
+    if (c.cursor) await upsertCursor(tx, c.definitionId, c.cursor.kind, c.cursor.value);
+
+    const increments = Object.entries(c.counts).filter(([, n]) => n > 0);
+    if (increments.length) {
+      const patch = increments.map(([k, n]) => sql`jsonb_build_object(${k}::text, coalesce((${schema.syncRuns.counts}->>${k})::int, 0) + ${n})`);
+      await tx
+        .update(schema.syncRuns)
+        .set({ counts: sql`${schema.syncRuns.counts} || ${sql.join(patch, sql` || `)}` })
+        .where(eq(schema.syncRuns.id, c.runRowId));
+    }
+  });
+}

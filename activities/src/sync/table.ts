@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { FailureType } from '@syncbridge/shared/errors';
+import { sourceAdapterFor, type IntrospectedTable, type SchemaSnapshot } from '@syncbridge/shared/sources';
+import type { DefinitionContext } from './definition.ts';
+
+const TTL_MS = 30_000;
+const cache = new Map<string, { at: number; snapshot: SchemaSnapshot }>();
+
+/** The definition's source table as the database describes it now (cached briefly per worker). */
+export async function introspectSourceTable(ctx: DefinitionContext): Promise<{ table: IntrospectedTable; snapshot: SchemaSnapshot }> {
+  const { sourceSchema, sourceTable } = ctx.definition;
+  const key = `${ctx.instanceId}|${ctx.instanceVersion}|${sourceSchema}|${sourceTable}`;
+  let entry = cache.get(key);
+  if (!entry || Date.now() - entry.at > TTL_MS) {
+    const snapshot = await sourceAdapterFor(ctx.source.engine).introspect(ctx.source, { schema: sourceSchema, table: sourceTable });
+    entry = { at: Date.now(), snapshot };
+    cache.set(key, entry);
+  }
+  const table = entry.snapshot.tables.find((t) => t.schema === sourceSchema && t.name === sourceTable);
+  if (!table) {
+    throw ApplicationFailure.nonRetryable(`source table ${sourceSchema}.${sourceTable} does not exist on the instance (or the user cannot see it)`, FailureType.SchemaMismatch);
+  }
+  return { table, snapshot: entry.snapshot };
+}
+
+/** Columns the definition reads: keys, the watermark, mapped and routing columns, in table order. */
+export function columnsToRead(ctx: DefinitionContext, table: IntrospectedTable): string[] {
+  const wanted = new Set<string>([...ctx.definition.keyColumns, ...ctx.mappings.map((m) => m.sourceColumn)]);
+  if (ctx.definition.cursorColumn) wanted.add(ctx.definition.cursorColumn);
+  for (const t of ctx.targets) collectRuleColumns(t.routingRule, wanted);
+  const missing = [...wanted].filter((c) => !table.columns.some((col) => col.name === c));
+  if (missing.length) {
+    throw ApplicationFailure.nonRetryable(
+      `columns ${missing.join(', ')} used by the definition are missing from ${table.schema}.${table.name}; fix the definition or the source`,
+      FailureType.SchemaMismatch,
+    );
+  }
+  return table.columns.filter((c) => wanted.has(c.name)).map((c) => c.name);
+}
+
+function collectRuleColumns(rule: unknown, into: Set<string>): void {
+  if (!rule || typeof rule !== 'object') return;
+  const r = rule as Record<string, unknown>;
+  if (typeof r.column === 'string') into.add(r.column);
+  for (const k of ['all', 'any'] as const) if (Array.isArray(r[k])) for (const sub of r[k] as unknown[]) collectRuleColumns(sub, into);
+  if (r.not) collectRuleColumns(r.not, into);
+}
+
+/** Equal fingerprints mean the source looked the same (capture time aside). */
+export function snapshotFingerprint(snapshot: SchemaSnapshot): string {
+  return createHash('sha256').update(JSON.stringify(snapshot.tables)).digest('hex');
+}

@@ -1,0 +1,40 @@
+import type { HttpBindings } from '@hono/node-server';
+import type { Counters } from '../counters.ts';
+import type { Faults } from '../faults.ts';
+import type { Settings } from '../settings.ts';
+import type { Store, TenantRecord } from '../state.ts';
+import type { Throttle } from '../throttle.ts';
+
+/** Present in the env of a request dispatched by `$batch` through the same app. */
+export interface SubRequestBinding {
+  /** Set by the fault layer when a write was applied but its response must be lost. */
+  lostResponse: boolean;
+}
+
+export type GraphEnv = {
+  Bindings: Partial<HttpBindings> & { subRequest?: SubRequestBinding };
+  Variables: {
+    requestId: string;
+    clientRequestId: string;
+    auth: { tenantId: string; clientId: string };
+    tenant: TenantRecord;
+  };
+};
+
+export interface Logger {
+  info(...a: unknown[]): void;
+  warn(...a: unknown[]): void;
+}
+
+export interface GraphDeps {
+  store: Store;
+  settings: Settings;
+  throttle: Throttle;
+  faults: Faults;
+  counters: Counters;
+  logger: Logger;
+  /** Dispatches a request through the whole app (used by `$batch`). */
+  dispatch(request: Request, env: GraphEnv['Bindings']): Promise<Response>;
+  /** Registers a timer that `close()` must clear (hanging lost responses). */
+  trackTimer(timer: NodeJS.Timeout): void;
+}

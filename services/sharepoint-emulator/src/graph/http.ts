@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { GRAPH_JSON_CONTENT_TYPE, GraphError } from '../errors.ts';
+import type { GraphEnv } from './env.ts';
+
+/** Absolute base of Graph links (`@odata.nextLink`, `@odata.deltaLink`), taken from the request's own origin. */
+export const graphBase = (c: Context<GraphEnv>): string => `${new URL(c.req.url).origin}/v1.0`;
+
+export function graphJson(c: Context<GraphEnv>, body: unknown, status: ContentfulStatusCode = 200): Response {
+  return c.body(JSON.stringify(body), status, { 'content-type': GRAPH_JSON_CONTENT_TYPE, 'OData-Version': '4.0' });
+}
+
+export async function readJsonBody(c: Context<GraphEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+  }
+}
+
+/**
+ * Builds an absolute link keeping OData's `$` option names readable (Graph's links look
+ * like `...items?$expand=fields&$skiptoken=...`), with values percent-encoded.
+ */
+export function buildLink(base: string, params: Array<[string, string | undefined]>): string {
+  const query = params
+    .filter((p): p is [string, string] => p[1] !== undefined)
+    .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
+    .join('&');
+  return query ? `${base}?${query}` : base;
+}
+
+/** Carries the caller's query options other than the ones a link replaces. */
+export function carriedParams(url: URL, drop: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [k, v] of url.searchParams) if (!drop.includes(k.replace(/^\$/, ''))) out.push([k, v]);
+  return out;
+}
+
+export function preferences(c: Context<GraphEnv>): string[] {
+  return (c.req.header('prefer') ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+}

@@ -1,0 +1,154 @@
+import type { Context, Hono } from 'hono';
+import { fieldForFilter, renderFields } from '../fields.ts';
+import { GraphError, badRequest, unknownProperty } from '../errors.ts';
+import { checkIfMatch, createItem, deleteItem, updateItemFields } from '../list-ops.ts';
+import { evaluateFilter, parseFilter, referencedFields, type FilterExpr } from '../odata-filter.ts';
+import { applySelect, readQuery, type QueryOptions } from '../odata-query.ts';
+import { siteId, type ItemRecord, type ListRecord } from '../state.ts';
+import { isRecord } from '../util.ts';
+import type { GraphDeps, GraphEnv } from './env.ts';
+import { buildLink, carriedParams, graphBase, graphJson, preferences, readJsonBody } from './http.ts';
+import { renderItem, type ItemRenderOptions } from './render.ts';
+import { resolveItem, resolveList, resolveSite } from './resolve.ts';
+
+/** Graph pages list items 200 at a time unless `$top` (at most 5000) says otherwise. */
+export const DEFAULT_ITEM_PAGE_SIZE = 200;
+const HONOR_NON_INDEXED = 'honornonindexedquerieswarningmayfailrandomly';
+/** Fields SharePoint can always filter on: the ID primary key. */
+const ALWAYS_INDEXED = new Set(['id', 'ID']);
+const COMPUTED_FILTERABLE = new Set(['id', 'ID', 'Created', 'Modified', 'ContentType']);
+
+export function itemRenderOptions(q: QueryOptions): ItemRenderOptions {
+  const expand = q.expand.get('fields');
+  return { fields: expand !== undefined, fieldsSelect: expand?.select };
+}
+
+/**
+ * SharePoint refuses `$filter` on a column without an index unless the caller sends
+ * `Prefer: HonorNonIndexedQueriesWarningMayFailRandomly` (Graph error "Field 'X' cannot be
+ * referenced in filter or orderby as it is not indexed"); Graph answers this on lists of
+ * any size, and it is what keeps queries working past the 5,000-item view threshold.
+ */
+function compileFilter(c: Context<GraphEnv>, list: ListRecord, src: string): FilterExpr {
+  const expr = parseFilter(src);
+  const honor = preferences(c).includes(HONOR_NON_INDEXED);
+  for (const name of referencedFields(expr)) {
+    const column = list.columns.find((col) => col.name === name);
+    if (!column && !COMPUTED_FILTERABLE.has(name)) throw badRequest(`Field '${name}' is not recognized`);
+    const indexed = ALWAYS_INDEXED.has(name) || column?.indexed === true;
+    if (!indexed && !honor) {
+      throw badRequest(
+        `Field '${name}' cannot be referenced in filter or orderby as it is not indexed. Provide the 'Prefer: HonorNonIndexedQueriesWarningMayFailRandomly' header to allow this, but be warned that such queries may fail on large lists.`,
+      );
+    }
+  }
+  return expr;
+}
+
+/** Graph's list item skiptoken is SharePoint's paging cookie, `Paged=TRUE&p_ID=<last id>`, base64-encoded. */
+function decodeSkipToken(token: string | undefined): number {
+  if (!token) return 0;
+  const m = /p_ID=(\d+)/.exec(Buffer.from(token, 'base64').toString('utf8'));
+  if (!m) throw badRequest('The $skiptoken is not valid.');
+  return Number(m[1]);
+}
+
+export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
+  const base = '/sites/:siteId/lists/:listId/items';
+  const locate = (c: Context<GraphEnv>) => {
+    const tenant = c.get('tenant');
+    const site = resolveSite(tenant, c.req.param('siteId') as string);
+    const list = resolveList(site, c.req.param('listId') as string);
+    return { tenant, site, list };
+  };
+
+  app.get(base, (c) => {
+    const url = new URL(c.req.url);
+    const { tenant, site, list } = locate(c);
+    const q = readQuery(url);
+    if (q.orderby) throw new GraphError(400, 'notSupported', 'The $orderby query option is not supported by the SharePoint emulator.');
+    const filter = q.filter ? compileFilter(c, list, q.filter) : undefined;
+    const top = q.top ?? DEFAULT_ITEM_PAGE_SIZE;
+    const after = decodeSkipToken(q.skiptoken);
+    const page: ItemRecord[] = [];
+    let more = false;
+    for (const item of list.items.values()) {
+      if (item.id <= after) continue;
+      if (filter && !evaluateFilter(filter, (name) => fieldForFilter(item, name))) continue;
+      if (page.length === top) {
+        more = true;
+        break;
+      }
+      page.push(item);
+    }
+    const options = itemRenderOptions(q);
+    const body: Record<string, unknown> = {
+      '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items`,
+      value: page.map((item) => applySelect(renderItem(tenant, site, list, item, options), q.select, ['fields'])),
+    };
+    const last = page[page.length - 1];
+    if (more && last) {
+      body['@odata.nextLink'] = buildLink(`${graphBase(c)}/sites/${siteId(site)}/lists/${list.id}/items`, [
+        ...carriedParams(url, ['skiptoken']),
+        ['$skiptoken', Buffer.from(`Paged=TRUE&p_ID=${last.id}`).toString('base64')],
+      ]);
+    }
+    return graphJson(c, body);
+  });
+
+  app.get(`${base}/:itemId`, (c) => {
+    const { tenant, site, list } = locate(c);
+    const item = resolveItem(list, c.req.param('itemId'));
+    const q = readQuery(new URL(c.req.url));
+    return graphJson(c, {
+      '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items/$entity`,
+      ...applySelect(renderItem(tenant, site, list, item, itemRenderOptions(q)), q.select, ['fields']),
+    });
+  });
+
+  app.get(`${base}/:itemId/fields`, (c) => {
+    const { site, list } = locate(c);
+    const item = resolveItem(list, c.req.param('itemId'));
+    const q = readQuery(new URL(c.req.url));
+    return graphJson(c, {
+      '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items('${item.id}')/fields/$entity`,
+      ...renderFields(item, q.select),
+    });
+  });
+
+  app.post(base, async (c) => {
+    const { tenant, site, list } = locate(c);
+    const body = await readJsonBody(c);
+    if (!isRecord(body)) throw badRequest('The request body must be a listItem object.', 'BadRequest');
+    for (const key of Object.keys(body)) if (!key.startsWith('@') && key !== 'fields') throw unknownProperty(key, 'listItem');
+    const item = createItem(list, body.fields, c.get('auth').clientId);
+    deps.store.changed();
+    return graphJson(c, {
+      '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items/$entity`,
+      ...renderItem(tenant, site, list, item, { fields: true }),
+    }, 201);
+  });
+
+  app.patch(`${base}/:itemId/fields`, async (c) => {
+    const { site, list } = locate(c);
+    const item = resolveItem(list, c.req.param('itemId'));
+    checkIfMatch(item, c.req.header('if-match'));
+    const body = await readJsonBody(c);
+    if (!isRecord(body)) throw badRequest('The request body must be a fieldValueSet object.', 'BadRequest');
+    updateItemFields(list, item, body, c.get('auth').clientId);
+    deps.store.changed();
+    return graphJson(c, {
+      '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items('${item.id}')/fields/$entity`,
+      ...renderFields(item),
+    });
+  });
+
+  app.delete(`${base}/:itemId`, (c) => {
+    const { list } = locate(c);
+    const item = resolveItem(list, c.req.param('itemId'));
+    checkIfMatch(item, c.req.header('if-match'));
+    deleteItem(list, item, deps.settings.deltaTokenTtlMs);
+    deps.store.changed();
+    return c.body(null, 204);
+  });
+}

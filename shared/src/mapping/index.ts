@@ -1,0 +1,16 @@
+export * from './types.ts';
+export { canonicalDecimal, compareDecimal, exactDouble } from './decimal.ts';
+export { canonicalKeyText, UnsupportedKeyValueError } from './canonical.ts';
+export { canonicalJson, CanonicalJsonError } from './json.ts';
+export { intervalToIso, parseTimestampText, toSharePointDateTime, SHAREPOINT_MIN_DATE_MS, SHAREPOINT_MAX_DATE_MS } from './temporal.ts';
+export { KEY_COLUMN_NAME, TITLE_COLUMN, deriveInternalName, isReservedName, isValidInternalName, MAX_INTERNAL_NAME_LENGTH } from './names.ts';
+export { ALLOWED_TARGETS, defaultTargetType, TEXT_MAX_LENGTH, NOTE_MAX_LENGTH, DEFAULT_MAX_BYTES } from './rules.ts';
+export { applyTransforms, checkTransform } from './transforms.ts';
+export { convertRow, convertValue } from './convert.ts';
+export { proposeDefaultMappings } from './defaults.ts';
+export { validateMappings } from './validate.ts';
+export { columnDefinitionsFor, keyColumnDefinition } from './columns.ts';
+export { encodeSourceKey, decodeSourceKey, keyFilter, KeyTooLongError, InvalidSourceKeyError, MAX_SOURCE_KEY_LENGTH } from './keys.ts';
+export { contentHash } from './hash.ts';
+export { validateKeyStrategy, validateCursor } from './key-strategy.ts';
+export { routeRow, evaluateRule, compareRoutingValues, validateRoutingRule, InvalidRoutingRuleError } from './routing.ts';

@@ -1,0 +1,91 @@
+import type { IntrospectedTable, TypeFamily } from '../sources/types.ts';
+import type { CursorStrategy, KeyStrategy, ValidationIssue } from './types.ts';
+
+/*
+ * Key rules. The key is the row's identity in the ledger and in the list's unique key
+ * column, so it must be unique and total: every rule below is an error, not a warning,
+ * because a key that can repeat or be NULL merges or loses rows silently.
+ */
+
+/** Families that cannot identify a row: no equality (json), inexact equality (floats), or unwieldy (arrays). */
+const UNSUITABLE_KEY_FAMILIES: ReadonlySet<TypeFamily> = new Set(['json', 'jsonb', 'array', 'real', 'double']);
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
+const covers = (keys: readonly string[], unique: readonly string[]) => unique.length > 0 && unique.every((c) => keys.includes(c));
+
+/** Column sets PostgreSQL guarantees unique: pk, unique constraints, and unique indexes on plain columns without a predicate. */
+function uniqueSets(table: IntrospectedTable): string[][] {
+  const sets: string[][] = [];
+  if (table.primaryKey) sets.push(table.primaryKey.columns);
+  for (const u of table.uniqueConstraints) sets.push(u.columns);
+  for (const i of table.indexes) {
+    const partial = i.partial ?? /\bWHERE\b/i.test(i.definition);
+    if (i.unique && !partial && !i.hasExpressions && i.columns.length > 0) sets.push(i.columns);
+  }
+  return sets;
+}
+
+/**
+ * - pk: the key columns are exactly the primary key's columns (any order).
+ * - unique: exactly the columns of a unique constraint or a unique, non-partial index on
+ *   plain columns (a partial index leaves the other rows free to repeat).
+ * - composite: two or more columns that contain a primary key or unique constraint/index
+ *   (a superset of a unique set is unique too); anything less can repeat, so it is refused.
+ * For every strategy each key column must be NOT NULL: PostgreSQL lets many rows hold NULL
+ * in a unique column, and those rows could not be told apart. json/array/float columns
+ * are refused as key columns.
+ */
+export function validateKeyStrategy(table: IntrospectedTable, strategy: KeyStrategy, keyColumns: string[]): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const add = (field: string, message: string) => issues.push({ field, message });
+  if (keyColumns.length === 0) return [{ field: 'keyColumns', message: 'at least one key column is required' }];
+  if (new Set(keyColumns).size !== keyColumns.length) add('keyColumns', 'key columns must not repeat');
+  const columns = new Map(table.columns.map((c) => [c.name, c]));
+  for (const name of keyColumns) {
+    const col = columns.get(name);
+    if (!col) {
+      add('keyColumns', `column "${name}" does not exist in ${table.schema}.${table.name}`);
+      continue;
+    }
+    if (col.nullable) add('keyColumns', `column "${name}" is nullable: rows with NULL keys cannot be identified (add NOT NULL to the column)`);
+    if (UNSUITABLE_KEY_FAMILIES.has(col.typeFamily)) add('keyColumns', `column "${name}" (${col.dataType}) cannot be a key column`);
+  }
+  if (issues.length) return issues;
+
+  const sets = uniqueSets(table);
+  const relation = table.kind === 'view' || table.kind === 'foreign_table' ? ` (a ${table.kind.replace('_', ' ')} has no keys; sync its base table or a materialized view with a unique index)` : '';
+  switch (strategy) {
+    case 'pk':
+      if (!table.primaryKey) add('keyStrategy', `${table.schema}.${table.name} has no primary key${relation}`);
+      else if (!sameSet(keyColumns, table.primaryKey.columns)) add('keyColumns', `the primary key is (${table.primaryKey.columns.join(', ')}), not (${keyColumns.join(', ')})`);
+      break;
+    case 'unique':
+      if (!sets.some((s) => sameSet(s, keyColumns))) add('keyColumns', `no unique constraint or non-partial unique index on exactly (${keyColumns.join(', ')})${relation}`);
+      break;
+    case 'composite':
+      if (keyColumns.length < 2) add('keyColumns', 'a composite key needs at least two columns (use "pk" or "unique" for one)');
+      else if (!sets.some((s) => covers(keyColumns, s))) add('keyColumns', `(${keyColumns.join(', ')}) is not guaranteed unique: no primary key or unique constraint/index lies within these columns${relation}`);
+      break;
+    default:
+      add('keyStrategy', `unknown key strategy "${String(strategy)}" (pk, unique, composite)`);
+  }
+  return issues;
+}
+
+const CURSOR_FAMILIES: ReadonlySet<TypeFamily> = new Set(['timestamp', 'timestamptz', 'date', 'smallint', 'integer', 'bigint']);
+
+/**
+ * updated_at needs a column that grows with every change: a timestamp, timestamptz or date,
+ * or an integer version number. full_scan reads every row and needs no cursor.
+ */
+export function validateCursor(table: IntrospectedTable, strategy: CursorStrategy, cursorColumn: string | null | undefined): ValidationIssue[] {
+  if (strategy === 'full_scan') return [];
+  if (strategy !== 'updated_at') return [{ field: 'cursorStrategy', message: `unknown cursor strategy "${String(strategy)}" (updated_at, full_scan)` }];
+  if (!cursorColumn) return [{ field: 'cursorColumn', message: 'the updated_at strategy needs a cursor column' }];
+  const col = table.columns.find((c) => c.name === cursorColumn);
+  if (!col) return [{ field: 'cursorColumn', message: `column "${cursorColumn}" does not exist in ${table.schema}.${table.name}` }];
+  if (!CURSOR_FAMILIES.has(col.typeFamily)) {
+    return [{ field: 'cursorColumn', message: `column "${cursorColumn}" (${col.dataType}) cannot be a cursor: use a timestamp, timestamptz, date or integer version column` }];
+  }
+  return [];
+}

@@ -1,0 +1,188 @@
+import type postgres from 'postgres';
+import { Query, checkLimit, columnTypes, keyTexts, type RelationRef } from './postgres-query.ts';
+import { qualifiedName } from './sql-ident.ts';
+
+/*
+ * Row readers for push sync. Identifiers come from introspection and are always quoted;
+ * values are always bind parameters (see postgres-query.ts). Positions (watermark and key)
+ * are PostgreSQL's own `::text` of the row's values, selected next to the row, so they
+ * survive JSON, the meta-store and Temporal without loss (timestamps keep microseconds).
+ */
+
+export interface KeyPage {
+  /** Requested columns only, with the driver's types (int8 and numeric as strings, timestamps as Date, ...). */
+  rows: Record<string, unknown>[];
+  /** Per row: the canonical text of its key columns (feed to encodeSourceKey). */
+  keys: string[][];
+  /** The last row's key, to pass back as `afterKey`; null when the page is empty. */
+  lastKey: string[] | null;
+  /** The page is full, so another may follow (an exactly full last page reads one more, empty page). */
+  hasMore: boolean;
+}
+
+export interface ReadByKeyParams extends RelationRef {
+  columns: string[];
+  keyColumns: string[];
+  afterKey: unknown[] | null;
+  limit: number;
+}
+
+/** Full-scan strategy: keyset pagination over the key, `(k1, k2) > ($1, $2) order by k1, k2`. */
+export async function readByKey(sql: postgres.Sql, p: ReadByKeyParams): Promise<KeyPage> {
+  const limit = checkLimit(p.limit);
+  const q = new Query(p, await columnTypes(sql, p), p.columns, p.keyColumns);
+  let where = '';
+  if (p.afterKey) {
+    const texts = keyTexts(p.afterKey, p.keyColumns, q.types, p);
+    where = `where (${q.keyList()}) > (${texts.map((t, i) => q.param(t, p.keyColumns[i] as string)).join(', ')})`;
+  }
+  const rows = await q.run(sql, `select ${q.select()} from ${q.rel} ${where} order by ${q.keyList()} limit ${q.limit(limit)}`);
+  return { rows: rows.map((r) => r.row), keys: rows.map((r) => r.key), lastKey: rows.at(-1)?.key ?? null, hasMore: rows.length === limit };
+}
+
+export interface ReadByKeysParams extends RelationRef {
+  columns: string[];
+  keyColumns: string[];
+  keys: unknown[][];
+}
+
+/**
+ * Re-reads specific rows in one query: `(k1, k2) in (select * from unnest($1::text[]::t1[], ...))`.
+ * Keys are cast to each key column's own type, so composite keys of mixed types (bigint, uuid,
+ * date, text) match by value. Rows come back in key order, each with the canonical text of its
+ * key; keys not found are simply absent (deleted rows).
+ */
+export async function readByKeys(sql: postgres.Sql, p: ReadByKeysParams): Promise<{ rows: Record<string, unknown>[]; keys: string[][] }> {
+  if (p.keyColumns.length === 0) throw new RangeError('readByKeys needs at least one key column');
+  if (p.keys.length === 0) return { rows: [], keys: [] };
+  const q = new Query(p, await columnTypes(sql, p), p.columns, p.keyColumns);
+  const texts = p.keys.map((k) => keyTexts(k, p.keyColumns, q.types, p));
+  const arrays = p.keyColumns.map((k, i) => q.arrayParam(texts.map((t) => t[i] as string), k));
+  const rows = await q.run(sql, `select ${q.select()} from ${q.rel} where (${q.keyList()}) in (select * from unnest(${arrays.join(', ')})) order by ${q.keyList()}`);
+  return { rows: rows.map((r) => r.row), keys: rows.map((r) => r.key) };
+}
+
+export type CountParams = RelationRef;
+
+/** Exact row count (count(*)); returned as a number, exact up to 2^53 rows. */
+export async function countRows(sql: postgres.Sql, p: CountParams): Promise<number> {
+  await columnTypes(sql, p); // clear error for a missing relation
+  const [row] = await sql.unsafe<{ n: string }[]>(`select count(*)::text as n from ${qualifiedName(p.schema, p.table)}`);
+  return Number(row?.n ?? 0);
+}
+
+/** A position in the watermark stream. `watermark: null` = inside the group of rows whose cursor is NULL. */
+export interface WatermarkPosition {
+  watermark: string | null;
+  key: string[];
+}
+
+export interface ReadByWatermarkParams extends RelationRef {
+  columns: string[];
+  cursorColumn: string;
+  keyColumns: string[];
+  /**
+   * Where the previous page ended (its `last`), or null to start from the beginning.
+   * `{ watermark: w, key: [] }` (or `key: null`) reads every row with cursor > w, e.g. after rewindWatermark.
+   * `{ watermark: null, key: [...] }` is a position inside the NULL-cursor group: pass it back as is,
+   * it is not the same as `after: null` (which starts over).
+   */
+  after: { watermark: string | null; key: unknown[] | null } | null;
+  limit: number;
+}
+
+export interface WatermarkPage {
+  rows: Record<string, unknown>[];
+  keys: string[][];
+  /** Per row: the cursor's exact text (`::text`), null for rows whose cursor is NULL. */
+  watermarks: Array<string | null>;
+  last: WatermarkPosition | null;
+  hasMore: boolean;
+}
+
+/**
+ * Incremental read in keyset order `(cursor, k1, k2, ...)`, with the row-value comparison
+ * `(cursor, k1, k2) > ($1, $2, $3)`: rows sharing a cursor value are never skipped at a page
+ * boundary, and an index on (cursor) or (cursor, key) serves the query.
+ *
+ * NULL cursors sort first (as the lowest value): a stream that starts from `after: null`
+ * first reads the rows whose cursor is NULL, in key order, then continues with the non-NULL
+ * cursor values. NULLs are not folded in with coalesce() because that would defeat the
+ * cursor index on every incremental poll. Consequence: a row whose cursor stays NULL is read
+ * once per stream start (initial load, re-baseline, full resync), never incrementally.
+ */
+export async function readByWatermark(sql: postgres.Sql, p: ReadByWatermarkParams): Promise<WatermarkPage> {
+  const limit = checkLimit(p.limit);
+  const types = await columnTypes(sql, p);
+  const rows = [];
+  const start = p.after;
+  if (start === null || start.watermark === null) {
+    const q = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);
+    const cursor = q.cursorIdent();
+    let where = `${cursor} is null`;
+    if (start?.key?.length) {
+      const texts = keyTexts(start.key, p.keyColumns, types, p);
+      where += ` and (${q.keyList()}) > (${texts.map((t, i) => q.param(t, p.keyColumns[i] as string)).join(', ')})`;
+    }
+    rows.push(...(await q.run(sql, `select ${q.select()} from ${q.rel} where ${where} order by ${q.keyList()} limit ${q.limit(limit)}`)));
+    if (rows.length < limit) {
+      const q2 = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);
+      const order = `${q2.cursorIdent()}, ${q2.keyList()}`;
+      rows.push(...(await q2.run(sql, `select ${q2.select()} from ${q2.rel} where ${q2.cursorIdent()} is not null order by ${order} limit ${q2.limit(limit - rows.length)}`)));
+    }
+  } else {
+    const q = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);
+    const cursor = q.cursorIdent();
+    const w = q.param(start.watermark, p.cursorColumn);
+    let where: string;
+    if (!start.key?.length) {
+      where = `${cursor} > ${w}`;
+    } else {
+      const texts = keyTexts(start.key, p.keyColumns, types, p);
+      where = `(${cursor}, ${q.keyList()}) > (${w}, ${texts.map((t, i) => q.param(t, p.keyColumns[i] as string)).join(', ')})`;
+    }
+    rows.push(...(await q.run(sql, `select ${q.select()} from ${q.rel} where ${where} order by ${cursor}, ${q.keyList()} limit ${q.limit(limit)}`)));
+  }
+  const lastRow = rows.at(-1);
+  return {
+    rows: rows.map((r) => r.row),
+    keys: rows.map((r) => r.key),
+    watermarks: rows.map((r) => r.watermark),
+    last: lastRow ? { watermark: lastRow.watermark, key: lastRow.key } : null,
+    hasMore: rows.length === limit,
+  };
+}
+
+export interface CursorParams extends RelationRef {
+  cursorColumn: string;
+}
+
+/** The highest cursor value as exact text (`max(cursor)::text`); null for an empty table or all-NULL cursors. */
+export async function maxWatermark(sql: postgres.Sql, p: CursorParams): Promise<string | null> {
+  const q = new Query(p, await columnTypes(sql, p), [], [], p.cursorColumn);
+  const [row] = await sql.unsafe<{ w: string | null }[]>(`select max(${q.cursorIdent()})::text as w from ${q.rel}`);
+  return row?.w ?? null;
+}
+
+/**
+ * Moves a watermark back by an overlap window, computed by PostgreSQL in the column's own type:
+ * timestamps by `seconds`, dates by whole days (rounded up). Integer version cursors have no
+ * time scale and are returned unchanged. Use it to re-read rows committed late.
+ */
+export async function rewindWatermark(sql: postgres.Sql, p: CursorParams, watermark: string | null, seconds: number): Promise<string | null> {
+  if (watermark === null || seconds <= 0) return watermark;
+  const q = new Query(p, await columnTypes(sql, p), [], [], p.cursorColumn);
+  const family = q.types.get(p.cursorColumn)?.family;
+  let text: string;
+  if (family === 'timestamp' || family === 'timestamptz') {
+    text = `select (${q.param(watermark, p.cursorColumn)} - make_interval(secs => $2::float8))::text as w`;
+    q.params.push(seconds);
+  } else if (family === 'date') {
+    text = `select (${q.param(watermark, p.cursorColumn)} - $2::int)::text as w`;
+    q.params.push(Math.ceil(seconds / 86_400));
+  } else {
+    return watermark;
+  }
+  const [row] = await sql.unsafe<{ w: string }[]>(text, q.params as never[]);
+  return row?.w ?? watermark;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { validateCursor, validateKeyStrategy } from '../../src/mapping/key-strategy.ts';
+import { col, tableOf } from './fixtures.ts';
+
+const table = tableOf(
+  [
+    col('id', 'bigint', { nullable: false }),
+    col('tenant', 'text', { nullable: false }),
+    col('email', 'text', { nullable: true }),
+    col('sku', 'text', { nullable: false }),
+    col('line', 'integer', { nullable: false }),
+    col('region', 'text', { nullable: false }),
+    col('score', 'double', { nullable: false }),
+    col('doc', 'jsonb', { nullable: false }),
+    col('updated_at', 'timestamptz'),
+    col('version', 'bigint', { nullable: false }),
+    col('name', 'text'),
+  ],
+  {
+    primaryKey: { name: 't_pkey', columns: ['id'] },
+    uniqueConstraints: [{ name: 't_tenant_sku_key', columns: ['tenant', 'sku'] }, { name: 't_email_key', columns: ['email'] }],
+    indexes: [
+      { name: 't_pkey', columns: ['id'], unique: true, primary: true, definition: 'CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)', partial: false },
+      { name: 't_region_partial', columns: ['region'], unique: true, primary: false, definition: 'CREATE UNIQUE INDEX t_region_partial ON public.t USING btree (region) WHERE (id > 0)' },
+      { name: 't_line_region', columns: ['line', 'region'], unique: true, primary: false, definition: 'CREATE UNIQUE INDEX ...', partial: false },
+      { name: 't_lower_sku', columns: [], unique: true, primary: false, definition: 'CREATE UNIQUE INDEX ... (lower(sku))', partial: false, hasExpressions: true },
+    ],
+  },
+);
+
+const fields = (issues: Array<{ field: string }>) => issues.map((i) => i.field);
+
+describe('validateKeyStrategy', () => {
+  it('pk: exactly the primary key columns', () => {
+    expect(validateKeyStrategy(table, 'pk', ['id'])).toEqual([]);
+    expect(validateKeyStrategy(table, 'pk', ['sku'])).toEqual([{ field: 'keyColumns', message: 'the primary key is (id), not (sku)' }]);
+    expect(fields(validateKeyStrategy(tableOf([col('a', 'integer', { nullable: false })]), 'pk', ['a']))).toEqual(['keyStrategy']);
+  });
+
+  it('unique: a unique constraint or non-partial unique index on exactly those columns', () => {
+    expect(validateKeyStrategy(table, 'unique', ['sku', 'tenant'])).toEqual([]);
+    expect(validateKeyStrategy(table, 'unique', ['line', 'region'])).toEqual([]);
+    expect(validateKeyStrategy(table, 'unique', ['id'])).toEqual([]);
+    // A partial unique index leaves other rows free to repeat the value.
+    expect(validateKeyStrategy(table, 'unique', ['region'])).toMatchObject([{ field: 'keyColumns', message: expect.stringContaining('no unique constraint') }]);
+    // Unique but nullable: many rows may hold NULL.
+    expect(validateKeyStrategy(table, 'unique', ['email'])).toMatchObject([{ message: expect.stringContaining('"email" is nullable') }]);
+  });
+
+  it('composite: two or more NOT NULL columns containing a unique set', () => {
+    expect(validateKeyStrategy(table, 'composite', ['tenant', 'sku'])).toEqual([]);
+    expect(validateKeyStrategy(table, 'composite', ['tenant', 'sku', 'line'])).toEqual([]);
+    expect(validateKeyStrategy(table, 'composite', ['tenant', 'line'])).toMatchObject([{ message: expect.stringContaining('not guaranteed unique') }]);
+    expect(validateKeyStrategy(table, 'composite', ['id'])).toMatchObject([{ message: expect.stringContaining('at least two columns') }]);
+    expect(validateKeyStrategy(table, 'composite', ['id', 'name'])).toMatchObject([{ message: expect.stringContaining('"name" is nullable') }]);
+  });
+
+  it('refuses unknown, repeated and unsuitable key columns', () => {
+    expect(fields(validateKeyStrategy(table, 'composite', ['id', 'id']))).toEqual(['keyColumns']);
+    expect(validateKeyStrategy(table, 'composite', ['id', 'ghost'])).toEqual([{ field: 'keyColumns', message: 'column "ghost" does not exist in public.t' }]);
+    expect(validateKeyStrategy(table, 'composite', ['id', 'score', 'doc']).map((i) => i.message)).toEqual([
+      'column "score" (double precision) cannot be a key column',
+      'column "doc" (jsonb) cannot be a key column',
+    ]);
+    expect(validateKeyStrategy(table, 'pk', [])).toEqual([{ field: 'keyColumns', message: 'at least one key column is required' }]);
+  });
+
+  it('explains why a view has no key', () => {
+    const view = tableOf([col('id', 'integer', { nullable: false })], { kind: 'view', name: 'v' });
+    expect(validateKeyStrategy(view, 'unique', ['id'])[0]?.message).toContain('a view has no keys');
+  });
+});
+
+describe('validateCursor', () => {
+  it('updated_at needs a timestamp, date or integer version column', () => {
+    expect(validateCursor(table, 'updated_at', 'updated_at')).toEqual([]);
+    expect(validateCursor(table, 'updated_at', 'version')).toEqual([]);
+    expect(validateCursor(table, 'updated_at', 'name')).toMatchObject([{ field: 'cursorColumn', message: expect.stringContaining('cannot be a cursor') }]);
+    expect(validateCursor(table, 'updated_at', 'ghost')).toMatchObject([{ field: 'cursorColumn' }]);
+    expect(validateCursor(table, 'updated_at', null)).toMatchObject([{ message: 'the updated_at strategy needs a cursor column' }]);
+  });
+
+  it('full_scan needs no cursor', () => {
+    expect(validateCursor(table, 'full_scan', null)).toEqual([]);
+  });
+});

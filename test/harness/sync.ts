@@ -1,0 +1,82 @@
+import { expect } from 'vitest';
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '@syncbridge/sharepoint-emulator';
+import type { TestStack } from './stack.ts';
+
+type Json = Record<string, unknown> & { id: string };
+
+export async function apiJson<T = Json>(stack: TestStack, path: string, init?: Parameters<TestStack['api']>[1], expected?: number): Promise<T> {
+  const res = await stack.api(path, init);
+  const text = await res.text();
+  if (expected !== undefined) expect(res.status, `${init?.method ?? 'GET'} ${path}: ${text}`).toBe(expected);
+  else expect(res.ok, `${init?.method ?? 'GET'} ${path}: ${res.status} ${text}`).toBe(true);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** Registers app, database, instance (a real PostgreSQL database) and an emulator connection through the API. */
+export async function registerSourceAndConnection(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
+  const app = await apiJson(stack, '/v1/apps', { method: 'POST', json: { name: label, ownerTeam: 'data-platform' } }, 201);
+  const database = await apiJson(stack, '/v1/databases', { method: 'POST', json: { appId: app.id, name: `${label}-db`, engine: 'postgres', environment: 'dev' } }, 201);
+  const u = new URL(source.url);
+  const instance = await apiJson(
+    stack,
+    '/v1/database-instances',
+    { method: 'POST', json: { databaseId: database.id, name: 'primary', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: 'unused-with-trust-auth', sslMode: 'disable', role: 'primary' } },
+    201,
+  );
+  const emulator = stack.emulator!;
+  const connection = await apiJson(
+    stack,
+    '/v1/sharepoint-connections',
+    {
+      method: 'POST',
+      json: { appId: app.id, name: `${label}-sharepoint`, tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: emulator.graphBaseUrl, authorityHost: emulator.authorityHost, caCertificatePem: emulator.caCertificatePem, ruPerMinute: 600_000 },
+    },
+    201,
+  );
+  const sites = await apiJson<{ items: Array<{ id: string; webUrl: string | null }> }>(stack, `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`);
+  expect(sites.items.length).toBeGreaterThan(0);
+  return { appId: app.id, instanceId: instance.id, connectionId: connection.id, siteId: sites.items[0]!.id };
+}
+
+export interface RunView {
+  id: string;
+  status: string;
+  workflowId: string;
+  counts: Record<string, number>;
+  errors: Array<{ message: string }>;
+}
+
+/** Polls the definition's runs until the one of that workflow id has finished. */
+export async function waitForRun(stack: TestStack, definitionId: string, workflowId: string, timeoutMs = 120_000): Promise<RunView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const runs = await apiJson<{ items: RunView[] }>(stack, `/v1/sync-definitions/${definitionId}/runs?limit=50`);
+    const run = runs.items.find((r) => r.workflowId === workflowId);
+    if (run && !['queued', 'running'].includes(run.status)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${workflowId} did not finish within ${timeoutMs} ms (last: ${JSON.stringify(run)})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function provision(stack: TestStack, definitionId: string): Promise<RunView> {
+  const started = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/provision`, { method: 'POST' }, 202);
+  const run = await waitForRun(stack, definitionId, started.workflowId);
+  expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+  return run;
+}
+
+export async function runPush(stack: TestStack, definitionId: string, body?: { fullResync?: boolean }): Promise<RunView> {
+  const started = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST', ...(body ? { json: body } : {}) }, 202);
+  return waitForRun(stack, definitionId, started.workflowId);
+}
+
+export interface EmulatorItem {
+  id: string;
+  fields: Record<string, unknown>;
+}
+
+export async function listItems(stack: TestStack, listId: string): Promise<EmulatorItem[]> {
+  const res = await fetch(`${stack.emulator!.adminUrl}/lists/${encodeURIComponent(listId)}/items`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { value: EmulatorItem[] }).value;
+}

@@ -1,0 +1,109 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PushActivities } from '@syncbridge/activities';
+import { addCounts, emptyCounts, type PushCarry, type PushProgress, type PushSyncInput, type PushSyncResult } from './types.ts';
+
+export * from './types.ts';
+
+export const pushProgressQuery = defineQuery<PushProgress>('progress');
+
+/** Manual runs get their own id per request; scheduled runs get the schedule's id plus a timestamp. */
+export const pushRunWorkflowId = (definitionId: string, requestId: string) => `push/${definitionId}/${requestId}`;
+export const pushScheduleId = (definitionId: string) => `push-schedule/${definitionId}`;
+
+/** Batches per workflow run before continuing as new, to keep each history small. */
+const BATCHES_PER_RUN = 100;
+
+const acts = proxyActivities<PushActivities>({
+  startToCloseTimeout: '10 minutes',
+  // A dead worker's batch is retried elsewhere after this long without a heartbeat.
+  heartbeatTimeout: '30 seconds',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: ['InvalidInput', 'NotFound', 'AuthenticationFailed', 'PermissionDenied', 'SchemaMismatch'],
+  },
+});
+
+/**
+ * Push sync: changed rows -> route -> diff against the ledger -> Graph $batch ->
+ * ledger + cursor commit, one batch per activity; then a sweep for rows deleted at
+ * the source. Positions live in the meta-store or in the small carry, never rows,
+ * and the run continues as new when Temporal suggests it.
+ */
+export async function pushSyncWorkflow(input: PushSyncInput): Promise<PushSyncResult> {
+  const { workflowId, runId } = workflowInfo();
+  const progress: PushProgress = {
+    definitionId: input.definitionId,
+    pass: input.carry?.pass ?? null,
+    phase: input.carry?.phase ?? 'starting',
+    batches: input.carry?.batches ?? 0,
+    counts: input.carry?.counts ?? emptyCounts(),
+  };
+  setHandler(pushProgressQuery, () => progress);
+
+  let carry: PushCarry;
+  if (input.carry) {
+    carry = input.carry;
+  } else {
+    const begun = await acts.beginPushRun({
+      definitionId: input.definitionId,
+      workflowId,
+      temporalRunId: runId,
+      context: input.context,
+      trigger: input.trigger,
+      fullResync: input.fullResync ?? false,
+    });
+    if (begun.skipped) return { runRowId: begun.runRowId, status: 'skipped', pass: null, counts: emptyCounts(), reason: begun.reason };
+    carry = { runRowId: begun.runRowId, pass: begun.pass, phase: 'upsert', fullAfterKey: null, sweepAfterKey: null, counts: emptyCounts(), batches: 0 };
+  }
+  progress.pass = carry.pass;
+
+  const finish = (status: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
+    acts.finishPushRun({ definitionId: input.definitionId, runRowId: carry.runRowId, workflowId, pass: carry.pass, status, counts: carry.counts, context: input.context, ...(error ? { error } : {}) });
+
+  try {
+    for (let batchesThisRun = 0; carry.phase !== 'done'; batchesThisRun++) {
+      if (batchesThisRun >= BATCHES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof pushSyncWorkflow>({ ...input, carry });
+      }
+      progress.phase = carry.phase;
+      const upsert = carry.phase === 'upsert';
+      const step = upsert
+        ? await acts.pushBatch({ definitionId: input.definitionId, runRowId: carry.runRowId, pass: carry.pass, afterKey: carry.fullAfterKey, context: input.context })
+        : await acts.sweepDeletedRows({ definitionId: input.definitionId, runRowId: carry.runRowId, afterKey: carry.sweepAfterKey, context: input.context });
+      carry = {
+        ...carry,
+        counts: addCounts(carry.counts, step.counts),
+        batches: carry.batches + 1,
+        ...(upsert ? { fullAfterKey: step.nextAfterKey } : { sweepAfterKey: step.nextAfterKey }),
+        phase: step.done ? (upsert ? 'sweep' : 'done') : carry.phase,
+      };
+      progress.counts = carry.counts;
+      progress.batches = carry.batches;
+    }
+    await finish('succeeded');
+    progress.phase = 'done';
+    return { runRowId: carry.runRowId, status: 'succeeded', pass: carry.pass, counts: carry.counts };
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => finish('cancelled', 'cancelled'));
+      throw err;
+    }
+    const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    await finish('failed', message);
+    throw ApplicationFailure.nonRetryable(`push run failed: ${message}`, 'PushFailed');
+  }
+}
