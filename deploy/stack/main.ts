@@ -112,7 +112,7 @@ try {
   await waitForHttp(`${apiUrl}/readyz`, 120_000);
   say('SyncBridge is up');
   if (demo) {
-    await waitForHttp(`${emulator.adminUrl}/`, 60_000);
+    await waitForHttp(`${emulator.adminUrl}/sites`, 60_000);
     while (!existsSync(emulatorCert)) await new Promise((r) => setTimeout(r, 100));
     say('setting up the demo through the API (sample shop database -> SharePoint emulator)');
     const sourceUrl = await createSampleSource(databaseUrl);
@@ -121,7 +121,14 @@ try {
       apiUrl,
       adminKey,
       source: { host: src.hostname, port: Number(src.port || 5432), database: src.pathname.slice(1), username: decodeURIComponent(src.username), password: decodeURIComponent(src.password) },
-      sharepoint: { tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, ...emulator, caCertificatePem: readFileSync(emulatorCert, 'utf8') },
+      sharepoint: {
+        tenantId: DEFAULT_TENANT_ID,
+        clientId: DEFAULT_CLIENT_ID,
+        clientSecret: DEFAULT_CLIENT_SECRET,
+        graphBaseUrl: emulator.graphBaseUrl,
+        authorityHost: emulator.authorityHost,
+        caCertificatePem: readFileSync(emulatorCert, 'utf8'),
+      },
       say,
     });
     say(`  demo source:     ${sourceUrl.replace(/:[^:@/]*@/, ':***@')}  (tables shop.products, shop.order_lines)`);

@@ -12,7 +12,7 @@ import { sourcePool } from '../sync/sources.ts';
 import { columnsToRead, introspectSourceTable } from '../sync/table.ts';
 import { applyWrites, type TargetList } from './apply.ts';
 import { commitBatch, readCursor, upsertCursor } from './commit.ts';
-import { planRows, type LedgerEntry } from './plan.ts';
+import { keyFamiliesOf, planRows, type LedgerEntry } from './plan.ts';
 
 export type PushPass = 'watermark' | 'full';
 export interface StepResult {
@@ -131,15 +131,16 @@ export function createPushActivities(deps: ActivityDeps) {
       }
       activity.heartbeat({ phase: 'read', rows: rows.length });
 
+      const keyFamilies = keyFamiliesOf(table, d.keyColumns);
       const keysOfRows = rows.map((r) => {
         try {
-          return encodeSourceKey(d.keyColumns.map((c) => r[c]));
+          return encodeSourceKey(d.keyColumns.map((c) => r[c]), keyFamilies);
         } catch {
           return null;
         }
       });
       const ledger = await loadLedger(deps, d.id, keysOfRows.filter((k): k is string => k !== null));
-      const plan = planRows(rows, ledger, { keyColumns: d.keyColumns, mappings: ctx.mappings, table, targets: routingTargets(ctx.targets), targetStrategy: d.targetStrategy });
+      const plan = planRows(rows, ledger, { keyColumns: d.keyColumns, keyFamilies, mappings: ctx.mappings, table, targets: routingTargets(ctx.targets), targetStrategy: d.targetStrategy });
       const outcome = await applyWrites(plan.writes, targetLists(deps, ctx), () => activity.heartbeat({ phase: 'writing' }));
       activity.heartbeat({ phase: 'written', writes: plan.writes.length });
 
@@ -187,8 +188,10 @@ export function createPushActivities(deps: ActivityDeps) {
       if (ledgerPage.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
 
       const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
+      const { table } = await introspectSourceTable(ctx);
+      const keyFamilies = keyFamiliesOf(table, d.keyColumns);
       const { rows: present } = await readByKeys(source, { ...tableRef(ctx), columns: d.keyColumns, keyColumns: d.keyColumns, keys: ledgerPage.map((l) => decodeSourceKey(l.sourceKey)) });
-      const existing = new Set(present.map((r) => encodeSourceKey(d.keyColumns.map((c) => r[c]))));
+      const existing = new Set(present.map((r) => encodeSourceKey(d.keyColumns.map((c) => r[c]), keyFamilies)));
       const gone = ledgerPage.filter((l) => !existing.has(l.sourceKey));
 
       const lists = targetLists(deps, ctx);

@@ -1,5 +1,5 @@
 import { contentHash, convertRow, encodeSourceKey, KEY_COLUMN_NAME, KeyTooLongError, routeRow, type FieldMappingSpec, type RoutingRule } from '@syncbridge/shared/mapping';
-import type { IntrospectedTable } from '@syncbridge/shared/sources';
+import type { IntrospectedTable, TypeFamily } from '@syncbridge/shared/sources';
 
 /** What the ledger knows about a row that was synced before. */
 export interface LedgerEntry {
@@ -35,6 +35,8 @@ export interface RowPlan {
 
 export interface PlanContext {
   keyColumns: string[];
+  /** Type family per key column: keys are encoded from canonical texts, so timestamps keep microseconds. */
+  keyFamilies: TypeFamily[];
   mappings: FieldMappingSpec[];
   table: IntrospectedTable;
   targets: Array<{ id: string; routingRule: RoutingRule | null; priority: number; isDefault: boolean }>;
@@ -49,7 +51,7 @@ export function prepareRow(row: Record<string, unknown>, ctx: PlanContext): Prep
   const keyValues = ctx.keyColumns.map((c) => row[c]);
   let sourceKey: string;
   try {
-    sourceKey = encodeSourceKey(keyValues);
+    sourceKey = encodeSourceKey(keyValues, ctx.keyFamilies);
   } catch (err) {
     const reason = err instanceof KeyTooLongError ? err.message : `key cannot be encoded: ${(err as Error).message}`;
     return { sourceKey: `unencodable:${titleOf(keyValues)}`.slice(0, 500), reason };
@@ -84,4 +86,9 @@ export function planRows(rows: Array<Record<string, unknown>>, ledger: Map<strin
     else plan.unchanged.push(prepared);
   }
   return plan;
+}
+
+/** The key columns' type families, from introspection. */
+export function keyFamiliesOf(table: IntrospectedTable, keyColumns: string[]): TypeFamily[] {
+  return keyColumns.map((c) => table.columns.find((col) => col.name === c)?.typeFamily ?? 'other');
 }
