@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '@syncbridge/shared/errors';
 import { sourceAdapterFor, type IntrospectedTable, type SchemaSnapshot } from '@syncbridge/shared/sources';
@@ -47,7 +46,5 @@ function collectRuleColumns(rule: unknown, into: Set<string>): void {
   if (r.not) collectRuleColumns(r.not, into);
 }
 
-/** Equal fingerprints mean the source looked the same (capture time aside). */
-export function snapshotFingerprint(snapshot: SchemaSnapshot): string {
-  return createHash('sha256').update(JSON.stringify(snapshot.tables)).digest('hex');
-}
+/** Equal fingerprints mean the source's schema looked the same (one definition, shared with the API). */
+export { snapshotFingerprint } from '@syncbridge/shared/sources';

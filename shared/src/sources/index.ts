@@ -4,6 +4,7 @@ import type { SourceAdapter, SourceConnectionParams } from './types.ts';
 export * from './types.ts';
 export { connectPostgresSource } from './postgres.ts';
 export { introspectPostgres, findTable, familyOfPgType } from './postgres-introspect.ts';
+export { snapshotFingerprint } from './fingerprint.ts';
 export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type ColumnChange } from './schema-diff.ts';
 export { quoteIdent, qualifiedName, InvalidIdentifierError } from './sql-ident.ts';
 export { SourceObjectNotFoundError, type RelationRef } from './postgres-query.ts';

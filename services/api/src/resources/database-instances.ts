@@ -6,6 +6,18 @@ import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { registerCrud } from '../lib/crud.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
+import {
+  changesSince,
+  describeInstance,
+  introspectSource,
+  loadSourceInstance,
+  recordSnapshot,
+  SchemaDiffSchema,
+  scopeOf,
+  SourceTableSchema,
+  sourceUnavailableResponse,
+  toApiTable as toApiTableRow,
+} from '../lib/source-schema.ts';
 import { iso, name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type InstanceRow = typeof schema.databaseInstances.$inferSelect;
@@ -86,6 +98,23 @@ const ConnectionTestResult = z
   })
   .openapi('DatabaseInstanceTestResult');
 
+const identifierFilter = (description: string) =>
+  z.string().max(63, 'must be at most 63 characters').optional().openapi({ description });
+
+const SourceSchemaSnapshot = z
+  .object({
+    snapshotId: z.string().uuid().openapi({ description: 'The stored snapshot this state matches (schema_snapshots); unchanged while the schema is unchanged' }),
+    capturedAt: z.string().datetime().openapi({ description: 'When the source was first seen in this state' }),
+    checkedAt: z.string().datetime().openapi({ description: 'When it was introspected for this response' }),
+    serverVersion: z.string().openapi({ example: '16.4' }),
+    fingerprint: z.string().openapi({ description: 'SHA-256 of the schema (tables, columns, keys, indexes; not statistics)' }),
+    scope: z.object({ schema: z.string().nullable(), table: z.string().nullable() }).openapi({ description: 'The filter; snapshots are compared only with snapshots of the same scope' }),
+    tables: z.array(SourceTableSchema),
+    changesSince: z.string().uuid().nullable().openapi({ description: 'The snapshot `changes` compares with: the previous snapshot of this scope, or snapshotId itself when nothing changed; null for the first snapshot' }),
+    changes: SchemaDiffSchema.nullable().openapi({ description: 'Differences from the snapshot changesSince names; null for the first snapshot of this scope' }),
+  })
+  .openapi('SourceSchemaSnapshot');
+
 export function registerDatabaseInstances(app: App, deps: ApiDeps) {
   registerCrud<InstanceRow, z.infer<typeof CreateInstance>, z.infer<typeof UpdateInstance>>(app, deps, {
     basePath: '/v1/database-instances',
@@ -156,6 +185,65 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         .returning();
       c.get('log').info({ instanceId: id, ok: result.ok, latencyMs: result.latencyMs }, 'database instance tested');
       return c.json({ ...result, instance: toResponse(updated as InstanceRow) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/database-instances/{id}/schema',
+      tags: ['Database instances'],
+      security: [{ bearerAuth: [] }],
+      summary: 'Introspect the source schema live and record a snapshot',
+      description: [
+        'Connects with the stored credentials and describes the tables, views and their columns, keys and indexes (system schemas excluded).',
+        'Each call stores a snapshot in schema_snapshots only when the schema differs from the latest snapshot of the same scope (the same schema/table filter),',
+        'and reports the differences from it in `changes`. Filtered and unfiltered calls keep separate histories.',
+        'An unknown `schema` answers 200 with no tables; a `table` that does not exist answers 404 (nothing is stored).',
+        'An unreachable source answers 503 naming the instance and the driver error; an engine without an adapter answers 422.',
+      ].join(' '),
+      middleware: [requireRole('viewer')] as const,
+      request: {
+        params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
+        query: z.object({
+          schema: identifierFilter('Only this schema (e.g. public)'),
+          table: identifierFilter('Only this table or view (in every schema unless `schema` is given); 404 when it does not exist'),
+        }),
+      },
+      responses: {
+        200: { description: 'The live schema and its snapshot', content: { 'application/json': { schema: SourceSchemaSnapshot } } },
+        ...commonErrorResponses,
+        ...sourceUnavailableResponse,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const query = c.req.valid('query');
+      // Empty parameters (`?schema=&table=`) mean no filter.
+      const filter = { ...(query.schema ? { schema: query.schema } : {}), ...(query.table ? { table: query.table } : {}) };
+      const source = await loadSourceInstance(deps, id);
+      const live = await introspectSource(deps, source, filter);
+      if (filter.table && live.tables.length === 0) {
+        const name = filter.schema ? `${filter.schema}.${filter.table}` : filter.table;
+        throw new ApiError(404, ErrorCode.NotFound, `table ${name} does not exist on ${describeInstance(source.instance)} (or its user cannot see it)`);
+      }
+      const scope = scopeOf(filter);
+      const recorded = await recordSnapshot(deps, id, scope, live);
+      c.get('log').info({ instanceId: id, snapshotId: recorded.id, created: recorded.created, tables: live.tables.length }, 'source schema introspected');
+      return c.json(
+        {
+          snapshotId: recorded.id,
+          capturedAt: recorded.capturedAt.toISOString(),
+          checkedAt: live.capturedAt,
+          serverVersion: live.serverVersion,
+          fingerprint: recorded.fingerprint,
+          scope,
+          tables: live.tables.map(toApiTableRow),
+          changesSince: recorded.previous ? (recorded.created ? recorded.previous.id : recorded.id) : null,
+          changes: changesSince(recorded, live),
+        },
+        200,
+      );
     },
   );
 }

@@ -1,0 +1,462 @@
+/**
+ * Push sync at scale, end to end: admin API (HTTP) -> Temporal -> worker -> PostgreSQL
+ * source -> Graph `$batch` -> SharePoint emulator, on one source table of `--rows` rows.
+ *
+ *   npx tsx bench/push/initial-load.ts [--rows 100000] [--changed 100] [--latency 0|25|[10,40]] [--batch 500] [--ru 1000000] [--emulator process|inline]
+ *
+ *   --rows      rows in the source table (default 100000), generated server-side in one INSERT
+ *   --changed   rows touched (updated_at = now()) before the incremental run (default 100)
+ *   --latency   extra emulator latency per Graph request and per `$batch` sub-request, ms:
+ *               a number or an inclusive range `[min,max]`. Without it the scenarios run
+ *               twice, at 0 ms and at [20,60] ms; with it, once at that setting.
+ *   --batch     the sync definition's batchSize: rows per pushBatch activity (default 500)
+ *   --ru        the connection's RU budget per minute (default 1000000, which does not bind);
+ *               when given, the emulator enforces the same budget (otherwise it is unthrottled)
+ *   --emulator  `process` (default): the emulator in a child process, so its CPU time does not
+ *               compete with the worker's event loop; `inline`: in this process, as the tests run it
+ *
+ * Per latency setting, one sync definition (and list) on the same table:
+ *   initial load   POST /runs (again if a run fails) until one succeeds: every row is created
+ *   incremental    after `--changed` rows got updated_at = now(): the watermark pass plus the delete sweep
+ *   no-op          nothing changed: mostly the delete sweep over the whole ledger
+ * Graph requests and RU come from the emulator's counters (`GET /_emulator/counters`);
+ * "requests" counts each `$batch` sub-request, "$batch" the envelopes. Worker and API logs
+ * are kept in a temp file whose path is printed at the end.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '../../services/sharepoint-emulator/src/index.ts';
+import { startBenchStack, type BenchStack, type LogLine } from './stack.ts';
+
+type Latency = number | [number, number];
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    changed: { type: 'string', default: '100' },
+    latency: { type: 'string' },
+    batch: { type: 'string', default: '500' },
+    ru: { type: 'string' },
+    emulator: { type: 'string', default: 'process' },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`initial-load: ${message}`);
+  process.exit(2);
+}
+function intArg(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer between ${min} and ${max}, got '${raw}'`);
+  return n;
+}
+function latencyArg(raw: string): Latency {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.trim());
+  } catch {
+    fail(`--latency must be a number of ms or a range like [10,40], got '${raw}'`);
+  }
+  const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  if (ok(parsed)) return parsed as number;
+  if (Array.isArray(parsed) && parsed.length === 2 && parsed.every(ok)) return parsed as [number, number];
+  fail(`--latency must be a number of ms or a range like [10,40], got '${raw}'`);
+}
+
+const ROWS = intArg('rows', values.rows, 1, 10_000_000);
+const CHANGED = intArg('changed', values.changed, 0, ROWS);
+const BATCH = intArg('batch', values.batch, 1, 5000);
+const RU = values.ru === undefined ? 1_000_000 : intArg('ru', values.ru, 10, 1_000_000);
+const EMULATOR_RU = values.ru === undefined ? 0 : RU;
+if (values.emulator !== 'process' && values.emulator !== 'inline') fail(`--emulator must be 'process' or 'inline', got '${values.emulator}'`);
+const EMULATOR_MODE: 'process' | 'inline' = values.emulator;
+const REALISTIC_LATENCY: Latency = [20, 60];
+const PHASES: Latency[] = values.latency === undefined ? [0, REALISTIC_LATENCY] : [latencyArg(values.latency)];
+/** One run should never take this long; a stuck run aborts the benchmark with what it knows. */
+const RUN_TIMEOUT_MS = 60 * 60_000;
+const MAX_ATTEMPTS = 3;
+/** The ledger page a sweep activity reads (activities/src/push/activities.ts, SWEEP_PAGE). */
+const SWEEP_PAGE = 1000;
+
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s`;
+const say = (msg: string) => console.log(`[${elapsed()}] ${msg}`);
+const fmt = (n: number) => n.toLocaleString('en-US');
+const latencyLabel = (l: Latency) => (typeof l === 'number' ? `${l} ms` : `${l[0]}-${l[1]} ms`);
+
+interface Totals {
+  requests: number;
+  batches: number;
+  ruSpent: number;
+  throttled: number;
+  injected429: number;
+  injected503: number;
+}
+
+interface RunView {
+  id: string;
+  status: string;
+  workflowId: string;
+  counts: Record<string, number>;
+  errors: Array<{ message: string }>;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+interface ScenarioResult {
+  scenario: string;
+  latency: string;
+  /** Rows the scenario is about: created (initial), updated (incremental), swept (no-op). */
+  rows: number;
+  seconds: number;
+  runs: number;
+  failedRuns: number;
+  counts: Record<string, number>;
+  graph: Totals;
+  upsertBatches: number;
+  sweepPages: number;
+  warnings: number;
+  /** Seconds per pushBatch activity, from consecutive "push batch committed" log lines (initial load). */
+  batchSeconds?: { p50: number; p95: number; max: number };
+}
+
+class Bench {
+  private b!: BenchStack;
+  private appId = '';
+  private instanceId = '';
+  private connectionId = '';
+  private siteId = '';
+
+  constructor(private readonly results: ScenarioResult[]) {}
+
+  async start() {
+    this.b = await startBenchStack({ emulator: EMULATOR_MODE, emulatorRuPerMinute: EMULATOR_RU, say });
+  }
+
+  async close() {
+    await this.b?.close();
+  }
+
+  get logFile() {
+    return this.b?.logFile;
+  }
+
+  private async api<T>(method: string, path: string, json?: unknown, expected?: number): Promise<T> {
+    const res = await this.b.stack.api(path, { method, ...(json === undefined ? {} : { json }) });
+    const text = await res.text();
+    if (expected !== undefined ? res.status !== expected : !res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  private async emulatorAdmin<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.b.emulator.adminUrl}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`emulator ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  private async counters(): Promise<Totals> {
+    return (await this.emulatorAdmin<{ totals: Totals }>('GET', '/counters')).totals;
+  }
+
+  /** A realistic table: composite key, the usual type families, an indexed updated_at watermark. */
+  async createSourceTable() {
+    const sql = this.b.sourceSql;
+    const t0 = performance.now();
+    await sql`create type product_status as enum ('draft', 'active', 'discontinued', 'retired')`;
+    await sql`
+      create table products (
+        region text not null,
+        sku varchar(40) not null,
+        name varchar(200) not null,
+        description text,
+        price numeric(12,2),
+        quantity integer,
+        active boolean not null default true,
+        status product_status not null default 'active',
+        launched_on date,
+        last_ordered_at timestamptz,
+        updated_at timestamptz not null default now(),
+        primary key (region, sku)
+      )`;
+    // One INSERT, generated by PostgreSQL: nothing of the table passes through this process.
+    // Ten rows share each updated_at second, as bulk loads do; every seventh row was never ordered.
+    await sql`
+      insert into products (region, sku, name, description, price, quantity, active, status, launched_on, last_ordered_at, updated_at)
+      select (array['emea', 'amer', 'apac', 'latam'])[1 + g % 4],
+             'SKU-' || lpad(g::text, 8, '0'),
+             'Product ' || g || ' ' || (array['widget', 'gadget', 'gizmo', 'sprocket', 'doohickey'])[1 + g % 5],
+             'Sturdy ' || (array['steel', 'oak', 'nylon', 'ceramic'])[1 + g % 4] || ' part for series ' || (g % 997) || '; ships in ' || (1 + g % 14) || ' days. Batch ' || md5(g::text),
+             round((5 + (g % 10000) * 0.37)::numeric, 2),
+             (g * 7919) % 5000,
+             g % 11 <> 0,
+             (array['draft', 'active', 'active', 'active', 'discontinued', 'retired'])[1 + g % 6]::product_status,
+             date '2015-01-01' + (g % 3650),
+             case when g % 7 = 0 then null else timestamptz '2024-06-01 00:00:00+00' + (g % 86400) * interval '1 minute' end,
+             timestamptz '2025-01-01 00:00:00+00' + (g / 10) * interval '1 second'
+      from generate_series(1, ${ROWS}::int) g`;
+    await sql`create index products_updated_at_idx on products (updated_at)`;
+    await sql`analyze products`;
+    const [size] = await sql<Array<{ size: string }>>`select pg_size_pretty(pg_total_relation_size('products')) as size`;
+    say(`source table products: ${fmt(ROWS)} rows (${size?.size}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  /** App, database, instance and SharePoint connection, through the admin API as an operator would. */
+  async register() {
+    const app = await this.api<{ id: string }>('POST', '/v1/apps', { name: 'bench', ownerTeam: 'performance' }, 201);
+    const database = await this.api<{ id: string }>('POST', '/v1/databases', { appId: app.id, name: 'bench-db', engine: 'postgres', environment: 'dev' }, 201);
+    const u = new URL(this.b.source.url);
+    const instance = await this.api<{ id: string }>(
+      'POST',
+      '/v1/database-instances',
+      { databaseId: database.id, name: 'primary', host: u.hostname, port: Number(u.port || 5432), databaseName: this.b.source.name, username: decodeURIComponent(u.username) || 'postgres', password: 'unused-with-trust-auth', sslMode: 'disable', role: 'primary' },
+      201,
+    );
+    const e = this.b.emulator;
+    const connection = await this.api<{ id: string }>(
+      'POST',
+      '/v1/sharepoint-connections',
+      { appId: app.id, name: 'bench-sharepoint', tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: e.graphBaseUrl, authorityHost: e.authorityHost, caCertificatePem: e.caCertificatePem, ruPerMinute: RU },
+      201,
+    );
+    const sites = await this.api<{ items: Array<{ id: string }> }>('GET', `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`);
+    if (!sites.items[0]) throw new Error('the emulator offers no site matching "syncbridge"');
+    Object.assign(this, { appId: app.id, instanceId: instance.id, connectionId: connection.id, siteId: sites.items[0].id });
+  }
+
+  private async waitForRun(definitionId: string, workflowId: string, label: string): Promise<RunView> {
+    const deadline = Date.now() + RUN_TIMEOUT_MS;
+    let lastReport = Date.now();
+    let lastRead = 0;
+    for (;;) {
+      const runs = await this.api<{ items: RunView[] }>('GET', `/v1/sync-definitions/${definitionId}/runs?limit=5`);
+      const run = runs.items.find((r) => r.workflowId === workflowId);
+      if (run && !['queued', 'running'].includes(run.status)) return run;
+      if (Date.now() > deadline) throw new Error(`${label}: run ${workflowId} did not finish within ${RUN_TIMEOUT_MS / 60_000} minutes (last: ${JSON.stringify(run)}); see the logs`);
+      if (Date.now() - lastReport >= 15_000) {
+        const read = run?.counts.read ?? 0;
+        const rate = (read - lastRead) / ((Date.now() - lastReport) / 1000);
+        say(`  ${label}: ${fmt(read)} rows read, ${fmt(run?.counts.created ?? 0)} created, ${fmt(run?.counts.deleted ?? 0)} deleted (${rate.toFixed(0)} rows/s over the last 15 s)`);
+        lastReport = Date.now();
+        lastRead = read;
+        this.b.drainLogs();
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  async provision(definitionId: string) {
+    const t0 = performance.now();
+    const { workflowId } = await this.api<{ workflowId: string }>('POST', `/v1/sync-definitions/${definitionId}/provision`, undefined, 202);
+    const run = await this.waitForRun(definitionId, workflowId, 'provision');
+    if (run.status !== 'succeeded') throw new Error(`provisioning failed: ${JSON.stringify(run.errors)}`);
+    say(`provisioned the list in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+
+  /** POST /runs until a run succeeds (at most MAX_ATTEMPTS); counts and Graph figures over all of them. */
+  async scenario(name: string, latency: Latency, definitionId: string, rowsOf: (counts: Record<string, number>) => number): Promise<ScenarioResult> {
+    this.b.drainLogs();
+    const before = await this.counters();
+    let upsertBatches = 0;
+    let warnings = 0;
+    const batchTimes: number[] = [];
+    let lastBatchAt: number | undefined;
+    const onLine = (line: LogLine) => {
+      if ((line.level ?? 0) >= 40) warnings++;
+      if (line.msg === 'push batch committed') {
+        upsertBatches++;
+        if (typeof line.time === 'number') {
+          if (lastBatchAt !== undefined) batchTimes.push((line.time - lastBatchAt) / 1000);
+          lastBatchAt = line.time;
+        }
+      }
+    };
+    const counts: Record<string, number> = {};
+    const errors: string[] = [];
+    let runs = 0;
+    let succeeded = false;
+    const t0 = performance.now();
+    while (!succeeded && runs < MAX_ATTEMPTS) {
+      runs++;
+      const { workflowId } = await this.api<{ workflowId: string }>('POST', `/v1/sync-definitions/${definitionId}/runs`, undefined, 202);
+      const run = await this.waitForRun(definitionId, workflowId, name);
+      this.b.drainLogs(onLine);
+      for (const [k, v] of Object.entries(run.counts)) counts[k] = (counts[k] ?? 0) + v;
+      if (run.status === 'succeeded') succeeded = true;
+      else {
+        errors.push(...run.errors.map((e) => e.message));
+        say(`  ${name}: run ${runs} ended ${run.status}: ${run.errors.map((e) => e.message).join('; ').slice(0, 300)}`);
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.b.drainLogs(onLine);
+    if (!succeeded) throw new Error(`${name}: no run succeeded in ${MAX_ATTEMPTS} attempts (${errors.slice(0, 3).join(' | ')})`);
+    const after = await this.counters();
+    const graph = Object.fromEntries(Object.keys(before).map((k) => [k, after[k as keyof Totals] - before[k as keyof Totals]])) as unknown as Totals;
+    const ledger = await this.ledgerSize(definitionId);
+    const sorted = [...batchTimes].sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    return {
+      scenario: name,
+      latency: latencyLabel(latency),
+      rows: rowsOf(counts),
+      seconds,
+      runs,
+      failedRuns: runs - 1,
+      counts,
+      graph,
+      upsertBatches,
+      // A sweep reads the ledger in pages until one comes back short (deletes happen before that page).
+      sweepPages: runs * (Math.floor(ledger / SWEEP_PAGE) + 1),
+      warnings,
+      ...(sorted.length ? { batchSeconds: { p50: pct(0.5), p95: pct(0.95), max: sorted.at(-1) ?? 0 } } : {}),
+    };
+  }
+
+  private async ledgerSize(definitionId: string): Promise<number> {
+    const [row] = await this.b.stack.store.sql<Array<{ n: number }>>`select count(*)::int as n from sync_ledger where definition_id = ${definitionId}`;
+    return row?.n ?? 0;
+  }
+
+  private async listItemCount(listId: string): Promise<number> {
+    const sites = await this.emulatorAdmin<{ value: Array<{ lists: Array<{ id: string; itemCount: number }> }> }>('GET', '/sites');
+    return sites.value.flatMap((s) => s.lists).find((l) => l.id === listId.toLowerCase())?.itemCount ?? -1;
+  }
+
+  private check(ok: boolean, message: string) {
+    if (!ok) throw new Error(`sanity check failed: ${message}; logs in ${this.b.logFile}`);
+  }
+
+  async phase(index: number, latency: Latency) {
+    say(`— phase ${index + 1}: emulator latency ${latencyLabel(latency)} per request${EMULATOR_RU ? `, ${fmt(EMULATOR_RU)} RU/min` : ', unthrottled'} —`);
+    await this.emulatorAdmin('PUT', '/faults', { latencyMs: latency });
+    const def = await this.api<{ id: string }>(
+      'POST',
+      '/v1/sync-definitions',
+      { appId: this.appId, name: `products-${index + 1}`, sourceInstanceId: this.instanceId, sourceSchema: 'public', sourceTable: 'products', keyStrategy: 'composite', keyColumns: ['region', 'sku'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', batchSize: BATCH },
+      201,
+    );
+    await this.api('POST', `/v1/sync-definitions/${def.id}/targets`, { connectionId: this.connectionId, siteId: this.siteId, listDisplayName: `Products ${index + 1}`, isDefault: true }, 201);
+    await this.provision(def.id);
+    const targets = await this.api<{ items: Array<{ listId: string | null }> }>('GET', `/v1/sync-definitions/${def.id}/targets`);
+    const listId = targets.items[0]?.listId;
+    if (!listId) throw new Error('the target has no list after provisioning');
+
+    say(`initial load of ${fmt(ROWS)} rows, batches of ${BATCH}`);
+    const initial = await this.scenario('initial load', latency, def.id, (c) => c.created ?? 0);
+    this.results.push(initial);
+    this.check(initial.counts.created === ROWS && (initial.counts.quarantined ?? 0) === 0, `the initial load created ${initial.counts.created} of ${ROWS} rows (${JSON.stringify(initial.counts)})`);
+    this.check((await this.ledgerSize(def.id)) === ROWS, 'the ledger does not hold one entry per row');
+    this.check((await this.listItemCount(listId)) === ROWS, 'the list does not hold one item per row');
+    say(`  ${report(initial)}`);
+
+    if (CHANGED > 0) {
+      const touched = await this.b.sourceSql`
+        update products set updated_at = now()
+        where (region, sku) in (select region, sku from products order by random() limit ${CHANGED}::int)`;
+      this.check(touched.count === CHANGED, `touched ${touched.count} rows instead of ${CHANGED}`);
+    }
+    say(`incremental run after ${fmt(CHANGED)} changed rows`);
+    const incremental = await this.scenario('incremental', latency, def.id, (c) => c.updated ?? 0);
+    this.results.push(incremental);
+    this.check((incremental.counts.updated ?? 0) === CHANGED && !incremental.counts.created && !incremental.counts.deleted, `the incremental run should update ${CHANGED} rows and nothing else: ${JSON.stringify(incremental.counts)}`);
+    say(`  ${report(incremental)}`);
+
+    say('no-op run (nothing changed)');
+    const noop = await this.scenario('no-op', latency, def.id, () => ROWS);
+    this.results.push(noop);
+    this.check(!noop.counts.created && !noop.counts.updated && !noop.counts.deleted, `the no-op run wrote something: ${JSON.stringify(noop.counts)}`);
+    say(`  ${report(noop)}`);
+  }
+}
+
+function report(r: ScenarioResult): string {
+  const counts = Object.entries(r.counts)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ');
+  const batches = r.batchSeconds ? `; per batch p50 ${r.batchSeconds.p50.toFixed(2)} s, p95 ${r.batchSeconds.p95.toFixed(2)} s, max ${r.batchSeconds.max.toFixed(2)} s` : '';
+  return `${r.seconds.toFixed(1)} s, ${r.runs} run(s): ${counts || 'no counts'}; ${r.upsertBatches} upsert + ${r.sweepPages} sweep activities; ${fmt(r.graph.requests)} Graph requests in ${fmt(r.graph.batches)} $batch${batches}`;
+}
+
+function printTable(results: ScenarioResult[]) {
+  const header = ['scenario', 'latency', 'rows', 'seconds', 'rows/s', 'graph requests', '$batch', 'RU', 'RU/row', 'activities', 'runs', '429s'];
+  const table = results.map((r) => [
+    r.scenario,
+    r.latency,
+    fmt(r.rows),
+    r.seconds.toFixed(1),
+    r.rows ? fmt(Math.round(r.rows / r.seconds)) : '-',
+    fmt(r.graph.requests),
+    fmt(r.graph.batches),
+    fmt(r.graph.ruSpent),
+    r.rows ? (r.graph.ruSpent / r.rows).toFixed(2) : '-',
+    `${r.upsertBatches}+${r.sweepPages}`,
+    String(r.runs),
+    String(r.graph.throttled + r.graph.injected429),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  for (const row of table) console.log(line(row));
+  console.log('rows: created (initial load), updated (incremental), swept ledger entries (no-op); activities: pushBatch + sweep pages');
+}
+
+const results: ScenarioResult[] = [];
+const bench = new Bench(results);
+let closing = false;
+const shutdown = async (code: number) => {
+  if (closing) return;
+  closing = true;
+  say('stopping the stack and dropping the databases');
+  await bench.close();
+  if (bench.logFile) console.log(`worker and API logs: ${bench.logFile}`);
+  process.exit(code);
+};
+process.once('SIGINT', () => void shutdown(130));
+process.once('SIGTERM', () => void shutdown(143));
+
+say(
+  `push benchmark: ${fmt(ROWS)} rows, batch ${BATCH}, ${fmt(CHANGED)} changed, connection budget ${fmt(RU)} RU/min, emulator ${EMULATOR_MODE} ${EMULATOR_RU ? `at ${fmt(EMULATOR_RU)} RU/min` : 'unthrottled'}, latency ${PHASES.map(latencyLabel).join(' then ')}`,
+);
+try {
+  await bench.start();
+  await bench.createSourceTable();
+  await bench.register();
+  for (const [i, latency] of PHASES.entries()) await bench.phase(i, latency);
+  console.log('');
+  printTable(results);
+  const summary = {
+    benchmark: 'push/initial-load',
+    rows: ROWS,
+    changed: CHANGED,
+    batchSize: BATCH,
+    ruPerMinute: RU,
+    emulatorRuPerMinute: EMULATOR_RU || null,
+    emulator: EMULATOR_MODE,
+    totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+    results: results.map((r) => ({
+      scenario: r.scenario,
+      latency: r.latency,
+      rows: r.rows,
+      seconds: Number(r.seconds.toFixed(2)),
+      rowsPerSecond: r.rows ? Number((r.rows / r.seconds).toFixed(1)) : null,
+      graphRequests: r.graph.requests,
+      batchEnvelopes: r.graph.batches,
+      ru: r.graph.ruSpent,
+      ruPerRow: r.rows ? Number((r.graph.ruSpent / r.rows).toFixed(3)) : null,
+      throttled: r.graph.throttled + r.graph.injected429,
+      runs: r.runs,
+      upsertBatches: r.upsertBatches,
+      sweepPages: r.sweepPages,
+      counts: r.counts,
+      ...(r.batchSeconds ? { batchSeconds: r.batchSeconds } : {}),
+      warnings: r.warnings,
+    })),
+  };
+  console.log(JSON.stringify(summary));
+  await shutdown(0);
+} catch (err) {
+  console.error(`initial-load: ${(err as Error).stack ?? String(err)}`);
+  await shutdown(1);
+}

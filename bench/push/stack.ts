@@ -1,0 +1,153 @@
+/**
+ * The whole SyncBridge stack for a benchmark, in this process where the product runs
+ * (admin API over real HTTP, one Temporal worker, meta-store on the local PostgreSQL)
+ * plus a real Temporal dev server and the SharePoint emulator. Reuses the integration
+ * test harness for the API and the worker; everything it creates is removed by `close()`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closeSourcePools } from '../../activities/src/index.ts';
+import { freePort, startTemporalDevServer, type DevServer } from '../../deploy/stack/temporal-dev-server.ts';
+import { startEmulator } from '../../services/sharepoint-emulator/src/index.ts';
+import { closeGraphGateways } from '../../shared/src/graph/index.ts';
+import { connectPostgresSource } from '../../shared/src/sources/index.ts';
+import { createTestDatabase, TEST_PG_ADMIN_URL, type TestDatabase } from '../../test/harness/database.ts';
+import { startTestStack, type TestStack } from '../../test/harness/stack.ts';
+
+export type SourceSql = ReturnType<typeof connectPostgresSource>;
+
+export interface EmulatorEndpoints {
+  graphBaseUrl: string;
+  authorityHost: string;
+  adminUrl: string;
+  caCertificatePem: string;
+}
+
+export interface LogLine {
+  time?: number;
+  level?: number;
+  msg?: string;
+  [k: string]: unknown;
+}
+
+export interface BenchStack {
+  stack: TestStack;
+  emulator: EmulatorEndpoints;
+  source: TestDatabase;
+  sourceSql: SourceSql;
+  /** Where the worker's and the API's log lines go (JSON lines). */
+  logFile: string;
+  /** Moves captured log lines to the log file (bounded memory) and hands them to `onLine`. */
+  drainLogs(onLine?: (line: LogLine) => void): void;
+  close(): Promise<void>;
+}
+
+export const TEMPORAL_CLI_DEFAULT = '/root/.cache/syncbridge/temporal-cli-v1.5.1/temporal';
+
+export function temporalCliPath(): string {
+  const cli = process.env.TEMPORAL_CLI_PATH || TEMPORAL_CLI_DEFAULT;
+  if (!existsSync(cli)) throw new Error(`no Temporal CLI at ${cli}: set TEMPORAL_CLI_PATH (npm test / npm start install one)`);
+  return cli;
+}
+
+/** The emulator in its own process (see emulator-process.ts); resolves once it printed its URLs. */
+async function startEmulatorProcess(ruPerMinute: number): Promise<{ endpoints: EmulatorEndpoints; child: ChildProcess }> {
+  const entry = fileURLToPath(new URL('./emulator-process.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), entry], {
+    env: { ...process.env, BENCH_EMULATOR_RU_PER_MINUTE: String(ruPerMinute) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const endpoints = await new Promise<EmulatorEndpoints>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const nl = buffered.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout?.off('data', onData);
+      try {
+        resolve(JSON.parse(buffered.slice(0, nl)) as EmulatorEndpoints);
+      } catch (err) {
+        reject(new Error(`the emulator process printed something unexpected: ${buffered.slice(0, 200)} (${(err as Error).message})`));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the emulator process exited with ${code} before it was ready`)));
+    child.once('error', reject);
+  });
+  child.stdout?.resume();
+  return { endpoints, child };
+}
+
+export async function startBenchStack(opts: { emulator: 'process' | 'inline'; emulatorRuPerMinute: number; say: (msg: string) => void }): Promise<BenchStack> {
+  const { say } = opts;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: Error) => say(`while stopping: ${err.message}`));
+    cleanups.length = 0;
+  };
+  try {
+    const tmp = mkdtempSync(join(tmpdir(), 'syncbridge-bench-push-'));
+    const logFile = join(tmp, 'stack.log');
+    cleanups.push(async () => {
+      // Keep the logs (they are the first thing to read when a figure looks wrong); drop the rest.
+      rmSync(join(tmp, 'temporal.db'), { force: true });
+    });
+
+    say(`starting a Temporal dev server (headless, SQLite in ${tmp})`);
+    const temporal: DevServer = await startTemporalDevServer({ cliPath: temporalCliPath(), port: await freePort(), uiPort: null, dbFile: join(tmp, 'temporal.db') });
+    cleanups.push(() => temporal.stop());
+
+    say(`creating the meta-store and the source database on ${new URL(TEST_PG_ADMIN_URL).host}; starting the API and one worker`);
+    const stack = await startTestStack({ worker: true, temporalAddress: temporal.address, emulator: false });
+    cleanups.push(() => stack.close());
+    const source = await createTestDatabase('sb_bench_src');
+    cleanups.push(() => source.drop());
+    const u = new URL(source.url);
+    const sourceSql = connectPostgresSource({ engine: 'postgres', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: null, sslMode: 'disable' }, { max: 2 });
+    cleanups.push(async () => {
+      await sourceSql.end({ timeout: 5 });
+      // The worker keeps a pool per source instance and a gateway per connection for the process's life.
+      await closeSourcePools();
+      closeGraphGateways();
+    });
+
+    let emulator: EmulatorEndpoints;
+    if (opts.emulator === 'process') {
+      say(`starting the SharePoint emulator in its own process (${opts.emulatorRuPerMinute ? `${opts.emulatorRuPerMinute} RU/min` : 'unthrottled'})`);
+      const started = await startEmulatorProcess(opts.emulatorRuPerMinute);
+      emulator = started.endpoints;
+      cleanups.push(async () => {
+        if (started.child.exitCode !== null || started.child.signalCode !== null) return;
+        const exited = new Promise((r) => started.child.once('exit', r));
+        started.child.kill('SIGTERM');
+        await exited;
+      });
+    } else {
+      say(`starting the SharePoint emulator in this process (${opts.emulatorRuPerMinute ? `${opts.emulatorRuPerMinute} RU/min` : 'unthrottled'})`);
+      const running = await startEmulator({ ruPerMinute: opts.emulatorRuPerMinute });
+      emulator = running;
+      cleanups.push(() => running.close());
+    }
+
+    const drainLogs = (onLine?: (line: LogLine) => void) => {
+      const lines = stack.logs.lines.splice(0);
+      if (lines.length === 0) return;
+      appendFileSync(logFile, `${lines.join('\n')}\n`);
+      if (!onLine) return;
+      for (const raw of lines) {
+        try {
+          onLine(JSON.parse(raw) as LogLine);
+        } catch {
+          onLine({ msg: raw });
+        }
+      }
+    };
+    return { stack, emulator, source, sourceSql, logFile, drainLogs, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,316 @@
+import { z } from '@hono/zod-openapi';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { schema } from '@syncbridge/shared/db';
+import {
+  diffSnapshots,
+  snapshotFingerprint,
+  sourceAdapterFor,
+  UnsupportedEngineError,
+  type IntrospectedColumn,
+  type IntrospectedTable,
+  type SchemaDiff,
+  type SchemaSnapshot,
+  type SourceAdapter,
+  type SourceConnectionParams,
+  type TypeFamily,
+} from '@syncbridge/shared/sources';
+import type { ApiDeps } from './context.ts';
+import { ApiError, commonErrorResponses, ErrorCode, notFound } from './problem.ts';
+
+/*
+ * Live access to a source database for the API: load an instance with its decrypted
+ * credentials, introspect it (unreachable -> 503, unsupported engine -> 422), and keep the
+ * history of what it looked like in schema_snapshots, one history per filter scope.
+ */
+
+type InstanceRow = typeof schema.databaseInstances.$inferSelect;
+type SnapshotRow = typeof schema.schemaSnapshots.$inferSelect;
+
+/** How long a live introspection may take before the API gives up with a 503. */
+export const INTROSPECTION_TIMEOUT_MS = 30_000;
+
+export interface SourceInstance {
+  instance: InstanceRow;
+  engine: SourceConnectionParams['engine'];
+}
+
+/** The instance and its database's engine, or undefined when it does not exist. */
+export async function findSourceInstance(deps: ApiDeps, instanceId: string): Promise<SourceInstance | undefined> {
+  const [row] = await deps.store.db
+    .select({ instance: schema.databaseInstances, engine: schema.databases.engine })
+    .from(schema.databaseInstances)
+    .innerJoin(schema.databases, eq(schema.databases.id, schema.databaseInstances.databaseId))
+    .where(eq(schema.databaseInstances.id, instanceId))
+    .limit(1);
+  return row;
+}
+
+export async function loadSourceInstance(deps: ApiDeps, instanceId: string): Promise<SourceInstance> {
+  const row = await findSourceInstance(deps, instanceId);
+  if (!row) throw notFound('DatabaseInstance', instanceId);
+  return row;
+}
+
+/** Connection parameters with the stored password decrypted (never logged, never returned). */
+export function connectionParams(deps: ApiDeps, source: SourceInstance): SourceConnectionParams {
+  const inst = source.instance;
+  return {
+    engine: source.engine,
+    host: inst.host,
+    port: inst.port,
+    databaseName: inst.databaseName,
+    username: inst.username,
+    password: inst.passwordEncrypted ? deps.secrets.decrypt(inst.passwordEncrypted) : null,
+    sslMode: inst.sslMode,
+  };
+}
+
+export const describeInstance = (inst: Pick<InstanceRow, 'id' | 'name' | 'host' | 'port' | 'databaseName'>) =>
+  `database instance "${inst.name}" (${inst.id}, ${inst.host}:${inst.port}/${inst.databaseName})`;
+
+export function adapterFor(source: SourceInstance): SourceAdapter {
+  try {
+    return sourceAdapterFor(source.engine);
+  } catch (err) {
+    if (err instanceof UnsupportedEngineError) {
+      throw new ApiError(422, ErrorCode.ValidationFailed, `${describeInstance(source.instance)}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+class IntrospectionTimeout extends Error {
+  override name = 'IntrospectionTimeout';
+}
+
+/** Errors that are our own bugs, not the source's answer: they stay 500s. */
+const isProgrammingError = (err: unknown) => err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+
+/** The driver's message without the password, should a driver ever echo it. */
+function driverMessage(err: unknown, password: string | null): string {
+  const e = err as { message?: unknown; code?: unknown };
+  let message = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  if (typeof e?.code === 'string' && !message.includes(e.code)) message = `${message} (${e.code})`;
+  if (password && password.length >= 3) message = message.split(password).join('***');
+  return message;
+}
+
+/**
+ * Introspects an instance live. `unavailablePrefix` starts the 503 message, e.g. "the
+ * definition cannot be validated now". The message names the instance and the driver's
+ * error, never the password.
+ */
+export async function introspectSource(
+  deps: ApiDeps,
+  source: SourceInstance,
+  filter: { schema?: string; table?: string },
+  unavailablePrefix?: string,
+): Promise<SchemaSnapshot> {
+  const adapter = adapterFor(source);
+  const params = connectionParams(deps, source);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      adapter.introspect(params, filter),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new IntrospectionTimeout(`no answer within ${INTROSPECTION_TIMEOUT_MS / 1000} s`)), INTROSPECTION_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    if (isProgrammingError(err)) throw err;
+    const reason = driverMessage(err, params.password);
+    deps.logger.warn({ instanceId: source.instance.id, error: reason }, 'source introspection failed');
+    const what = `${describeInstance(source.instance)} cannot be reached: ${reason}`;
+    throw new ApiError(503, ErrorCode.Unavailable, unavailablePrefix ? `${unavailablePrefix}: ${what}` : what);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Which part of the source a snapshot covers: null means "all". Snapshots are compared only within one scope. */
+export interface SnapshotScope {
+  schema: string | null;
+  table: string | null;
+}
+
+export const scopeOf = (filter: { schema?: string | undefined; table?: string | undefined }): SnapshotScope => ({
+  schema: filter.schema ?? null,
+  table: filter.table ?? null,
+});
+
+export interface RecordedSnapshot {
+  id: string;
+  capturedAt: Date;
+  fingerprint: string;
+  /** True when this call stored a new snapshot (the first of its scope, or the schema changed). */
+  created: boolean;
+  /** The latest snapshot of the scope before this call, if any. */
+  previous: { id: string; snapshot: SchemaSnapshot } | null;
+}
+
+/** What is stored in schema_snapshots.snapshot: the snapshot plus the scope it was taken with. */
+export type StoredSnapshot = SchemaSnapshot & { scope: SnapshotScope };
+
+/**
+ * Stores `snapshot` for the instance unless the latest snapshot of the same scope has the
+ * same fingerprint (then that one is returned). Serialised per instance and scope with a
+ * transaction-level advisory lock, so concurrent calls never store the same state twice.
+ */
+export async function recordSnapshot(deps: ApiDeps, instanceId: string, scope: SnapshotScope, snapshot: SchemaSnapshot): Promise<RecordedSnapshot> {
+  const fingerprint = snapshotFingerprint(snapshot);
+  const scopeJson = JSON.stringify(scope);
+  const t = schema.schemaSnapshots;
+  return deps.store.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`schema_snapshots|${instanceId}|${scopeJson}`}, 0))`);
+    const [latest] = (await tx
+      .select()
+      .from(t)
+      .where(and(eq(t.instanceId, instanceId), sql`${t.snapshot} -> 'scope' = ${scopeJson}::jsonb`))
+      .orderBy(desc(t.capturedAt), desc(t.id))
+      .limit(1)) as SnapshotRow[];
+    const previous = latest ? { id: latest.id, snapshot: latest.snapshot as SchemaSnapshot } : null;
+    if (latest && latest.fingerprint === fingerprint) {
+      return { id: latest.id, capturedAt: latest.capturedAt, fingerprint, created: false, previous };
+    }
+    // Strictly after the previous one, whatever the clocks say: "latest" is well defined.
+    const capturedAt = new Date(Math.max(Date.now(), (latest?.capturedAt.getTime() ?? 0) + 1));
+    const stored: StoredSnapshot = { ...snapshot, scope };
+    const [row] = await tx
+      .insert(t)
+      .values({ instanceId, serverVersion: snapshot.serverVersion, fingerprint, snapshot: stored, capturedAt })
+      .returning({ id: t.id, capturedAt: t.capturedAt });
+    return { id: row!.id, capturedAt: row!.capturedAt, fingerprint, created: true, previous };
+  });
+}
+
+/** Changes between the previous snapshot of the scope and now; null for the first snapshot. */
+export function changesSince(recorded: RecordedSnapshot, live: SchemaSnapshot): SchemaDiff | null {
+  return recorded.previous ? diffSnapshots(recorded.previous.snapshot, live) : null;
+}
+
+// ---- OpenAPI shapes --------------------------------------------------------------------
+
+const TYPE_FAMILIES = [
+  'text', 'smallint', 'integer', 'bigint', 'numeric', 'real', 'double', 'boolean', 'date', 'timestamp', 'timestamptz',
+  'time', 'uuid', 'json', 'jsonb', 'array', 'enum', 'bytea', 'interval', 'other',
+] as const satisfies readonly TypeFamily[];
+// Fails to compile when the shared TypeFamily gains a member this list lacks.
+type MissingFamily = Exclude<TypeFamily, (typeof TYPE_FAMILIES)[number]>;
+const _allFamiliesListed: [MissingFamily] extends [never] ? true : MissingFamily = true;
+
+const typeFamily = z.enum(TYPE_FAMILIES).openapi({ description: 'How SyncBridge groups the type; decides default mappings and conversions' });
+
+export const SourceColumnSchema = z
+  .object({
+    name: z.string(),
+    ordinal: z.number().int().openapi({ description: 'Attribute number (gaps remain where columns were dropped)' }),
+    dataType: z.string().openapi({ example: 'character varying(300)', description: 'The declared type as PostgreSQL prints it' }),
+    typeFamily,
+    udtName: z.string().openapi({ description: 'Name of the declared type (the domain or enum name for those)' }),
+    nullable: z.boolean(),
+    default: z.string().nullable().openapi({ description: 'Default expression, e.g. now()' }),
+    maxLength: z.number().int().nullable().openapi({ description: 'Declared length of varchar(n)/char(n)' }),
+    precision: z.number().int().nullable().openapi({ description: 'numeric(p,s): p' }),
+    scale: z.number().int().nullable().openapi({ description: 'numeric(p,s): s' }),
+    enumValues: z.array(z.string()).nullable().openapi({ description: 'Enum labels in declared order (enums and arrays of enums)' }),
+    elementFamily: typeFamily.nullable().openapi({ description: 'For arrays: the family of the element type' }),
+    generated: z.boolean().openapi({ description: 'GENERATED ALWAYS AS (...) STORED: readable, never writable' }),
+    identity: z.enum(['always', 'by_default']).nullable(),
+  })
+  .openapi('SourceColumn');
+
+const ConstraintSchema = z.object({ name: z.string(), columns: z.array(z.string()) }).openapi('SourceConstraint');
+
+export const SourceTableSchema = z
+  .object({
+    schema: z.string(),
+    name: z.string(),
+    kind: z.enum(['table', 'view', 'materialized_view', 'partitioned_table', 'foreign_table']),
+    estimatedRows: z.number().int().nullable().openapi({ description: 'Planner estimate; null when never analysed' }),
+    columns: z.array(SourceColumnSchema),
+    primaryKey: ConstraintSchema.nullable(),
+    uniqueConstraints: z.array(ConstraintSchema),
+    indexes: z.array(
+      z
+        .object({
+          name: z.string(),
+          columns: z.array(z.string()).openapi({ description: 'Key columns in index order (INCLUDE columns are not listed)' }),
+          unique: z.boolean(),
+          primary: z.boolean(),
+          partial: z.boolean().openapi({ description: 'Has a WHERE predicate' }),
+          hasExpressions: z.boolean().openapi({ description: 'Indexes an expression; the column list is then incomplete' }),
+          definition: z.string(),
+        })
+        .openapi('SourceIndex'),
+    ),
+  })
+  .openapi('SourceTable');
+
+const changeValue = z.union([z.string(), z.boolean(), z.array(z.string())]);
+
+export const SchemaDiffSchema = z
+  .object({
+    addedTables: z.array(z.string()).openapi({ description: 'schema.table' }),
+    removedTables: z.array(z.string()),
+    changedTables: z.array(
+      z.object({
+        table: z.string(),
+        addedColumns: z.array(z.string()),
+        removedColumns: z.array(z.string()),
+        changedColumns: z.array(
+          z.object({
+            column: z.string(),
+            changes: z.array(z.object({ property: z.enum(['dataType', 'typeFamily', 'nullable', 'enumValues']), before: changeValue, after: changeValue })),
+          }),
+        ),
+        primaryKeyChanged: z.boolean(),
+      }),
+    ),
+    hasChanges: z.boolean(),
+  })
+  .openapi('SchemaDiff');
+
+function toApiColumn(c: IntrospectedColumn) {
+  return {
+    name: c.name,
+    ordinal: c.ordinal,
+    dataType: c.dataType,
+    typeFamily: c.typeFamily,
+    udtName: c.udtName,
+    nullable: c.nullable,
+    default: c.defaultExpr,
+    maxLength: c.maxLength,
+    precision: c.numericPrecision,
+    scale: c.numericScale,
+    enumValues: c.enumValues ?? null,
+    elementFamily: c.elementFamily ?? null,
+    generated: c.generated === true,
+    identity: c.identity ?? null,
+  };
+}
+
+export function toApiTable(t: IntrospectedTable) {
+  return {
+    schema: t.schema,
+    name: t.name,
+    kind: t.kind,
+    estimatedRows: t.estimatedRows,
+    columns: t.columns.map(toApiColumn),
+    primaryKey: t.primaryKey ? { name: t.primaryKey.name, columns: [...t.primaryKey.columns] } : null,
+    uniqueConstraints: t.uniqueConstraints.map((u) => ({ name: u.name, columns: [...u.columns] })),
+    indexes: t.indexes.map((i) => ({
+      name: i.name,
+      columns: [...i.columns],
+      unique: i.unique,
+      primary: i.primary,
+      partial: i.partial ?? /\bWHERE\b/i.test(i.definition),
+      hasExpressions: i.hasExpressions ?? false,
+      definition: i.definition,
+    })),
+  };
+}
+
+/** The 503 every route that reads a source live documents. */
+export const sourceUnavailableResponse = {
+  503: { description: 'The source database could not be reached (the message names the instance and the driver error); nothing was changed', content: commonErrorResponses[500].content },
+} as const;
