@@ -1,0 +1,87 @@
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import { startTestStack, type TestStack } from '../harness/stack.ts';
+import { apiJson, listItems, provision, registerSourceAndConnection, type RunView } from '../harness/sync.ts';
+
+describe('Temporal Schedules follow the definition', () => {
+  let stack: TestStack;
+  let source: TestDatabase;
+  let sql: postgres.Sql;
+  let client: Client;
+  let connection: Connection;
+  let definitionId: string;
+
+  const schedule = () => client.schedule.getHandle(`push-schedule/${definitionId}`);
+  const patch = (json: Record<string, unknown>) => apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json });
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true, emulator: true });
+    connection = await Connection.connect({ address: stack.temporalAddress });
+    client = new Client({ connection });
+    source = await createTestDatabase('sb_source');
+    sql = postgres(source.url, { max: 2, onnotice: () => {} });
+    await sql`create table notes (id integer primary key, body text not null, updated_at timestamptz not null default now())`;
+    await sql`insert into notes (id, body) select g, 'note ' || g from generate_series(1, 12) g`;
+    const reg = await registerSourceAndConnection(stack, source);
+    const def = await apiJson(stack, '/v1/sync-definitions', {
+      method: 'POST',
+      json: { appId: reg.appId, name: 'notes', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'notes', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', scheduleIntervalSeconds: 10 },
+    }, 201);
+    definitionId = def.id;
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Notes', isDefault: true } }, 201);
+    await provision(stack, definitionId);
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await sql?.end();
+    await stack?.close();
+    await source?.drop();
+  });
+
+  it('creates a paused schedule for a disabled definition, with overlap SKIP', async () => {
+    const d = await schedule().describe();
+    expect(d.state.paused).toBe(true);
+    expect(d.spec.intervals?.[0]?.every).toBe(10_000);
+    expect(d.policies.overlap).toBe('SKIP');
+    expect(d.action.type).toBe('startWorkflow');
+  });
+
+  it('runs on schedule once enabled, and an edit reaches the list without anyone asking', async () => {
+    await patch({ enabled: true });
+    expect((await schedule().describe()).state.paused).toBe(false);
+    const deadline = Date.now() + 60_000;
+    let scheduled: RunView | undefined;
+    while (!scheduled && Date.now() < deadline) {
+      const runs = await apiJson<{ items: Array<RunView & { trigger: string }> }>(stack, `/v1/sync-definitions/${definitionId}/runs`);
+      scheduled = runs.items.find((r) => r.trigger === 'schedule' && r.status === 'succeeded');
+      if (!scheduled) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(scheduled, 'a scheduled run succeeded').toBeDefined();
+
+    await sql`update notes set body = 'edited on a schedule', updated_at = now() where id = 3`;
+    const listId = (await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)).items[0]!.listId;
+    let found = false;
+    while (!found && Date.now() < deadline + 30_000) {
+      found = (await listItems(stack, listId)).some((i) => i.fields.body === 'edited on a schedule');
+      if (!found) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(found).toBe(true);
+  });
+
+  it('updates the spec on edit, pauses when disabled, and removes the schedule with the definition', async () => {
+    await patch({ scheduleIntervalSeconds: null, scheduleCron: '*/5 * * * *' });
+    const d = await schedule().describe();
+    expect(d.spec.calendars?.length ?? 0).toBeGreaterThan(0);
+    expect(d.spec.intervals ?? []).toHaveLength(0);
+    await patch({ enabled: false });
+    expect((await schedule().describe()).state.paused).toBe(true);
+    await patch({ scheduleCron: null });
+    await expect(schedule().describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    await patch({ scheduleIntervalSeconds: 60 });
+    expect((await schedule().describe()).spec.intervals?.[0]?.every).toBe(60_000);
+    expect((await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'DELETE' })).status).toBe(204);
+    await expect(schedule().describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  });
+});
