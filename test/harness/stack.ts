@@ -68,13 +68,14 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
   const temporalAddress = opts.temporalAddress ?? inject('temporalAddress');
   const taskQueue = `test-${randomUUID()}`;
   const connection = Connection.lazy({ address: temporalAddress });
+  const probe = Connection.lazy({ address: temporalAddress, interceptors: [] });
   const client = new Client({ connection });
   const app = createApp({
     store,
     secrets,
     logger,
     config: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233' },
-    temporal: { client, connection, namespace: 'default', taskQueue, uiUrl: 'http://127.0.0.1:8233' },
+    temporal: { client, connection, probe, namespace: 'default', taskQueue, uiUrl: 'http://127.0.0.1:8233' },
   });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -126,6 +127,7 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
       await emulator?.close();
       await new Promise((r) => server.close(r));
       await connection.close();
+      await probe.close();
       await store.close();
       await db.drop();
     },

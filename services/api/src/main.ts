@@ -24,13 +24,14 @@ if (await ensureBootstrapAdminKey(store, config.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY))
 
 // lazy: the API starts (and /readyz reports) even while Temporal is still coming up.
 const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+const probe = Connection.lazy({ address: config.TEMPORAL_ADDRESS, interceptors: [] });
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
 const app = createApp({
   store,
   secrets: secretBoxFromConfig(config),
   logger,
   config,
-  temporal: { client, connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, uiUrl: config.TEMPORAL_UI_URL },
+  temporal: { client, connection, probe, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, uiUrl: config.TEMPORAL_UI_URL },
 });
 
 const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) => {
@@ -41,6 +42,7 @@ async function shutdown(signal: string) {
   logger.info({ signal }, 'api stopping');
   server.close();
   await connection.close();
+  await probe.close();
   await store.close();
   await telemetry.shutdown();
   process.exit(0);

@@ -16,6 +16,8 @@ export interface Principal {
 export interface TemporalDeps {
   client: Client;
   connection: Connection;
+  /** A connection without the client's retry interceptor: readiness asks once and answers. */
+  probe: Connection;
   namespace: string;
   taskQueue: string;
   uiUrl: string;

@@ -34,7 +34,7 @@ export function registerHealthRoutes(app: App, deps: ApiDeps) {
     async (c) => {
       const [metaStore, temporal] = await Promise.all([
         timed(() => deps.store.sql`select 1`, 2000),
-        timed(() => deps.temporal.connection.workflowService.getSystemInfo({}), 2000),
+        timed(() => deps.temporal.probe.withDeadline(Date.now() + 1500, () => deps.temporal.probe.workflowService.getSystemInfo({})), 2000),
       ]);
       const ready = metaStore.ok && temporal.ok;
       return c.json({ status: ready ? ('ready' as const) : ('not_ready' as const), checks: { metaStore, temporal } }, ready ? 200 : 503);
