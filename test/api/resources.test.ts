@@ -32,6 +32,11 @@ describe('admin API resources over HTTP', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
+    // The instance below points at this test's own database: the tables its definitions read must exist there.
+    await stack.store.sql.unsafe(`
+      create table public.orders (region text not null, id bigint not null, updated_at timestamptz not null default now(), primary key (region, id));
+      create table public.customers (id bigint primary key, email varchar(200), name varchar(200), region text);
+      create table public.t (id bigint primary key);`);
     appId = (await post('/v1/apps', { name: 'orders', ownerTeam: 'data-platform' })).id;
     databaseId = (await post('/v1/databases', { appId, name: 'orders-db', engine: 'postgres', environment: 'dev' })).id;
     const pg = new URL(stack.db.url);

@@ -1,7 +1,10 @@
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import postgres from 'postgres';
+import { pushProgressQuery } from '@syncbridge/workflows';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
-import { startTestStack, type TestStack } from '../harness/stack.ts';
+import { startTestStack, workflowBundle, type TestStack } from '../harness/stack.ts';
 import { apiJson, listItems, provision, registerSourceAndConnection, runPush, type EmulatorItem } from '../harness/sync.ts';
 
 const ROWS = 230;
@@ -167,5 +170,59 @@ describe('push sync end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emul
     const count = (await sql`select count(*)::int as n from products`)[0]!.n as number;
     expect(run.counts.updated).toBe(count);
     expect((await itemFor('eu', 'SKU-00010'))!.fields[column('name')]).toBe('PRODUCT 10');
+  });
+});
+
+describe('push workflow: progress query and deterministic replay', () => {
+  let stack: TestStack;
+  let source: TestDatabase;
+  let sql: postgres.Sql;
+  let definitionId: string;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true, emulator: true });
+    source = await createTestDatabase('sb_source');
+    sql = postgres(source.url, { max: 2, onnotice: () => {} });
+    await sql`create table events (id bigint primary key, kind text not null, at timestamptz not null default now())`;
+    await sql`insert into events (id, kind) select g, 'kind ' || (g % 4) from generate_series(1, 120) g`;
+    const reg = await registerSourceAndConnection(stack, source);
+    definitionId = (
+      await apiJson(stack, '/v1/sync-definitions', {
+        method: 'POST',
+        json: { appId: reg.appId, name: 'events', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'events', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'at', batchSize: 1 },
+      }, 201)
+    ).id;
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Events', isDefault: true } }, 201);
+    await provision(stack, definitionId);
+  });
+  afterAll(async () => {
+    await sql?.end();
+    await stack?.close();
+    await source?.drop();
+  });
+
+  // One row per batch: 120 batches is past the 100 a workflow run takes before it continues as new.
+  it('reports progress through the workflow query and the run resource, across continue-as-new', async () => {
+    const run = await runPush(stack, definitionId);
+    expect(run.status).toBe('succeeded');
+    const client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
+    try {
+      const progress = await client.workflow.getHandle(run.workflowId).query(pushProgressQuery);
+      expect(progress).toMatchObject({ definitionId, phase: 'done', pass: 'watermark', counts: { read: 120, created: 120 } });
+      expect(progress.batches).toBeGreaterThanOrEqual(120);
+
+
+      const view = await apiJson<{ id: string; status: string; counts: Record<string, number>; temporalUiUrl: string }>(stack, `/v1/sync-runs/${run.id}`);
+      expect(view).toMatchObject({ id: run.id, status: 'succeeded', counts: { read: 120, created: 120 } });
+      expect(view.temporalUiUrl).toContain(encodeURIComponent(run.workflowId));
+
+      // The recorded history replays against the current workflow code without non-determinism.
+      const history = await client.workflow.getHandle(run.workflowId).fetchHistory();
+      // The last run was continued from an earlier one, carrying positions and counts, not rows.
+      expect(history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle(), replayName: 'push' }, history);
+    } finally {
+      await client.connection.close();
+    }
   });
 });
