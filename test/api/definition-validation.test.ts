@@ -111,6 +111,26 @@ describe('sync definitions and field mappings are validated against the live sou
     await source?.drop();
   });
 
+  it('documents the live checks and their 503 on every route that makes them', async () => {
+    const doc = (await (await stack.api('/openapi.json', { key: null })).json()) as {
+      paths: Record<string, Record<string, { description?: string; responses: Record<string, unknown> }>>;
+    };
+    const routes: Array<[string, string]> = [
+      ['/v1/sync-definitions', 'post'],
+      ['/v1/sync-definitions/{id}', 'patch'],
+      ['/v1/sync-definitions/{definitionId}/field-mappings', 'post'],
+      ['/v1/sync-definitions/{definitionId}/field-mappings', 'put'],
+      ['/v1/sync-definitions/{definitionId}/field-mappings/{id}', 'patch'],
+      ['/v1/sync-definitions/{definitionId}/field-mappings/propose', 'post'],
+    ];
+    for (const [path, method] of routes) {
+      const op = doc.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(Object.keys(op!.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['422', '503']));
+      expect(op!.description, `${method} ${path}`).toMatch(/live/);
+    }
+  });
+
   describe('definitions', () => {
     it('refuses a pk strategy whose columns are not the primary key (422 naming keyColumns)', async () => {
       const p = await problemOf(await call('POST', '/v1/sync-definitions', documents({ keyColumns: ['code'] })), 422);

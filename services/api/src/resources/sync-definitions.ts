@@ -1,9 +1,13 @@
 import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
+import { validateCursor, validateKeyStrategy } from '@syncbridge/shared/mapping';
+import { findTable } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { registerCrud } from '../lib/crud.ts';
+import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { deletePushSchedule, reconcilePushSchedule } from '../lib/schedules.ts';
-import type { FieldError } from '../lib/problem.ts';
+import { ApiError, ErrorCode, type FieldError } from '../lib/problem.ts';
+import { describeInstance, findSourceInstance, introspectSource, recordSnapshot, scopeOf, sourceUnavailableResponse } from '../lib/source-schema.ts';
 import { name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
@@ -51,7 +55,17 @@ export function definitionRules(d: DefinitionShape): FieldError[] {
   return out;
 }
 
-const DefinitionSchema = z.object({ id: z.string().uuid(), appId: z.string().uuid(), ...fields, ...timestamps }).openapi('SyncDefinition');
+const DefinitionSchema = z
+  .object({
+    id: z.string().uuid(),
+    appId: z.string().uuid(),
+    ...fields,
+    sourceSnapshotId: z.string().uuid().nullable().openapi({
+      description: 'The source schema snapshot (schema_snapshots) the definition was last validated against; read-only',
+    }),
+    ...timestamps,
+  })
+  .openapi('SyncDefinition');
 
 const CreateDefinition = z
   .object({
@@ -94,9 +108,48 @@ const toResponse = (r: DefinitionRow) => ({
   scheduleIntervalSeconds: r.scheduleIntervalSeconds,
   batchSize: r.batchSize,
   enabled: r.enabled,
+  sourceSnapshotId: r.sourceSnapshotId,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
+
+/** The fields that decide what is read from the source and how rows are keyed: changing one re-validates against it. */
+const SOURCE_FIELDS = ['sourceInstanceId', 'sourceSchema', 'sourceTable', 'keyStrategy', 'keyColumns', 'cursorStrategy', 'cursorColumn'] as const;
+type SourceFields = Pick<DefinitionRow, (typeof SOURCE_FIELDS)[number]>;
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Checks the key and cursor against the source table as it is now (a live introspection)
+ * and records the snapshot it was checked against. Throws 422 naming the fields that do not
+ * fit (or the missing table), 503 when the source cannot be reached; nothing is saved then.
+ */
+async function validateAgainstSource(deps: ApiDeps, d: SourceFields): Promise<string> {
+  const source = await findSourceInstance(deps, d.sourceInstanceId);
+  if (!source) {
+    const message = `database instance ${d.sourceInstanceId} does not exist`;
+    throw new ApiError(422, ErrorCode.InvalidReference, message, [{ field: 'body.sourceInstanceId', message }]);
+  }
+  const filter = { schema: d.sourceSchema, table: d.sourceTable };
+  const snapshot = await introspectSource(deps, source, filter, 'the definition cannot be validated now, so nothing was saved; retry when the source is reachable');
+  const table = findTable(snapshot, d.sourceSchema, d.sourceTable);
+  if (!table) {
+    const message = `table ${d.sourceSchema}.${d.sourceTable} does not exist on ${describeInstance(source.instance)} (or its user cannot see it)`;
+    throw new ApiError(422, ErrorCode.ValidationFailed, message, [{ field: 'body.sourceTable', message }]);
+  }
+  const issues = [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)];
+  if (issues.length) {
+    const errors = issues.map((i) => ({ field: `body.${i.field}`, message: i.message }));
+    throw new ApiError(
+      422,
+      ErrorCode.ValidationFailed,
+      `the definition does not fit the source table ${table.schema}.${table.name}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+      errors,
+    );
+  }
+  const recorded = await recordSnapshot(deps, source.instance.id, scopeOf(filter), snapshot);
+  return recorded.id;
+}
 
 export function registerSyncDefinitions(app: App, deps: ApiDeps) {
   registerCrud<DefinitionRow, z.infer<typeof CreateDefinition>, z.infer<typeof UpdateDefinition>>(app, deps, {
@@ -110,10 +163,35 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     writeRole: 'operator',
     listFilters: { appId: { column: schema.syncDefinitions.appId, schema: uuidFilter('Only definitions of this app') } },
     toResponse,
-    toInsert: (b) => ({ ...b }),
-    toPatch: (b) => ({ ...b }),
+    toInsert: async (b) => ({
+      ...b,
+      sourceSnapshotId: await validateAgainstSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null }),
+    }),
+    toPatch: async (b, _deps, existing) => {
+      const changed = SOURCE_FIELDS.some((f) => f in b && !sameValue(b[f], existing[f]));
+      if (!changed) return { ...b };
+      const merged = { ...existing, ...b };
+      // The cross-field rules first (as the factory would after this hook): a 400 beats a trip to the source.
+      const problems = definitionRules(merged);
+      if (problems.length) {
+        throw new ApiError(400, ErrorCode.ValidationFailed, `invalid request: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
+      }
+      return { ...b, sourceSnapshotId: await validateAgainstSource(deps, merged) };
+    },
     validateMerged: (m) => definitionRules(m),
     afterWrite: (row) => reconcilePushSchedule(deps.temporal, row),
     afterDelete: (row) => deletePushSchedule(deps.temporal, row.id),
+  });
+
+  const validated = [
+    'The source table is introspected live (with the instance\'s stored credentials) and the key and cursor are checked against it:',
+    'a key that is not the primary key / a unique constraint / a superset of one, a nullable or float key column, or a cursor column that is not a timestamp, date or integer is a 422 naming `body.keyColumns` / `body.cursorColumn`;',
+    'a missing table is a 422 naming schema.table; an unreachable source is a 503 and nothing is saved.',
+    'The snapshot the definition was checked against is recorded as `sourceSnapshotId`.',
+  ].join(' ');
+  amendRouteDocs(app, 'post', '/v1/sync-definitions', { description: validated, responses: sourceUnavailableResponse });
+  amendRouteDocs(app, 'patch', '/v1/sync-definitions/{id}', {
+    description: `When the patch changes ${SOURCE_FIELDS.join(', ')}: ${validated}`,
+    responses: sourceUnavailableResponse,
   });
 }
