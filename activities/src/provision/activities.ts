@@ -11,10 +11,11 @@ import {
   validateKeyStrategy,
   validateMappings,
 } from '@syncbridge/shared/mapping';
+import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
 import { gatewayFor, invalid, loadDefinitionContext, notFound } from '../sync/definition.ts';
-import { introspectSourceTable, snapshotFingerprint } from '../sync/table.ts';
+import { introspectSourceTable } from '../sync/table.ts';
 import type { RunActivities } from '../sync/runs.ts';
 
 export interface ProvisionedTarget {
@@ -42,11 +43,9 @@ export function createProvisionActivities(deps: ActivityDeps) {
       if (keyProblems.length) throw ApplicationFailure.nonRetryable(`the definition does not fit ${table.schema}.${table.name}: ${problems(keyProblems)}`, FailureType.SchemaMismatch);
 
       const { db } = deps.store;
-      const [snap] = await db
-        .insert(schema.schemaSnapshots)
-        .values({ instanceId: ctx.instanceId, serverVersion: snapshot.serverVersion, fingerprint: snapshotFingerprint(snapshot), snapshot: { ...snapshot, tables: [table] } })
-        .returning({ id: schema.schemaSnapshots.id });
-      await db.update(schema.syncDefinitions).set({ sourceSnapshotId: snap!.id }).where(eq(schema.syncDefinitions.id, d.id));
+      // Same scope as the schema endpoint's table view, so both build one history.
+      const snap = await recordSnapshot(db, ctx.instanceId, scopeOf({ schema: table.schema, table: table.name }), { ...snapshot, tables: [table] });
+      await db.update(schema.syncDefinitions).set({ sourceSnapshotId: snap.id }).where(eq(schema.syncDefinitions.id, d.id));
 
       let mappingsCreated = 0;
       if (ctx.mappings.length === 0) {

@@ -45,6 +45,3 @@ function collectRuleColumns(rule: unknown, into: Set<string>): void {
   for (const k of ['all', 'any'] as const) if (Array.isArray(r[k])) for (const sub of r[k] as unknown[]) collectRuleColumns(sub, into);
   if (r.not) collectRuleColumns(r.not, into);
 }
-
-/** Equal fingerprints mean the source's schema looked the same (one definition, shared with the API). */
-export { snapshotFingerprint } from '@syncbridge/shared/sources';

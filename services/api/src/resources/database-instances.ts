@@ -6,14 +6,12 @@ import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { registerCrud } from '../lib/crud.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
+import { changesSince, recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import {
-  changesSince,
   describeInstance,
   introspectSource,
   loadSourceInstance,
-  recordSnapshot,
   SchemaDiffSchema,
-  scopeOf,
   SourceTableSchema,
   sourceUnavailableResponse,
   toApiTable as toApiTableRow,
@@ -228,7 +226,7 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         throw new ApiError(404, ErrorCode.NotFound, `table ${name} does not exist on ${describeInstance(source.instance)} (or its user cannot see it)`);
       }
       const scope = scopeOf(filter);
-      const recorded = await recordSnapshot(deps, id, scope, live);
+      const recorded = await recordSnapshot(deps.store.db, id, scope, live);
       c.get('log').info({ instanceId: id, snapshotId: recorded.id, created: recorded.created, tables: live.tables.length }, 'source schema introspected');
       return c.json(
         {

@@ -7,7 +7,8 @@ import { registerCrud } from '../lib/crud.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { deletePushSchedule, reconcilePushSchedule } from '../lib/schedules.ts';
 import { ApiError, ErrorCode, type FieldError } from '../lib/problem.ts';
-import { describeInstance, findSourceInstance, introspectSource, recordSnapshot, scopeOf, sourceUnavailableResponse } from '../lib/source-schema.ts';
+import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
+import { describeInstance, findSourceInstance, introspectSource, sourceUnavailableResponse } from '../lib/source-schema.ts';
 import { name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
@@ -147,7 +148,7 @@ async function validateAgainstSource(deps: ApiDeps, d: SourceFields): Promise<st
       errors,
     );
   }
-  const recorded = await recordSnapshot(deps, source.instance.id, scopeOf(filter), snapshot);
+  const recorded = await recordSnapshot(deps.store.db, source.instance.id, scopeOf(filter), snapshot);
   return recorded.id;
 }
 

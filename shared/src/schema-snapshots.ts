@@ -1,0 +1,71 @@
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { schema, type MetaDb } from './db/index.ts';
+import { diffSnapshots, snapshotFingerprint, type SchemaDiff, type SchemaSnapshot } from './sources/index.ts';
+
+/**
+ * The history of what a source looked like, one history per filter scope, in
+ * schema_snapshots. Written by the schema endpoint and by provisioning.
+ */
+type SnapshotRow = typeof schema.schemaSnapshots.$inferSelect;
+
+/** Which part of the source a snapshot covers: null means "all". Snapshots are compared only within one scope. */
+export interface SnapshotScope {
+  schema: string | null;
+  table: string | null;
+}
+
+export const scopeOf = (filter: { schema?: string | undefined; table?: string | undefined }): SnapshotScope => ({
+  schema: filter.schema ?? null,
+  table: filter.table ?? null,
+});
+
+export interface RecordedSnapshot {
+  id: string;
+  capturedAt: Date;
+  fingerprint: string;
+  /** True when this call stored a new snapshot (the first of its scope, or the schema changed). */
+  created: boolean;
+  /** The latest snapshot of the scope before this call, if any. */
+  previous: { id: string; snapshot: SchemaSnapshot } | null;
+}
+
+/** What is stored in schema_snapshots.snapshot: the snapshot plus the scope it was taken with. */
+export type StoredSnapshot = SchemaSnapshot & { scope: SnapshotScope };
+
+/**
+ * Stores `snapshot` for the instance unless the latest snapshot of the same scope has the
+ * same fingerprint (then that one is returned). Serialised per instance and scope with a
+ * transaction-level advisory lock, so concurrent calls never store the same state twice.
+ */
+export async function recordSnapshot(db: MetaDb, instanceId: string, scope: SnapshotScope, snapshot: SchemaSnapshot): Promise<RecordedSnapshot> {
+  const fingerprint = snapshotFingerprint(snapshot);
+  const scopeJson = JSON.stringify(scope);
+  const t = schema.schemaSnapshots;
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`schema_snapshots|${instanceId}|${scopeJson}`}, 0))`);
+    const [latest] = (await tx
+      .select()
+      .from(t)
+      .where(and(eq(t.instanceId, instanceId), sql`${t.snapshot} -> 'scope' = ${scopeJson}::jsonb`))
+      .orderBy(desc(t.capturedAt), desc(t.id))
+      .limit(1)) as SnapshotRow[];
+    const previous = latest ? { id: latest.id, snapshot: latest.snapshot as SchemaSnapshot } : null;
+    if (latest && latest.fingerprint === fingerprint) {
+      return { id: latest.id, capturedAt: latest.capturedAt, fingerprint, created: false, previous };
+    }
+    // Strictly after the previous one, whatever the clocks say: "latest" is well defined.
+    const capturedAt = new Date(Math.max(Date.now(), (latest?.capturedAt.getTime() ?? 0) + 1));
+    const stored: StoredSnapshot = { ...snapshot, scope };
+    const [row] = await tx
+      .insert(t)
+      .values({ instanceId, serverVersion: snapshot.serverVersion, fingerprint, snapshot: stored, capturedAt })
+      .returning({ id: t.id, capturedAt: t.capturedAt });
+    return { id: row!.id, capturedAt: row!.capturedAt, fingerprint, created: true, previous };
+  });
+}
+
+/** Changes between the previous snapshot of the scope and now; null for the first snapshot. */
+export function changesSince(recorded: RecordedSnapshot, live: SchemaSnapshot): SchemaDiff | null {
+  return recorded.previous ? diffSnapshots(recorded.previous.snapshot, live) : null;
+}
+
