@@ -1,6 +1,7 @@
 import type { SecretBox } from './crypto/secrets.ts';
 import type { schema } from './db/index.ts';
 import type { GraphConnectionConfig } from './graph/index.ts';
+import type { SourceConnectionParams } from './sources/index.ts';
 
 type ConnectionRow = typeof schema.sharepointConnections.$inferSelect;
 
@@ -24,5 +25,21 @@ export function graphConfigFromConnection(row: ConnectionRow, secrets: SecretBox
     authorityHost: row.authorityHost,
     ...(row.caCertificatePem ? { caCertificatePem: row.caCertificatePem } : {}),
     ruPerMinute: row.ruPerMinute,
+  };
+}
+
+type InstanceRow = typeof schema.databaseInstances.$inferSelect;
+type Engine = (typeof schema.databaseEngine.enumValues)[number];
+
+/** A stored database instance as source connection parameters, its password decrypted. */
+export function sourceParamsFromInstance(instance: InstanceRow, engine: Engine, secrets: SecretBox): SourceConnectionParams {
+  return {
+    engine,
+    host: instance.host,
+    port: instance.port,
+    databaseName: instance.databaseName,
+    username: instance.username,
+    password: instance.passwordEncrypted ? secrets.decrypt(instance.passwordEncrypted) : null,
+    sslMode: instance.sslMode,
   };
 }

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { asc, eq } from 'drizzle-orm';
 import { FailureType } from '@syncbridge/shared/errors';
 import { schema } from '@syncbridge/shared/db';
-import { graphConfigFromConnection, MissingSecretError } from '@syncbridge/shared/connections';
+import { graphConfigFromConnection, MissingSecretError, sourceParamsFromInstance } from '@syncbridge/shared/connections';
 import { getGraphGateway, type GraphGateway } from '@syncbridge/shared/graph';
 import type { FieldMappingSpec, RoutingRule } from '@syncbridge/shared/mapping';
 import type { SourceConnectionParams } from '@syncbridge/shared/sources';
@@ -53,15 +53,7 @@ export async function loadDefinitionContext(deps: ActivityDeps, definitionId: st
     definition: row.definition,
     instanceId: inst.id,
     instanceVersion: inst.updatedAt.toISOString(),
-    source: {
-      engine: row.engine,
-      host: inst.host,
-      port: inst.port,
-      databaseName: inst.databaseName,
-      username: inst.username,
-      password: inst.passwordEncrypted ? deps.secrets.decrypt(inst.passwordEncrypted) : null,
-      sslMode: inst.sslMode,
-    },
+    source: sourceParamsFromInstance(inst, row.engine, deps.secrets),
     mappings: mappings
       .filter((m) => m.direction !== 'ingress')
       .map((m) => ({

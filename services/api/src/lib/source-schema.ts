@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
+import { sourceParamsFromInstance } from '@syncbridge/shared/connections';
 import { schema } from '@syncbridge/shared/db';
 import {
   sourceAdapterFor,
@@ -49,16 +50,7 @@ export async function loadSourceInstance(deps: ApiDeps, instanceId: string): Pro
 
 /** Connection parameters with the stored password decrypted (never logged, never returned). */
 export function connectionParams(deps: ApiDeps, source: SourceInstance): SourceConnectionParams {
-  const inst = source.instance;
-  return {
-    engine: source.engine,
-    host: inst.host,
-    port: inst.port,
-    databaseName: inst.databaseName,
-    username: inst.username,
-    password: inst.passwordEncrypted ? deps.secrets.decrypt(inst.passwordEncrypted) : null,
-    sslMode: inst.sslMode,
-  };
+  return sourceParamsFromInstance(source.instance, source.engine, deps.secrets);
 }
 
 export const describeInstance = (inst: Pick<InstanceRow, 'id' | 'name' | 'host' | 'port' | 'databaseName'>) =>

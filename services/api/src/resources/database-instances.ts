@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
+import { sourceParamsFromInstance } from '@syncbridge/shared/connections';
 import { schema } from '@syncbridge/shared/db';
 import { sourceAdapterFor, UnsupportedEngineError } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
@@ -160,16 +161,7 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         if (err instanceof UnsupportedEngineError) throw new ApiError(422, ErrorCode.ValidationFailed, err.message);
         throw err;
       }
-      const inst = row.instance;
-      const result = await adapter.checkConnection({
-        engine: row.engine,
-        host: inst.host,
-        port: inst.port,
-        databaseName: inst.databaseName,
-        username: inst.username,
-        password: inst.passwordEncrypted ? deps.secrets.decrypt(inst.passwordEncrypted) : null,
-        sslMode: inst.sslMode,
-      });
+      const result = await adapter.checkConnection(sourceParamsFromInstance(row.instance, row.engine, deps.secrets));
       const [updated] = await db
         .update(schema.databaseInstances)
         .set({
