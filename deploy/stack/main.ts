@@ -45,7 +45,7 @@ try {
   let databaseUrl = cfg.DATABASE_URL;
   if (!databaseUrl) {
     say(`starting embedded PostgreSQL on 127.0.0.1:${cfg.EMBEDDED_POSTGRES_PORT} (data in ${join(dataDir, 'postgres')})`);
-    const pg = await startEmbeddedPostgres({ dataDir, port: cfg.EMBEDDED_POSTGRES_PORT, log: () => {} });
+    const pg = await startEmbeddedPostgres({ dataDir, port: cfg.EMBEDDED_POSTGRES_PORT, log: (line) => (line.startsWith('granted') ? say(line) : undefined) });
     stops.push(pg.stop);
     databaseUrl = pg.url;
   }
