@@ -2,9 +2,9 @@
  * Write throughput: the Graph gateway (`$batch`, RU budget, retries) against a naive
  * one-POST-per-item loop, both against the in-process SharePoint emulator.
  *
- *   npx tsx bench/graph/write-throughput.ts [--items 2000] [--ru 100000] [--latency 25] [--concurrency 4]
+ *   npx tsx bench/graph/write-throughput.ts [--items 10000] [--ru 100000] [--latency 25] [--concurrency 4]
  *
- *   --items        items written by each mode (default 2000)
+ *   --items        items written by each mode (default 10000, the issue's load)
  *   --ru           the emulator's budget in RU per minute per app, and the gateway's
  *                  (default 100000: the budget does not bind, so the figures show
  *                  request overhead; `--ru 1250` is SharePoint's real budget for a
@@ -29,7 +29,7 @@ import { createLogger } from '../../shared/src/observability/logger.ts';
 
 const { values } = parseArgs({
   options: {
-    items: { type: 'string', default: '2000' },
+    items: { type: 'string', default: '10000' },
     ru: { type: 'string', default: '100000' },
     latency: { type: 'string', default: '25' },
     concurrency: { type: 'string', default: '4' },
