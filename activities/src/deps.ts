@@ -22,3 +22,17 @@ export function activityLog(deps: ActivityDeps, context: RunContext): Logger {
     attempt: info.attempt,
   });
 }
+
+/**
+ * Heartbeats on a timer while `work` runs. A batch's Graph calls can take long under
+ * throttling; the heartbeat timeout is there to notice a dead worker, not slow Graph.
+ */
+export async function withHeartbeat<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}

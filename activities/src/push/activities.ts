@@ -5,7 +5,7 @@ import { schema } from '@syncbridge/shared/db';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import { maxWatermark, readByKey, readByKeys, readByWatermark, rewindWatermark } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
-import { activityLog, type ActivityDeps } from '../deps.ts';
+import { activityLog, withHeartbeat, type ActivityDeps } from '../deps.ts';
 import { gatewayFor, invalid, loadDefinitionContext, routingTargets, type DefinitionContext } from '../sync/definition.ts';
 import { finishRunRow, upsertRunRow } from '../sync/runs.ts';
 import { sourcePool } from '../sync/sources.ts';
@@ -23,6 +23,7 @@ export interface StepResult {
 
 const LEASE = sql`now() + interval '15 minutes'`;
 const SWEEP_PAGE = 1000;
+const COUNT_KEYS = ['read', 'created', 'updated', 'moved', 'deleted', 'unchanged', 'quarantined'] as const;
 
 /** What decides whether rows synced before must be looked at again: mapping, keys and routing. */
 function definitionFingerprint(ctx: DefinitionContext): string {
@@ -54,6 +55,121 @@ const tableRef = (ctx: DefinitionContext) => ({ schema: ctx.definition.sourceSch
 
 export function createPushActivities(deps: ActivityDeps) {
   const { db } = deps.store;
+
+  /** One batch: read, convert, route, diff, write through $batch, commit ledger + cursor. */
+  async function pushBatch(input: { definitionId: string; runRowId: string; pass: PushPass; afterKey: string | null; context: RunContext }): Promise<StepResult> {
+    const log = activityLog(deps, input.context);
+    const activity = Context.current();
+    const ctx = await loadDefinitionContext(deps, input.definitionId);
+    const d = ctx.definition;
+    const { table } = await introspectSourceTable(ctx);
+    const columns = columnsToRead(ctx, table);
+    const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
+    const workflowId = activity.info.workflowExecution?.workflowId ?? '';
+    await db.update(schema.syncDefinitions).set({ leaseExpiresAt: LEASE }).where(and(eq(schema.syncDefinitions.id, d.id), eq(schema.syncDefinitions.leaseHolder, workflowId)));
+
+    let rows: Array<Record<string, unknown>>;
+    let hasMore: boolean;
+    let cursorUpdate: Record<string, unknown> | undefined;
+    if (input.pass === 'watermark') {
+      const cursor = (await readCursor(db, d.id, 'source_watermark')) ?? { watermark: null, key: null };
+      const watermark = (cursor.watermark as string | null | undefined) ?? null;
+      const key = (cursor.key as unknown[] | null | undefined) ?? [];
+      const after = watermark === null && key.length === 0 ? null : { watermark, key };
+      const page = await readByWatermark(source, { ...tableRef(ctx), columns, cursorColumn: d.cursorColumn!, keyColumns: d.keyColumns, after, limit: d.batchSize });
+      rows = page.rows;
+      hasMore = page.hasMore;
+      if (page.last) cursorUpdate = { ...cursor, watermark: page.last.watermark, key: page.last.key };
+    } else {
+      const page = await readByKey(source, { ...tableRef(ctx), columns, keyColumns: d.keyColumns, afterKey: input.afterKey ? decodeSourceKey(input.afterKey) : null, limit: d.batchSize });
+      rows = page.rows;
+      hasMore = page.hasMore;
+    }
+    activity.heartbeat({ phase: 'read', rows: rows.length });
+
+    const keyFamilies = keyFamiliesOf(table, d.keyColumns);
+    const keysOfRows = rows.map((r) => {
+      try {
+        return encodeSourceKey(d.keyColumns.map((c) => r[c]), keyFamilies);
+      } catch {
+        return null;
+      }
+    });
+    const ledger = await loadLedger(deps, d.id, keysOfRows.filter((k): k is string => k !== null));
+    const plan = planRows(rows, ledger, { keyColumns: d.keyColumns, keyFamilies, mappings: ctx.mappings, table, targets: routingTargets(ctx.targets), targetStrategy: d.targetStrategy });
+    const outcome = await applyWrites(plan.writes, targetLists(deps, ctx), () => activity.heartbeat({ phase: 'writing' }));
+    activity.heartbeat({ phase: 'written', writes: plan.writes.length });
+
+    const quarantined = [...plan.quarantined, ...outcome.quarantined];
+    const counts = {
+      read: rows.length,
+      created: outcome.applied.filter((a) => a.kind === 'create').length,
+      updated: outcome.applied.filter((a) => a.kind === 'update').length,
+      moved: outcome.applied.filter((a) => a.kind === 'move').length,
+      unchanged: plan.unchanged.length,
+      quarantined: quarantined.length,
+    };
+    // The cursor never passes a row whose write may still succeed on retry (the original system's bug).
+    const advance = outcome.transient.length === 0;
+    await commitBatch(db, {
+      definitionId: d.id,
+      runRowId: input.runRowId,
+      applied: outcome.applied,
+      deleted: [],
+      quarantined,
+      healthyKeys: [...outcome.applied.map((a) => a.sourceKey), ...plan.unchanged.map((u) => u.sourceKey)],
+      ...(advance && cursorUpdate ? { cursor: { kind: 'source_watermark' as const, value: cursorUpdate } } : {}),
+      counts: advance ? counts : { ...counts, read: 0, unchanged: 0 },
+    });
+    if (!advance) {
+      const first = outcome.transient[0]!;
+      throw new Error(`${outcome.transient.length} write(s) failed for now (first: ${first.sourceKey}: ${first.message}); the batch will be retried`);
+    }
+    log.info({ definitionId: d.id, ...counts }, 'push batch committed');
+    const lastKey = keysOfRows.filter((k): k is string => k !== null).at(-1) ?? input.afterKey;
+    return { counts, nextAfterKey: input.pass === 'full' ? lastKey : null, done: !hasMore };
+  }
+
+  /** Deletes list items whose source rows are gone, one page of the ledger at a time. */
+  async function sweepDeletedRows(input: { definitionId: string; runRowId: string; afterKey: string | null; context: RunContext }): Promise<StepResult> {
+    const log = activityLog(deps, input.context);
+    const ctx = await loadDefinitionContext(deps, input.definitionId);
+    const d = ctx.definition;
+    const ledgerPage = await db
+      .select({ sourceKey: schema.syncLedger.sourceKey, targetId: schema.syncLedger.targetId, listItemId: schema.syncLedger.listItemId })
+      .from(schema.syncLedger)
+      .where(and(eq(schema.syncLedger.definitionId, d.id), input.afterKey ? gt(schema.syncLedger.sourceKey, input.afterKey) : undefined))
+      .orderBy(asc(schema.syncLedger.sourceKey))
+      .limit(SWEEP_PAGE);
+    if (ledgerPage.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
+
+    const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
+    const { table } = await introspectSourceTable(ctx);
+    const keyFamilies = keyFamiliesOf(table, d.keyColumns);
+    const { rows: present } = await readByKeys(source, { ...tableRef(ctx), columns: d.keyColumns, keyColumns: d.keyColumns, keys: ledgerPage.map((l) => decodeSourceKey(l.sourceKey)) });
+    const existing = new Set(present.map((r) => encodeSourceKey(d.keyColumns.map((c) => r[c]), keyFamilies)));
+    const gone = ledgerPage.filter((l) => !existing.has(l.sourceKey));
+
+    const lists = targetLists(deps, ctx);
+    const deleted: Array<{ sourceKey: string; targetId: string | null; listItemId: string | null }> = [];
+    const transient: string[] = [];
+    const byTarget = new Map<string, typeof gone>();
+    for (const g of gone) {
+      if (!g.targetId || !g.listItemId || !lists.has(g.targetId)) deleted.push(g);
+      else byTarget.set(g.targetId, [...(byTarget.get(g.targetId) ?? []), g]);
+    }
+    for (const [targetId, group] of byTarget) {
+      const list = lists.get(targetId)!;
+      const results = await list.graph.deleteItems(list.siteId, list.listId, group.map((g) => ({ id: g.sourceKey, itemId: g.listItemId! })));
+      results.forEach((r, i) => (r.ok ? deleted.push(group[i]!) : transient.push(`${group[i]!.sourceKey}: ${r.status} ${r.code}`)));
+    }
+    await commitBatch(db, { definitionId: d.id, runRowId: input.runRowId, applied: [], deleted, quarantined: [], healthyKeys: [], counts: { deleted: deleted.length } });
+    if (transient.length) throw new Error(`${transient.length} delete(s) failed (first: ${transient[0]}); retrying the sweep page`);
+    if (deleted.length) log.info({ definitionId: d.id, deleted: deleted.length }, 'deleted rows removed from lists');
+    return { counts: { deleted: deleted.length }, nextAfterKey: ledgerPage.at(-1)!.sourceKey, done: ledgerPage.length < SWEEP_PAGE };
+  }
+
+  /** Records the outcome, completes a full pass's cursor hand-over, and releases the lease. */
 
   return {
     /** Takes the definition's run lease, records the run, and decides the pass (incremental or full). */
@@ -100,121 +216,20 @@ export function createPushActivities(deps: ActivityDeps) {
       return { skipped: false as const, runRowId, pass };
     },
 
-    /** One batch: read, convert, route, diff, write through $batch, commit ledger + cursor. */
-    async pushBatch(input: { definitionId: string; runRowId: string; pass: PushPass; afterKey: string | null; context: RunContext }): Promise<StepResult> {
-      const log = activityLog(deps, input.context);
-      const activity = Context.current();
-      const ctx = await loadDefinitionContext(deps, input.definitionId);
-      const d = ctx.definition;
-      const { table } = await introspectSourceTable(ctx);
-      const columns = columnsToRead(ctx, table);
-      const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
-      const workflowId = activity.info.workflowExecution?.workflowId ?? '';
-      await db.update(schema.syncDefinitions).set({ leaseExpiresAt: LEASE }).where(and(eq(schema.syncDefinitions.id, d.id), eq(schema.syncDefinitions.leaseHolder, workflowId)));
-
-      let rows: Array<Record<string, unknown>>;
-      let hasMore: boolean;
-      let cursorUpdate: Record<string, unknown> | undefined;
-      if (input.pass === 'watermark') {
-        const cursor = (await readCursor(db, d.id, 'source_watermark')) ?? { watermark: null, key: null };
-        const watermark = (cursor.watermark as string | null | undefined) ?? null;
-        const key = (cursor.key as unknown[] | null | undefined) ?? [];
-        const after = watermark === null && key.length === 0 ? null : { watermark, key };
-        const page = await readByWatermark(source, { ...tableRef(ctx), columns, cursorColumn: d.cursorColumn!, keyColumns: d.keyColumns, after, limit: d.batchSize });
-        rows = page.rows;
-        hasMore = page.hasMore;
-        if (page.last) cursorUpdate = { ...cursor, watermark: page.last.watermark, key: page.last.key };
-      } else {
-        const page = await readByKey(source, { ...tableRef(ctx), columns, keyColumns: d.keyColumns, afterKey: input.afterKey ? decodeSourceKey(input.afterKey) : null, limit: d.batchSize });
-        rows = page.rows;
-        hasMore = page.hasMore;
-      }
-      activity.heartbeat({ phase: 'read', rows: rows.length });
-
-      const keyFamilies = keyFamiliesOf(table, d.keyColumns);
-      const keysOfRows = rows.map((r) => {
-        try {
-          return encodeSourceKey(d.keyColumns.map((c) => r[c]), keyFamilies);
-        } catch {
-          return null;
-        }
-      });
-      const ledger = await loadLedger(deps, d.id, keysOfRows.filter((k): k is string => k !== null));
-      const plan = planRows(rows, ledger, { keyColumns: d.keyColumns, keyFamilies, mappings: ctx.mappings, table, targets: routingTargets(ctx.targets), targetStrategy: d.targetStrategy });
-      const outcome = await applyWrites(plan.writes, targetLists(deps, ctx), () => activity.heartbeat({ phase: 'writing' }));
-      activity.heartbeat({ phase: 'written', writes: plan.writes.length });
-
-      const quarantined = [...plan.quarantined, ...outcome.quarantined];
-      const counts = {
-        read: rows.length,
-        created: outcome.applied.filter((a) => a.kind === 'create').length,
-        updated: outcome.applied.filter((a) => a.kind === 'update').length,
-        moved: outcome.applied.filter((a) => a.kind === 'move').length,
-        unchanged: plan.unchanged.length,
-        quarantined: quarantined.length,
-      };
-      // The cursor never passes a row whose write may still succeed on retry (the original system's bug).
-      const advance = outcome.transient.length === 0;
-      await commitBatch(db, {
-        definitionId: d.id,
-        runRowId: input.runRowId,
-        applied: outcome.applied,
-        deleted: [],
-        quarantined,
-        healthyKeys: [...outcome.applied.map((a) => a.sourceKey), ...plan.unchanged.map((u) => u.sourceKey)],
-        ...(advance && cursorUpdate ? { cursor: { kind: 'source_watermark' as const, value: cursorUpdate } } : {}),
-        counts: advance ? counts : { ...counts, read: 0, unchanged: 0 },
-      });
-      if (!advance) {
-        const first = outcome.transient[0]!;
-        throw new Error(`${outcome.transient.length} write(s) failed for now (first: ${first.sourceKey}: ${first.message}); the batch will be retried`);
-      }
-      log.info({ definitionId: d.id, ...counts }, 'push batch committed');
-      const lastKey = keysOfRows.filter((k): k is string => k !== null).at(-1) ?? input.afterKey;
-      return { counts, nextAfterKey: input.pass === 'full' ? lastKey : null, done: !hasMore };
+    pushBatch(input: { definitionId: string; runRowId: string; pass: PushPass; afterKey: string | null; context: RunContext }): Promise<StepResult> {
+      return withHeartbeat(() => pushBatch(input));
     },
 
-    /** Deletes list items whose source rows are gone, one page of the ledger at a time. */
-    async sweepDeletedRows(input: { definitionId: string; runRowId: string; afterKey: string | null; context: RunContext }): Promise<StepResult> {
-      const log = activityLog(deps, input.context);
-      const ctx = await loadDefinitionContext(deps, input.definitionId);
-      const d = ctx.definition;
-      const ledgerPage = await db
-        .select({ sourceKey: schema.syncLedger.sourceKey, targetId: schema.syncLedger.targetId, listItemId: schema.syncLedger.listItemId })
-        .from(schema.syncLedger)
-        .where(and(eq(schema.syncLedger.definitionId, d.id), input.afterKey ? gt(schema.syncLedger.sourceKey, input.afterKey) : undefined))
-        .orderBy(asc(schema.syncLedger.sourceKey))
-        .limit(SWEEP_PAGE);
-      if (ledgerPage.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
-
-      const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
-      const { table } = await introspectSourceTable(ctx);
-      const keyFamilies = keyFamiliesOf(table, d.keyColumns);
-      const { rows: present } = await readByKeys(source, { ...tableRef(ctx), columns: d.keyColumns, keyColumns: d.keyColumns, keys: ledgerPage.map((l) => decodeSourceKey(l.sourceKey)) });
-      const existing = new Set(present.map((r) => encodeSourceKey(d.keyColumns.map((c) => r[c]), keyFamilies)));
-      const gone = ledgerPage.filter((l) => !existing.has(l.sourceKey));
-
-      const lists = targetLists(deps, ctx);
-      const deleted: Array<{ sourceKey: string; targetId: string | null; listItemId: string | null }> = [];
-      const transient: string[] = [];
-      const byTarget = new Map<string, typeof gone>();
-      for (const g of gone) {
-        if (!g.targetId || !g.listItemId || !lists.has(g.targetId)) deleted.push(g);
-        else byTarget.set(g.targetId, [...(byTarget.get(g.targetId) ?? []), g]);
-      }
-      for (const [targetId, group] of byTarget) {
-        const list = lists.get(targetId)!;
-        const results = await list.graph.deleteItems(list.siteId, list.listId, group.map((g) => ({ id: g.sourceKey, itemId: g.listItemId! })));
-        results.forEach((r, i) => (r.ok ? deleted.push(group[i]!) : transient.push(`${group[i]!.sourceKey}: ${r.status} ${r.code}`)));
-      }
-      await commitBatch(db, { definitionId: d.id, runRowId: input.runRowId, applied: [], deleted, quarantined: [], healthyKeys: [], counts: { deleted: deleted.length } });
-      if (transient.length) throw new Error(`${transient.length} delete(s) failed (first: ${transient[0]}); retrying the sweep page`);
-      if (deleted.length) log.info({ definitionId: d.id, deleted: deleted.length }, 'deleted rows removed from lists');
-      return { counts: { deleted: deleted.length }, nextAfterKey: ledgerPage.at(-1)!.sourceKey, done: ledgerPage.length < SWEEP_PAGE };
+    sweepDeletedRows(input: { definitionId: string; runRowId: string; afterKey: string | null; context: RunContext }): Promise<StepResult> {
+      return withHeartbeat(() => sweepDeletedRows(input));
     },
 
-    /** Records the outcome, completes a full pass's cursor hand-over, and releases the lease. */
-    async finishPushRun(input: { definitionId: string; runRowId: string; workflowId: string; pass: PushPass; status: 'succeeded' | 'failed' | 'cancelled'; counts: Record<string, number>; error?: string; context: RunContext }) {
+    /**
+     * Records the outcome, completes a full pass's cursor hand-over, and releases the
+     * lease. The counts committed with each batch are the run's true totals (a batch
+     * whose result reached the workflow late or twice is still counted once).
+     */
+    async finishPushRun(input: { definitionId: string; runRowId: string; workflowId: string; pass: PushPass; status: 'succeeded' | 'failed' | 'cancelled'; error?: string; context: RunContext }) {
       const log = activityLog(deps, input.context);
       if (input.status === 'succeeded' && input.pass === 'full') {
         const full = await readCursor(db, input.definitionId, 'full_scan');
@@ -224,12 +239,15 @@ export function createPushActivities(deps: ActivityDeps) {
           await upsertCursor(db, input.definitionId, 'full_scan', { ...full, completedAt: new Date().toISOString() });
         }
       }
-      await finishRunRow(db, { runRowId: input.runRowId, status: input.status, counts: input.counts, error: input.error });
+      const [run] = await db.select({ counts: schema.syncRuns.counts }).from(schema.syncRuns).where(eq(schema.syncRuns.id, input.runRowId));
+      const counts = { ...Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])), ...((run?.counts ?? {}) as Record<string, number>) };
+      await finishRunRow(db, { runRowId: input.runRowId, status: input.status, counts, error: input.error });
       await db
         .update(schema.syncDefinitions)
         .set({ leaseHolder: null, leaseExpiresAt: null })
         .where(and(eq(schema.syncDefinitions.id, input.definitionId), eq(schema.syncDefinitions.leaseHolder, input.workflowId)));
-      log.info({ definitionId: input.definitionId, status: input.status, counts: input.counts }, 'push run finished');
+      log.info({ definitionId: input.definitionId, status: input.status, counts }, 'push run finished');
+      return counts;
     },
   };
 }

@@ -28,12 +28,13 @@ export async function upsertRunRow(
   return row!.id;
 }
 
-export async function finishRunRow(db: MetaDb, input: { runRowId: string; status: RunStatus; counts: Record<string, number>; error?: string | undefined }) {
+/** Without counts, the counts committed along the way stay. */
+export async function finishRunRow(db: MetaDb, input: { runRowId: string; status: RunStatus; counts?: Record<string, number>; error?: string | undefined }) {
   await db
     .update(schema.syncRuns)
     .set({
       status: input.status,
-      counts: input.counts,
+      ...(input.counts ? { counts: input.counts } : {}),
       finishedAt: new Date(),
       ...(input.error ? { errors: sql`${schema.syncRuns.errors} || ${JSON.stringify([{ at: new Date().toISOString(), message: input.error }])}::jsonb` } : {}),
     })

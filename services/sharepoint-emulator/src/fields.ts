@@ -87,6 +87,42 @@ const uniqueKey = (column: ColumnRecord, value: unknown): string =>
   typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value);
 
 /**
+ * Per list and unique column: value key -> item id. Built on first use from the items,
+ * then kept current by the item writes in list-ops, so a uniqueness check is one lookup
+ * instead of a scan of the list (which made bulk loads quadratic).
+ */
+const uniqueIndexes = new WeakMap<ListRecord, Map<string, Map<string, number>>>();
+
+function uniqueIndex(list: ListRecord, column: ColumnRecord): Map<string, number> {
+  let byColumn = uniqueIndexes.get(list);
+  if (!byColumn) uniqueIndexes.set(list, (byColumn = new Map()));
+  let index = byColumn.get(column.name);
+  if (!index) {
+    index = new Map();
+    for (const item of list.items.values()) {
+      const value = item.fields[column.name];
+      if (value !== undefined && value !== null && value !== '') index.set(uniqueKey(column, value), item.id);
+    }
+    byColumn.set(column.name, index);
+  }
+  return index;
+}
+
+/** Adds (`present`) or removes an item's values in the unique indexes that exist. */
+export function trackUniqueValues(list: ListRecord, item: ItemRecord, present: boolean): void {
+  const byColumn = uniqueIndexes.get(list);
+  if (!byColumn) return;
+  for (const column of list.columns) {
+    const index = column.enforceUniqueValues ? byColumn.get(column.name) : undefined;
+    const value = item.fields[column.name];
+    if (!index || value === undefined || value === null || value === '') continue;
+    const key = uniqueKey(column, value);
+    if (present) index.set(key, item.id);
+    else if (index.get(key) === item.id) index.delete(key);
+  }
+}
+
+/**
  * Enforces `enforceUniqueValues`: SharePoint compares text case-insensitively and answers
  * "duplicate values were found" (409) when another item already holds the value.
  */
@@ -95,13 +131,9 @@ export function checkUnique(list: ListRecord, values: Record<string, unknown>, s
     if (!column.enforceUniqueValues) continue;
     const value = values[column.name];
     if (value === undefined || value === null || value === '') continue;
-    const key = uniqueKey(column, value);
-    for (const item of list.items.values()) {
-      if (item.id === selfId) continue;
-      const other = item.fields[column.name];
-      if (other !== undefined && other !== null && uniqueKey(column, other) === key) {
-        throw conflict('The list item could not be added or updated because duplicate values were found in one or more fields in the list.');
-      }
+    const holder = uniqueIndex(list, column).get(uniqueKey(column, value));
+    if (holder !== undefined && holder !== selfId && list.items.has(holder)) {
+      throw conflict('The list item could not be added or updated because duplicate values were found in one or more fields in the list.');
     }
   }
 }

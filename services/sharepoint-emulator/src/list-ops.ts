@@ -1,4 +1,4 @@
-import { checkUnique, itemEtag, validateFields } from './fields.ts';
+import { checkUnique, itemEtag, trackUniqueValues, validateFields } from './fields.ts';
 import { GraphError } from './errors.ts';
 import type { ItemRecord, ListRecord } from './state.ts';
 import { graphTimestamp, newGuid, normalizeEtag } from './util.ts';
@@ -25,6 +25,7 @@ export function createItem(list: ListRecord, input: unknown, actor: string): Ite
     changeSeq: ++list.changeSeq,
   };
   list.items.set(item.id, item);
+  trackUniqueValues(list, item, true);
   return item;
 }
 
@@ -39,6 +40,7 @@ export function checkIfMatch(item: ItemRecord, ifMatch: string | undefined): voi
 export function updateItemFields(list: ListRecord, item: ItemRecord, input: unknown, actor: string): void {
   const values = validateFields(list, input);
   checkUnique(list, { ...item.fields, ...values }, item.id);
+  trackUniqueValues(list, item, false);
   for (const [k, v] of Object.entries(values)) {
     if (v === null) delete item.fields[k];
     else item.fields[k] = v;
@@ -47,10 +49,12 @@ export function updateItemFields(list: ListRecord, item: ItemRecord, input: unkn
   item.modifiedAt = graphTimestamp();
   item.modifiedBy = actor;
   item.changeSeq = ++list.changeSeq;
+  trackUniqueValues(list, item, true);
 }
 
 export function deleteItem(list: ListRecord, item: ItemRecord, tombstoneTtlMs: number): void {
   list.items.delete(item.id);
+  trackUniqueValues(list, item, false);
   const now = Date.now();
   list.tombstones.push({ id: item.id, seq: ++list.changeSeq, at: now });
   // A tombstone older than the delta token lifetime can only matter to tokens that answer 410 anyway.

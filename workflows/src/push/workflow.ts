@@ -71,7 +71,7 @@ export async function pushSyncWorkflow(input: PushSyncInput): Promise<PushSyncRe
   progress.pass = carry.pass;
 
   const finish = (status: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
-    acts.finishPushRun({ definitionId: input.definitionId, runRowId: carry.runRowId, workflowId, pass: carry.pass, status, counts: carry.counts, context: input.context, ...(error ? { error } : {}) });
+    acts.finishPushRun({ definitionId: input.definitionId, runRowId: carry.runRowId, workflowId, pass: carry.pass, status, context: input.context, ...(error ? { error } : {}) });
 
   try {
     for (let batchesThisRun = 0; carry.phase !== 'done'; batchesThisRun++) {
@@ -93,9 +93,10 @@ export async function pushSyncWorkflow(input: PushSyncInput): Promise<PushSyncRe
       progress.counts = carry.counts;
       progress.batches = carry.batches;
     }
-    await finish('succeeded');
+    const committed = await finish('succeeded');
     progress.phase = 'done';
-    return { runRowId: carry.runRowId, status: 'succeeded', pass: carry.pass, counts: carry.counts };
+    progress.counts = { ...emptyCounts(), ...committed };
+    return { runRowId: carry.runRowId, status: 'succeeded', pass: carry.pass, counts: progress.counts };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {
