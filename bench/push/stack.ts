@@ -27,8 +27,8 @@ export interface EmulatorEndpoints {
 }
 
 export interface LogLine {
-  time?: number;
-  level?: number;
+  time?: number | string;
+  level?: number | string;
   msg?: string;
   [k: string]: unknown;
 }
@@ -40,8 +40,11 @@ export interface BenchStack {
   sourceSql: SourceSql;
   /** Where the worker's and the API's log lines go (JSON lines). */
   logFile: string;
-  /** Moves captured log lines to the log file (bounded memory) and hands them to `onLine`. */
-  drainLogs(onLine?: (line: LogLine) => void): void;
+  /** Sees every log line as it is drained (set per scenario to count things). */
+  onLogLine: ((line: LogLine) => void) | undefined;
+  /** Moves captured log lines to the log file (bounded memory), through `onLogLine`. */
+  drainLogs(): void;
+  pids: { emulator: number | null; temporal: number | null };
   close(): Promise<void>;
 }
 
@@ -56,7 +59,9 @@ export function temporalCliPath(): string {
 /** The emulator in its own process (see emulator-process.ts); resolves once it printed its URLs. */
 async function startEmulatorProcess(ruPerMinute: number): Promise<{ endpoints: EmulatorEndpoints; child: ChildProcess }> {
   const entry = fileURLToPath(new URL('./emulator-process.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), entry], {
+  // e.g. BENCH_EMULATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the emulator (NODE_OPTIONS refuses --cpu-prof).
+  const extra = (process.env.BENCH_EMULATOR_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', import.meta.resolve('tsx'), entry], {
     env: { ...process.env, BENCH_EMULATOR_RU_PER_MINUTE: String(ruPerMinute) },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -115,10 +120,12 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
     });
 
     let emulator: EmulatorEndpoints;
+    let emulatorPid: number | null = null;
     if (opts.emulator === 'process') {
       say(`starting the SharePoint emulator in its own process (${opts.emulatorRuPerMinute ? `${opts.emulatorRuPerMinute} RU/min` : 'unthrottled'})`);
       const started = await startEmulatorProcess(opts.emulatorRuPerMinute);
       emulator = started.endpoints;
+      emulatorPid = started.child.pid ?? null;
       cleanups.push(async () => {
         if (started.child.exitCode !== null || started.child.signalCode !== null) return;
         const exited = new Promise((r) => started.child.once('exit', r));
@@ -132,20 +139,31 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
       cleanups.push(() => running.close());
     }
 
-    const drainLogs = (onLine?: (line: LogLine) => void) => {
-      const lines = stack.logs.lines.splice(0);
-      if (lines.length === 0) return;
-      appendFileSync(logFile, `${lines.join('\n')}\n`);
-      if (!onLine) return;
-      for (const raw of lines) {
-        try {
-          onLine(JSON.parse(raw) as LogLine);
-        } catch {
-          onLine({ msg: raw });
+    const bench: BenchStack = {
+      stack,
+      emulator,
+      source,
+      sourceSql,
+      logFile,
+      onLogLine: undefined,
+      drainLogs() {
+        const lines = stack.logs.lines.splice(0);
+        if (lines.length === 0) return;
+        appendFileSync(logFile, `${lines.join('\n')}\n`);
+        const onLine = bench.onLogLine;
+        if (!onLine) return;
+        for (const raw of lines) {
+          try {
+            onLine(JSON.parse(raw) as LogLine);
+          } catch {
+            onLine({ msg: raw });
+          }
         }
-      }
+      },
+      pids: { emulator: emulatorPid, temporal: temporal.process.pid ?? null },
+      close,
     };
-    return { stack, emulator, source, sourceSql, logFile, drainLogs, close };
+    return bench;
   } catch (err) {
     await close();
     throw err;
