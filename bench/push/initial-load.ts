@@ -501,8 +501,10 @@ const shutdown = async (code: number) => {
   if (bench.logFile) console.log(`worker and API logs: ${bench.logFile}`);
   process.exit(code);
 };
-process.once('SIGINT', () => void shutdown(130));
-process.once('SIGTERM', () => void shutdown(143));
+// A second Ctrl+C leaves at once (the databases may then remain: their names start with sb_bench_src_ / sb_test_).
+const onSignal = (code: number) => (closing ? process.exit(code) : void shutdown(code));
+process.on('SIGINT', () => onSignal(130));
+process.on('SIGTERM', () => onSignal(143));
 
 say(
   `push benchmark: ${fmt(ROWS)} rows, batch ${BATCH}, ${fmt(CHANGED)} changed, connection budget ${fmt(RU)} RU/min, emulator ${EMULATOR_MODE} ${EMULATOR_RU ? `at ${fmt(EMULATOR_RU)} RU/min` : 'unthrottled'}, latency ${PHASES.map(latencyLabel).join(' then ')}`,
@@ -552,6 +554,7 @@ try {
   console.log(JSON.stringify(summary));
   await shutdown(0);
 } catch (err) {
-  console.error(`initial-load: ${(err as Error).stack ?? String(err)}`);
+  // After Ctrl+C the stack goes away under the benchmark: its errors then are no news.
+  if (!closing) console.error(`initial-load: ${(err as Error).stack ?? String(err)}`);
   await shutdown(1);
 }

@@ -48,6 +48,8 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
+const CLOSE_STEP_TIMEOUT_MS = 30_000;
+
 export const TEMPORAL_CLI_DEFAULT = '/root/.cache/syncbridge/temporal-cli-v1.5.1/temporal';
 
 export function temporalCliPath(): string {
@@ -88,31 +90,45 @@ async function startEmulatorProcess(ruPerMinute: number): Promise<{ endpoints: E
 
 export async function startBenchStack(opts: { emulator: 'process' | 'inline'; emulatorRuPerMinute: number; say: (msg: string) => void }): Promise<BenchStack> {
   const { say } = opts;
-  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  const onClose = (what: string, run: () => Promise<unknown>) => cleanups.push({ what, run });
   const close = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err: Error) => say(`while stopping: ${err.message}`));
-    cleanups.length = 0;
+    // Newest first; a step that hangs (a worker waiting for activities that ignore cancellation) must not
+    // keep the databases from being dropped, so each step gets a deadline.
+    for (const { what, run } of cleanups.splice(0).reverse()) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLOSE_STEP_TIMEOUT_MS)));
+      const outcome = await Promise.race([run().catch((err: Error) => say(`while stopping (${what}): ${err.message}`)), deadline]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') say(`while stopping: ${what} did not finish within ${CLOSE_STEP_TIMEOUT_MS / 1000} s; going on`);
+    }
   };
   try {
     const tmp = mkdtempSync(join(tmpdir(), 'syncbridge-bench-push-'));
     const logFile = join(tmp, 'stack.log');
-    cleanups.push(async () => {
+    onClose('temp files', async () => {
       // Keep the logs (they are the first thing to read when a figure looks wrong); drop the rest.
       rmSync(join(tmp, 'temporal.db'), { force: true });
     });
 
     say(`starting a Temporal dev server (headless, SQLite in ${tmp})`);
     const temporal: DevServer = await startTemporalDevServer({ cliPath: temporalCliPath(), port: await freePort(), uiPort: null, dbFile: join(tmp, 'temporal.db') });
-    cleanups.push(() => temporal.stop());
+    onClose('the Temporal dev server', async () => {
+      const killer = setTimeout(() => temporal.process.kill('SIGKILL'), 15_000);
+      await temporal.stop();
+      clearTimeout(killer);
+    });
 
     say(`creating the meta-store and the source database on ${new URL(TEST_PG_ADMIN_URL).host}; starting the API and one worker`);
     const stack = await startTestStack({ worker: true, temporalAddress: temporal.address, emulator: false });
-    cleanups.push(() => stack.close());
+    // The harness drops the meta-store last, after the worker stopped: drop it here too in case that hung.
+    onClose('dropping the meta-store database', () => stack.db.drop());
+    onClose('the API, the worker and the meta-store', () => stack.close());
     const source = await createTestDatabase('sb_bench_src');
-    cleanups.push(() => source.drop());
+    onClose('dropping the source database', () => source.drop());
     const u = new URL(source.url);
     const sourceSql = connectPostgresSource({ engine: 'postgres', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: null, sslMode: 'disable' }, { max: 2 });
-    cleanups.push(async () => {
+    onClose('source connections and Graph gateways', async () => {
       await sourceSql.end({ timeout: 5 });
       // The worker keeps a pool per source instance and a gateway per connection for the process's life.
       await closeSourcePools();
@@ -126,7 +142,7 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
       const started = await startEmulatorProcess(opts.emulatorRuPerMinute);
       emulator = started.endpoints;
       emulatorPid = started.child.pid ?? null;
-      cleanups.push(async () => {
+      onClose('the emulator process', async () => {
         if (started.child.exitCode !== null || started.child.signalCode !== null) return;
         const exited = new Promise((r) => started.child.once('exit', r));
         started.child.kill('SIGTERM');
@@ -136,7 +152,7 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
       say(`starting the SharePoint emulator in this process (${opts.emulatorRuPerMinute ? `${opts.emulatorRuPerMinute} RU/min` : 'unthrottled'})`);
       const running = await startEmulator({ ruPerMinute: opts.emulatorRuPerMinute });
       emulator = running;
-      cleanups.push(() => running.close());
+      onClose('the emulator', () => running.close());
     }
 
     const bench: BenchStack = {
