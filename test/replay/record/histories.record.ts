@@ -1,0 +1,131 @@
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import postgres from 'postgres';
+import { pushSyncWorkflow } from '@syncbridge/workflows';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../harness/database.ts';
+import { startTestStack, type TestStack } from '../../harness/stack.ts';
+import { apiJson, provision, registerSourceAndConnection, runPush, waitForRun } from '../../harness/sync.ts';
+import { HISTORIES_DIR } from '../histories.ts';
+
+/*
+ * Drives every workflow kind through the scenarios its code has paths for (success,
+ * continue-as-new, skip, cancel, failure) and writes each run's history as JSON, named
+ * `<tag>--<scenario>--<n>.json.gz`. The tag says which code recorded it (pass RECORD_TAG).
+ */
+
+const TAG = process.env.RECORD_TAG ?? 'current';
+let stack: TestStack;
+let source: TestDatabase;
+let sql: postgres.Sql;
+let client: Client;
+let definitionId: string;
+
+/** Every run of a workflow id, following continue-as-new, oldest first. */
+async function saveChain(scenario: string, workflowId: string): Promise<number> {
+  const desc = await client.workflow.getHandle(workflowId).describe();
+  let runId: string | undefined = desc.raw.workflowExecutionInfo?.firstRunId ?? desc.runId;
+  let n = 0;
+  while (runId) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    writeFileSync(join(HISTORIES_DIR, `${TAG}--${scenario}--${n}.json.gz`), gzipSync(historyToJSON(history)));
+    n++;
+    const last = history.events?.at(-1);
+    runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+  }
+  return n;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack({ worker: true, emulator: true });
+  source = await createTestDatabase('sb_record');
+  sql = postgres(source.url, { max: 2, onnotice: () => {} });
+  await sql`create table items (id bigint primary key, name text not null, region text not null, at timestamptz not null default now())`;
+  await sql`insert into items (id, name, region) select g, 'item ' || g, case when g % 2 = 0 then 'eu' else 'us' end from generate_series(1, 60) g`;
+  const reg = await registerSourceAndConnection(stack, source);
+  definitionId = (
+    await apiJson(stack, '/v1/sync-definitions', {
+      method: 'POST',
+      json: { appId: reg.appId, name: 'items', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'items', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'at', batchSize: 20 },
+    }, 201)
+  ).id;
+  await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Items', isDefault: true } }, 201);
+  client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
+});
+
+afterAll(async () => {
+  await client?.connection.close();
+  await sql?.end();
+  await stack?.close();
+  await source?.drop();
+});
+
+it('records health, provision and push histories', async () => {
+  const health = await apiJson<{ workflowId: string }>(stack, '/v1/diagnostics/health-workflow', { method: 'POST' });
+  await saveChain('health', health.workflowId);
+
+  const provisioned = await provision(stack, definitionId);
+  await saveChain('provision', provisioned.workflowId);
+
+  const first = await runPush(stack, definitionId);
+  expect(first.status).toBe('succeeded');
+  await saveChain('push-first-load', first.workflowId);
+
+  await sql`update items set name = name || ' (renamed)', at = now() where id <= 5`;
+  await sql`delete from items where id between 50 and 52`;
+  const incremental = await runPush(stack, definitionId);
+  expect(incremental.counts).toMatchObject({ updated: 5, deleted: 3 });
+  await saveChain('push-incremental', incremental.workflowId);
+
+  const full = await runPush(stack, definitionId, { fullResync: true });
+  expect(full.status).toBe('succeeded');
+  await saveChain('push-full', full.workflowId);
+
+  // One row per batch, past the batches a run takes before it continues as new.
+  await stack.store.sql`update sync_definitions set batch_size = 1 where id = ${definitionId}`;
+  await sql`insert into items (id, name, region) select g, 'more ' || g, 'eu' from generate_series(1000, 1104) g`;
+  const long = await runPush(stack, definitionId);
+  expect(long.status).toBe('succeeded');
+  expect(await saveChain('push-continue-as-new', long.workflowId)).toBeGreaterThan(1);
+  await stack.store.sql`update sync_definitions set batch_size = 20 where id = ${definitionId}`;
+
+  // A run that is cancelled while it writes, and one skipped because the first holds the lease.
+  await fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 400 }) });
+  await sql`update items set name = name || '!', at = now()`;
+  const slow = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
+  await waitForRunning(slow.workflowId);
+  const skipped = await client.workflow.start(pushSyncWorkflow, {
+    taskQueue: stack.taskQueue,
+    workflowId: `push/${definitionId}/record-skip`,
+    args: [{ definitionId, context: { requestId: 'record-skip', requestedBy: 'recorder' }, trigger: 'schedule' }],
+  });
+  expect((await skipped.result()).status).toBe('skipped');
+  await saveChain('push-skipped', skipped.workflowId);
+  await client.workflow.getHandle(slow.workflowId).cancel();
+  const cancelled = await waitForRun(stack, definitionId, slow.workflowId);
+  expect(cancelled.status).toBe('cancelled');
+  await saveChain('push-cancelled', slow.workflowId);
+
+  // A run that fails inside its batches: a mapped column disappears mid-run.
+  await fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 300 }) });
+  await sql`update items set name = name || '?', at = now()`;
+  const doomed = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
+  await waitForRunning(doomed.workflowId);
+  await sql`alter table items drop column region`;
+  const failed = await waitForRun(stack, definitionId, doomed.workflowId);
+  expect(failed.status).toBe('failed');
+  await saveChain('push-failed', doomed.workflowId);
+  await fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+});
+
+async function waitForRunning(workflowId: string) {
+  for (let i = 0; i < 200; i++) {
+    const [row] = await stack.store.sql<Array<{ status: string; counts: Record<string, number> }>>`select status, counts from sync_runs where workflow_id = ${workflowId}`;
+    if (row?.status === 'running' && (row.counts.read ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${workflowId} did not start writing`);
+}
