@@ -26,8 +26,12 @@ export function activityLog(deps: ActivityDeps, context: RunContext): Logger {
 /**
  * Heartbeats on a timer while `work` runs. A batch's Graph calls can take long under
  * throttling; the heartbeat timeout is there to notice a dead worker, not slow Graph.
+ * Cancellation reaches an activity only through a heartbeat's answer, so they are
+ * frequent (the worker caps the throttle at the same interval: see createSyncBridgeWorker).
  */
-export async function withHeartbeat<T>(work: () => Promise<T>, everyMs = 5_000): Promise<T> {
+export const HEARTBEAT_EVERY_MS = 2_000;
+
+export async function withHeartbeat<T>(work: () => Promise<T>, everyMs = HEARTBEAT_EVERY_MS): Promise<T> {
   const ctx = Context.current();
   const timer = setInterval(() => ctx.heartbeat(), everyMs);
   try {

@@ -5,6 +5,7 @@ import { createPushActivities } from './push/activities.ts';
 import { createRunActivities } from './sync/runs.ts';
 
 export type { ActivityDeps } from './deps.ts';
+export { HEARTBEAT_EVERY_MS } from './deps.ts';
 export type { HealthActivities, HealthProbeResult } from './health/activities.ts';
 export type { ProvisionActivities, ProvisionedTarget } from './provision/activities.ts';
 export type { PushActivities } from './push/activities.ts';

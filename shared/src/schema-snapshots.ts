@@ -64,6 +64,18 @@ export async function recordSnapshot(db: MetaDb, instanceId: string, scope: Snap
   });
 }
 
+/** The latest stored snapshot of the scope, or null when none was ever recorded. */
+export async function latestSnapshot(db: MetaDb, instanceId: string, scope: SnapshotScope): Promise<{ id: string; capturedAt: Date; snapshot: SchemaSnapshot } | null> {
+  const t = schema.schemaSnapshots;
+  const [row] = (await db
+    .select()
+    .from(t)
+    .where(and(eq(t.instanceId, instanceId), sql`${t.snapshot} -> 'scope' = ${JSON.stringify(scope)}::jsonb`))
+    .orderBy(desc(t.capturedAt), desc(t.id))
+    .limit(1)) as SnapshotRow[];
+  return row ? { id: row.id, capturedAt: row.capturedAt, snapshot: row.snapshot as SchemaSnapshot } : null;
+}
+
 /** Changes between the previous snapshot of the scope and now; null for the first snapshot. */
 export function changesSince(recorded: RecordedSnapshot, live: SchemaSnapshot): SchemaDiff | null {
   return recorded.previous ? diffSnapshots(recorded.previous.snapshot, live) : null;

@@ -155,7 +155,9 @@ describe('sync definitions and field mappings are validated against the live sou
       const p = await problemOf(await call('POST', '/v1/sync-definitions', documents({ cursorColumn: 'version_label' })), 422);
       expect(p.errors).toEqual([{ field: 'body.cursorColumn', message: expect.stringContaining('"version_label" (text) cannot be a cursor') }]);
       const missing = await problemOf(await call('POST', '/v1/sync-definitions', documents({ cursorColumn: 'modified_at' })), 422);
-      expect(missing.errors).toEqual([{ field: 'body.cursorColumn', message: 'column "modified_at" does not exist in public.documents' }]);
+      expect(missing.errors).toEqual([
+        { field: 'body.cursorColumn', message: 'column "modified_at" does not exist in public.documents; columns that could be the cursor: "updated_at" (timestamp with time zone)' },
+      ]);
       // Key and cursor problems are reported together.
       const both = await problemOf(await call('POST', '/v1/sync-definitions', documents({ keyColumns: ['slug'], cursorColumn: 'body' })), 422);
       expect(fields(both)).toEqual(['body.keyColumns', 'body.cursorColumn']);

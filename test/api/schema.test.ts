@@ -20,6 +20,7 @@ interface Column {
   elementFamily: string | null;
   generated: boolean;
   identity: string | null;
+  domain: { name: string; baseType: string } | null;
 }
 interface Table {
   schema: string;
@@ -35,6 +36,8 @@ interface SchemaDiff {
   addedTables: string[];
   removedTables: string[];
   changedTables: Array<{ table: string; addedColumns: string[]; removedColumns: string[]; changedColumns: Array<{ column: string; changes: unknown[] }>; primaryKeyChanged: boolean }>;
+  addedPartitions: Array<{ table: string; partitionOf: string }>;
+  removedPartitions: Array<{ table: string; partitionOf: string }>;
   hasChanges: boolean;
 }
 interface SchemaResponse {
@@ -61,7 +64,7 @@ const PASSWORD = 'Source-Pa55word-never-in-a-response';
 /** A column as the API describes it, with the defaults of a plain column. */
 const column = (name: string, ordinal: number, dataType: string, typeFamily: string, extra: Partial<Column> = {}): Column => ({
   name, ordinal, dataType, typeFamily, udtName: dataType, nullable: true, default: null, maxLength: null, precision: null, scale: null,
-  enumValues: null, elementFamily: null, generated: false, identity: null, ...extra,
+  enumValues: null, elementFamily: null, generated: false, identity: null, domain: null, ...extra,
 });
 
 describe('GET /v1/database-instances/{id}/schema: live introspection with snapshots', () => {
@@ -201,7 +204,7 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
     expect(again.capturedAt).toBe(first.capturedAt);
     expect(again.fingerprint).toBe(first.fingerprint);
     expect(again.changesSince).toBe(first.snapshotId);
-    expect(again.changes).toEqual({ addedTables: [], removedTables: [], changedTables: [], hasChanges: false });
+    expect(again.changes).toEqual({ addedTables: [], removedTables: [], changedTables: [], addedPartitions: [], removedPartitions: [], hasChanges: false });
     expect(again.tables.find((t) => t.name === 'customers')!.estimatedRows).toBe(50);
     expect(await snapshotRows()).toBe(1);
   });
@@ -237,6 +240,8 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
       addedTables: [],
       removedTables: [],
       changedTables: [{ table: 'public.customers', addedColumns: ['loyalty_tier'], removedColumns: [], changedColumns: [], primaryKeyChanged: false }],
+      addedPartitions: [],
+      removedPartitions: [],
       hasChanges: true,
     });
     expect(changed.tables.find((t) => t.name === 'customers')!.columns.at(-1)).toEqual(

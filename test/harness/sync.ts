@@ -12,8 +12,8 @@ export async function apiJson<T = Json>(stack: TestStack, path: string, init?: P
   return (text ? JSON.parse(text) : null) as T;
 }
 
-/** Registers app, database, instance (a real PostgreSQL database) and an emulator connection through the API. */
-export async function registerSourceAndConnection(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
+/** Registers app, database and instance (a real PostgreSQL database) through the API. */
+export async function registerSource(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
   const app = await apiJson(stack, '/v1/apps', { method: 'POST', json: { name: label, ownerTeam: 'data-platform' } }, 201);
   const database = await apiJson(stack, '/v1/databases', { method: 'POST', json: { appId: app.id, name: `${label}-db`, engine: 'postgres', environment: 'dev' } }, 201);
   const u = new URL(source.url);
@@ -23,19 +23,25 @@ export async function registerSourceAndConnection(stack: TestStack, source: { ur
     { method: 'POST', json: { databaseId: database.id, name: 'primary', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: 'unused-with-trust-auth', sslMode: 'disable', role: 'primary' } },
     201,
   );
+  return { appId: app.id, databaseId: database.id, instanceId: instance.id };
+}
+
+/** Registers app, database, instance (a real PostgreSQL database) and an emulator connection through the API. */
+export async function registerSourceAndConnection(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
+  const { appId, instanceId } = await registerSource(stack, source, label);
   const emulator = stack.emulator!;
   const connection = await apiJson(
     stack,
     '/v1/sharepoint-connections',
     {
       method: 'POST',
-      json: { appId: app.id, name: `${label}-sharepoint`, tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: emulator.graphBaseUrl, authorityHost: emulator.authorityHost, caCertificatePem: emulator.caCertificatePem, ruPerMinute: 600_000 },
+      json: { appId, name: `${label}-sharepoint`, tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: emulator.graphBaseUrl, authorityHost: emulator.authorityHost, caCertificatePem: emulator.caCertificatePem, ruPerMinute: 600_000 },
     },
     201,
   );
   const sites = await apiJson<{ items: Array<{ id: string; webUrl: string | null }> }>(stack, `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`);
   expect(sites.items.length).toBeGreaterThan(0);
-  return { appId: app.id, instanceId: instance.id, connectionId: connection.id, siteId: sites.items[0]!.id };
+  return { appId, instanceId, connectionId: connection.id, siteId: sites.items[0]!.id };
 }
 
 export interface RunView {
@@ -52,7 +58,7 @@ export async function waitForRun(stack: TestStack, definitionId: string, workflo
   for (;;) {
     const runs = await apiJson<{ items: RunView[] }>(stack, `/v1/sync-definitions/${definitionId}/runs?limit=50`);
     const run = runs.items.find((r) => r.workflowId === workflowId);
-    if (run && !['queued', 'running'].includes(run.status)) return run;
+    if (run && !['queued', 'running', 'awaiting_approval'].includes(run.status)) return run;
     if (Date.now() > deadline) throw new Error(`run ${workflowId} did not finish within ${timeoutMs} ms (last: ${JSON.stringify(run)})`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -79,4 +85,39 @@ export async function listItems(stack: TestStack, listId: string): Promise<Emula
   const res = await fetch(`${stack.emulator!.adminUrl}/lists/${encodeURIComponent(listId)}/items`);
   expect(res.status).toBe(200);
   return ((await res.json()) as { value: EmulatorItem[] }).value;
+}
+
+export interface SyncSetup {
+  appId: string;
+  instanceId: string;
+  connectionId: string;
+  siteId: string;
+}
+
+/** Creates a definition with one default target list through the API and provisions it; returns its id and list id. */
+export async function defineSync(
+  stack: TestStack,
+  reg: SyncSetup,
+  def: { name: string; table: string; schema?: string; keyStrategy: 'pk' | 'unique' | 'composite'; keyColumns: string[]; cursorColumn?: string | null; batchSize?: number; listName?: string } & Record<string, unknown>,
+): Promise<{ definitionId: string; listId: string }> {
+  const { name, table, schema = 'public', cursorColumn = null, listName, ...rest } = def;
+  const created = await apiJson(stack, '/v1/sync-definitions', {
+    method: 'POST',
+    json: { appId: reg.appId, sourceInstanceId: reg.instanceId, sourceSchema: schema, sourceTable: table, name, cursorStrategy: cursorColumn ? 'updated_at' : 'full_scan', cursorColumn, ...rest },
+  }, 201);
+  await apiJson(stack, `/v1/sync-definitions/${created.id}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: listName ?? name, isDefault: true } }, 201);
+  await provision(stack, created.id);
+  const targets = await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${created.id}/targets`);
+  return { definitionId: created.id, listId: targets.items[0]!.listId };
+}
+
+/** Polls a run until `predicate` holds for it (e.g. it is held by the mass-delete guard). */
+export async function waitForRunState<T extends { status: string }>(stack: TestStack, runId: string, predicate: (run: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await apiJson<T>(stack, `/v1/sync-runs/${runId}`);
+    if (predicate(run)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${runId} did not reach the expected state within ${timeoutMs} ms (last: ${JSON.stringify(run)})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

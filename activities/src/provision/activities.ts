@@ -6,7 +6,7 @@ import {
   columnDefinitionsFor,
   KEY_COLUMN_NAME,
   keyColumnDefinition,
-  proposeDefaultMappings,
+  proposeMappings,
   validateCursor,
   validateKeyStrategy,
   validateMappings,
@@ -49,7 +49,11 @@ export function createProvisionActivities(deps: ActivityDeps) {
 
       let mappingsCreated = 0;
       if (ctx.mappings.length === 0) {
-        const proposed = proposeDefaultMappings(table, { exclude: [] });
+        // Columns that look like secrets are not synced unless the user maps them (see TYPE-MAPPING.md).
+        const proposal = proposeMappings(table, { keyColumns: d.keyColumns });
+        const proposed = proposal.items.map((i) => i.mapping);
+        const skipped = proposal.sensitive.filter((c) => !c.proposed);
+        if (skipped.length) log.warn({ definitionId: d.id, columns: skipped.map((c) => c.sourceColumn) }, 'sensitive-looking columns left out of the default mapping');
         const mappingProblems = validateMappings(table, proposed);
         if (mappingProblems.length) throw invalid(`the default mapping is not valid: ${problems(mappingProblems)}`);
         const inserted = await db

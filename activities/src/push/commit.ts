@@ -14,6 +14,10 @@ export interface BatchCommit {
   quarantined: Quarantined[];
   /** Keys that went through cleanly: any open quarantine entry for them is resolved. */
   healthyKeys: string[];
+  /** Ledger entries moved to the row's lossless key without a write (the row is quarantined now). */
+  renames?: Array<{ from: string; to: string }>;
+  /** Entries a delete sweep marked but found present again: their mark is cleared. */
+  kept?: string[];
   cursor?: { kind: CursorKind; value: Record<string, unknown> };
   counts: Record<string, number>;
 }
@@ -41,6 +45,19 @@ export async function readCursor(db: MetaDb, definitionId: string, kind: CursorK
 export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
   await db.transaction(async (tx) => {
     const now = new Date();
+    // Entries an earlier version keyed lossily: the write that took one over replaces it.
+    const replaced = [...c.applied.flatMap((a) => (a.rekeyFrom ? [a.rekeyFrom] : [])), ...(c.renames ?? []).map((r) => r.from)];
+    if (c.renames?.length) {
+      // A rename whose target key already has an entry (written in this batch) just drops the old one.
+      await tx.execute(sql`
+        update ${schema.syncLedger} l set source_key = r.to_key, updated_at = ${now}
+        from unnest(${sql.param(c.renames.map((r) => r.from))}::text[], ${sql.param(c.renames.map((r) => r.to))}::text[]) as r(from_key, to_key)
+        where l.definition_id = ${c.definitionId} and l.source_key = r.from_key
+          and not exists (select 1 from ${schema.syncLedger} x where x.definition_id = ${c.definitionId} and x.source_key = r.to_key)`);
+    }
+    if (replaced.length) {
+      await tx.delete(schema.syncLedger).where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, replaced)));
+    }
     if (c.applied.length) {
       await tx
         .insert(schema.syncLedger)
@@ -54,12 +71,16 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
             etag: sql`excluded.etag`,
             provenance: sql`excluded.provenance`,
             lastPushedAt: sql`excluded.last_pushed_at`,
+            sweepRunId: null,
             updatedAt: now,
           },
         });
     }
     if (c.deleted.length) {
       await tx.delete(schema.syncLedger).where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, c.deleted.map((d) => d.sourceKey))));
+    }
+    if (c.kept?.length) {
+      await tx.update(schema.syncLedger).set({ sweepRunId: null }).where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, c.kept)));
     }
     const events = [
       ...c.applied.map((a) => ({
@@ -70,7 +91,7 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
         fromTargetId: a.from?.targetId ?? null,
         toTargetId: a.targetId,
         listItemId: a.listItemId,
-        detail: a.from ? { fromListItemId: a.from.listItemId } : null,
+        detail: a.from || a.rekeyFrom ? { ...(a.from ? { fromListItemId: a.from.listItemId } : {}), ...(a.rekeyFrom ? { rekeyedFrom: a.rekeyFrom } : {}) } : null,
       })),
       ...c.deleted.map((d) => ({ definitionId: c.definitionId, runId: c.runRowId, sourceKey: d.sourceKey, kind: 'delete' as const, fromTargetId: d.targetId, toTargetId: null, listItemId: d.listItemId, detail: null })),
       ...c.quarantined.map((q) => ({ definitionId: c.definitionId, runId: c.runRowId, sourceKey: q.sourceKey, kind: 'quarantine' as const, fromTargetId: null, toTargetId: null, listItemId: null, detail: { reason: q.reason } })),

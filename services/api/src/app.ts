@@ -17,6 +17,7 @@ import { registerSharePointDiscovery } from './resources/sharepoint-discovery.ts
 import { registerSyncDefinitions } from './resources/sync-definitions.ts';
 import { registerSyncInspection } from './resources/sync-inspection.ts';
 import { registerSyncRuns } from './resources/sync-runs.ts';
+import { registerRunControl } from './resources/run-control.ts';
 import { registerSyncTargets } from './resources/sync-targets.ts';
 import { registerDiagnosticsRoutes } from './routes/diagnostics.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -64,6 +65,7 @@ export function createApp(deps: ApiDeps) {
   registerSyncTargets(app, deps);
   registerFieldMappings(app, deps);
   registerSyncRuns(app, deps);
+  registerRunControl(app, deps);
   registerSyncInspection(app, deps);
   registerDiagnosticsRoutes(app, deps);
 

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import type { NativeConnection} from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '@syncbridge/activities';
+import { createActivities, HEARTBEAT_EVERY_MS, type ActivityDeps } from '@syncbridge/activities';
 import type { Telemetry } from '@syncbridge/shared/telemetry';
 
 /** The workflows barrel; bundled by the worker (or once per test suite). */
@@ -32,6 +32,8 @@ export async function createSyncBridgeWorker(opts: SyncBridgeWorkerOptions): Pro
       ? { plugins: [new OpenTelemetryPlugin({ resource: opts.telemetry.resource, spanProcessor: opts.telemetry.spanProcessor })] }
       : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
+    // A cancelled run learns it from a heartbeat's answer: send them as often as activities beat.
+    maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
     shutdownGraceTime: opts.shutdownGraceTime ?? '30 seconds',
     ...(opts.identity ? { identity: opts.identity } : {}),
   });

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 
 /**
@@ -39,6 +39,18 @@ export function keysetAfter(columns: { createdAt: PgColumn; id: PgColumn }, curs
 
 export function keysetOrder(columns: { createdAt: PgColumn; id: PgColumn }) {
   return [asc(columns.createdAt), asc(columns.id)];
+}
+
+/** Newest-first pages (runs, events): rows strictly before the cursor's row. */
+export function keysetBefore(columns: { createdAt: PgColumn; id: PgColumn }, cursor: string | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  const c = decodeCursor(cursor);
+  const at = new Date(c.createdAt);
+  return or(lt(columns.createdAt, at), and(eq(columns.createdAt, at), lt(columns.id, c.id)));
+}
+
+export function keysetOrderNewestFirst(columns: { createdAt: PgColumn; id: PgColumn }) {
+  return [desc(columns.createdAt), desc(columns.id)];
 }
 
 /** Takes limit+1 rows and splits off the extra one to know whether there is a next page. */

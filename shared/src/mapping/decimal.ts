@@ -51,7 +51,8 @@ export function compareDecimal(a: string, b: string): -1 | 0 | 1 {
   const negB = b.startsWith('-');
   if (negA !== negB) return negA ? -1 : 1;
   const abs = compareAbs(negA ? a.slice(1) : a, negB ? b.slice(1) : b);
-  return (negA ? -abs : abs) as -1 | 0 | 1;
+  // Never -0: equal negatives compare as 0.
+  return (negA && abs !== 0 ? -abs : abs) as -1 | 0 | 1;
 }
 
 function compareAbs(a: string, b: string): -1 | 0 | 1 {

@@ -1,4 +1,5 @@
-import type { IntrospectedTable, TypeFamily } from '../sources/types.ts';
+import type { IntrospectedColumn, IntrospectedTable, TypeFamily } from '../sources/types.ts';
+import { uniqueKeysOf } from '../sources/unique-keys.ts';
 import type { CursorStrategy, KeyStrategy, ValidationIssue } from './types.ts';
 
 /*
@@ -13,17 +14,8 @@ const UNSUITABLE_KEY_FAMILIES: ReadonlySet<TypeFamily> = new Set(['json', 'jsonb
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x) => b.includes(x));
 const covers = (keys: readonly string[], unique: readonly string[]) => unique.length > 0 && unique.every((c) => keys.includes(c));
 
-/** Column sets PostgreSQL guarantees unique: pk, unique constraints, and unique indexes on plain columns without a predicate. */
-function uniqueSets(table: IntrospectedTable): string[][] {
-  const sets: string[][] = [];
-  if (table.primaryKey) sets.push(table.primaryKey.columns);
-  for (const u of table.uniqueConstraints) sets.push(u.columns);
-  for (const i of table.indexes) {
-    const partial = i.partial ?? /\bWHERE\b/i.test(i.definition);
-    if (i.unique && !partial && !i.hasExpressions && i.columns.length > 0) sets.push(i.columns);
-  }
-  return sets;
-}
+/** Column sets PostgreSQL guarantees unique; the same list introspection reports as `uniqueKeys`. */
+const uniqueSets = (table: IntrospectedTable): string[][] => uniqueKeysOf(table).map((k) => k.columns);
 
 /**
  * - pk: the key columns are exactly the primary key's columns (any order).
@@ -73,19 +65,53 @@ export function validateKeyStrategy(table: IntrospectedTable, strategy: KeyStrat
 }
 
 const CURSOR_FAMILIES: ReadonlySet<TypeFamily> = new Set(['timestamp', 'timestamptz', 'date', 'smallint', 'integer', 'bigint']);
+const TIME_FAMILIES: ReadonlySet<TypeFamily> = new Set(['timestamp', 'timestamptz', 'date']);
+// Names that usually mean "changed with every update"; created_at and the like only move on insert.
+const CHANGE_NAME = /updat|modif|chang|edit|touch|mtime|last_?(update|modif|change|write)/i;
+// An integer is a cursor only when it is a version counter; ids and quantities are not.
+const VERSION_NAME = /version|revision|(^|_)rev(_|$)|(^|_)seq(_|$)|change_?(no|num|number|id)$/i;
+const MAX_SUGGESTIONS = 5;
+
+/** Columns that could serve as the watermark, the likeliest first: change timestamps, version counters, other dates. */
+export function cursorCandidates(table: IntrospectedTable): IntrospectedColumn[] {
+  const rank = (c: IntrospectedColumn) => {
+    if (TIME_FAMILIES.has(c.typeFamily)) return CHANGE_NAME.test(c.name) ? 0 : 2;
+    return CURSOR_FAMILIES.has(c.typeFamily) && VERSION_NAME.test(c.name) ? 1 : -1;
+  };
+  return table.columns
+    .map((c, i) => ({ c, i, r: rank(c) }))
+    .filter((x) => x.r >= 0)
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.c);
+}
+
+/** The next step for a cursor that does not fit: the candidate columns, or full_scan when there are none. */
+function cursorAdvice(table: IntrospectedTable): string {
+  const candidates = cursorCandidates(table);
+  if (candidates.length === 0) {
+    return `${table.schema}.${table.name} has no timestamp, date or version column to use instead: use cursorStrategy: "full_scan" (no cursor column; every run compares all rows by content)`;
+  }
+  const shown = candidates.slice(0, MAX_SUGGESTIONS).map((c) => `"${c.name}" (${c.dataType})`);
+  const more = candidates.length > MAX_SUGGESTIONS ? ` and ${candidates.length - MAX_SUGGESTIONS} more` : '';
+  return `columns that could be the cursor: ${shown.join(', ')}${more}`;
+}
 
 /**
  * updated_at needs a column that grows with every change: a timestamp, timestamptz or date,
- * or an integer version number. full_scan reads every row and needs no cursor.
+ * or an integer version number. full_scan reads every row and needs no cursor. A cursor that
+ * does not fit is answered with the columns that could be used, or with full_scan.
  */
 export function validateCursor(table: IntrospectedTable, strategy: CursorStrategy, cursorColumn: string | null | undefined): ValidationIssue[] {
   if (strategy === 'full_scan') return [];
   if (strategy !== 'updated_at') return [{ field: 'cursorStrategy', message: `unknown cursor strategy "${String(strategy)}" (updated_at, full_scan)` }];
   if (!cursorColumn) return [{ field: 'cursorColumn', message: 'the updated_at strategy needs a cursor column' }];
   const col = table.columns.find((c) => c.name === cursorColumn);
-  if (!col) return [{ field: 'cursorColumn', message: `column "${cursorColumn}" does not exist in ${table.schema}.${table.name}` }];
+  if (!col) return [{ field: 'cursorColumn', message: `column "${cursorColumn}" does not exist in ${table.schema}.${table.name}; ${cursorAdvice(table)}` }];
   if (!CURSOR_FAMILIES.has(col.typeFamily)) {
-    return [{ field: 'cursorColumn', message: `column "${cursorColumn}" (${col.dataType}) cannot be a cursor: use a timestamp, timestamptz, date or integer version column` }];
+    return [{
+      field: 'cursorColumn',
+      message: `column "${cursorColumn}" (${col.dataType}) cannot be a cursor: use a timestamp, timestamptz, date or integer version column; ${cursorAdvice(table)}`,
+    }];
   }
   return [];
 }

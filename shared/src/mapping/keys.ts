@@ -49,9 +49,10 @@ function encodeText(text: string): string {
 /**
  * Encodes a row's key values (in key column order). Pass the key columns' families (from
  * introspection) so Dates and strings are normalised the way PostgreSQL prints them.
- * Throws KeyTooLongError past 255 characters.
+ * Throws KeyTooLongError past 255 characters, unless `unbounded` (positions kept by
+ * SyncBridge itself, never written to a list column).
  */
-export function encodeSourceKey(values: readonly unknown[], families?: ReadonlyArray<TypeFamily | undefined>): string {
+export function encodeSourceKey(values: readonly unknown[], families?: ReadonlyArray<TypeFamily | undefined>, opts: { unbounded?: boolean } = {}): string {
   if (values.length === 0) throw new RangeError('a source key needs at least one value');
   const encoded = values
     .map((v, i) => {
@@ -59,7 +60,7 @@ export function encodeSourceKey(values: readonly unknown[], families?: ReadonlyA
       return text === null ? '_2' : encodeText(text);
     })
     .join('~');
-  if (encoded.length > MAX_SOURCE_KEY_LENGTH) throw new KeyTooLongError(encoded.length);
+  if (encoded.length > MAX_SOURCE_KEY_LENGTH && !opts.unbounded) throw new KeyTooLongError(encoded.length);
   return encoded;
 }
 

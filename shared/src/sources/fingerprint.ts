@@ -4,16 +4,23 @@ import type { IntrospectedTable, SchemaSnapshot } from './types.ts';
 
 /**
  * The schema-relevant part of a table: everything introspection reports except planner
- * statistics (`estimatedRows` moves with every ANALYZE without the schema changing).
+ * statistics (`estimatedRows`, `rowEstimate` move with every ANALYZE without the schema
+ * changing) and `uniqueKeys` (derived from keys and indexes, which are included). A partition
+ * counts only as its place in the tree: its columns mirror its parent's, so a change there
+ * would otherwise count once per partition.
  */
-function schemaOf(table: IntrospectedTable): Omit<IntrospectedTable, 'estimatedRows'> {
-  const { estimatedRows: _statistics, ...rest } = table;
+function schemaOf(table: IntrospectedTable): Partial<IntrospectedTable> {
+  if (table.kind === 'partition') {
+    const { schema, name, kind, partitionOf, partitionRoot, partitionBound, partitions } = table;
+    return { schema, name, kind, partitionOf, partitionRoot, partitionBound, partitions };
+  }
+  const { estimatedRows: _statistics, rowEstimate: _estimate, uniqueKeys: _derived, ...rest } = table;
   return rest;
 }
 
 /**
  * SHA-256 (hex) of a snapshot's tables in canonical form: tables ordered by schema and name,
- * object keys sorted, statistics left out. Equal fingerprints mean the source's schema looked
+ * object keys sorted, statistics and derived lists left out. Equal fingerprints mean the source's schema looked
  * the same; capture time, server version and row estimates do not take part.
  */
 export function snapshotFingerprint(snapshot: Pick<SchemaSnapshot, 'tables'>): string {

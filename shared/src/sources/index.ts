@@ -5,12 +5,14 @@ export * from './types.ts';
 export { connectPostgresSource } from './postgres.ts';
 export { introspectPostgres, findTable, familyOfPgType } from './postgres-introspect.ts';
 export { snapshotFingerprint } from './fingerprint.ts';
-export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type ColumnChange } from './schema-diff.ts';
+export { uniqueKeysOf } from './unique-keys.ts';
+export { EXACT_COUNT_MAX_BYTES, EXACT_COUNT_BUDGET_BYTES, type EstimateOptions } from './postgres-estimates.ts';
+export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type ColumnChange, type PartitionChange } from './schema-diff.ts';
 export { quoteIdent, qualifiedName, InvalidIdentifierError } from './sql-ident.ts';
 export { SourceObjectNotFoundError, type RelationRef } from './postgres-query.ts';
 export {
-  readByWatermark, readByKey, readByKeys, maxWatermark, rewindWatermark, countRows,
-  type ReadByWatermarkParams, type WatermarkPage, type WatermarkPosition, type ReadByKeyParams, type ReadByKeysParams, type KeyPage, type CursorParams, type CountParams,
+  readByWatermark, readByKey, readByKeys, keysPresent, maxWatermark, rewindWatermark, countRows, countRowsAfter,
+  type ReadByWatermarkParams, type WatermarkPage, type WatermarkPosition, type ReadByKeyParams, type ReadByKeysParams, type KeyPage, type CursorParams, type CountParams, type KeysPresentParams, type CountAfterParams,
 } from './postgres-read.ts';
 
 const adapters: Partial<Record<SourceConnectionParams['engine'], SourceAdapter>> = { postgres: postgresSourceAdapter };

@@ -1,25 +1,34 @@
 import type postgres from 'postgres';
-import type { IntrospectedColumn, IntrospectedConstraint, IntrospectedIndex, IntrospectedTable, IntrospectionFilter, SchemaSnapshot, TypeFamily } from './types.ts';
+import { estimateRows, type EstimateOptions } from './postgres-estimates.ts';
+import type { IntrospectedColumn, IntrospectedIndex, IntrospectedTable, IntrospectionFilter, RowEstimate, SchemaSnapshot, TypeFamily } from './types.ts';
+import { uniqueKeysOf } from './unique-keys.ts';
 
 /*
  * Schema introspection from pg_catalog (information_schema hides objects the user does not
  * own and is slow). Every query takes its filters as bind parameters; nothing is spliced in.
  */
 
-// Relations a sync definition may read. Partitions are skipped (the partitioned parent is the
-// table users sync), and so are objects that belong to an extension (e.g. spatial_ref_sys).
+// Relations a sync definition may read, and the partitions of partitioned tables (listed so a
+// user sees where rows live; a definition must name the partitioned table). Objects that belong
+// to an extension (e.g. spatial_ref_sys) are skipped. Names of parents and partitions are
+// `schema.table`, unquoted, for reports.
 const RELATIONS_SQL = `
-select c.oid as oid, n.nspname as schema, c.relname as name, c.relkind as relkind,
-  case
-    when c.relkind = 'p' then (
-      select sum(greatest(pc.reltuples, 0))::float8 from pg_catalog.pg_partition_tree(c.oid) pt
-      join pg_catalog.pg_class pc on pc.oid = pt.relid where pt.isleaf)
-    when c.relkind in ('r', 'm') and c.reltuples >= 0 then c.reltuples::float8
-  end as estimated_rows
+select c.oid as oid, n.nspname as schema, c.relname as name, c.relkind as relkind, c.relispartition as is_partition,
+  case when c.relispartition then (
+    select pn.nspname || '.' || pc.relname from pg_catalog.pg_inherits i
+    join pg_catalog.pg_class pc on pc.oid = i.inhparent join pg_catalog.pg_namespace pn on pn.oid = pc.relnamespace
+    where i.inhrelid = c.oid) end as partition_of,
+  case when c.relispartition then (
+    select rn.nspname || '.' || rc.relname from pg_catalog.pg_class rc join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+    where rc.oid = pg_catalog.pg_partition_root(c.oid)) end as partition_root,
+  case when c.relispartition then pg_catalog.pg_get_expr(c.relpartbound, c.oid) end as partition_bound,
+  case when c.relkind = 'p' then array(
+    select kn.nspname || '.' || kc.relname from pg_catalog.pg_inherits i
+    join pg_catalog.pg_class kc on kc.oid = i.inhrelid join pg_catalog.pg_namespace kn on kn.oid = kc.relnamespace
+    where i.inhparent = c.oid order by 1) end as partitions
 from pg_catalog.pg_class c
 join pg_catalog.pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'v', 'm', 'p', 'f')
-  and not c.relispartition
   and n.nspname <> all (array['pg_catalog', 'information_schema'])
   and n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
   and ($1::text is null or n.nspname = $1::text)
@@ -45,7 +54,8 @@ select a.attrelid as rel, a.attname as name, a.attnum as ordinal,
   case when t.typtype = 'd' then t.typtypmod else a.atttypmod end as typmod,
   coalesce(ebt.oid, et.oid) as elem_oid,
   coalesce(ebt.typname, et.typname) as elem_name,
-  coalesce(ebt.typtype, et.typtype) as elem_typtype
+  coalesce(ebt.typtype, et.typtype) as elem_typtype,
+  case when t.typtype = 'd' then pg_catalog.format_type(t.typbasetype, t.typtypmod) end as domain_base
 from pg_catalog.pg_attribute a
 join pg_catalog.pg_type t on t.oid = a.atttypid
 left join pg_catalog.pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
@@ -82,6 +92,11 @@ order by i.indrelid, ic.relname`;
 
 const KINDS: Record<string, IntrospectedTable['kind']> = { r: 'table', v: 'view', m: 'materialized_view', p: 'partitioned_table', f: 'foreign_table' };
 
+interface RelationRow {
+  oid: number; schema: string; name: string; relkind: string; is_partition: boolean;
+  partition_of: string | null; partition_root: string | null; partition_bound: string | null; partitions: string[] | null;
+}
+
 const FAMILY_BY_TYPE: Record<string, TypeFamily> = {
   text: 'text', varchar: 'text', bpchar: 'text', char: 'text', name: 'text', citext: 'text',
   int2: 'smallint', int4: 'integer', int8: 'bigint', numeric: 'numeric', float4: 'real', float8: 'double',
@@ -99,7 +114,7 @@ export function familyOfPgType(typname: string, typtype: string, category?: stri
 interface ColumnRow {
   rel: number; name: string; ordinal: number; data_type: string; udt_name: string; not_null: boolean; default_expr: string | null;
   generated: boolean; identity: string; base_oid: number; base_name: string; base_typtype: string; base_category: string;
-  typmod: number; elem_oid: number | null; elem_name: string | null; elem_typtype: string | null;
+  typmod: number; elem_oid: number | null; elem_name: string | null; elem_typtype: string | null; domain_base: string | null;
 }
 
 /** Length, precision and scale from a typmod, as information_schema derives them. */
@@ -133,6 +148,7 @@ function toColumn(r: ColumnRow, enums: Map<number, string[]>): IntrospectedColum
   if (r.generated) column.generated = true;
   if (r.identity === 'a') column.identity = 'always';
   else if (r.identity === 'd') column.identity = 'by_default';
+  if (r.domain_base !== null) column.domain = { name: r.udt_name, baseType: r.domain_base };
   return column;
 }
 
@@ -146,56 +162,80 @@ function groupBy<T extends { rel: number }>(rows: readonly T[]): Map<number, T[]
   return out;
 }
 
+type ConstraintRow = { rel: number; name: string; type: string; columns: string[] };
+type IndexRow = { rel: number; name: string; is_unique: boolean; is_primary: boolean; definition: string; partial: boolean; has_expressions: boolean; columns: string[] };
+
+/** Partition facts: `partitionOf`/`partitionRoot`/`partitionBound` on partitions, `partitions` on partitioned tables. */
+function partitionFacts(rel: RelationRow): Pick<IntrospectedTable, 'partitionOf' | 'partitionRoot' | 'partitionBound' | 'partitions'> {
+  return {
+    ...(rel.is_partition && rel.partition_of ? { partitionOf: rel.partition_of } : {}),
+    ...(rel.is_partition && rel.partition_root ? { partitionRoot: rel.partition_root } : {}),
+    ...(rel.is_partition && rel.partition_bound ? { partitionBound: rel.partition_bound } : {}),
+    ...(rel.relkind === 'p' ? { partitions: rel.partitions ?? [] } : {}),
+  };
+}
+
+function toTable(rel: RelationRow, columns: IntrospectedColumn[], constraints: ConstraintRow[], indexRows: IndexRow[], rowEstimate: RowEstimate): IntrospectedTable {
+  const pk = constraints.find((c) => c.type === 'p');
+  const indexes: IntrospectedIndex[] = indexRows.map((i) => ({
+    name: i.name,
+    columns: [...i.columns],
+    unique: i.is_unique,
+    primary: i.is_primary,
+    definition: i.definition,
+    partial: i.partial,
+    hasExpressions: i.has_expressions,
+  }));
+  const keys = {
+    primaryKey: pk ? { name: pk.name, columns: [...pk.columns] } : null,
+    uniqueConstraints: constraints.filter((c) => c.type === 'u').map((c) => ({ name: c.name, columns: [...c.columns] })),
+    indexes,
+  };
+  return {
+    schema: rel.schema,
+    name: rel.name,
+    kind: rel.is_partition ? 'partition' : (KINDS[rel.relkind] ?? 'table'),
+    columns,
+    ...keys,
+    uniqueKeys: uniqueKeysOf(keys),
+    estimatedRows: rowEstimate.rows,
+    rowEstimate,
+    ...partitionFacts(rel),
+  };
+}
+
 /**
  * Captures the schema of every user relation (or those matching `filter`) in one read-only,
- * repeatable-read transaction, so the snapshot is consistent even while DDL runs.
+ * repeatable-read transaction, so the snapshot is consistent even while DDL runs. The number
+ * of statements does not grow with the number of tables.
  */
-export async function introspectPostgres(sql: postgres.Sql, filter: IntrospectionFilter = {}): Promise<SchemaSnapshot> {
+export async function introspectPostgres(sql: postgres.Sql, filter: IntrospectionFilter = {}, opts: EstimateOptions = {}): Promise<SchemaSnapshot> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
-    const [version] = await tx.unsafe<{ v: string }[]>(`select current_setting('server_version') as v`);
-    const relations = await tx.unsafe<{ oid: number; schema: string; name: string; relkind: string; estimated_rows: number | null }[]>(
-      RELATIONS_SQL,
-      [filter.schema ?? null, filter.table ?? null],
-    );
+    const [version] = await tx.unsafe<{ v: string; num: number }[]>(`select current_setting('server_version') as v, current_setting('server_version_num')::int as num`);
+    const relations = await tx.unsafe<RelationRow[]>(RELATIONS_SQL, [filter.schema ?? null, filter.table ?? null]);
     const oids = relations.map((r) => r.oid);
     const columnRows = oids.length ? await tx.unsafe<ColumnRow[]>(COLUMNS_SQL, [oids]) : [];
     const enumOids = [...new Set(columnRows.flatMap((c) => [c.base_typtype === 'e' ? c.base_oid : null, c.elem_typtype === 'e' ? c.elem_oid : null]).filter((o): o is number => o !== null))];
     const enumRows = enumOids.length ? await tx.unsafe<{ type_oid: number; label: string }[]>(ENUMS_SQL, [enumOids]) : [];
-    const constraintRows = oids.length ? await tx.unsafe<{ rel: number; name: string; type: string; columns: string[] }[]>(CONSTRAINTS_SQL, [oids]) : [];
-    const indexRows = oids.length
-      ? await tx.unsafe<{ rel: number; name: string; is_unique: boolean; is_primary: boolean; definition: string; partial: boolean; has_expressions: boolean; columns: string[] }[]>(INDEXES_SQL, [oids])
-      : [];
+    const constraintRows = oids.length ? await tx.unsafe<ConstraintRow[]>(CONSTRAINTS_SQL, [oids]) : [];
+    const indexRows = oids.length ? await tx.unsafe<IndexRow[]>(INDEXES_SQL, [oids]) : [];
+    // Last: the only part that may touch table data (counts of small tables without statistics).
+    const estimates = await estimateRows(tx, relations, version?.num ?? 0, opts);
 
     const enums = new Map<number, string[]>();
     for (const e of enumRows) enums.set(e.type_oid, [...(enums.get(e.type_oid) ?? []), e.label]);
     const columnsByRel = groupBy(columnRows);
     const constraintsByRel = groupBy(constraintRows);
     const indexesByRel = groupBy(indexRows);
-
-    const tables: IntrospectedTable[] = relations.map((rel) => {
-      const constraints = constraintsByRel.get(rel.oid) ?? [];
-      const pk = constraints.find((c) => c.type === 'p');
-      const primaryKey: IntrospectedConstraint | null = pk ? { name: pk.name, columns: [...pk.columns] } : null;
-      const indexes: IntrospectedIndex[] = (indexesByRel.get(rel.oid) ?? []).map((i) => ({
-        name: i.name,
-        columns: [...i.columns],
-        unique: i.is_unique,
-        primary: i.is_primary,
-        definition: i.definition,
-        partial: i.partial,
-        hasExpressions: i.has_expressions,
-      }));
-      return {
-        schema: rel.schema,
-        name: rel.name,
-        kind: KINDS[rel.relkind] ?? 'table',
-        columns: (columnsByRel.get(rel.oid) ?? []).map((c) => toColumn(c, enums)),
-        primaryKey,
-        uniqueConstraints: constraints.filter((c) => c.type === 'u').map((c) => ({ name: c.name, columns: [...c.columns] })),
-        indexes,
-        estimatedRows: rel.estimated_rows === null ? null : Math.round(rel.estimated_rows),
-      };
-    });
+    const tables = relations.map((rel) =>
+      toTable(
+        rel,
+        (columnsByRel.get(rel.oid) ?? []).map((c) => toColumn(c, enums)),
+        constraintsByRel.get(rel.oid) ?? [],
+        indexesByRel.get(rel.oid) ?? [],
+        estimates.get(rel.oid) ?? { rows: null, source: 'none' },
+      ),
+    );
     return { engine: 'postgres' as const, serverVersion: version?.v ?? 'unknown', capturedAt: new Date().toISOString(), tables };
   });
 }

@@ -21,7 +21,7 @@ export interface RelationRef {
 }
 
 export interface ColumnType {
-  /** format_type without typmod, safe to splice after `::` (PostgreSQL quotes it). */
+  /** The column's type as a quoted, schema-qualified name without typmod (`"pg_catalog"."bpchar"`, a domain's own name), safe to splice after `::`. */
   castType: string;
   family: TypeFamily;
 }
@@ -30,14 +30,17 @@ export const MAX_LIMIT = 50_000;
 
 /** Column types of one relation, looked up per call so a changed column type is never stale. */
 export async function columnTypes(sql: postgres.Sql, ref: RelationRef): Promise<Map<string, ColumnType>> {
+  // The cast target is the type's qualified name, never format_type(): that prints bpchar as
+  // "character", which in a cast means char(1) and cuts every key text to its first character.
   const rows = await sql.unsafe<{ name: string; cast_type: string; base_name: string; base_typtype: string; base_category: string }[]>(
-    `select a.attname::text as name, pg_catalog.format_type(a.atttypid, null) as cast_type,
+    `select a.attname::text as name, pg_catalog.quote_ident(tn.nspname) || '.' || pg_catalog.quote_ident(t.typname) as cast_type,
        coalesce(bt.typname, t.typname)::text as base_name, coalesce(bt.typtype, t.typtype)::text as base_typtype,
        coalesce(bt.typcategory, t.typcategory)::text as base_category
      from pg_catalog.pg_attribute a
      join pg_catalog.pg_class c on c.oid = a.attrelid
      join pg_catalog.pg_namespace n on n.oid = c.relnamespace
      join pg_catalog.pg_type t on t.oid = a.atttypid
+     join pg_catalog.pg_namespace tn on tn.oid = t.typnamespace
      left join pg_catalog.pg_type bt on t.typtype = 'd' and bt.oid = t.typbasetype
      where n.nspname = $1::text and c.relname = $2::text and a.attnum > 0 and not a.attisdropped`,
     [ref.schema, ref.table],

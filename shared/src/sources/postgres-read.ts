@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
 import { Query, checkLimit, columnTypes, keyTexts, type RelationRef } from './postgres-query.ts';
-import { qualifiedName } from './sql-ident.ts';
+import { qualifiedName, quoteIdent } from './sql-ident.ts';
 
 /*
  * Row readers for push sync. Identifiers come from introspection and are always quoted;
@@ -62,7 +62,58 @@ export async function readByKeys(sql: postgres.Sql, p: ReadByKeysParams): Promis
   return { rows: rows.map((r) => r.row), keys: rows.map((r) => r.key) };
 }
 
+export interface KeysPresentParams extends RelationRef {
+  keyColumns: string[];
+  /** Canonical key texts (as the readers return them, or decoded from the ledger). */
+  keys: string[][];
+}
+
+/**
+ * Which of these keys still have a row: the positions (indexes into `keys`) found. Each
+ * key is compared with the column's own equality (`(k1, k2) = ($1::t1, $2::t2)`), so the
+ * answer does not depend on how a key was printed: a key absent from the result is positive
+ * evidence that its row is gone. One query per call, however many keys.
+ */
+export async function keysPresent(sql: postgres.Sql, p: KeysPresentParams): Promise<Set<number>> {
+  if (p.keyColumns.length === 0) throw new RangeError('keysPresent needs at least one key column');
+  if (p.keys.length === 0) return new Set();
+  const q = new Query(p, await columnTypes(sql, p), [], p.keyColumns);
+  const texts = p.keys.map((k) => keyTexts(k, p.keyColumns, q.types, p));
+  const arrays = p.keyColumns.map((k, i) => q.arrayParam(texts.map((t) => t[i] as string), k));
+  const names = p.keyColumns.map((_, i) => q.alias(`p${i}`));
+  const rows = await sql.unsafe<{ ord: string }[]>(
+    `select u.${q.alias('ord')}::text as ord from unnest(${arrays.join(', ')}) with ordinality as u(${names.join(', ')}, ${q.alias('ord')})
+     where exists (select 1 from ${q.rel} r where (${p.keyColumns.map((k) => `r.${quoteIdent(k)}`).join(', ')}) = (${names.map((n) => `u.${n}`).join(', ')}))`,
+    q.params as never[],
+  );
+  return new Set(rows.map((r) => Number(r.ord) - 1));
+}
+
 export type CountParams = RelationRef;
+
+export interface CountAfterParams extends RelationRef {
+  /** Count rows whose cursor is past this watermark; all rows when cursorColumn or watermark is null. */
+  cursorColumn: string | null;
+  watermark: string | null;
+  /** Give up (null) rather than scan for longer than this: the count is for a progress estimate. */
+  timeoutMs: number;
+}
+
+/** How many rows a run has ahead of it, or null when counting would take longer than `timeoutMs`. */
+export async function countRowsAfter(sql: postgres.Sql, p: CountAfterParams): Promise<number | null> {
+  const q = new Query(p, await columnTypes(sql, p), [], [], p.cursorColumn ?? undefined);
+  const where = p.cursorColumn && p.watermark !== null ? `where ${q.cursorIdent()} > ${q.param(p.watermark, p.cursorColumn)}` : '';
+  try {
+    return await sql.begin('read only', async (tx) => {
+      await tx.unsafe(`set local statement_timeout = ${Math.max(1, Math.round(p.timeoutMs))}`);
+      const [row] = await tx.unsafe<{ n: string }[]>(`select count(*)::text as n from ${q.rel} ${where}`, q.params as never[]);
+      return Number(row?.n ?? 0);
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '57014') return null; // statement_timeout
+    throw err;
+  }
+}
 
 /** Exact row count (count(*)); returned as a number, exact up to 2^53 rows. */
 export async function countRows(sql: postgres.Sql, p: CountParams): Promise<number> {

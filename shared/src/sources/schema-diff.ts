@@ -16,10 +16,21 @@ export interface TableDiff {
   primaryKeyChanged: boolean;
 }
 
+/** A partition attached to or detached from (or created in, dropped from) a partitioned table. */
+export interface PartitionChange {
+  /** `schema.table` of the partition. */
+  table: string;
+  /** `schema.table` of the partitioned table it belongs (or belonged) to. */
+  partitionOf: string;
+}
+
 export interface SchemaDiff {
+  /** Tables, views, partitioned tables... that appeared; partitions are reported in addedPartitions. */
   addedTables: string[];
   removedTables: string[];
   changedTables: TableDiff[];
+  addedPartitions: PartitionChange[];
+  removedPartitions: PartitionChange[];
   hasChanges: boolean;
 }
 
@@ -60,13 +71,37 @@ export function diffTables(before: IntrospectedTable, after: IntrospectedTable):
 }
 
 /**
+ * Partitions gained and lost by partitioned tables present in both snapshots. A parent from a
+ * snapshot taken before partitions were recorded (no `partitions` list) is not compared: its
+ * partitions are not new, only newly reported.
+ */
+function partitionChanges(before: Map<string, IntrospectedTable>, after: Map<string, IntrospectedTable>) {
+  const added: PartitionChange[] = [];
+  const removed: PartitionChange[] = [];
+  for (const [key, table] of after) {
+    const prev = before.get(key)?.partitions;
+    if (!table.partitions || !prev) continue;
+    for (const p of table.partitions) if (!prev.includes(p)) added.push({ table: p, partitionOf: key });
+    for (const p of prev) if (!table.partitions.includes(p)) removed.push({ table: p, partitionOf: key });
+  }
+  const order = (a: PartitionChange, b: PartitionChange) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0);
+  return { addedPartitions: added.sort(order), removedPartitions: removed.sort(order) };
+}
+
+/**
  * Schema changes between two snapshots: tables added/removed and, for tables in both,
  * columns added/removed/changed (type, family, nullability, enum labels). Pure; used to
  * report drift of a source against the snapshot a definition was validated with.
+ * Partitions are not tables here: their columns are their parent's, so a column change is
+ * reported once, on the parent, and partitions coming and going (monthly partitions, say)
+ * are listed apart, in addedPartitions/removedPartitions. A table attached as a partition
+ * is a removed table (it can no longer be synced on its own) and an added partition.
  */
 export function diffSnapshots(before: SchemaSnapshot, after: SchemaSnapshot): SchemaDiff {
-  const beforeTables = new Map(before.tables.map((t) => [tableKey(t), t]));
-  const afterTables = new Map(after.tables.map((t) => [tableKey(t), t]));
+  const all = (s: SchemaSnapshot) => new Map(s.tables.map((t) => [tableKey(t), t]));
+  const tablesOf = (m: Map<string, IntrospectedTable>) => new Map([...m].filter(([, t]) => t.kind !== 'partition'));
+  const [beforeAll, afterAll] = [all(before), all(after)];
+  const [beforeTables, afterTables] = [tablesOf(beforeAll), tablesOf(afterAll)];
   const changedTables: TableDiff[] = [];
   for (const [key, table] of afterTables) {
     const prev = beforeTables.get(key);
@@ -76,5 +111,7 @@ export function diffSnapshots(before: SchemaSnapshot, after: SchemaSnapshot): Sc
   }
   const addedTables = [...afterTables.keys()].filter((k) => !beforeTables.has(k)).sort();
   const removedTables = [...beforeTables.keys()].filter((k) => !afterTables.has(k)).sort();
-  return { addedTables, removedTables, changedTables, hasChanges: addedTables.length + removedTables.length + changedTables.length > 0 };
+  const { addedPartitions, removedPartitions } = partitionChanges(beforeAll, afterAll);
+  const count = addedTables.length + removedTables.length + changedTables.length + addedPartitions.length + removedPartitions.length;
+  return { addedTables, removedTables, changedTables, addedPartitions, removedPartitions, hasChanges: count > 0 };
 }

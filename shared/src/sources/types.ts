@@ -48,6 +48,15 @@ export interface IntrospectedColumn {
   generated?: boolean;
   /** 'always' | 'by_default' for identity columns. */
   identity?: 'always' | 'by_default';
+  /** Set only when the column's type is a domain: its name and the type it is based on. */
+  domain?: ColumnDomain;
+}
+
+export interface ColumnDomain {
+  /** pg_type.typname of the domain (as udtName). */
+  name: string;
+  /** format_type of the domain's base type with the domain's typmod, e.g. "character varying(40)". */
+  baseType: string;
 }
 
 export interface IntrospectedConstraint {
@@ -69,16 +78,49 @@ export interface IntrospectedIndex {
   hasExpressions?: boolean;
 }
 
+/** Where a column set that PostgreSQL guarantees unique comes from. */
+export interface IntrospectedUniqueKey {
+  name: string;
+  columns: string[];
+  source: 'primary_key' | 'unique_constraint' | 'unique_index';
+}
+
+/**
+ * How many rows a relation holds, and how that number was obtained:
+ * - statistics: pg_class.reltuples (ANALYZE, VACUUM or autovacuum ran);
+ * - count: an exact count(*), made when a relation without statistics is small;
+ * - size: derived from the relation's size on disk and its row width (no statistics, too large to count);
+ * - none: no number (views, unpopulated materialized views, foreign tables never analysed, locked relations).
+ * A partitioned table sums its leaf partitions, each estimated by the same rule; its source is
+ * the least exact of theirs.
+ */
+export interface RowEstimate {
+  rows: number | null;
+  source: 'statistics' | 'count' | 'size' | 'none';
+}
+
 export interface IntrospectedTable {
   schema: string;
   name: string;
-  kind: 'table' | 'view' | 'materialized_view' | 'partitioned_table' | 'foreign_table';
+  /** A 'partition' is any relation attached to a partitioned table (itself partitioned or not). */
+  kind: 'table' | 'view' | 'materialized_view' | 'partitioned_table' | 'partition' | 'foreign_table';
   columns: IntrospectedColumn[];
   primaryKey: IntrospectedConstraint | null;
   uniqueConstraints: IntrospectedConstraint[];
   indexes: IntrospectedIndex[];
-  /** pg_class.reltuples; null when never analysed or not a stored relation. */
+  /** Every column set usable as a `unique` key: primary key, unique constraints, unique non-partial indexes on plain columns. */
+  uniqueKeys?: IntrospectedUniqueKey[];
+  /** rowEstimate.rows, kept for older readers. */
   estimatedRows: number | null;
+  rowEstimate: RowEstimate;
+  /** For partitions: `schema.table` of the immediate parent (a sub-partition names the partition it belongs to). */
+  partitionOf?: string;
+  /** For partitions: `schema.table` of the top-level partitioned table, the one to sync. */
+  partitionRoot?: string;
+  /** For partitions: the bound as PostgreSQL prints it, e.g. "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')" or "DEFAULT". */
+  partitionBound?: string;
+  /** For partitioned tables (including sub-partitioned partitions): `schema.table` of each immediate partition, sorted. */
+  partitions?: string[];
 }
 
 export interface SchemaSnapshot {

@@ -18,7 +18,7 @@ export function col(name: string, typeFamily: TypeFamily, extra: Partial<Introsp
 }
 
 export function tableOf(columns: IntrospectedColumn[], extra: Partial<IntrospectedTable> = {}): IntrospectedTable {
-  return { schema: 'public', name: 't', kind: 'table', columns, primaryKey: null, uniqueConstraints: [], indexes: [], estimatedRows: null, ...extra };
+  return { schema: 'public', name: 't', kind: 'table', columns, primaryKey: null, uniqueConstraints: [], indexes: [], estimatedRows: null, rowEstimate: { rows: null, source: 'none' }, ...extra };
 }
 
 export function mapping(sourceColumn: string, targetType: FieldMappingSpec['targetType'], extra: Partial<FieldMappingSpec> = {}): FieldMappingSpec {

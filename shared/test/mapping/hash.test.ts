@@ -14,6 +14,12 @@ describe('contentHash', () => {
     expect(contentHash({ d: new Date('2024-01-01T00:00:00Z') })).toBe(contentHash({ d: '2024-01-01T00:00:00Z' }));
   });
 
+  it('treats an empty text as null, as SharePoint stores it', () => {
+    expect(contentHash({ Title: 'a', note: '' })).toBe(contentHash({ Title: 'a', note: null }));
+    expect(contentHash({ Title: 'a', note: ' ' })).not.toBe(contentHash({ Title: 'a', note: null }));
+    expect(contentHash({ Title: 'a', note: '' })).not.toBe(contentHash({ Title: 'a' }));
+  });
+
   it('changes with any value or name, and tells types apart', () => {
     const base = contentHash({ Title: 'a', n: 1 });
     expect(base).toMatch(/^[0-9a-f]{64}$/);

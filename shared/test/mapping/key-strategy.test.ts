@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateCursor, validateKeyStrategy } from '../../src/mapping/key-strategy.ts';
+import { uniqueKeysOf } from '../../src/sources/unique-keys.ts';
 import { col, tableOf } from './fixtures.ts';
 
 const table = tableOf(
@@ -65,6 +66,18 @@ describe('validateKeyStrategy', () => {
     expect(validateKeyStrategy(table, 'pk', [])).toEqual([{ field: 'keyColumns', message: 'at least one key column is required' }]);
   });
 
+  it('accepts as `unique` exactly the sets introspection reports as uniqueKeys', () => {
+    const keys = uniqueKeysOf(table);
+    expect(keys).toEqual([
+      { name: 't_pkey', columns: ['id'], source: 'primary_key' },
+      { name: 't_tenant_sku_key', columns: ['tenant', 'sku'], source: 'unique_constraint' },
+      { name: 't_email_key', columns: ['email'], source: 'unique_constraint' },
+      { name: 't_line_region', columns: ['line', 'region'], source: 'unique_index' },
+    ]);
+    // email is listed (it is unique) but refused as a key: it is nullable.
+    expect(keys.map((k) => validateKeyStrategy(table, 'unique', k.columns).length)).toEqual([0, 0, 1, 0]);
+  });
+
   it('explains why a view has no key', () => {
     const view = tableOf([col('id', 'integer', { nullable: false })], { kind: 'view', name: 'v' });
     expect(validateKeyStrategy(view, 'unique', ['id'])[0]?.message).toContain('a view has no keys');
@@ -82,5 +95,45 @@ describe('validateCursor', () => {
 
   it('full_scan needs no cursor', () => {
     expect(validateCursor(table, 'full_scan', null)).toEqual([]);
+  });
+
+  it('names the columns that could be the cursor, change timestamps first, then version counters, then other dates', () => {
+    const films = tableOf(
+      [
+        col('film_id', 'integer', { nullable: false }),
+        col('created_at', 'timestamptz'),
+        col('title', 'text'),
+        col('release_date', 'date'),
+        col('lock_version', 'integer'),
+        col('length', 'smallint'),
+        col('last_update', 'timestamp', { nullable: false }),
+      ],
+      { name: 'film' },
+    );
+    const expected =
+      'columns that could be the cursor: "last_update" (timestamp without time zone), "lock_version" (integer), "created_at" (timestamp with time zone), "release_date" (date)';
+    expect(validateCursor(films, 'updated_at', 'updated_at')).toEqual([
+      { field: 'cursorColumn', message: `column "updated_at" does not exist in public.film; ${expected}` },
+    ]);
+    expect(validateCursor(films, 'updated_at', 'title')).toEqual([
+      { field: 'cursorColumn', message: `column "title" (text) cannot be a cursor: use a timestamp, timestamptz, date or integer version column; ${expected}` },
+    ]);
+    // Ids and quantities are integers but not versions: never suggested, and full_scan only when nothing fits.
+    expect(validateCursor(films, 'updated_at', 'ghost')[0]?.message).not.toMatch(/film_id|length|full_scan/);
+  });
+
+  it('suggests cursorStrategy full_scan when the table has no timestamp, date or version column', () => {
+    const tags = tableOf([col('id', 'integer', { nullable: false }), col('label', 'text'), col('weight', 'numeric')], { schema: 'shop', name: 'tags' });
+    const [issue] = validateCursor(tags, 'updated_at', 'updated_at');
+    expect(issue?.field).toBe('cursorColumn');
+    expect(issue?.message).toBe(
+      'column "updated_at" does not exist in shop.tags; shop.tags has no timestamp, date or version column to use instead: use cursorStrategy: "full_scan" (no cursor column; every run compares all rows by content)',
+    );
+    expect(validateCursor(tags, 'updated_at', 'label')[0]?.message).toContain('use cursorStrategy: "full_scan"');
+  });
+
+  it('lists at most five candidates and says how many more there are', () => {
+    const wide = tableOf(Array.from({ length: 8 }, (_, i) => col(`modified_${i}`, 'timestamptz')));
+    expect(validateCursor(wide, 'updated_at', 'nope')[0]?.message).toMatch(/"modified_4" \(timestamp with time zone\) and 3 more$/);
   });
 });

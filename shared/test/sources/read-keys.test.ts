@@ -77,8 +77,8 @@ describe('readByKeys', () => {
     const exact = await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000002+00', '2024-05-01', 2], ['2024-05-01 12:00:00.000001+00', new Date('2024-05-01T00:00:00Z'), '1.5']] });
     expect(exact.rows).toEqual([{ v: 'x' }, { v: 'y' }]);
     expect(await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000001+00', '2024-05-01', '1.50']] })).toMatchObject({ rows: [{ v: 'x' }] });
-    // numeric keys are canonical (1.50 -> 1.5), timestamps keep microseconds.
-    expect(exact.keys).toEqual([['2024-05-01 12:00:00.000001+00', '2024-05-01', '1.5'], ['2024-05-01 12:00:00.000002+00', '2024-05-01', '2']]);
+    // numeric keys are canonical (1.50 -> 1.5), timestamps are ISO 8601 UTC and keep microseconds.
+    expect(exact.keys).toEqual([['2024-05-01T12:00:00.000001Z', '2024-05-01', '1.5'], ['2024-05-01T12:00:00.000002Z', '2024-05-01', '2']]);
     const off = await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000003+00', '2024-05-01', 2]] });
     expect(off.rows).toEqual([]);
   });

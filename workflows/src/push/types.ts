@@ -18,8 +18,13 @@ export function addCounts(a: PushCounts, b: Partial<PushCounts>): PushCounts {
   return out;
 }
 
-/** upsert: changed rows (by watermark, or every row in a full pass); sweep: ledger keys gone from the source. */
-export type PushPhase = 'upsert' | 'sweep' | 'done';
+/**
+ * upsert: changed rows (by watermark, or every row in a full pass); scan: ledger keys looked up
+ * at the source, gone ones marked; guard: the mass-delete check (and a person's decision when it
+ * holds); delete: marked items removed. 'sweep' is the single delete phase of runs started
+ * before the guard existed.
+ */
+export type PushPhase = 'upsert' | 'sweep' | 'scan' | 'guard' | 'delete' | 'done';
 export type PushPass = 'watermark' | 'full';
 
 /** State carried across continue-as-new: ids and positions only, never rows. */
@@ -46,9 +51,11 @@ export interface PushSyncInput {
 export interface PushProgress {
   definitionId: string;
   pass: PushPass | null;
-  phase: PushPhase | 'starting';
+  phase: PushPhase | 'starting' | 'awaiting-approval';
   batches: number;
   counts: PushCounts;
+  /** Set while the run waits for a person (the mass-delete guard). */
+  waitingFor?: string;
 }
 
 export interface PushSyncResult {
@@ -57,4 +64,11 @@ export interface PushSyncResult {
   pass: PushPass | null;
   counts: PushCounts;
   reason?: string;
+}
+
+/** A person's answer to a run the mass-delete guard holds. */
+export interface DeleteDecision {
+  decision: 'approve' | 'reject';
+  /** Who decided (the API key id). */
+  by: string;
 }

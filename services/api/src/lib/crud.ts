@@ -36,6 +36,8 @@ export interface CrudSpec<R extends Row, C, U> {
   /** Side effects after a create or update (e.g. Temporal schedules); also run on an empty patch, so a retry converges. */
   afterWrite?(row: R, deps: ApiDeps): Promise<void>;
   afterDelete?(row: R, deps: ApiDeps): Promise<void>;
+  /** Adds fields derived from more than the row (e.g. from the source schema) to response bodies, in row order. */
+  decorate?(rows: R[], bodies: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>>;
 }
 
 const security = [{ bearerAuth: [] }];
@@ -54,6 +56,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
     .openapi(`${spec.singular}Page`);
   const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
   const errors = commonErrorResponses;
+  const respond = async (rows: R[]) => {
+    const bodies = rows.map((r) => spec.toResponse(r));
+    return spec.decorate && rows.length ? spec.decorate(rows, bodies) : bodies;
+  };
+  const respondOne = async (row: R) => (await respond([row]))[0];
 
   const scope = (params: Record<string, string>): SQL | undefined =>
     spec.parent ? eq(spec.parent.column, params[spec.parent.param] as string) : undefined;
@@ -99,7 +106,7 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
         .orderBy(...keysetOrder(table))
         .limit(query.limit + 1);
       const page = toPage(rows as R[], query.limit);
-      return c.json({ items: page.items.map(spec.toResponse), nextCursor: page.nextCursor }, 200);
+      return c.json({ items: await respond(page.items), nextCursor: page.nextCursor }, 200);
     }) as never,
   );
 
@@ -118,7 +125,7 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
       const [row] = await db.insert(table).values(values as never).returning();
       c.get('log').info({ resource: spec.singular, id: (row as R).id }, 'created');
       await spec.afterWrite?.(row as R, deps);
-      return c.json(spec.toResponse(row as R), 201);
+      return c.json(await respondOne(row as R), 201);
     }) as never,
   );
 
@@ -131,7 +138,7 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
     }),
     (async (c: any) => {
       const params = c.req.valid('param') as Record<string, string>;
-      return c.json(spec.toResponse(await load(params, params.id as string)), 200);
+      return c.json(await respondOne(await load(params, params.id as string)), 200);
     }) as never,
   );
 
@@ -153,12 +160,12 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
       }
       if (Object.keys(patch).length === 0) {
         await spec.afterWrite?.(existing, deps);
-        return c.json(spec.toResponse(existing), 200);
+        return c.json(await respondOne(existing), 200);
       }
       const [row] = await db.update(table).set(patch as never).where(eq(table.id, existing.id)).returning();
       c.get('log').info({ resource: spec.singular, id: existing.id, fields: Object.keys(patch) }, 'updated');
       await spec.afterWrite?.(row as R, deps);
-      return c.json(spec.toResponse(row as R), 200);
+      return c.json(await respondOne(row as R), 200);
     }) as never,
   );
 

@@ -5,6 +5,7 @@ import { schema } from '@syncbridge/shared/db';
 import {
   sourceAdapterFor,
   UnsupportedEngineError,
+  uniqueKeysOf,
   type IntrospectedColumn,
   type IntrospectedTable,
   type SchemaSnapshot,
@@ -143,20 +144,67 @@ export const SourceColumnSchema = z
     elementFamily: typeFamily.nullable().openapi({ description: 'For arrays: the family of the element type' }),
     generated: z.boolean().openapi({ description: 'GENERATED ALWAYS AS (...) STORED: readable, never writable' }),
     identity: z.enum(['always', 'by_default']).nullable(),
+    domain: z
+      .object({
+        name: z.string().openapi({ example: 'email_address', description: 'The domain (as udtName)' }),
+        baseType: z.string().openapi({ example: 'character varying(254)', description: 'The type the domain is based on, as PostgreSQL prints it; typeFamily, maxLength, precision and scale come from it' }),
+      })
+      .nullable()
+      .openapi({ description: "Set when the column's type is a domain (dataType then shows the domain's name); null otherwise" }),
   })
   .openapi('SourceColumn');
 
 const ConstraintSchema = z.object({ name: z.string(), columns: z.array(z.string()) }).openapi('SourceConstraint');
 
+const TABLE_KINDS = ['table', 'view', 'materialized_view', 'partitioned_table', 'partition', 'foreign_table'] as const satisfies readonly IntrospectedTable['kind'][];
+type MissingKind = Exclude<IntrospectedTable['kind'], (typeof TABLE_KINDS)[number]>;
+const _allKindsListed: [MissingKind] extends [never] ? true : MissingKind = true;
+
+const qualified = (description: string) => z.string().openapi({ example: 'public.payments', description });
+
+const RowEstimateSchema = z
+  .object({
+    rows: z.number().int().nullable().openapi({ description: 'Number of rows; null when source is none' }),
+    source: z.enum(['statistics', 'count', 'size', 'none']).openapi({
+      description: [
+        'How `rows` was obtained.',
+        'statistics: the planner statistics (pg_class.reltuples, kept by ANALYZE/autovacuum; as stale as the last ANALYZE).',
+        'count: an exact count(*), made for relations without statistics that are small enough.',
+        'size: no statistics and too large to count; derived from the size on disk and the row width (a rough figure; run ANALYZE for a better one).',
+        'none: no figure (views, unpopulated materialized views, foreign tables never analysed, a relation locked during introspection).',
+        'A partitioned table sums its leaf partitions and reports the least exact source among them (none if any leaf has none).',
+      ].join(' '),
+    }),
+  })
+  .openapi('SourceRowEstimate');
+
+const UniqueKeySchema = z
+  .object({
+    name: z.string().openapi({ description: 'The constraint or index' }),
+    columns: z.array(z.string()),
+    source: z.enum(['primary_key', 'unique_constraint', 'unique_index']),
+  })
+  .openapi('SourceUniqueKey');
+
 export const SourceTableSchema = z
   .object({
     schema: z.string(),
     name: z.string(),
-    kind: z.enum(['table', 'view', 'materialized_view', 'partitioned_table', 'foreign_table']),
-    estimatedRows: z.number().int().nullable().openapi({ description: 'Planner estimate; null when never analysed' }),
+    kind: z.enum(TABLE_KINDS).openapi({
+      description: 'partition: a partition of a partitioned table (listed for information; sync its partitioned table, named by partitionRoot); partitioned_table: reads include every partition',
+    }),
+    estimatedRows: z.number().int().nullable().openapi({ description: 'rowEstimate.rows (kept for older clients; see rowEstimate for how it was obtained)' }),
+    rowEstimate: RowEstimateSchema,
+    partitionOf: qualified('For a partition: the partitioned table it is attached to (its immediate parent; for a sub-partition, a partition itself)').nullable(),
+    partitionRoot: qualified('For a partition: the top-level partitioned table, the one a sync definition names').nullable(),
+    partitionBound: z.string().nullable().openapi({ example: "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')", description: 'For a partition: its bound, or DEFAULT' }),
+    partitions: z.array(z.string()).openapi({ example: ['public.payments_2024', 'public.payments_default'], description: 'For a partitioned table: its immediate partitions (schema.table), sorted; empty otherwise' }),
     columns: z.array(SourceColumnSchema),
     primaryKey: ConstraintSchema.nullable(),
-    uniqueConstraints: z.array(ConstraintSchema),
+    uniqueConstraints: z.array(ConstraintSchema).openapi({ description: 'UNIQUE constraints only; uniqueKeys also lists unique indexes' }),
+    uniqueKeys: z.array(UniqueKeySchema).openapi({
+      description: 'Every column set PostgreSQL guarantees unique and that a `unique` key strategy accepts: the primary key, unique constraints and unique indexes on plain columns without a WHERE predicate (each set once). Key columns must also be NOT NULL.',
+    }),
     indexes: z.array(
       z
         .object({
@@ -173,11 +221,15 @@ export const SourceTableSchema = z
   })
   .openapi('SourceTable');
 
+const PartitionChangeSchema = z
+  .object({ table: qualified('The partition'), partitionOf: qualified('The partitioned table') })
+  .openapi('SourcePartitionChange');
+
 const changeValue = z.union([z.string(), z.boolean(), z.array(z.string())]);
 
 export const SchemaDiffSchema = z
   .object({
-    addedTables: z.array(z.string()).openapi({ description: 'schema.table' }),
+    addedTables: z.array(z.string()).openapi({ description: 'schema.table; partitions are not tables here (see addedPartitions), and their columns are compared on their partitioned table' }),
     removedTables: z.array(z.string()),
     changedTables: z.array(
       z.object({
@@ -193,6 +245,8 @@ export const SchemaDiffSchema = z
         primaryKeyChanged: z.boolean(),
       }),
     ),
+    addedPartitions: z.array(PartitionChangeSchema).openapi({ description: 'Partitions attached to (or created in) a partitioned table present in both snapshots' }),
+    removedPartitions: z.array(PartitionChangeSchema).openapi({ description: 'Partitions detached or dropped' }),
     hasChanges: z.boolean(),
   })
   .openapi('SchemaDiff');
@@ -213,6 +267,7 @@ function toApiColumn(c: IntrospectedColumn) {
     elementFamily: c.elementFamily ?? null,
     generated: c.generated === true,
     identity: c.identity ?? null,
+    domain: c.domain ? { name: c.domain.name, baseType: c.domain.baseType } : null,
   };
 }
 
@@ -221,10 +276,16 @@ export function toApiTable(t: IntrospectedTable) {
     schema: t.schema,
     name: t.name,
     kind: t.kind,
-    estimatedRows: t.estimatedRows,
+    estimatedRows: t.rowEstimate.rows,
+    rowEstimate: { rows: t.rowEstimate.rows, source: t.rowEstimate.source },
+    partitionOf: t.partitionOf ?? null,
+    partitionRoot: t.partitionRoot ?? null,
+    partitionBound: t.partitionBound ?? null,
+    partitions: [...(t.partitions ?? [])],
     columns: t.columns.map(toApiColumn),
     primaryKey: t.primaryKey ? { name: t.primaryKey.name, columns: [...t.primaryKey.columns] } : null,
     uniqueConstraints: t.uniqueConstraints.map((u) => ({ name: u.name, columns: [...u.columns] })),
+    uniqueKeys: (t.uniqueKeys ?? uniqueKeysOf(t)).map((k) => ({ name: k.name, columns: [...k.columns], source: k.source })),
     indexes: t.indexes.map((i) => ({
       name: i.name,
       columns: [...i.columns],

@@ -106,7 +106,7 @@ const SourceSchemaSnapshot = z
     capturedAt: z.string().datetime().openapi({ description: 'When the source was first seen in this state' }),
     checkedAt: z.string().datetime().openapi({ description: 'When it was introspected for this response' }),
     serverVersion: z.string().openapi({ example: '16.4' }),
-    fingerprint: z.string().openapi({ description: 'SHA-256 of the schema (tables, columns, keys, indexes; not statistics)' }),
+    fingerprint: z.string().openapi({ description: 'SHA-256 of the schema (tables, columns, keys, indexes and the partition tree; not statistics, nor the columns of partitions, which are their parent\'s)' }),
     scope: z.object({ schema: z.string().nullable(), table: z.string().nullable() }).openapi({ description: 'The filter; snapshots are compared only with snapshots of the same scope' }),
     tables: z.array(SourceTableSchema),
     changesSince: z.string().uuid().nullable().openapi({ description: 'The snapshot `changes` compares with: the previous snapshot of this scope, or snapshotId itself when nothing changed; null for the first snapshot' }),
@@ -187,6 +187,9 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
       summary: 'Introspect the source schema live and record a snapshot',
       description: [
         'Connects with the stored credentials and describes the tables, views and their columns, keys and indexes (system schemas excluded).',
+        'Partitions are listed too, with kind `partition` and `partitionOf`/`partitionRoot`; their partitioned table lists them in `partitions`. A sync definition names the partitioned table, never a partition.',
+        'Every table-like relation has a `rowEstimate` saying how its row count was obtained (planner statistics, an exact count for small relations without statistics, or a size-based figure); partitioned tables sum their partitions.',
+        '`uniqueKeys` lists every column set a `unique` key strategy accepts (primary key, unique constraints, unique indexes); domain columns name their base type in `domain`.',
         'Each call stores a snapshot in schema_snapshots only when the schema differs from the latest snapshot of the same scope (the same schema/table filter),',
         'and reports the differences from it in `changes`. Filtered and unfiltered calls keep separate histories.',
         'An unknown `schema` answers 200 with no tables; a `table` that does not exist answers 404 (nothing is stored).',

@@ -1,15 +1,18 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { asc, eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import { canonicalJson, proposeDefaultMappings, validateMappings, type FieldMappingSpec, type ValidationIssue } from '@syncbridge/shared/mapping';
+import { canonicalJson, proposeMappings, validateMappings, type FieldMappingSpec, type ValidationIssue } from '@syncbridge/shared/mapping';
+import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { findTable, type IntrospectedTable } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { registerCrud } from '../lib/crud.ts';
+import { ListColumnSchema } from '../lib/list-columns.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound, type FieldError } from '../lib/problem.ts';
 import { describeInstance, introspectSource, loadSourceInstance, sourceUnavailableResponse } from '../lib/source-schema.ts';
 import { timestamps } from './common.ts';
+import { keyAndTitle, ProposalExtras, ProposeOptionsFields, readOnlyProposalFields, recordedSourceTable, SENSITIVE_DOCS, withListColumns } from './field-mapping-proposal.ts';
 
 type MappingRow = typeof schema.fieldMappings.$inferSelect;
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
@@ -44,7 +47,16 @@ const fields = {
   direction: z.enum(schema.mappingDirection.enumValues),
 };
 
-const MappingSchema = z.object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, ...timestamps }).openapi('FieldMapping');
+const listColumn = ListColumnSchema.nullable().openapi({
+  description: [
+    'The list column this mapping produces, derived from the same column definition provisioning sends (before provisioning)',
+    'and shaped like GET .../lists/{listId}/columns (after it). For a mapping to Title: SharePoint\'s own Title column, which provisioning never creates.',
+    'null when the source column is not in the source table.',
+  ].join(' '),
+});
+const MappingSchema = z
+  .object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, listColumn, ...timestamps })
+  .openapi('FieldMapping', { description: 'listColumn is derived from the latest recorded snapshot of the source table (taken whenever the definition or its mappings are saved, on provisioning and by the schema endpoint)' });
 const CreateMapping = z
   .object({ ...fields, converterOptions: fields.converterOptions.optional(), transforms: fields.transforms.optional(), direction: fields.direction.optional() })
   .strict()
@@ -53,19 +65,31 @@ const UpdateMapping = z.object(fields).partial().strict().openapi('UpdateFieldMa
 
 const MAX_MAPPINGS = 500;
 const ReplaceMappings = z
-  .object({ mappings: z.array(CreateMapping).max(MAX_MAPPINGS).openapi({ description: 'The complete new mapping set; mappings of source columns not listed are removed' }) })
+  .object({
+    mappings: z
+      .array(CreateMapping.extend(readOnlyProposalFields))
+      .max(MAX_MAPPINGS)
+      .openapi({ description: 'The complete new mapping set; mappings of source columns not listed are removed. A proposal\'s items may be sent as they are: their listColumn and warnings are ignored' }),
+  })
   .strict()
   .openapi('ReplaceFieldMappings');
 const MappingList = z.object({ items: z.array(MappingSchema) }).openapi('FieldMappingList');
-const ProposedMapping = z.object(fields).openapi('ProposedFieldMapping');
+const ProposedMapping = z
+  .object({
+    ...fields,
+    listColumn,
+    warnings: z.array(z.string()).openapi({ description: 'Why this mapping deserves a second look (a sensitive column proposed because it is a key or was opted in); usually empty' }),
+  })
+  .openapi('ProposedFieldMapping');
 const ProposeRequest = z
-  .object({ exclude: z.array(z.string().min(1).max(63)).max(1600).optional().openapi({ description: 'Source columns to leave out' }) })
+  .object({ exclude: z.array(z.string().min(1).max(63)).max(1600).optional().openapi({ description: 'Source columns to leave out' }), ...ProposeOptionsFields })
   .strict()
   .openapi('ProposeFieldMappings');
 const Proposal = z
   .object({
     table: z.object({ schema: z.string(), name: z.string() }),
-    items: z.array(ProposedMapping).openapi({ description: 'One mapping per column, in column order; send them to PUT .../field-mappings to use them' }),
+    items: z.array(ProposedMapping).openapi({ description: 'One mapping per column, in column order, minus sensitive columns not opted in; send them to PUT .../field-mappings to use them' }),
+    ...ProposalExtras,
     issues: z.array(z.object({ field: z.string(), message: z.string() })).openapi({ description: 'Problems the proposal would have (normally none)' }),
   })
   .openapi('FieldMappingProposal');
@@ -115,6 +139,8 @@ async function liveSourceTable(deps: ApiDeps, definitionId: string, action: stri
       `the definition's source table ${definition.sourceSchema}.${definition.sourceTable} does not exist on ${describeInstance(source.instance)} (or its user cannot see it); fix the definition first`,
     );
   }
+  // Same scope as the definition and provisioning record: saved mappings show their list columns from it.
+  await recordSnapshot(deps.store.db, source.instance.id, scopeOf(filter), snapshot);
   return { definition, table };
 }
 
@@ -187,12 +213,14 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
       await validateOne(deps, existing.definitionId, specOf({ ...existing, ...b }), existing.id);
       return { ...b };
     },
+    decorate: async (rows, bodies) => withListColumns(bodies, rows.map(specOf), await recordedSourceTable(deps, rows[0]!.definitionId)),
   });
   const validated = [
     'The mapping is validated, as part of the definition\'s whole mapping set, against the live source table:',
     'an unknown source column, a conversion the column type cannot make (e.g. bytea to number), text that can exceed 255 characters mapped to a single line of text (`text`; use `note` or set converterOptions.maxLength),',
     'a reserved, invalid or duplicate (case-insensitive) target name, or a column mapped twice is a 422 whose errors name `body.sourceColumn`, `body.targetType`, `body.targetColumn`, ...',
     'An unreachable source is a 503 and nothing is changed.',
+    'A column the proposal flags as sensitive may be mapped: mapping it explicitly is the opt-in.',
   ].join(' ');
   amendRouteDocs(app, 'post', '/v1/sync-definitions/{definitionId}/field-mappings', { description: validated, responses: sourceUnavailableResponse });
   amendRouteDocs(app, 'patch', '/v1/sync-definitions/{definitionId}/field-mappings/{id}', { description: validated, responses: sourceUnavailableResponse });
@@ -201,21 +229,32 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
     createRoute({
       method: 'post', path: '/v1/sync-definitions/{definitionId}/field-mappings/propose', tags, security, middleware: [requireRole('operator')] as const,
       summary: 'Propose the default mapping from the live source table (nothing is saved)',
-      description: 'Introspects the definition\'s source table live and returns the mapping provisioning would create: one mapping per column with the default SharePoint type of its type family and a derived internal name. Review or edit it, then save it with PUT .../field-mappings.',
+      description: [
+        'Introspects the definition\'s source table live and returns the mapping provisioning would create: one mapping per column with the default SharePoint type of its type family and a derived internal name,',
+        'each with the list column it produces (`listColumn`: type, maxLength, decimalPlaces, format, choices, indexed, ...), plus the hidden SyncBridgeKey column (`keyColumn`) and what fills Title (`title`).',
+        SENSITIVE_DOCS,
+        'Review or edit it, then save it with PUT .../field-mappings.',
+      ].join(' '),
       request: { params: definitionParam, body: { required: false, ...json(ProposeRequest) } },
       responses: { 200: { description: 'The proposed mapping set', ...json(Proposal) }, ...commonErrorResponses, ...sourceUnavailableResponse },
     }),
     async (c) => {
       const { definitionId } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
-      const { table } = await liveSourceTable(deps, definitionId, 'the mapping');
+      const { definition, table } = await liveSourceTable(deps, definitionId, 'the mapping');
       const exclude = body.exclude ?? [];
-      const unknown = exclude.filter((name) => !table.columns.some((col) => col.name === name));
-      if (unknown.length) {
-        throw invalid('cannot exclude unknown columns', unknown.map((name) => ({ field: 'body.exclude', message: `column "${name}" does not exist in ${table.schema}.${table.name}` })));
-      }
-      const items = proposeDefaultMappings(table, { exclude });
-      return c.json({ table: { schema: table.schema, name: table.name }, items, issues: setErrors(validateMappings(table, items), 'items') }, 200);
+      const includeSensitive = body.includeSensitive ?? false;
+      const unknownIn = (field: string, names: string[]) =>
+        names.filter((name) => !table.columns.some((col) => col.name === name)).map((name) => ({ field, message: `column "${name}" does not exist in ${table.schema}.${table.name}` }));
+      const unknown = [...unknownIn('body.exclude', exclude), ...unknownIn('body.includeSensitive', Array.isArray(includeSensitive) ? includeSensitive : [])];
+      if (unknown.length) throw invalid('the proposal names unknown columns', unknown);
+      const proposal = proposeMappings(table, { exclude, includeSensitive, keyColumns: definition.keyColumns });
+      const specs = proposal.items.map((i) => i.mapping);
+      const items = withListColumns(specs, specs, table).map((item, i) => ({ ...item, warnings: proposal.items[i]!.warnings }));
+      return c.json(
+        { table: { schema: table.schema, name: table.name }, items, ...keyAndTitle(specs, definition.keyColumns), sensitive: proposal.sensitive, issues: setErrors(validateMappings(table, specs), 'items') },
+        200,
+      );
     },
   );
 
@@ -263,7 +302,7 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
         return specs.map((s) => bySourceColumn.get(s.sourceColumn)!);
       });
       c.get('log').info({ definitionId, mappings: rows.length }, 'field mappings replaced');
-      return c.json({ items: rows.map(toResponse) }, 200);
+      return c.json({ items: withListColumns(rows.map(toResponse), rows.map(specOf), table) }, 200);
     },
   );
 }

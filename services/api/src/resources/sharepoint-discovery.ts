@@ -3,8 +3,10 @@ import { eq } from 'drizzle-orm';
 import { graphConfigFromConnection, MissingSecretError } from '@syncbridge/shared/connections';
 import { schema } from '@syncbridge/shared/db';
 import { getGraphGateway, GraphError, type GraphGateway } from '@syncbridge/shared/graph';
+import { describeListColumn } from '@syncbridge/shared/mapping';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
+import { ListColumnSchema } from '../lib/list-columns.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 import { connectionToResponse } from './sharepoint-connections.ts';
 
@@ -19,14 +21,9 @@ const connectionParams = z.object({ id: z.string().uuid().openapi({ param: { nam
 
 const Site = z.object({ id: z.string(), displayName: z.string().nullable(), webUrl: z.string().nullable(), name: z.string().nullable() }).openapi('SharePointSite');
 const List = z.object({ id: z.string(), displayName: z.string().nullable(), webUrl: z.string().nullable(), template: z.string().nullable() }).openapi('SharePointList');
-const Column = z
-  .object({ name: z.string(), displayName: z.string().nullable(), type: z.string(), indexed: z.boolean(), required: z.boolean(), hidden: z.boolean(), readOnly: z.boolean() })
-  .openapi('SharePointColumn');
 const TestResult = z
   .object({ ok: z.boolean(), stage: z.enum(['token', 'graph', 'done']), message: z.string(), status: z.number().int().optional(), code: z.string().optional(), connection: z.record(z.string(), z.unknown()) })
   .openapi('SharePointConnectionTestResult');
-
-const COLUMN_TYPES = ['text', 'number', 'currency', 'boolean', 'dateTime', 'choice', 'hyperlinkOrPicture', 'lookup', 'personOrGroup', 'calculated', 'term', 'geolocation', 'thumbnail', 'contentApprovalStatus'];
 
 export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
   const { db } = deps.store;
@@ -113,27 +110,18 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/v1/sharepoint-connections/{id}/sites/{siteId}/lists/{listId}/columns', tags, security, middleware: [requireRole('viewer')] as const,
       summary: 'Columns of a list',
+      description: [
+        'The list\'s columns as Graph reports them, with their options (maxLength, decimalPlaces, format, choices, indexed, enforceUniqueValues, ...)',
+        'under the same names a field-mapping proposal and a saved mapping use in `listColumn`, so what provisioning was to create and what the list has can be compared.',
+      ].join(' '),
       request: { params: connectionParams.extend({ siteId: pathParam('siteId'), listId: pathParam('listId') }) },
-      responses: { 200: { description: 'Columns', ...json(z.object({ items: z.array(Column) })) }, ...commonErrorResponses },
+      responses: { 200: { description: 'Columns', ...json(z.object({ items: z.array(ListColumnSchema) })) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id, siteId, listId } = c.req.valid('param');
       const { graph } = await connection(id);
       const columns = await viaGraph((g) => g.listColumns(siteId, listId), graph);
-      return c.json(
-        {
-          items: columns.map((col) => ({
-            name: col.name ?? '',
-            displayName: col.displayName ?? null,
-            type: (col.text as { allowMultipleLines?: boolean } | undefined)?.allowMultipleLines ? 'note' : (COLUMN_TYPES.find((t) => (col as Record<string, unknown>)[t] != null) ?? 'unknown'),
-            indexed: col.indexed ?? false,
-            required: col.required ?? false,
-            hidden: col.hidden ?? false,
-            readOnly: col.readOnly ?? false,
-          })),
-        },
-        200,
-      );
+      return c.json({ items: columns.map(describeListColumn) }, 200);
     },
   );
 }

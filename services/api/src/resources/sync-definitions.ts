@@ -6,6 +6,7 @@ import type { App, ApiDeps } from '../lib/context.ts';
 import { registerCrud } from '../lib/crud.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { deletePushSchedule, reconcilePushSchedule } from '../lib/schedules.ts';
+import { recheckHeldRuns } from '../lib/held-runs.ts';
 import { ApiError, ErrorCode, type FieldError } from '../lib/problem.ts';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { describeInstance, findSourceInstance, introspectSource, sourceUnavailableResponse } from '../lib/source-schema.ts';
@@ -40,6 +41,14 @@ const fields = {
   scheduleIntervalSeconds: z.number().int().min(10).max(86_400 * 7).nullable(),
   batchSize: z.number().int().min(1).max(5000),
   enabled: z.boolean(),
+  deleteGuardMaxItems: z.number().int().min(0).max(100_000_000).nullable().openapi({
+    description:
+      'Mass-delete guard: a run that would delete more items than this from one list deletes nothing and waits for approval (POST /v1/sync-runs/{id}/approve-deletions). Null: no absolute limit. Default 500.',
+  }),
+  deleteGuardMaxPercent: z.number().int().min(0).max(100).nullable().openapi({
+    description:
+      'Mass-delete guard: the same, as a percentage of the list\'s items (whichever limit is smaller applies; at least one item may always go). Null: no percentage limit; both null turn the guard off. Default 10.',
+  }),
 };
 
 type DefinitionShape = Partial<{ [K in keyof typeof fields]: z.infer<(typeof fields)[K]> }>;
@@ -81,6 +90,8 @@ const CreateDefinition = z
     scheduleIntervalSeconds: fields.scheduleIntervalSeconds.optional(),
     batchSize: fields.batchSize.optional(),
     enabled: fields.enabled.optional(),
+    deleteGuardMaxItems: fields.deleteGuardMaxItems.optional(),
+    deleteGuardMaxPercent: fields.deleteGuardMaxPercent.optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -109,6 +120,8 @@ const toResponse = (r: DefinitionRow) => ({
   scheduleIntervalSeconds: r.scheduleIntervalSeconds,
   batchSize: r.batchSize,
   enabled: r.enabled,
+  deleteGuardMaxItems: r.deleteGuardMaxItems,
+  deleteGuardMaxPercent: r.deleteGuardMaxPercent,
   sourceSnapshotId: r.sourceSnapshotId,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
@@ -136,6 +149,13 @@ async function validateAgainstSource(deps: ApiDeps, d: SourceFields): Promise<st
   const table = findTable(snapshot, d.sourceSchema, d.sourceTable);
   if (!table) {
     const message = `table ${d.sourceSchema}.${d.sourceTable} does not exist on ${describeInstance(source.instance)} (or its user cannot see it)`;
+    throw new ApiError(422, ErrorCode.ValidationFailed, message, [{ field: 'body.sourceTable', message }]);
+  }
+  if (table.kind === 'partition') {
+    // Rows are read from the partitioned table (which reads every partition); a partition alone would lose rows that move between partitions.
+    const root = table.partitionRoot ?? table.partitionOf ?? 'its partitioned table';
+    const via = table.partitionRoot && table.partitionOf && table.partitionRoot !== table.partitionOf ? ` (itself a partition of ${table.partitionRoot})` : '';
+    const message = `${table.schema}.${table.name} is a partition of ${table.partitionOf ?? root}${via}; sync the partitioned table ${root} instead`;
     throw new ApiError(422, ErrorCode.ValidationFailed, message, [{ field: 'body.sourceTable', message }]);
   }
   const issues = [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)];
@@ -180,14 +200,19 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
       return { ...b, sourceSnapshotId: await validateAgainstSource(deps, merged) };
     },
     validateMerged: (m) => definitionRules(m),
-    afterWrite: (row) => reconcilePushSchedule(deps.temporal, row),
+    afterWrite: async (row) => {
+      await reconcilePushSchedule(deps.temporal, row);
+      // New guard limits may release a run the mass-delete guard holds.
+      await recheckHeldRuns(deps, row.id);
+    },
     afterDelete: (row) => deletePushSchedule(deps.temporal, row.id),
   });
 
   const validated = [
     'The source table is introspected live (with the instance\'s stored credentials) and the key and cursor are checked against it:',
     'a key that is not the primary key / a unique constraint / a superset of one, a nullable or float key column, or a cursor column that is not a timestamp, date or integer is a 422 naming `body.keyColumns` / `body.cursorColumn`;',
-    'a missing table is a 422 naming schema.table; an unreachable source is a 503 and nothing is saved.',
+    'the message names the columns that could be the cursor, or suggests cursorStrategy full_scan when the table has none;',
+    'a missing table is a 422 naming schema.table, and so is a partition (name its partitioned table instead); an unreachable source is a 503 and nothing is saved.',
     'The snapshot the definition was checked against is recorded as `sourceSnapshotId`.',
   ].join(' ');
   amendRouteDocs(app, 'post', '/v1/sync-definitions', { description: validated, responses: sourceUnavailableResponse });

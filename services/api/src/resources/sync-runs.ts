@@ -1,13 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { schema } from '@syncbridge/shared/db';
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { keysetBefore, keysetOrderNewestFirst, schema, toPage } from '@syncbridge/shared/db';
 import { temporalUiLink } from '@syncbridge/shared/temporal';
-import { provisionDefinitionWorkflow, provisionWorkflowId, pushProgressQuery, pushRunWorkflowId, pushSyncWorkflow } from '@syncbridge/workflows';
+import { provisionDefinitionWorkflow, provisionWorkflowId, pushRunWorkflowId, pushSyncWorkflow } from '@syncbridge/workflows';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 import { startWorkflowOnce } from '../lib/workflows.ts';
+import { estimateRun, RunEstimateSchema } from '../lib/run-estimate.ts';
+import { RunSchema, runView } from './run-view.ts';
 
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
@@ -21,45 +22,9 @@ const Started = z
   })
   .openapi('StartedWorkflow');
 
-const Run = z
-  .object({
-    id: z.string().uuid(),
-    definitionId: z.string().uuid().nullable(),
-    kind: z.enum(schema.runKind.enumValues),
-    status: z.enum(schema.runStatus.enumValues),
-    trigger: z.string(),
-    workflowId: z.string(),
-    temporalUiUrl: z.string().url(),
-    requestId: z.string().nullable(),
-    counts: z.record(z.string(), z.number()).openapi({ description: 'read, created, updated, moved, deleted, unchanged, quarantined' }),
-    errors: z.array(z.object({ at: z.string(), message: z.string() })),
-    startedAt: z.string().datetime().nullable(),
-    finishedAt: z.string().datetime().nullable(),
-    createdAt: z.string().datetime(),
-    progress: z.record(z.string(), z.unknown()).optional().openapi({ description: 'Live progress from the workflow while it runs' }),
-  })
-  .openapi('SyncRun');
-
-type RunRow = typeof schema.syncRuns.$inferSelect;
-
 export function registerSyncRuns(app: App, deps: ApiDeps) {
   const { db } = deps.store;
   const tags = ['Sync runs'];
-  const toRun = (r: RunRow) => ({
-    id: r.id,
-    definitionId: r.definitionId,
-    kind: r.kind,
-    status: r.status,
-    trigger: r.trigger,
-    workflowId: r.workflowId,
-    temporalUiUrl: temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, r.workflowId),
-    requestId: r.requestId,
-    counts: r.counts as Record<string, number>,
-    errors: r.errors as Array<{ at: string; message: string }>,
-    startedAt: r.startedAt?.toISOString() ?? null,
-    finishedAt: r.finishedAt?.toISOString() ?? null,
-    createdAt: r.createdAt.toISOString(),
-  });
   const loadDefinition = async (id: string) => {
     const [def] = await db.select().from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, id));
     if (!def) throw notFound('SyncDefinition', id);
@@ -83,13 +48,22 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     },
   );
 
+  const RunStarted = Started.extend({
+    runId: z.string().uuid().openapi({ description: 'The run: GET /v1/sync-runs/{runId} shows its progress, POST .../cancel stops it' }),
+    estimate: RunEstimateSchema,
+  }).openapi('StartedRun');
+
   app.openapi(
     createRoute({
       method: 'post', path: '/v1/sync-definitions/{id}/runs', tags, security, middleware: [requireRole('operator')] as const,
       summary: 'Run a push sync now',
-      description: 'Starts a push run outside the schedule. With fullResync every row is re-read and compared with the ledger (changed rows are written, deleted rows removed). A run already in progress for the definition makes this 409.',
+      description: [
+        'Starts a push run outside the schedule. With fullResync every row is re-read and compared with the ledger (changed rows are written, deleted rows removed).',
+        'The answer names the run and, for a first load, estimates how long it takes at the connection\'s budget (2 resource units per item written).',
+        'A run already in progress (or held by the mass-delete guard) for the definition makes this 409, naming it.',
+      ].join(' '),
       request: { params: definitionParam, body: { required: false, ...json(z.object({ fullResync: z.boolean().default(false) }).strict().openapi('StartRun')) } },
-      responses: { 202: { description: 'Run started', ...json(Started) }, ...commonErrorResponses },
+      responses: { 202: { description: 'Run started', ...json(RunStarted) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -104,20 +78,34 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
       if (anyTarget.length === 0 || unprovisioned.length > 0) {
         throw new ApiError(409, ErrorCode.Conflict, `the definition has ${anyTarget.length === 0 ? 'no targets' : 'unprovisioned targets'}; add targets and POST /v1/sync-definitions/${id}/provision first`);
       }
-      const leased = await db
-        .select({ holder: schema.syncDefinitions.leaseHolder })
+      const [leased] = await db
+        .select({ holder: schema.syncDefinitions.leaseHolder, runId: schema.syncRuns.id, status: schema.syncRuns.status })
         .from(schema.syncDefinitions)
+        .leftJoin(schema.syncRuns, eq(schema.syncRuns.workflowId, schema.syncDefinitions.leaseHolder))
         .where(and(eq(schema.syncDefinitions.id, id), isNotNull(schema.syncDefinitions.leaseHolder), sql`${schema.syncDefinitions.leaseExpiresAt} > now()`));
-      if (leased[0]?.holder) {
-        throw new ApiError(409, ErrorCode.Conflict, `a push run is in progress (${leased[0].holder}): ${temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, leased[0].holder)}`);
+      if (leased?.holder) {
+        const which = leased.runId ? `run ${leased.runId}` : leased.holder;
+        const why = leased.status === 'awaiting_approval' ? `${which} is held by the mass-delete guard: approve or reject its deletions (POST /v1/sync-runs/${leased.runId}/approve-deletions or .../reject-deletions) or cancel it` : `a push run is in progress (${which})`;
+        throw new ApiError(409, ErrorCode.Conflict, `${why}: ${temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, leased.holder)}`);
       }
       const context = { requestId: c.get('requestId'), requestedBy: c.get('principal').keyId };
+      const workflowId = pushRunWorkflowId(id, context.requestId);
+      // The run row exists before the workflow, so the answer can name it (the workflow's first activity adopts it).
+      const [run] = await db
+        .insert(schema.syncRuns)
+        .values({ definitionId: id, workflowId, kind: 'push', status: 'queued', trigger: 'api', requestId: context.requestId, progress: { pass: body.fullResync ? 'full' : null, phase: 'starting' } })
+        .onConflictDoUpdate({ target: schema.syncRuns.workflowId, set: { workflowId } })
+        .returning({ id: schema.syncRuns.id });
       const started = await startWorkflowOnce(deps.temporal, pushSyncWorkflow, {
-        workflowId: pushRunWorkflowId(id, context.requestId),
+        workflowId,
         args: [{ definitionId: id, context, trigger: 'api', fullResync: body.fullResync }],
         context,
+      }).catch(async (err: unknown) => {
+        await db.delete(schema.syncRuns).where(and(eq(schema.syncRuns.id, run!.id), eq(schema.syncRuns.status, 'queued')));
+        throw err;
       });
-      return c.json({ workflowId: started.workflowId, temporalUiUrl: started.uiUrl, alreadyStarted: started.alreadyStarted }, 202);
+      const estimate = await estimateRun(deps, def, body.fullResync);
+      return c.json({ runId: run!.id, workflowId: started.workflowId, temporalUiUrl: started.uiUrl, alreadyStarted: started.alreadyStarted, estimate }, 202);
     },
   );
 
@@ -125,37 +113,28 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/v1/sync-definitions/{id}/runs', tags, security, middleware: [requireRole('viewer')] as const,
       summary: 'List runs of a definition, newest first',
-      request: { params: definitionParam, query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }) },
-      responses: { 200: { description: 'Runs', ...json(z.object({ items: z.array(Run) })) }, ...commonErrorResponses },
+      description: 'Each run carries its progress (rows done and to do, phase, time left); pages with `cursor` / `nextCursor` like every list.',
+      request: {
+        params: definitionParam,
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(20),
+          cursor: z.string().max(500).optional().openapi({ description: 'nextCursor of the previous page' }),
+        }),
+      },
+      responses: { 200: { description: 'Runs', ...json(z.object({ items: z.array(RunSchema), nextCursor: z.string().nullable() }).openapi('SyncRunPage')) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      const { limit, cursor } = c.req.valid('query');
       await loadDefinition(id);
-      const rows = await db.select().from(schema.syncRuns).where(eq(schema.syncRuns.definitionId, id)).orderBy(desc(schema.syncRuns.createdAt)).limit(c.req.valid('query').limit);
-      return c.json({ items: rows.map(toRun) }, 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get', path: '/v1/sync-runs/{id}', tags, security, middleware: [requireRole('viewer')] as const,
-      summary: 'Get a run, with live progress while it runs',
-      request: { params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
-      responses: { 200: { description: 'The run', ...json(Run) }, ...commonErrorResponses },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const [row] = await db.select().from(schema.syncRuns).where(eq(schema.syncRuns.id, id));
-      if (!row) throw notFound('SyncRun', id);
-      let progress: Record<string, unknown> | undefined;
-      if (row.kind === 'push' && row.status === 'running') {
-        try {
-          progress = { ...(await deps.temporal.client.workflow.getHandle(row.workflowId).query(pushProgressQuery)) };
-        } catch (err) {
-          if (!(err instanceof WorkflowNotFoundError)) c.get('log').warn({ err: (err as Error).message, runId: id }, 'progress query failed');
-        }
-      }
-      return c.json({ ...toRun(row), ...(progress ? { progress } : {}) }, 200);
+      const rows = await db
+        .select()
+        .from(schema.syncRuns)
+        .where(and(eq(schema.syncRuns.definitionId, id), keysetBefore(schema.syncRuns, cursor)))
+        .orderBy(...keysetOrderNewestFirst(schema.syncRuns))
+        .limit(limit + 1);
+      const page = toPage(rows, limit);
+      return c.json({ items: page.items.map((r) => runView(deps, r)), nextCursor: page.nextCursor }, 200);
     },
   );
 }

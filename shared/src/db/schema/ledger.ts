@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 import { syncDefinitions, syncTargets } from './sync.ts';
@@ -24,12 +25,15 @@ export const syncLedger = pgTable(
     listItemVersion: text('list_item_version'),
     lastPushedAt: timestamp('last_pushed_at', { withTimezone: true }),
     lastIngestedAt: timestamp('last_ingested_at', { withTimezone: true }),
+    /** Set by a run's delete sweep (its sync_runs id) when the source row was found gone; cleared when it is deleted or kept. */
+    sweepRunId: uuid('sweep_run_id'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     uniqueIndex('sync_ledger_definition_key_uq').on(t.definitionId, t.sourceKey),
     index('sync_ledger_target_item_idx').on(t.targetId, t.listItemId),
+    index('sync_ledger_sweep_idx').on(t.definitionId, t.sweepRunId, t.sourceKey).where(sql`${t.sweepRunId} is not null`),
   ],
 );
 

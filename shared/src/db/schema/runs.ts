@@ -4,7 +4,7 @@ import { createdAt, id, updatedAt } from './common.ts';
 import { syncDefinitions } from './sync.ts';
 
 export const runKind = pgEnum('run_kind', ['push', 'ingress', 'provision', 'reshard', 'drift', 'failover', 'health']);
-export const runStatus = pgEnum('run_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export const runStatus = pgEnum('run_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'awaiting_approval']);
 export const conflictStatus = pgEnum('conflict_status', ['open', 'resolved', 'dismissed']);
 
 export const syncRuns = pgTable(
@@ -20,6 +20,10 @@ export const syncRuns = pgTable(
     requestId: text('request_id'),
     counts: jsonb('counts').notNull().default({}),
     errors: jsonb('errors').notNull().default([]),
+    /** What the run expects: rows to do, the budget it runs under, the phase it is in (for progress and time-left estimates). */
+    progress: jsonb('progress').notNull().default({}),
+    /** Why a run waits for a person (e.g. the mass-delete guard) and, once decided, who decided what. */
+    hold: jsonb('hold'),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     createdAt: createdAt(),

@@ -38,6 +38,13 @@ export const syncDefinitions = pgTable(
     scheduleIntervalSeconds: integer('schedule_interval_seconds'),
     batchSize: integer('batch_size').notNull().default(500),
     enabled: boolean('enabled').notNull().default(false),
+    /**
+     * Mass-delete guard: a run that would delete more than this many items of one list, or
+     * more than `deleteGuardMaxPercent` percent of it (whichever is smaller), deletes nothing
+     * and waits for approval. Null turns that limit off; both null turn the guard off.
+     */
+    deleteGuardMaxItems: integer('delete_guard_max_items').default(500),
+    deleteGuardMaxPercent: integer('delete_guard_max_percent').default(10),
     /** Source schema snapshot the definition was last validated against. */
     sourceSnapshotId: uuid('source_snapshot_id'),
     /** Run lease: one push run per definition at a time, whoever started it (schedule or API). */
@@ -52,6 +59,7 @@ export const syncDefinitions = pgTable(
     check('sync_definitions_key_columns_ck', sql`cardinality(${t.keyColumns}) >= 1`),
     check('sync_definitions_batch_ck', sql`${t.batchSize} between 1 and 5000`),
     check('sync_definitions_interval_ck', sql`${t.scheduleIntervalSeconds} is null or ${t.scheduleIntervalSeconds} >= 10`),
+    check('sync_definitions_delete_guard_ck', sql`(${t.deleteGuardMaxItems} is null or ${t.deleteGuardMaxItems} >= 0) and (${t.deleteGuardMaxPercent} is null or ${t.deleteGuardMaxPercent} between 0 and 100)`),
   ],
 );
 

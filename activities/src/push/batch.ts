@@ -1,0 +1,121 @@
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
+import { readByKey, readByWatermark } from '@syncbridge/shared/sources';
+import type { RunContext } from '@syncbridge/shared/temporal';
+import { activityLog, type ActivityDeps } from '../deps.ts';
+import { loadDefinitionContext, routingTargets } from '../sync/definition.ts';
+import { sourcePool } from '../sync/sources.ts';
+import { columnsToRead, introspectSourceTable } from '../sync/table.ts';
+import { applyWrites } from './apply.ts';
+import { commitBatch, readCursor } from './commit.ts';
+import { loadLedger, renewLease, tableRef, targetLists } from './context.ts';
+import { keyCharLengthsOf, keyFamiliesOf, ledgerKeysFor, planRows, type SourceRow } from './plan.ts';
+
+export type PushPass = 'watermark' | 'full';
+
+export interface StepResult {
+  counts: Record<string, number>;
+  nextAfterKey: string | null;
+  done: boolean;
+}
+
+export interface PushBatchInput {
+  definitionId: string;
+  runRowId: string;
+  pass: PushPass;
+  afterKey: string | null;
+  /** 0-based batch number of the run; the first batches are small so progress shows within seconds. */
+  batchNumber?: number;
+  context: RunContext;
+}
+
+/** Batches grow 25, 50, 100, ... up to the definition's batch size (a 500-row batch takes ~48 s at 1,250 RU/min). */
+export function rampedBatchSize(batchSize: number, batchNumber: number | undefined): number {
+  if (batchNumber === undefined) return batchSize;
+  return Math.min(batchSize, 25 * 2 ** Math.min(batchNumber, 10));
+}
+
+/** Where a full pass is: the last key read, encoded without the list column's length limit (it never reaches SharePoint). */
+const positionOf = (key: string[] | null, fallback: string | null) => (key ? encodeSourceKey(key, undefined, { unbounded: true }) : fallback);
+
+/** One batch: read, convert, route, diff, write through $batch, commit ledger + cursor. */
+export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Promise<StepResult> {
+  const log = activityLog(deps, input.context);
+  const activity = Context.current();
+  const ctx = await loadDefinitionContext(deps, input.definitionId);
+  const d = ctx.definition;
+  const { table } = await introspectSourceTable(ctx);
+  const columns = columnsToRead(ctx, table);
+  const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
+  await renewLease(deps, d.id, activity.info.workflowExecution?.workflowId ?? '');
+  const limit = rampedBatchSize(d.batchSize, input.batchNumber);
+
+  let rows: SourceRow[];
+  let hasMore: boolean;
+  let lastKey: string[] | null;
+  let cursorUpdate: Record<string, unknown> | undefined;
+  if (input.pass === 'watermark') {
+    const cursor = (await readCursor(deps.store.db, d.id, 'source_watermark')) ?? { watermark: null, key: null };
+    const watermark = (cursor.watermark as string | null | undefined) ?? null;
+    const key = (cursor.key as unknown[] | null | undefined) ?? [];
+    const after = watermark === null && key.length === 0 ? null : { watermark, key };
+    const page = await readByWatermark(source, { ...tableRef(ctx), columns, cursorColumn: d.cursorColumn!, keyColumns: d.keyColumns, after, limit });
+    rows = page.rows.map((values, i) => ({ values, key: page.keys[i]! }));
+    ({ hasMore } = page);
+    lastKey = page.last?.key ?? null;
+    if (page.last) cursorUpdate = { ...cursor, watermark: page.last.watermark, key: page.last.key };
+  } else {
+    const page = await readByKey(source, { ...tableRef(ctx), columns, keyColumns: d.keyColumns, afterKey: input.afterKey ? decodeSourceKey(input.afterKey) : null, limit });
+    rows = page.rows.map((values, i) => ({ values, key: page.keys[i]! }));
+    ({ hasMore, lastKey } = page);
+  }
+  activity.heartbeat({ phase: 'read', rows: rows.length });
+
+  const planContext = {
+    keyColumns: d.keyColumns,
+    keyFamilies: keyFamiliesOf(table, d.keyColumns),
+    keyCharLengths: keyCharLengthsOf(table, d.keyColumns),
+    mappings: ctx.mappings,
+    table,
+    targets: routingTargets(ctx.targets),
+    targetStrategy: d.targetStrategy,
+  };
+  const ledger = await loadLedger(deps, d.id, ledgerKeysFor(rows, planContext));
+  const plan = planRows(rows, ledger, planContext);
+  const signal = activity.cancellationSignal;
+  const outcome = await applyWrites(plan.writes, targetLists(deps, ctx), { heartbeat: () => activity.heartbeat({ phase: 'writing' }), signal });
+  activity.heartbeat({ phase: 'written', writes: plan.writes.length });
+
+  const quarantined = [...plan.quarantined, ...outcome.quarantined];
+  const counts = {
+    read: rows.length,
+    created: outcome.applied.filter((a) => a.kind === 'create').length,
+    updated: outcome.applied.filter((a) => a.kind === 'update').length,
+    moved: outcome.applied.filter((a) => a.kind === 'move').length,
+    unchanged: plan.unchanged.length,
+    quarantined: quarantined.length,
+  };
+  // The cursor never passes a row whose write may still succeed on retry (the original system's bug).
+  const advance = outcome.transient.length === 0;
+  await commitBatch(deps.store.db, {
+    definitionId: d.id,
+    runRowId: input.runRowId,
+    applied: outcome.applied,
+    deleted: [],
+    quarantined,
+    renames: plan.renames,
+    healthyKeys: [...outcome.applied.map((a) => a.sourceKey), ...plan.unchanged.map((u) => u.sourceKey)],
+    ...(advance && cursorUpdate ? { cursor: { kind: 'source_watermark' as const, value: cursorUpdate } } : {}),
+    counts: advance ? counts : { ...counts, read: 0, unchanged: 0 },
+  });
+  if (signal.aborted) {
+    log.info({ definitionId: d.id, applied: outcome.applied.length, notWritten: outcome.transient.length }, 'push batch cancelled: what was written is committed');
+    throw new CancelledFailure('the run was cancelled; the writes that completed are committed');
+  }
+  if (!advance) {
+    const first = outcome.transient[0]!;
+    throw new Error(`${outcome.transient.length} write(s) failed for now (first: ${first.sourceKey}: ${first.message}); the batch will be retried`);
+  }
+  log.info({ definitionId: d.id, ...counts }, 'push batch committed');
+  return { counts, nextAfterKey: input.pass === 'full' ? positionOf(lastKey, input.afterKey) : null, done: !hasMore };
+}

@@ -1,0 +1,70 @@
+import { z } from '@hono/zod-openapi';
+import { schema } from '@syncbridge/shared/db';
+import { temporalUiLink } from '@syncbridge/shared/temporal';
+import type { ApiDeps } from '../lib/context.ts';
+import { runProgress, RunProgressSchema } from '../lib/run-progress.ts';
+
+type RunRow = typeof schema.syncRuns.$inferSelect;
+
+const GuardList = z.object({
+  targetId: z.string().uuid().nullable(),
+  listDisplayName: z.string().nullable(),
+  deletions: z.number().int(),
+  items: z.number().int(),
+  limit: z.number().int().nullable(),
+});
+
+export const RunHoldSchema = z
+  .object({
+    kind: z.literal('mass-delete'),
+    since: z.string().datetime(),
+    deletions: z.number().int().openapi({ description: 'Items the run would delete' }),
+    lists: z.array(GuardList).openapi({ description: 'Per list: deletions, items and the guard\'s limit' }),
+    sampleKeys: z.array(z.unknown()).openapi({ description: 'Up to 20 keys of rows found gone at the source' }),
+    guard: z.object({ maxItems: z.number().int().nullable(), maxPercent: z.number().int().nullable() }),
+    message: z.string(),
+    decided: z.object({ decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string().datetime() }).optional(),
+  })
+  .openapi('RunHold');
+
+export const RunSchema = z
+  .object({
+    id: z.string().uuid(),
+    definitionId: z.string().uuid().nullable(),
+    kind: z.enum(schema.runKind.enumValues),
+    status: z.enum(schema.runStatus.enumValues).openapi({ description: 'awaiting_approval: the mass-delete guard holds the run until a person decides (see hold)' }),
+    trigger: z.string(),
+    workflowId: z.string(),
+    temporalUiUrl: z.string().url(),
+    requestId: z.string().nullable(),
+    counts: z.record(z.string(), z.number()).openapi({ description: 'read, created, updated, moved, deleted, unchanged, quarantined' }),
+    errors: z.array(z.object({ at: z.string(), message: z.string() })),
+    progress: RunProgressSchema,
+    hold: RunHoldSchema.nullable().openapi({ description: 'Why the run waits for a person, and what was decided' }),
+    startedAt: z.string().datetime().nullable(),
+    finishedAt: z.string().datetime().nullable(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi('SyncRun');
+
+export type RunView = z.infer<typeof RunSchema>;
+
+export function runView(deps: ApiDeps, r: RunRow): RunView {
+  return {
+    id: r.id,
+    definitionId: r.definitionId,
+    kind: r.kind,
+    status: r.status,
+    trigger: r.trigger,
+    workflowId: r.workflowId,
+    temporalUiUrl: temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, r.workflowId),
+    requestId: r.requestId,
+    counts: r.counts as Record<string, number>,
+    errors: r.errors as Array<{ at: string; message: string }>,
+    progress: runProgress(r),
+    hold: (r.hold as RunView['hold']) ?? null,
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    createdAt: r.createdAt.toISOString(),
+  };
+}

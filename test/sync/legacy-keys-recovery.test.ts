@@ -1,0 +1,110 @@
+import postgres from 'postgres';
+import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import { startTestStack, type TestStack } from '../harness/stack.ts';
+import { defineSync, listItems, registerSourceAndConnection, runPush, type EmulatorItem } from '../harness/sync.ts';
+
+/*
+ * Issue 14, recovery for users already hit: version 0.1 keyed timestamps with milliseconds
+ * only (PostgreSQL's text of a truncated JS Date) and char(n) with its blanks, and its sweep
+ * deleted live items. The state it left is rebuilt here as it was: items and ledger entries
+ * under the old keys for the rows that survived, none for the rows whose items it deleted,
+ * a stale entry for a row really deleted, and a cursor from the old version. The next run
+ * must re-create what was lost, re-key what survived, and leave exactly one item per row.
+ */
+
+const keyOf = (i: EmulatorItem) => i.fields.SyncBridgeKey as string;
+
+describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -> Graph emulator)', () => {
+  let stack: TestStack;
+  let source: TestDatabase;
+  let sql: postgres.Sql;
+  let reg: Awaited<ReturnType<typeof registerSourceAndConnection>>;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true, emulator: true });
+    source = await createTestDatabase('sb_recover');
+    sql = postgres(source.url, { max: 2, onnotice: () => {} });
+    await sql.unsafe(`
+      create table payment (payment_id integer not null, payment_date timestamptz not null, amount numeric(8,2) not null,
+        last_update timestamptz not null default '2024-01-01 00:00:00+00', primary key (payment_date, payment_id));
+      insert into payment (payment_id, payment_date, amount)
+        select g, timestamptz '2022-01-01 00:00:00+00' + g * interval '37 minutes 12.90327 seconds', 10 from generate_series(1, 200) g;
+      -- two rows in the same millisecond: 0.1 gave them one key, so one item
+      insert into payment (payment_id, payment_date, amount) values (5001, '2022-06-01 10:00:00.123001+00', 1), (5001, '2022-06-01 10:00:00.123002+00', 2);
+      create table code (code char(6) primary key, label text not null);
+      insert into code select 'c' || g, 'label ' || g from generate_series(1, 40) g;
+    `);
+    reg = await registerSourceAndConnection(stack, source);
+  });
+  afterAll(async () => {
+    await sql?.end();
+    await stack?.close();
+    await source?.drop();
+  });
+
+  /** Puts items and ledger entries in the list and the meta-store the way 0.1 left them. */
+  async function seedLegacyState(definitionId: string, listId: string, entries: Array<{ legacyKey: string; fields: Record<string, unknown> }>) {
+    const res = await fetch(`${stack.emulator!.adminUrl}/lists/${listId}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ items: entries.map((e) => ({ fields: { SyncBridgeKey: e.legacyKey, Title: 'Sun Jan 23 2022 13:03:52 GMT+0000 (Coordinated Universal Time)', ...e.fields } })) }),
+    });
+    expect(res.status).toBeLessThan(300);
+    const { ids } = (await res.json()) as { ids: string[] };
+    const [target] = await stack.store.sql<Array<{ id: string }>>`select id from sync_targets where definition_id = ${definitionId}`;
+    for (const [i, e] of entries.entries()) {
+      await stack.store.sql`insert into sync_ledger (definition_id, source_key, target_id, list_item_id, content_hash, provenance)
+        values (${definitionId}, ${e.legacyKey}, ${target!.id}, ${ids[i]!}, 'written-by-0.1', 'push')`;
+    }
+    // The cursor 0.1 kept: its fingerprint did not know the key encoding.
+    await stack.store.sql`insert into sync_cursors (definition_id, kind, value)
+      values (${definitionId}, 'source_watermark', ${JSON.stringify({ watermark: '2024-01-01 00:00:00+00', key: null, mappingFingerprint: 'fingerprint-of-0.1' })}::jsonb)`;
+  }
+
+  it('re-creates the items the faulty sweep deleted, re-keys the survivors, removes real deletions, duplicates nothing', async () => {
+    const { definitionId, listId } = await defineSync(stack, reg, { name: 'payments', table: 'payment', keyStrategy: 'pk', keyColumns: ['payment_date', 'payment_id'], cursorColumn: 'last_update' });
+    // 0.1's key text for these timestamps, computed by PostgreSQL: milliseconds, PostgreSQL's own format.
+    const rows = await sql<Array<{ payment_id: number; legacy: string }>>`
+      select payment_id, regexp_replace(to_char(payment_date at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), '\\.?0+$', '') || '+00' as legacy from payment`;
+    const legacyKeys = new Map<string, number>();
+    for (const r of rows) legacyKeys.set(encodeSourceKey([r.legacy, String(r.payment_id)]), r.payment_id);
+    expect(legacyKeys.size).toBe(rows.length - 1); // the two rows of one millisecond shared a key
+    // Every fifth row lost its item to the faulty sweep; a row deleted at the source left a stale item.
+    const survivors = [...legacyKeys].filter(([, id]) => id % 5 !== 0).map(([legacyKey]) => ({ legacyKey, fields: {} }));
+    const stale = encodeSourceKey(['2021-12-31 23:59:59.5+00', '999999']);
+    await seedLegacyState(definitionId, listId, [...survivors, { legacyKey: stale, fields: {} }]);
+
+    const run = await runPush(stack, definitionId);
+    expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    const lost = rows.length - survivors.length;
+    expect(run.counts).toMatchObject({ read: rows.length, updated: survivors.length, created: lost, deleted: 1 });
+
+    const items = await listItems(stack, listId);
+    expect(items).toHaveLength(rows.length);
+    const keys = items.map(keyOf);
+    expect(new Set(keys).size).toBe(rows.length);
+    for (const k of keys) expect(decodeSourceKey(k)[0]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+    expect(keys).not.toContain(stale);
+    expect(items.every((i) => !String(i.fields.Title).includes('GMT'))).toBe(true);
+    const ledger = await stack.store.sql<Array<{ source_key: string }>>`select source_key from sync_ledger where definition_id = ${definitionId}`;
+    expect(new Set(ledger.map((l) => l.source_key))).toEqual(new Set(keys));
+    const rekeyed = await stack.store.sql<Array<{ n: number }>>`select count(*)::int as n from ledger_events where definition_id = ${definitionId} and detail ? 'rekeyedFrom'`;
+    expect(rekeyed[0]!.n).toBe(survivors.length);
+
+    const quiet = await runPush(stack, definitionId, { fullResync: true });
+    expect(quiet.counts).toMatchObject({ read: rows.length, created: 0, updated: 0, deleted: 0 });
+  });
+
+  it('re-keys char(n) items that 0.1 keyed with their blanks, without re-creating them', async () => {
+    const { definitionId, listId } = await defineSync(stack, reg, { name: 'codes', table: 'code', keyStrategy: 'pk', keyColumns: ['code'] });
+    const codes = await sql<Array<{ code: string }>>`select code::text as code from code`;
+    await seedLegacyState(definitionId, listId, codes.map((c) => ({ legacyKey: encodeSourceKey([c.code.padEnd(6, ' ')]), fields: {} })));
+    const run = await runPush(stack, definitionId);
+    expect(run.counts).toMatchObject({ updated: 40, created: 0, deleted: 0 });
+    const items = await listItems(stack, listId);
+    expect(items).toHaveLength(40);
+    expect(new Set(items.map((i) => decodeSourceKey(keyOf(i))[0]))).toEqual(new Set(codes.map((c) => c.code)));
+  });
+});
