@@ -56,13 +56,27 @@ export async function setupDemo(o: DemoOptions): Promise<void> {
     await call('POST', `/v1/sync-definitions/${def.id}/targets`, { connectionId: connection.id, siteId: site.id, listDisplayName: spec.list, isDefault: true });
     const prov = await call<{ workflowId: string }>('POST', `/v1/sync-definitions/${def.id}/provision`);
     await waitForRun(call, def.id, prov.workflowId);
-    const push = await call<{ workflowId: string; temporalUiUrl: string }>('POST', `/v1/sync-definitions/${def.id}/runs`, {});
+    const push = await call<{ runId: string; workflowId: string; temporalUiUrl: string; estimate: { note: string } }>('POST', `/v1/sync-definitions/${def.id}/runs`, {});
+    o.say(`  ${spec.name}: ${push.estimate.note}`);
     const run = await waitForRun(call, def.id, push.workflowId);
-    o.say(`  ${spec.name}: shop.${spec.table} -> list "${spec.list}": ${JSON.stringify(run.counts)}  (${push.temporalUiUrl})`);
+    o.say(`  ${spec.name}: shop.${spec.table} -> list "${spec.list}": ${JSON.stringify(run.counts)}`);
+    o.say(`    progress: GET ${o.apiUrl}/v1/sync-runs/${push.runId}   Temporal: ${push.temporalUiUrl}`);
     // Enable last, so the schedule starts after the first run has provisioned and loaded the list.
     await call('PATCH', `/v1/sync-definitions/${def.id}`, { enabled: true });
   }
+  for (const line of REAL_TENANT_NOTE) o.say(line);
 }
+
+/**
+ * The emulator runs unthrottled; a real tenant does not. Microsoft budgets SharePoint by resource
+ * units per app and tenant: 1,250 per minute for up to 1,000 licences, and a created or updated
+ * item costs 2, so a first load writes about 625 rows a minute (16,000 rows: about 26 minutes).
+ */
+export const REAL_TENANT_NOTE = [
+  '  on a real tenant: SharePoint allows an app 1,250 resource units a minute (up to 1,000 licences; more for bigger tenants) and each item',
+  '  written costs 2, so a first load writes about 625 rows a minute (16,000 rows: ~26 minutes); later runs write only changed rows.',
+  '  Watch a run: GET /v1/sync-runs/{runId} (rows done, rows to do, time left), or the Temporal Web UI; stop it: POST /v1/sync-runs/{runId}/cancel.',
+];
 
 async function waitForRun(call: <T>(m: string, p: string) => Promise<T>, definitionId: string, workflowId: string) {
   for (let i = 0; i < 600; i++) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, InvalidCursorError, toPage } from '../src/db/pagination.ts';
+import { decodeCursor, decodeKeyCursor, encodeCursor, encodeKeyCursor, InvalidCursorError, toPage } from '../src/db/pagination.ts';
 
 describe('keyset cursors', () => {
   it('round-trip any row position', () => {
@@ -15,6 +15,21 @@ describe('keyset cursors', () => {
     for (const bad of ['', 'garbage', Buffer.from('[1,2]').toString('base64url'), Buffer.from('["nodate","x"]').toString('base64url')]) {
       expect(() => decodeCursor(bad)).toThrow(InvalidCursorError);
     }
+  });
+
+  it('round-trip any source key, in the same format', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (key) => {
+        expect(decodeKeyCursor(encodeKeyCursor(key))).toBe(key);
+      }),
+    );
+  });
+
+  it('refuse a cursor of a list with another ordering', () => {
+    const rowCursor = encodeCursor({ createdAt: new Date(0), id: 'x' });
+    expect(() => decodeKeyCursor(rowCursor)).toThrow(InvalidCursorError);
+    expect(() => decodeCursor(encodeKeyCursor('k'))).toThrow(InvalidCursorError);
+    expect(() => decodeKeyCursor('not-a-cursor')).toThrow(InvalidCursorError);
   });
 
   it('split off the extra row to signal a next page', () => {

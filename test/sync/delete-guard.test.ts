@@ -1,10 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { pushProgressQuery } from '@syncbridge/workflows';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
-import { startTestStack, type TestStack } from '../harness/stack.ts';
-import { apiJson, defineSync, listItems, registerSourceAndConnection, waitForRun, waitForRunState } from '../harness/sync.ts';
+import type { TestStack } from '../harness/stack.ts';
+import { startSyncFixture, type SyncFixture } from '../harness/sync-fixture.ts';
+import { apiJson, defineSync, listItems, waitForRun, waitForRunState } from '../harness/sync.ts';
 
 /*
  * Issue 14: accidental-delete prevention. A run that would delete more than the guard allows
@@ -22,8 +22,8 @@ interface HeldRun {
 }
 
 describe('mass-delete guard (HTTP API -> Temporal -> PostgreSQL -> Graph emulator)', () => {
+  let fx: SyncFixture;
   let stack: TestStack;
-  let source: TestDatabase;
   let sql: postgres.Sql;
   let client: Client;
   let definitionId: string;
@@ -32,22 +32,18 @@ describe('mass-delete guard (HTTP API -> Temporal -> PostgreSQL -> Graph emulato
   const startRun = () => apiJson<{ runId: string; workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
 
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true, emulator: true });
-    source = await createTestDatabase('sb_guard');
-    sql = postgres(source.url, { max: 2, onnotice: () => {} });
-    await sql`create table ticket (id integer primary key, subject text not null, updated_at timestamptz not null default now())`;
-    await sql`insert into ticket (id, subject) select g, 'ticket ' || g from generate_series(1, 1000) g`;
-    const reg = await registerSourceAndConnection(stack, source);
-    ({ definitionId, listId } = await defineSync(stack, reg, { name: 'tickets', table: 'ticket', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', batchSize: 500 }));
+    fx = await startSyncFixture('sb_guard', `
+      create table ticket (id integer primary key, subject text not null, updated_at timestamptz not null default now());
+      insert into ticket (id, subject) select g, 'ticket ' || g from generate_series(1, 1000) g;`);
+    ({ stack, sql } = fx);
+    ({ definitionId, listId } = await defineSync(stack, fx.reg, { name: 'tickets', table: 'ticket', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', batchSize: 500 }));
     const first = await startRun();
     expect((await waitForRun(stack, definitionId, first.workflowId)).counts).toMatchObject({ created: 1000 });
     client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
   });
   afterAll(async () => {
     await client?.connection.close();
-    await sql?.end();
-    await stack?.close();
-    await source?.drop();
+    await fx?.close();
   });
 
   it('holds a run that would delete 600 of 1,000 items, deletes nothing, and proceeds after approval', async () => {

@@ -1,9 +1,9 @@
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
-import { startTestStack, type TestStack } from '../harness/stack.ts';
-import { defineSync, listItems, registerSourceAndConnection, runPush, type EmulatorItem } from '../harness/sync.ts';
+import type { TestStack } from '../harness/stack.ts';
+import { startSyncFixture, type SyncFixture } from '../harness/sync-fixture.ts';
+import { defineSync, listItems, runPush, type EmulatorItem } from '../harness/sync.ts';
 
 /*
  * Issue 14, recovery for users already hit: version 0.1 keyed timestamps with milliseconds
@@ -17,16 +17,13 @@ import { defineSync, listItems, registerSourceAndConnection, runPush, type Emula
 const keyOf = (i: EmulatorItem) => i.fields.SyncBridgeKey as string;
 
 describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -> Graph emulator)', () => {
+  let fx: SyncFixture;
   let stack: TestStack;
-  let source: TestDatabase;
   let sql: postgres.Sql;
-  let reg: Awaited<ReturnType<typeof registerSourceAndConnection>>;
+  let reg: SyncFixture['reg'];
 
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true, emulator: true });
-    source = await createTestDatabase('sb_recover');
-    sql = postgres(source.url, { max: 2, onnotice: () => {} });
-    await sql.unsafe(`
+    fx = await startSyncFixture('sb_recover', `
       create table payment (payment_id integer not null, payment_date timestamptz not null, amount numeric(8,2) not null,
         last_update timestamptz not null default '2024-01-01 00:00:00+00', primary key (payment_date, payment_id));
       insert into payment (payment_id, payment_date, amount)
@@ -36,13 +33,9 @@ describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -
       create table code (code char(6) primary key, label text not null);
       insert into code select 'c' || g, 'label ' || g from generate_series(1, 40) g;
     `);
-    reg = await registerSourceAndConnection(stack, source);
+    ({ stack, sql, reg } = fx);
   });
-  afterAll(async () => {
-    await sql?.end();
-    await stack?.close();
-    await source?.drop();
-  });
+  afterAll(() => fx?.close());
 
   /** Puts items and ledger entries in the list and the meta-store the way 0.1 left them. */
   async function seedLegacyState(definitionId: string, listId: string, entries: Array<{ legacyKey: string; fields: Record<string, unknown> }>) {

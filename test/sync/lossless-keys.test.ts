@@ -1,9 +1,9 @@
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { decodeSourceKey } from '@syncbridge/shared/mapping';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
-import { startTestStack, type TestStack } from '../harness/stack.ts';
-import { defineSync, listItems, registerSourceAndConnection, runPush, type EmulatorItem } from '../harness/sync.ts';
+import type { TestStack } from '../harness/stack.ts';
+import { startSyncFixture, type SyncFixture } from '../harness/sync-fixture.ts';
+import { defineSync, listItems, runPush, type EmulatorItem } from '../harness/sync.ts';
 
 /*
  * Issue 14: keys that hold timestamps with microseconds (or padded char(n)) must never make
@@ -15,10 +15,10 @@ import { defineSync, listItems, registerSourceAndConnection, runPush, type Emula
 const keyOf = (i: EmulatorItem) => i.fields.SyncBridgeKey as string;
 
 describe('lossless keys end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emulator)', () => {
+  let fx: SyncFixture;
   let stack: TestStack;
-  let source: TestDatabase;
   let sql: postgres.Sql;
-  let reg: Awaited<ReturnType<typeof registerSourceAndConnection>>;
+  let reg: SyncFixture['reg'];
 
   /** The table's keys as the source prints them, to compare with what the list holds. */
   async function expectListEqualsTable(listId: string, keySql: string, count: number) {
@@ -34,10 +34,7 @@ describe('lossless keys end to end (HTTP API -> Temporal -> PostgreSQL -> Graph 
   }
 
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true, emulator: true });
-    source = await createTestDatabase('sb_lossless');
-    sql = postgres(source.url, { max: 2, onnotice: () => {} });
-    await sql.unsafe(`
+    fx = await startSyncFixture('sb_lossless', `
       set timezone = 'UTC';
       create table payment (
         payment_id integer not null,
@@ -62,13 +59,9 @@ describe('lossless keys end to end (HTTP API -> Temporal -> PostgreSQL -> Graph 
       create table code (code char(6) primary key, label text not null);
       insert into code select lpad(g::text, 3, 'x'), 'label ' || g from generate_series(1, 150) g;
     `);
-    reg = await registerSourceAndConnection(stack, source);
+    ({ stack, sql, reg } = fx);
   });
-  afterAll(async () => {
-    await sql?.end();
-    await stack?.close();
-    await source?.drop();
-  });
+  afterAll(() => fx?.close());
 
   it('pushes a partitioned table keyed (timestamptz with microseconds, integer): sweep and incremental runs delete nothing', async () => {
     const { definitionId, listId } = await defineSync(stack, reg, { name: 'payments', table: 'payment', keyStrategy: 'pk', keyColumns: ['payment_date', 'payment_id'], cursorColumn: 'last_update', batchSize: 500 });

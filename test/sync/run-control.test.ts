@@ -1,8 +1,7 @@
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKey, startTestStack, type TestStack } from '../harness/stack.ts';
-import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
-import { apiJson, defineSync, listItems, registerSourceAndConnection, runPush, waitForRun, waitForRunState } from '../harness/sync.ts';
+import { createKey, type TestStack } from '../harness/stack.ts';
+import { startSyncFixture, type SyncFixture } from '../harness/sync-fixture.ts';
+import { apiJson, defineSync, listItems, runPush, waitForRun, waitForRunState } from '../harness/sync.ts';
 
 /*
  * Issue 15, items 1 and 2: a person can read a run's progress (rows done and to do, phase, time
@@ -23,28 +22,21 @@ const ROWS = 3000;
 const SMALL_TENANT_RU = 1250;
 
 describe('run progress and cancellation (HTTP API -> Temporal -> PostgreSQL -> Graph emulator)', () => {
+  let fx: SyncFixture;
   let stack: TestStack;
-  let source: TestDatabase;
-  let sql: postgres.Sql;
-  let reg: Awaited<ReturnType<typeof registerSourceAndConnection>>;
+  let reg: SyncFixture['reg'];
   let definitionId: string;
   let listId: string;
 
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true, emulator: true });
-    source = await createTestDatabase('sb_runctl');
-    sql = postgres(source.url, { max: 2, onnotice: () => {} });
-    await sql`create table article (id integer primary key, title text not null, updated_at timestamptz not null default now())`;
-    await sql`insert into article (id, title) select g, 'article ' || g from generate_series(1, ${ROWS}) g`;
-    reg = await registerSourceAndConnection(stack, source);
+    fx = await startSyncFixture('sb_runctl', `
+      create table article (id integer primary key, title text not null, updated_at timestamptz not null default now());
+      insert into article (id, title) select g, 'article ' || g from generate_series(1, ${ROWS}) g;`);
+    ({ stack, reg } = fx);
     ({ definitionId, listId } = await defineSync(stack, reg, { name: 'articles', table: 'article', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', batchSize: 500 }));
     await apiJson(stack, `/v1/sharepoint-connections/${reg.connectionId}`, { method: 'PATCH', json: { ruPerMinute: SMALL_TENANT_RU } });
   });
-  afterAll(async () => {
-    await sql?.end();
-    await stack?.close();
-    await source?.drop();
-  });
+  afterAll(() => fx?.close());
 
   it('estimates a first load before it starts, shows progress within seconds, and stops on request', async () => {
     const started = await apiJson<{ runId: string; workflowId: string; estimate: Record<string, unknown> }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);

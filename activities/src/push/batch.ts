@@ -5,7 +5,7 @@ import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
 import { loadDefinitionContext, routingTargets } from '../sync/definition.ts';
 import { sourcePool } from '../sync/sources.ts';
-import { columnsToRead, introspectSourceTable } from '../sync/table.ts';
+import { sourceTableAndColumns } from '../sync/table.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
 import { loadLedger, renewLease, tableRef, targetLists } from './context.ts';
@@ -44,8 +44,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
   const activity = Context.current();
   const ctx = await loadDefinitionContext(deps, input.definitionId);
   const d = ctx.definition;
-  const { table } = await introspectSourceTable(ctx);
-  const columns = columnsToRead(ctx, table);
+  const { table, columns } = await sourceTableAndColumns(ctx);
   const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
   await renewLease(deps, d.id, activity.info.workflowExecution?.workflowId ?? '');
   const limit = rampedBatchSize(d.batchSize, input.batchNumber);

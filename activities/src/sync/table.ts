@@ -6,12 +6,15 @@ import type { DefinitionContext } from './definition.ts';
 const TTL_MS = 30_000;
 const cache = new Map<string, { at: number; snapshot: SchemaSnapshot }>();
 
-/** The definition's source table as the database describes it now (cached briefly per worker). */
-export async function introspectSourceTable(ctx: DefinitionContext): Promise<{ table: IntrospectedTable; snapshot: SchemaSnapshot }> {
+/**
+ * The definition's source table as the database describes it now (cached briefly per worker;
+ * `fresh` skips the cache, e.g. before reporting a column missing that may have just come back).
+ */
+export async function introspectSourceTable(ctx: DefinitionContext, opts: { fresh?: boolean } = {}): Promise<{ table: IntrospectedTable; snapshot: SchemaSnapshot }> {
   const { sourceSchema, sourceTable } = ctx.definition;
   const key = `${ctx.instanceId}|${ctx.instanceVersion}|${sourceSchema}|${sourceTable}`;
   let entry = cache.get(key);
-  if (!entry || Date.now() - entry.at > TTL_MS) {
+  if (!entry || opts.fresh || Date.now() - entry.at > TTL_MS) {
     const snapshot = await sourceAdapterFor(ctx.source.engine).introspect(ctx.source, { schema: sourceSchema, table: sourceTable });
     entry = { at: Date.now(), snapshot };
     cache.set(key, entry);
@@ -23,11 +26,23 @@ export async function introspectSourceTable(ctx: DefinitionContext): Promise<{ t
   return { table, snapshot: entry.snapshot };
 }
 
-/** Columns the definition reads: keys, the watermark, mapped and routing columns, in table order. */
-export function columnsToRead(ctx: DefinitionContext, table: IntrospectedTable): string[] {
+/** The source table and the columns the definition reads from it; a cached description missing a column is refreshed first. */
+export async function sourceTableAndColumns(ctx: DefinitionContext): Promise<{ table: IntrospectedTable; columns: string[] }> {
+  let { table } = await introspectSourceTable(ctx);
+  if ([...wantedColumns(ctx)].some((c) => !table.columns.some((col) => col.name === c))) ({ table } = await introspectSourceTable(ctx, { fresh: true }));
+  return { table, columns: columnsToRead(ctx, table) };
+}
+
+function wantedColumns(ctx: DefinitionContext): Set<string> {
   const wanted = new Set<string>([...ctx.definition.keyColumns, ...ctx.mappings.map((m) => m.sourceColumn)]);
   if (ctx.definition.cursorColumn) wanted.add(ctx.definition.cursorColumn);
   for (const t of ctx.targets) collectRuleColumns(t.routingRule, wanted);
+  return wanted;
+}
+
+/** Columns the definition reads: keys, the watermark, mapped and routing columns, in table order. */
+export function columnsToRead(ctx: DefinitionContext, table: IntrospectedTable): string[] {
+  const wanted = wantedColumns(ctx);
   const missing = [...wanted].filter((c) => !table.columns.some((col) => col.name === c));
   if (missing.length) {
     throw ApplicationFailure.nonRetryable(

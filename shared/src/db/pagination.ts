@@ -2,8 +2,11 @@ import { and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 
 /**
- * Keyset pagination over (created_at, id): stable while rows are inserted, no
- * OFFSET scans. The cursor is opaque to clients (base64url JSON).
+ * Keyset pagination: stable while rows are inserted, no OFFSET scans. Every cursor
+ * has one format, opaque to clients: base64url JSON of the last row's position, an
+ * array of strings with one entry per ordering column, (created_at, id) for most
+ * lists, (source key) for the ledger. A cursor of one list given to a list with
+ * another ordering has the wrong arity and is refused like any other bad cursor.
  */
 export interface PageCursor {
   createdAt: string;
@@ -14,20 +17,39 @@ export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
 
-export function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
+const invalid = () => new InvalidCursorError('cursor is not a value returned by this API as nextCursor');
+
+function encodePosition(values: string[]): string {
+  return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): PageCursor {
+function decodePosition(cursor: string, arity: number): string[] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      if (!Number.isNaN(Date.parse(parsed[0]))) return { createdAt: parsed[0], id: parsed[1] };
-    }
+    if (Array.isArray(parsed) && parsed.length === arity && parsed.every((v) => typeof v === 'string')) return parsed as string[];
   } catch {
     // fall through to the error below
   }
-  throw new InvalidCursorError('cursor is not a value returned by this API as nextCursor');
+  throw invalid();
+}
+
+export function encodeCursor(row: { createdAt: Date; id: string }): string {
+  return encodePosition([row.createdAt.toISOString(), row.id]);
+}
+
+export function decodeCursor(cursor: string): PageCursor {
+  const [createdAt, id] = decodePosition(cursor, 2) as [string, string];
+  if (Number.isNaN(Date.parse(createdAt))) throw invalid();
+  return { createdAt, id };
+}
+
+/** Cursor over a unique text key (the ledger's source key, unique per definition). */
+export function encodeKeyCursor(key: string): string {
+  return encodePosition([key]);
+}
+
+export function decodeKeyCursor(cursor: string): string {
+  return decodePosition(cursor, 1)[0]!;
 }
 
 export function keysetAfter(columns: { createdAt: PgColumn; id: PgColumn }, cursor: string | undefined): SQL | undefined {
@@ -53,9 +75,14 @@ export function keysetOrderNewestFirst(columns: { createdAt: PgColumn; id: PgCol
   return [desc(columns.createdAt), desc(columns.id)];
 }
 
-/** Takes limit+1 rows and splits off the extra one to know whether there is a next page. */
-export function toPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+/** Takes limit+1 rows and splits off the extra one to know whether there is a next page; `cursorOf` encodes the last row's position. */
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (row: T) => string): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return { items, nextCursor: rows.length > limit && last ? cursorOf(last) : null };
+}
+
+/** pageOf for lists ordered by (created_at, id). */
+export function toPage<T extends { createdAt: Date; id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+  return pageOf(rows, limit, encodeCursor);
 }

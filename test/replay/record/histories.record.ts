@@ -119,7 +119,44 @@ it('records health, provision and push histories', async () => {
   expect(failed.status).toBe('failed');
   await saveChain('push-failed', doomed.workflowId);
   await fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' });
+  await sql`alter table items add column region text not null default 'eu'`;
+
+  // The mass-delete guard (0.2 on): held, then approved; held, then rejected; held, then released by new limits.
+  await sql`insert into items (id, name) select g, 'bulk ' || g from generate_series(2000, 2099) g`;
+  const loaded = await runPush(stack, definitionId, { fullResync: true });
+  expect(loaded.status, JSON.stringify(loaded.errors)).toBe('succeeded');
+  for (const [scenario, range, decide] of [
+    ['push-guard-approved', [2000, 2039], 'approve'],
+    ['push-guard-rejected', [2040, 2079], 'reject'],
+    ['push-guard-limits-raised', [2040, 2079], 'raise'],
+  ] as const) {
+    await sql`delete from items where id between ${range[0]} and ${range[1]}`;
+    const started = await apiJson<{ runId: string; workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
+    await waitForStatus(started.workflowId, 'awaiting_approval');
+    if (decide === 'raise') await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { deleteGuardMaxPercent: 100, deleteGuardMaxItems: null } });
+    else await apiJson(stack, `/v1/sync-runs/${started.runId}/${decide}-deletions`, { method: 'POST' }, 202);
+    expect((await waitForRun(stack, definitionId, started.workflowId)).status).toBe('succeeded');
+    await saveChain(scenario, started.workflowId);
+  }
+  await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { deleteGuardMaxPercent: 10, deleteGuardMaxItems: 500 } });
+
+  // Cancelled while held.
+  await sql`delete from items where id between 1000 and 1050`;
+  const held = await apiJson<{ runId: string; workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
+  await waitForStatus(held.workflowId, 'awaiting_approval');
+  await apiJson(stack, `/v1/sync-runs/${held.runId}/cancel`, { method: 'POST' }, 202);
+  expect((await waitForRun(stack, definitionId, held.workflowId)).status).toBe('cancelled');
+  await saveChain('push-guard-cancelled', held.workflowId);
 });
+
+async function waitForStatus(workflowId: string, status: string) {
+  for (let i = 0; i < 300; i++) {
+    const [row] = await stack.store.sql<Array<{ status: string }>>`select status from sync_runs where workflow_id = ${workflowId}`;
+    if (row?.status === status) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${workflowId} did not reach ${status}`);
+}
 
 async function waitForRunning(workflowId: string) {
   for (let i = 0; i < 200; i++) {

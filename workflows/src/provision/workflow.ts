@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ProvisionActivities, ProvisionedTarget } from '@syncbridge/activities';
 import type { RunContext } from '@syncbridge/shared/temporal';
 
@@ -36,6 +36,11 @@ export async function provisionDefinitionWorkflow(input: ProvisionInput): Promis
     await acts.finishRun({ runRowId, status: 'succeeded', counts: { mappingsCreated, targets: targets.length, listsCreated: targets.filter((t) => t.created).length } });
     return { runRowId, mappingsCreated, targets };
   } catch (err) {
+    // A cancelled run (POST /v1/sync-runs/{id}/cancel) records itself as cancelled; before this, its row stayed running.
+    if (isCancellation(err) && patched('provision-records-cancel')) {
+      await CancellationScope.nonCancellable(() => acts.finishRun({ runRowId, status: 'cancelled', counts: {}, error: 'cancelled' }));
+      throw err;
+    }
     await acts.finishRun({ runRowId, status: 'failed', counts: {}, error: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) });
     throw err;
   }

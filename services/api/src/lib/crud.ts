@@ -41,6 +41,13 @@ export interface CrudSpec<R extends Row, C, U> {
 }
 
 const security = [{ bearerAuth: [] }];
+
+/** The paging parameters of every list (README: "Lists use keyset pagination"), so they all take the same bounds. */
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'Page size (1-200)' }),
+  cursor: z.string().optional().openapi({ description: 'nextCursor from the previous page' }),
+};
+
 const idParam = z.string().uuid().openapi({ param: { name: 'id', in: 'path' }, example: '00000000-0000-4000-8000-000000000000' });
 
 export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps: ApiDeps, spec: CrudSpec<R, C, U>): void {
@@ -80,8 +87,7 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
   }
 
   const listQuery = z.object({
-    limit: z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'Page size (1-200)' }),
-    cursor: z.string().optional().openapi({ description: 'nextCursor from the previous page' }),
+    ...pageQuery,
     ...Object.fromEntries(Object.entries(spec.listFilters ?? {}).map(([k, f]) => [k, f.schema])),
   });
 

@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { keysetAfter, keysetOrder, schema, toPage } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { generateApiKey, requireRole } from '../lib/auth.ts';
+import { pageQuery } from '../lib/crud.ts';
 import { commonErrorResponses, notFound } from '../lib/problem.ts';
 import { iso, name } from './common.ts';
 
@@ -48,7 +49,7 @@ export function registerApiKeys(app: App, deps: ApiDeps) {
   app.openapi(
     createRoute({
       method: 'get', path: '/v1/api-keys', tags, security, middleware: [requireRole('admin')] as const, summary: 'List API keys (never their values)',
-      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().optional() }) },
+      request: { query: z.object(pageQuery) },
       responses: { 200: { description: 'A page of keys', ...json(z.object({ items: z.array(ApiKeySchema), nextCursor: z.string().nullable() })) }, ...commonErrorResponses },
     }),
     async (c) => {

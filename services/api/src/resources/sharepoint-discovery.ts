@@ -25,6 +25,9 @@ const TestResult = z
   .object({ ok: z.boolean(), stage: z.enum(['token', 'graph', 'done']), message: z.string(), status: z.number().int().optional(), code: z.string().optional(), connection: z.record(z.string(), z.unknown()) })
   .openapi('SharePointConnectionTestResult');
 
+// Live Graph lookups, not stored rows: there is no stable order to put a keyset cursor on, so they answer the whole set.
+const NOT_PAGED = 'Not paged (unlike stored lists): the complete answer, read from Microsoft Graph page by page; there is no `nextCursor`.';
+
 export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
   const { db } = deps.store;
   const tags = ['SharePoint discovery'];
@@ -81,6 +84,7 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/v1/sharepoint-connections/{id}/sites', tags, security, middleware: [requireRole('viewer')] as const,
       summary: 'Search sites the connection can see',
+      description: NOT_PAGED,
       request: { params: connectionParams, query: z.object({ search: z.string().max(200).default('*') }) },
       responses: { 200: { description: 'Sites', ...json(z.object({ items: z.array(Site) })) }, ...commonErrorResponses },
     }),
@@ -95,6 +99,7 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/v1/sharepoint-connections/{id}/sites/{siteId}/lists', tags, security, middleware: [requireRole('viewer')] as const,
       summary: 'Lists of a site',
+      description: NOT_PAGED,
       request: { params: connectionParams.extend({ siteId: pathParam('siteId') }) },
       responses: { 200: { description: 'Lists', ...json(z.object({ items: z.array(List) })) }, ...commonErrorResponses },
     }),
@@ -113,6 +118,7 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
       description: [
         'The list\'s columns as Graph reports them, with their options (maxLength, decimalPlaces, format, choices, indexed, enforceUniqueValues, ...)',
         'under the same names a field-mapping proposal and a saved mapping use in `listColumn`, so what provisioning was to create and what the list has can be compared.',
+        NOT_PAGED,
       ].join(' '),
       request: { params: connectionParams.extend({ siteId: pathParam('siteId'), listId: pathParam('listId') }) },
       responses: { 200: { description: 'Columns', ...json(z.object({ items: z.array(ListColumnSchema) })) }, ...commonErrorResponses },

@@ -3,6 +3,7 @@ import { schema } from '@syncbridge/shared/db';
 import { validateCursor, validateKeyStrategy } from '@syncbridge/shared/mapping';
 import { findTable } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
+import { assertInstanceInApp } from '../lib/app-scope.ts';
 import { registerCrud } from '../lib/crud.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { deletePushSchedule, reconcilePushSchedule } from '../lib/schedules.ts';
@@ -138,12 +139,14 @@ const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON
  * and records the snapshot it was checked against. Throws 422 naming the fields that do not
  * fit (or the missing table), 503 when the source cannot be reached; nothing is saved then.
  */
-async function validateAgainstSource(deps: ApiDeps, d: SourceFields): Promise<string> {
+async function validateAgainstSource(deps: ApiDeps, d: SourceFields & Pick<DefinitionRow, 'appId'>): Promise<string> {
   const source = await findSourceInstance(deps, d.sourceInstanceId);
   if (!source) {
     const message = `database instance ${d.sourceInstanceId} does not exist`;
     throw new ApiError(422, ErrorCode.InvalidReference, message, [{ field: 'body.sourceInstanceId', message }]);
   }
+  // Before introspecting: another app's database is not even connected to with its credentials.
+  await assertInstanceInApp(deps, d.sourceInstanceId, d.appId);
   const filter = { schema: d.sourceSchema, table: d.sourceTable };
   const snapshot = await introspectSource(deps, source, filter, 'the definition cannot be validated now, so nothing was saved; retry when the source is reachable');
   const table = findTable(snapshot, d.sourceSchema, d.sourceTable);
@@ -214,6 +217,7 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     'the message names the columns that could be the cursor, or suggests cursorStrategy full_scan when the table has none;',
     'a missing table is a 422 naming schema.table, and so is a partition (name its partitioned table instead); an unreachable source is a 503 and nothing is saved.',
     'The snapshot the definition was checked against is recorded as `sourceSnapshotId`.',
+    'The source instance must belong to the definition\'s app (through its database): another app\'s instance is a 422 naming `body.sourceInstanceId` and both apps, checked before any connection is made.',
   ].join(' ');
   amendRouteDocs(app, 'post', '/v1/sync-definitions', { description: validated, responses: sourceUnavailableResponse });
   amendRouteDocs(app, 'patch', '/v1/sync-definitions/{id}', {

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, eq, gt, isNull } from 'drizzle-orm';
-import { schema } from '@syncbridge/shared/db';
+import { decodeKeyCursor, encodeCursor, encodeKeyCursor, keysetAfter, keysetOrder, pageOf, schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
-import { commonErrorResponses, notFound } from '../lib/problem.ts';
+import { pageQuery } from '../lib/crud.ts';
+import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
@@ -15,6 +16,22 @@ const QuarantineEntry = z
 const LedgerEntry = z
   .object({ sourceKey: z.string(), targetId: z.string().uuid().nullable(), listItemId: z.string().nullable(), contentHash: z.string(), etag: z.string().nullable(), provenance: z.string(), lastPushedAt: z.string().datetime().nullable() })
   .openapi('LedgerEntry');
+
+const nextCursor = z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' });
+
+// The ledger paged with `after` (a raw source key) / `nextAfter` before it paged like every list; both stay, deprecated, so existing clients keep working.
+const LedgerQuery = z.object({
+  ...pageQuery,
+  after: z.string().optional().openapi({ param: { deprecated: true }, description: 'Deprecated: use `cursor`. The sourceKey of the last entry of the previous page (`nextAfter`).' }),
+});
+const LedgerPage = z
+  .object({
+    items: z.array(LedgerEntry),
+    nextCursor,
+    nextAfter: z.string().nullable().openapi({ deprecated: true, description: 'Deprecated: use `nextCursor`. The sourceKey to pass as `after`; null on the last page.' }),
+  })
+  .openapi('LedgerPage');
+const QuarantinePage = z.object({ items: z.array(QuarantineEntry), nextCursor }).openapi('QuarantinePage');
 
 /** Read-only views of what a definition has synced and what it could not. */
 export function registerSyncInspection(app: App, deps: ApiDeps) {
@@ -29,20 +46,30 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/v1/sync-definitions/{id}/quarantine', tags, security, middleware: [requireRole('viewer')] as const,
       summary: 'Rows that could not be synced, with the reason',
-      description: 'Open entries only. An entry is resolved when its row syncs (after it is fixed at the source).',
-      request: { params, query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
-      responses: { 200: { description: 'Open quarantine entries', ...json(z.object({ items: z.array(QuarantineEntry) })) }, ...commonErrorResponses },
+      description: 'Open entries only, oldest first; pages with `cursor` / `nextCursor` like every list. An entry is resolved when its row syncs (after it is fixed at the source).',
+      request: { params, query: z.object(pageQuery) },
+      responses: { 200: { description: 'Open quarantine entries', ...json(QuarantinePage) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      const { limit, cursor } = c.req.valid('query');
       await assertDefinition(id);
+      // first_seen_at is the entry's created_at (millisecond precision), so the (created_at, id) keyset applies as it is.
+      const position = { createdAt: schema.quarantine.firstSeenAt, id: schema.quarantine.id };
       const rows = await db
         .select()
         .from(schema.quarantine)
-        .where(and(eq(schema.quarantine.definitionId, id), isNull(schema.quarantine.resolvedAt)))
-        .orderBy(asc(schema.quarantine.firstSeenAt))
-        .limit(c.req.valid('query').limit);
-      return c.json({ items: rows.map((r) => ({ id: r.id, sourceKey: r.sourceKey, reason: r.reason, detail: r.detail ?? null, firstSeenAt: r.firstSeenAt.toISOString(), lastSeenAt: r.lastSeenAt.toISOString() })) }, 200);
+        .where(and(eq(schema.quarantine.definitionId, id), isNull(schema.quarantine.resolvedAt), keysetAfter(position, cursor)))
+        .orderBy(...keysetOrder(position))
+        .limit(limit + 1);
+      const page = pageOf(rows, limit, (r) => encodeCursor({ createdAt: r.firstSeenAt, id: r.id }));
+      return c.json(
+        {
+          items: page.items.map((r) => ({ id: r.id, sourceKey: r.sourceKey, reason: r.reason, detail: r.detail ?? null, firstSeenAt: r.firstSeenAt.toISOString(), lastSeenAt: r.lastSeenAt.toISOString() })),
+          nextCursor: page.nextCursor,
+        },
+        200,
+      );
     },
   );
 
@@ -50,24 +77,32 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
     createRoute({
       method: 'get', path: '/v1/sync-definitions/{id}/ledger', tags, security, middleware: [requireRole('viewer')] as const,
       summary: 'The sync ledger: where each source row lives in SharePoint',
-      request: { params, query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), after: z.string().optional().openapi({ description: 'sourceKey of the last entry of the previous page' }) }) },
-      responses: { 200: { description: 'Ledger entries in source-key order', ...json(z.object({ items: z.array(LedgerEntry), nextAfter: z.string().nullable() })) }, ...commonErrorResponses },
+      description: 'Entries in source-key order; pages with `cursor` / `nextCursor` like every list. `after` / `nextAfter` (raw source keys) still work but are deprecated.',
+      request: { params, query: LedgerQuery },
+      responses: { 200: { description: 'Ledger entries in source-key order', ...json(LedgerPage) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { limit, after } = c.req.valid('query');
+      const { limit, cursor, after } = c.req.valid('query');
+      if (cursor !== undefined && after !== undefined) {
+        const message = 'give cursor or the deprecated after, not both';
+        throw new ApiError(400, ErrorCode.ValidationFailed, message, [{ field: 'query.after', message }]);
+      }
       await assertDefinition(id);
+      const from = cursor !== undefined ? decodeKeyCursor(cursor) : after;
       const rows = await db
         .select()
         .from(schema.syncLedger)
-        .where(and(eq(schema.syncLedger.definitionId, id), after ? gt(schema.syncLedger.sourceKey, after) : undefined))
+        .where(and(eq(schema.syncLedger.definitionId, id), from !== undefined ? gt(schema.syncLedger.sourceKey, from) : undefined))
         .orderBy(asc(schema.syncLedger.sourceKey))
         .limit(limit + 1);
-      const page = rows.slice(0, limit);
+      const page = pageOf(rows, limit, (r) => encodeKeyCursor(r.sourceKey));
+      const last = page.nextCursor ? page.items.at(-1)! : undefined;
       return c.json(
         {
-          items: page.map((r) => ({ sourceKey: r.sourceKey, targetId: r.targetId, listItemId: r.listItemId, contentHash: r.contentHash, etag: r.etag, provenance: r.provenance, lastPushedAt: r.lastPushedAt?.toISOString() ?? null })),
-          nextAfter: rows.length > limit ? (page.at(-1)?.sourceKey ?? null) : null,
+          items: page.items.map((r) => ({ sourceKey: r.sourceKey, targetId: r.targetId, listItemId: r.listItemId, contentHash: r.contentHash, etag: r.etag, provenance: r.provenance, lastPushedAt: r.lastPushedAt?.toISOString() ?? null })),
+          nextCursor: page.nextCursor,
+          nextAfter: last?.sourceKey ?? null,
         },
         200,
       );

@@ -7,6 +7,7 @@ import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 import { startWorkflowOnce } from '../lib/workflows.ts';
+import { pageQuery } from '../lib/crud.ts';
 import { estimateRun, RunEstimateSchema } from '../lib/run-estimate.ts';
 import { RunSchema, runView } from './run-view.ts';
 
@@ -116,10 +117,7 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
       description: 'Each run carries its progress (rows done and to do, phase, time left); pages with `cursor` / `nextCursor` like every list.',
       request: {
         params: definitionParam,
-        query: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(20),
-          cursor: z.string().max(500).optional().openapi({ description: 'nextCursor of the previous page' }),
-        }),
+        query: z.object(pageQuery),
       },
       responses: { 200: { description: 'Runs', ...json(z.object({ items: z.array(RunSchema), nextCursor: z.string().nullable() }).openapi('SyncRunPage')) }, ...commonErrorResponses },
     }),

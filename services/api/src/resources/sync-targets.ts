@@ -1,7 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
+import { assertConnectionInApp } from '../lib/app-scope.ts';
 import { registerCrud } from '../lib/crud.ts';
+import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import type { FieldError } from '../lib/problem.ts';
 import { timestamps, uuidRef } from './common.ts';
 import { RoutingRuleSchema } from './routing-rule.ts';
@@ -24,6 +26,9 @@ const CreateTarget = z
   .strict()
   .openapi('CreateSyncTarget');
 const UpdateTarget = z.object(fields).partial().strict().openapi('UpdateSyncTarget');
+
+const CONNECTION_RULE =
+  'The SharePoint connection must belong to the definition\'s app: another app\'s connection is a 422 naming `body.connectionId` and both apps (cross-app use is refused; there is no grant).';
 
 function targetRules(t: { isDefault?: boolean | null; routingRule?: unknown }): FieldError[] {
   return t.isDefault && t.routingRule ? [{ field: 'body.routingRule', message: 'the default target takes rows no rule matches; it has no rule' }] : [];
@@ -55,8 +60,17 @@ export function registerSyncTargets(app: App, deps: ApiDeps) {
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     }),
-    toInsert: (b) => ({ ...b }),
-    toPatch: (b) => ({ ...b }),
+    toInsert: async (b, _deps, definitionId) => {
+      await assertConnectionInApp(deps, b.connectionId, definitionId!);
+      return { ...b };
+    },
+    toPatch: async (b, _deps, existing) => {
+      // Only a change is checked, so a target's other fields stay editable whatever its connection.
+      if (b.connectionId !== undefined && b.connectionId !== existing.connectionId) await assertConnectionInApp(deps, b.connectionId, existing.definitionId);
+      return { ...b };
+    },
     validateMerged: targetRules,
   });
+  amendRouteDocs(app, 'post', '/v1/sync-definitions/{definitionId}/targets', { description: CONNECTION_RULE });
+  amendRouteDocs(app, 'patch', '/v1/sync-definitions/{definitionId}/targets/{id}', { description: CONNECTION_RULE });
 }
