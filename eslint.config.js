@@ -8,7 +8,12 @@ const workflowForbidden = [
   { group: ['drizzle-orm', 'drizzle-orm/*', 'postgres'], message: 'Workflow code may not touch the database; use an activity.' },
   { group: ['@microsoft/microsoft-graph-client', '@azure/identity'], message: 'Workflow code may not call Graph; use an activity.' },
   { group: ['@opentelemetry/sdk-*', '@opentelemetry/exporter-*'], message: 'Workflow code may not load the OTel SDK.' },
-  { group: ['@syncbridge/shared', '@syncbridge/shared/*', '@syncbridge/activities'], message: 'Workflows import activities with `import type` only, and shared I/O code never.', allowTypeImports: true },
+  // Pure shared modules (no I/O, deterministic) are the exception: failure types, operation rules, workflow ids.
+  {
+    regex: '^@syncbridge/(activities|shared(?!/(errors|operations|temporal/ids)$))(/.*)?$',
+    message: 'Workflows import activities with `import type` only, and shared I/O code never.',
+    allowTypeImports: true,
+  },
 ];
 const nodeBuiltins = ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'process', 'dns', 'url', 'util', 'stream', 'timers', 'events'];
 

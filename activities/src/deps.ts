@@ -1,14 +1,57 @@
 import { Context } from '@temporalio/activity';
 import type { SecretBox } from '@syncbridge/shared/crypto';
 import type { MetaStore } from '@syncbridge/shared/db';
+import type { OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
+import { GatewayRegistry } from '@syncbridge/shared/graph';
 import type { Logger } from '@syncbridge/shared/logger';
 import type { RunContext } from '@syncbridge/shared/temporal';
+import { SourcePools } from './sync/sources.ts';
+import { SchemaCache } from './sync/table.ts';
 
-/** Everything activities touch, injected so tests and workers choose the real parts. */
+/** How activities reach a definition's coordinator workflow (a Temporal client in the worker; a fake in tests). */
+export interface Coordinators {
+  /** Asks the definition's coordinator for an operation (update-with-start). */
+  request(definitionId: string, request: OperationRequest): Promise<OperationTicket>;
+  /** Resolves when the workflow has closed ('closed'), or at once if Temporal does not know it ('unknown'). */
+  waitClosed(workflowId: string, signal: AbortSignal): Promise<'closed' | 'unknown'>;
+}
+
+/** Everything activities touch. The worker owns it and closes it on shutdown; tests swap parts. */
 export interface ActivityDeps {
   store: MetaStore;
   secrets: SecretBox;
   logger: Logger;
+  /** Connection pools to source instances. */
+  sources: SourcePools;
+  /** Graph gateways per SharePoint connection. */
+  graph: GatewayRegistry;
+  /** Short-lived introspections of source tables. */
+  schemas: SchemaCache;
+  /** Null where activities need not start operations (they then refuse to). */
+  coordinators: Coordinators | null;
+}
+
+export type BaseActivityDeps = Pick<ActivityDeps, 'store' | 'secrets' | 'logger'> & Partial<Omit<ActivityDeps, 'store' | 'secrets' | 'logger'>>;
+
+/** Builds the owned parts; `close()` releases the pools and gateways (not the meta-store, which the caller owns). */
+export function createActivityDeps(base: BaseActivityDeps): ActivityDeps & { close(): Promise<void> } {
+  const deps: ActivityDeps = {
+    store: base.store,
+    secrets: base.secrets,
+    logger: base.logger,
+    sources: base.sources ?? new SourcePools(),
+    graph: base.graph ?? new GatewayRegistry(),
+    schemas: base.schemas ?? new SchemaCache(),
+    coordinators: base.coordinators ?? null,
+  };
+  return {
+    ...deps,
+    async close() {
+      deps.graph.close();
+      deps.schemas.clear();
+      await deps.sources.close();
+    },
+  };
 }
 
 /** A logger carrying the API request id and the Temporal ids of the running activity. */

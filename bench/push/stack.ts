@@ -9,10 +9,8 @@ import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closeSourcePools } from '../../activities/src/index.ts';
 import { freePort, startTemporalDevServer, type DevServer } from '../../deploy/stack/temporal-dev-server.ts';
 import { startEmulator } from '../../services/sharepoint-emulator/src/index.ts';
-import { closeGraphGateways } from '../../shared/src/graph/index.ts';
 import { connectPostgresSource } from '../../shared/src/sources/index.ts';
 import { createTestDatabase, TEST_PG_ADMIN_URL, type TestDatabase } from '../../test/harness/database.ts';
 import { startTestStack, type TestStack } from '../../test/harness/stack.ts';
@@ -128,12 +126,8 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
     onClose('dropping the source database', () => source.drop());
     const u = new URL(source.url);
     const sourceSql = connectPostgresSource({ engine: 'postgres', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: null, sslMode: 'disable' }, { max: 2 });
-    onClose('source connections and Graph gateways', async () => {
-      await sourceSql.end({ timeout: 5 });
-      // The worker keeps a pool per source instance and a gateway per connection for the process's life.
-      await closeSourcePools();
-      closeGraphGateways();
-    });
+    // The worker's own pools and gateways belong to its activity dependencies: the harness closes them.
+    onClose('source connections', () => sourceSql.end({ timeout: 5 }));
 
     let emulator: EmulatorEndpoints;
     let emulatorPid: number | null = null;

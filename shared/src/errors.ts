@@ -14,9 +14,22 @@ export const FailureType = {
   PermissionDenied: 'PermissionDenied',
   /** A source schema no longer matches the definition. */
   SchemaMismatch: 'SchemaMismatch',
-  /** An eTag precondition failed: someone else changed the item. */
+  /** No instance of the source database may be used now (all unhealthy, or the pinned one is gone). */
+  NoSourceInstance: 'NoSourceInstance',
+  /** The operation is not available in this version. */
+  NotAvailable: 'NotAvailable',
+  /** An eTag precondition failed: someone else changed the item (retrying re-reads it). */
   Conflict: 'Conflict',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
-export const NON_RETRYABLE_FAILURE_TYPES: FailureType[] = Object.values(FailureType);
+/** What every workflow's retry policy refuses to retry: the same attempt could only fail the same way. */
+export const NON_RETRYABLE_FAILURE_TYPES: FailureType[] = [
+  FailureType.InvalidInput,
+  FailureType.NotFound,
+  FailureType.AuthenticationFailed,
+  FailureType.PermissionDenied,
+  FailureType.SchemaMismatch,
+  FailureType.NoSourceInstance,
+  FailureType.NotAvailable,
+];

@@ -81,3 +81,16 @@ export function changesSince(recorded: RecordedSnapshot, live: SchemaSnapshot): 
   return recorded.previous ? diffSnapshots(recorded.previous.snapshot, live) : null;
 }
 
+
+/** The latest stored snapshot of the scope taken on any instance of a database (what a definition bound to it last saw). */
+export async function latestSnapshotOfDatabase(db: MetaDb, databaseId: string, scope: SnapshotScope): Promise<{ id: string; capturedAt: Date; snapshot: SchemaSnapshot } | null> {
+  const t = schema.schemaSnapshots;
+  const [row] = await db
+    .select({ id: t.id, capturedAt: t.capturedAt, snapshot: t.snapshot })
+    .from(t)
+    .innerJoin(schema.databaseInstances, eq(schema.databaseInstances.id, t.instanceId))
+    .where(and(eq(schema.databaseInstances.databaseId, databaseId), sql`${t.snapshot} -> 'scope' = ${JSON.stringify(scope)}::jsonb`))
+    .orderBy(desc(t.capturedAt), desc(t.id))
+    .limit(1);
+  return row ? { id: row.id, capturedAt: row.capturedAt, snapshot: row.snapshot as SchemaSnapshot } : null;
+}

@@ -5,11 +5,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { createApp, ensureBootstrapAdminKey } from '@syncbridge/api';
+import { createApp, ensureBootstrapAdminKey, type ApiDeps } from '@syncbridge/api';
 import { SecretBox, EnvKeyProvider } from '@syncbridge/shared/crypto';
 import { applyMigrations, connectMetaStore, type MetaStore } from '@syncbridge/shared/db';
 import { createLogger } from '@syncbridge/shared/logger';
 import { createSyncBridgeWorker, WORKFLOWS_PATH } from '@syncbridge/worker';
+import { createActivityDeps } from '@syncbridge/activities';
+import { GatewayRegistry } from '@syncbridge/shared/graph';
+import { CoordinatorClient } from '@syncbridge/workflows/client';
 import { startEmulator, type RunningEmulator } from '@syncbridge/sharepoint-emulator';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
@@ -49,6 +52,8 @@ export interface TestStack {
   temporalAddress: string;
   /** The SharePoint emulator, when started with `emulator: true`. */
   emulator: RunningEmulator | undefined;
+  /** What the API was built with (e.g. to run its start-up reconciliation again). */
+  apiDeps: ApiDeps;
   /** fetch against the API with a key (the admin key unless given). */
   api(path: string, init?: RequestInit & { key?: string | null; json?: unknown }): Promise<Response>;
   close(): Promise<void>;
@@ -70,13 +75,18 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
   const connection = Connection.lazy({ address: temporalAddress });
   const probe = Connection.lazy({ address: temporalAddress, interceptors: [] });
   const client = new Client({ connection });
-  const app = createApp({
+  const coordinators = new CoordinatorClient(client, taskQueue);
+  const graph = new GatewayRegistry();
+  const apiDeps = {
     store,
     secrets,
     logger,
     config: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233' },
     temporal: { client, connection, probe, namespace: 'default', taskQueue, uiUrl: 'http://127.0.0.1:8233' },
-  });
+    coordinators,
+    graph,
+  };
+  const app = createApp(apiDeps);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
@@ -85,13 +95,14 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let nativeConnection: NativeConnection | undefined;
+  const activityDeps = createActivityDeps({ store, secrets, logger, coordinators });
   if (opts.worker) {
     nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     worker = await createSyncBridgeWorker({
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { store, secrets, logger },
+      deps: activityDeps,
       workflowBundle: await workflowBundle(),
       shutdownGraceTime: '2 seconds',
     });
@@ -110,6 +121,7 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
     encryptionKeys,
     temporalAddress,
     emulator,
+    apiDeps,
     api(path, init = {}) {
       const { key, json, ...rest } = init;
       const headers = new Headers(rest.headers);
@@ -124,6 +136,8 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
         await workerRun;
       }
       await nativeConnection?.close();
+      await activityDeps.close();
+      graph.close();
       await emulator?.close();
       await new Promise((r) => server.close(r));
       await connection.close();

@@ -28,7 +28,7 @@ export async function registerSource(stack: TestStack, source: { url: string; na
 
 /** Registers app, database, instance (a real PostgreSQL database) and an emulator connection through the API. */
 export async function registerSourceAndConnection(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
-  const { appId, instanceId } = await registerSource(stack, source, label);
+  const { appId, instanceId, databaseId } = await registerSource(stack, source, label);
   const emulator = stack.emulator!;
   const connection = await apiJson(
     stack,
@@ -41,7 +41,7 @@ export async function registerSourceAndConnection(stack: TestStack, source: { ur
   );
   const sites = await apiJson<{ items: Array<{ id: string; webUrl: string | null }> }>(stack, `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`);
   expect(sites.items.length).toBeGreaterThan(0);
-  return { appId, instanceId, connectionId: connection.id, siteId: sites.items[0]!.id };
+  return { appId, databaseId, instanceId, connectionId: connection.id, siteId: sites.items[0]!.id };
 }
 
 export interface RunView {
@@ -89,6 +89,7 @@ export async function listItems(stack: TestStack, listId: string): Promise<Emula
 
 export interface SyncSetup {
   appId: string;
+  databaseId: string;
   instanceId: string;
   connectionId: string;
   siteId: string;

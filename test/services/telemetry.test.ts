@@ -1,3 +1,4 @@
+import { createActivityDeps } from '@syncbridge/activities';
 import { randomUUID } from 'node:crypto';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client, Connection } from '@temporalio/client';
@@ -46,7 +47,7 @@ describe('OpenTelemetry through Temporal', () => {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { store, secrets: new SecretBox(new EnvKeyProvider(`k:${Buffer.alloc(32, 1).toString('base64')}`)), logger: createLogger({ service: 'otel-test', destination: new LogCapture() }) },
+      deps: createActivityDeps({ store, secrets: new SecretBox(new EnvKeyProvider(`k:${Buffer.alloc(32, 1).toString('base64')}`)), logger: createLogger({ service: 'otel-test', destination: new LogCapture() }) }),
       telemetry,
       shutdownGraceTime: '1 second',
     });

@@ -63,10 +63,10 @@ describe('mass-delete guard (HTTP API -> Temporal -> PostgreSQL -> Graph emulato
     const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(metadata.currentDetails).toMatch(/^Mass-delete guard: this run would delete 600 item\(s\)/);
 
-    // Another run cannot start meanwhile: the answer names the held run.
-    const blocked = await stack.api(`/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' });
-    expect(blocked.status).toBe(409);
-    expect(((await blocked.json()) as { detail: string }).detail).toContain(held.id);
+    // Another "run now" starts no second writer: it waits for the held run.
+    const again = await apiJson<{ runId: string; workflowId: string; state: string; reason: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
+    expect(again.state).toBe('queued');
+    expect(again.reason).toContain(held.id);
 
     await apiJson(stack, `/v1/sync-runs/${held.id}/approve-deletions`, { method: 'POST' }, 202);
     const done = await waitForRun(stack, definitionId, started.workflowId);
@@ -75,6 +75,8 @@ describe('mass-delete guard (HTTP API -> Temporal -> PostgreSQL -> Graph emulato
     expect(await listItems(stack, listId)).toHaveLength(400);
     const view = await apiJson<HeldRun>(stack, `/v1/sync-runs/${held.id}`);
     expect(view.hold!.decided).toMatchObject({ decision: 'approved' });
+    // The queued run starts after it, finds nothing more to delete.
+    expect((await waitForRun(stack, definitionId, again.workflowId)).counts.deleted).toBe(0);
   });
 
   it('keeps every item when the held deletions are rejected', async () => {

@@ -3,6 +3,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
+import { reconcileAllSchedules } from '@syncbridge/api';
+import { operationScheduleId } from '@syncbridge/shared/temporal/ids';
 import { apiJson, listItems, provision, registerSourceAndConnection, type RunView } from '../harness/sync.ts';
 
 describe('Temporal Schedules follow the definition', () => {
@@ -13,7 +15,7 @@ describe('Temporal Schedules follow the definition', () => {
   let connection: Connection;
   let definitionId: string;
 
-  const schedule = () => client.schedule.getHandle(`push-schedule/${definitionId}`);
+  const schedule = () => client.schedule.getHandle(operationScheduleId(definitionId, 'push'));
   const patch = (json: Record<string, unknown>) => apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json });
 
   beforeAll(async () => {
@@ -70,6 +72,38 @@ describe('Temporal Schedules follow the definition', () => {
     expect(found).toBe(true);
   });
 
+  it('pauses, resumes and fires a schedule through the API, and lists it', async () => {
+    const paused = await apiJson<{ paused: boolean; effectivelyPaused: boolean; note: string }>(stack, `/v1/sync-definitions/${definitionId}/schedules/push/pause`, { method: 'POST', json: { note: 'maintenance window' } });
+    expect(paused).toMatchObject({ paused: true, effectivelyPaused: true, note: 'maintenance window' });
+    expect((await schedule().describe()).state).toMatchObject({ paused: true, note: 'maintenance window' });
+    expect((await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/push/resume`, { method: 'POST' })).paused).toBe(false);
+    expect((await schedule().describe()).state.paused).toBe(false);
+
+    const before = (await apiJson<{ items: RunView[] }>(stack, `/v1/sync-runs?definitionId=${definitionId}&kind=push&limit=200`)).items.length;
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/push/trigger`, { method: 'POST' }, 202);
+    await expectEventually(async () => (await apiJson<{ items: RunView[] }>(stack, `/v1/sync-runs?definitionId=${definitionId}&kind=push&limit=200`)).items.length > before);
+    const listed = await apiJson<{ items: Array<{ kind: string; intervalSeconds: number; scheduleId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/schedules`);
+    expect(listed.items).toEqual([expect.objectContaining({ kind: 'push', intervalSeconds: 10, scheduleId: operationScheduleId(definitionId, 'push') })]);
+    // Operations without schedules are refused with a reason.
+    const refused = await stack.api(`/v1/sync-definitions/${definitionId}/schedules/provision`, { method: 'PUT', json: { intervalSeconds: 60 } });
+    expect(refused.status).toBe(422);
+  });
+
+  it('restores a schedule deleted in Temporal behind the API\'s back when the API starts', async () => {
+    await schedule().delete();
+    await expect(schedule().describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    // What the API runs at start (services/api/src/main.ts).
+    const result = await reconcileAllSchedules(stack.apiDeps);
+    expect(result.applied).toBeGreaterThanOrEqual(1);
+    expect((await schedule().describe()).spec.intervals?.[0]?.every).toBe(10_000);
+    // A schedule of ours whose definition is gone (and one of 0.1) is removed.
+    const orphan = operationScheduleId('00000000-0000-4000-8000-000000000000', 'push');
+    await client.schedule.create({ scheduleId: orphan, spec: { intervals: [{ every: '1h' }] }, action: { type: 'startWorkflow', workflowType: 'scheduledOperationWorkflow', taskQueue: stack.taskQueue, args: [] }, state: { paused: true } });
+    await client.schedule.create({ scheduleId: `push-schedule/${definitionId}`, spec: { intervals: [{ every: '1h' }] }, action: { type: 'startWorkflow', workflowType: 'pushSyncWorkflow', taskQueue: stack.taskQueue, args: [] }, state: { paused: true } });
+    expect((await reconcileAllSchedules(stack.apiDeps)).removed).toBe(2);
+    await expect(client.schedule.getHandle(orphan).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  });
+
   it('updates the spec on edit, pauses when disabled, and removes the schedule with the definition', async () => {
     await patch({ scheduleIntervalSeconds: null, scheduleCron: '*/5 * * * *' });
     const d = await schedule().describe();
@@ -85,3 +119,11 @@ describe('Temporal Schedules follow the definition', () => {
     await expect(schedule().describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 });
+
+async function expectEventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}

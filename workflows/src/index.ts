@@ -1,4 +1,6 @@
 // The barrel the worker registers: every workflow function SyncBridge runs.
 export * from './health/workflow.ts';
+export * from './definition/workflow.ts';
+export * from './definition/scheduled.ts';
 export * from './provision/workflow.ts';
 export * from './push/workflow.ts';

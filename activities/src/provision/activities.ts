@@ -7,10 +7,9 @@ import {
   KEY_COLUMN_NAME,
   keyColumnDefinition,
   proposeMappings,
-  validateCursor,
-  validateKeyStrategy,
   validateMappings,
 } from '@syncbridge/shared/mapping';
+import { checkDefinitionSource } from '@syncbridge/shared/domain';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
@@ -33,14 +32,15 @@ export function createProvisionActivities(deps: ActivityDeps) {
      * Validates the definition against the live source schema, records a schema
      * snapshot, and persists the default mapping when the definition has none.
      */
-    async ensureFieldMappings(input: { definitionId: string; context: RunContext }): Promise<{ mappingsCreated: number; targetIds: string[] }> {
+    async ensureFieldMappings(input: { definitionId: string; runId?: string; context: RunContext }): Promise<{ mappingsCreated: number; targetIds: string[] }> {
       const log = activityLog(deps, input.context);
-      const ctx = await loadDefinitionContext(deps, input.definitionId);
+      const ctx = await loadDefinitionContext(deps, input.definitionId, input.runId);
       if (ctx.targets.length === 0) throw invalid('the definition has no targets; add one with POST /v1/sync-definitions/{id}/targets');
-      const { table, snapshot } = await introspectSourceTable(ctx);
       const d = ctx.definition;
-      const keyProblems = [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)];
-      if (keyProblems.length) throw ApplicationFailure.nonRetryable(`the definition does not fit ${table.schema}.${table.name}: ${problems(keyProblems)}`, FailureType.SchemaMismatch);
+      const { snapshot } = await introspectSourceTable(deps, ctx, { fresh: true });
+      const checked = checkDefinitionSource(snapshot, d, `instance ${ctx.instanceId}`);
+      if (checked.issues.length || !checked.table) throw ApplicationFailure.nonRetryable(`the definition does not fit ${d.sourceSchema}.${d.sourceTable}: ${problems(checked.issues)}`, FailureType.SchemaMismatch);
+      const table = checked.table;
 
       const { db } = deps.store;
       // Same scope as the schema endpoint's table view, so both build one history.
@@ -71,12 +71,12 @@ export function createProvisionActivities(deps: ActivityDeps) {
     },
 
     /** Creates the target list, or adopts an existing one of that name and adds missing columns. */
-    async provisionTarget(input: { definitionId: string; targetId: string; context: RunContext }): Promise<ProvisionedTarget> {
+    async provisionTarget(input: { definitionId: string; targetId: string; runId?: string; context: RunContext }): Promise<ProvisionedTarget> {
       const log = activityLog(deps, input.context);
-      const ctx = await loadDefinitionContext(deps, input.definitionId);
+      const ctx = await loadDefinitionContext(deps, input.definitionId, input.runId);
       const target = ctx.targets.find((t) => t.id === input.targetId);
       if (!target) throw notFound(`target ${input.targetId} of definition ${input.definitionId}`);
-      const { table } = await introspectSourceTable(ctx);
+      const { table } = await introspectSourceTable(deps, ctx);
       const wanted = [...columnDefinitionsFor(ctx.mappings, table), keyColumnDefinition()];
       const graph = gatewayFor(deps, target.connection);
 

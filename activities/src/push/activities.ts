@@ -1,17 +1,17 @@
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
+import { clearMarks, definitionFingerprint } from '@syncbridge/shared/domain';
 import { countRowsAfter, maxWatermark, rewindWatermark } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, withHeartbeat, type ActivityDeps } from '../deps.ts';
-import { invalid, loadDefinitionContext, type DefinitionContext } from '../sync/definition.ts';
+import { invalid, loadDefinitionContext, loadRunContext, type DefinitionContext } from '../sync/definition.ts';
 import { finishRunRow, upsertRunRow } from '../sync/runs.ts';
-import { sourcePool } from '../sync/sources.ts';
 import { introspectSourceTable } from '../sync/table.ts';
 import { pushBatch, type PushBatchInput, type PushPass, type StepResult } from './batch.ts';
 import { readCursor, upsertCursor } from './commit.ts';
-import { definitionFingerprint, LEASE, mergeRunProgress, renewLease, tableRef, targetLists } from './context.ts';
+import { LEASE, mergeRunProgress, sourceOf, tableRef, targetLists } from './context.ts';
 import { evaluateDeleteGuard, recordDeleteDecision } from './guard.ts';
-import { clearSweepMarks, legacySweepDeletedRows, sweepApply, sweepScan, type SweepInput } from './sweep.ts';
+import { legacySweepDeletedRows, sweepApply, sweepScan, type SweepInput } from './sweep.ts';
 
 export type { PushPass, StepResult } from './batch.ts';
 export type { GuardVerdict } from './guard.ts';
@@ -23,14 +23,13 @@ const RU_PER_ROW = 2;
 const COUNT_TIMEOUT_MS = 2_000;
 
 /** Rows the run has ahead of it and the budget it runs under, for progress and time-left estimates. */
-async function estimateRun(ctx: DefinitionContext, pass: PushPass, watermark: string | null) {
+async function estimateRun(deps: ActivityDeps, ctx: DefinitionContext, pass: PushPass, watermark: string | null) {
   const d = ctx.definition;
-  const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
   const after = pass === 'watermark' ? watermark : null;
-  let rowsToDo = await countRowsAfter(source, { ...tableRef(ctx), cursorColumn: pass === 'watermark' ? d.cursorColumn : null, watermark: after, timeoutMs: COUNT_TIMEOUT_MS });
+  let rowsToDo = await countRowsAfter(sourceOf(deps, ctx), { ...tableRef(ctx), cursorColumn: pass === 'watermark' ? d.cursorColumn : null, watermark: after, timeoutMs: COUNT_TIMEOUT_MS });
   let rowsToDoSource: 'count' | 'estimate' | null = rowsToDo === null ? null : 'count';
   if (rowsToDo === null && pass === 'full') {
-    const { table } = await introspectSourceTable(ctx);
+    const { table } = await introspectSourceTable(deps, ctx);
     rowsToDo = table.estimatedRows;
     rowsToDoSource = rowsToDo === null ? null : 'estimate';
   }
@@ -38,16 +37,58 @@ async function estimateRun(ctx: DefinitionContext, pass: PushPass, watermark: st
   return { pass, rowsToDo, rowsToDoSource, ruPerMinute: budgets.length ? Math.min(...budgets) : null, ruPerRow: RU_PER_ROW, phase: 'upsert' };
 }
 
+/**
+ * Decides the pass (incremental, or full when asked, when the table has no watermark, or when
+ * the fingerprint changed: mappings, keys, routing, key encoding, source instance), prepares
+ * the cursors for it and records the run's estimate.
+ */
+async function preparePass(deps: ActivityDeps, ctx: DefinitionContext, runRowId: string, fullResync: boolean): Promise<PushPass> {
+  const { db } = deps.store;
+  const d = ctx.definition;
+  if (ctx.mappings.length === 0) throw invalid('the definition has no field mappings; provision it first (POST /v1/sync-definitions/{id}/provision)');
+  targetLists(deps, ctx);
+  // Fails fast (SchemaMismatch) when the source table is gone or unreadable.
+  await introspectSourceTable(deps, ctx);
+  const source = sourceOf(deps, ctx);
+  const fingerprint = definitionFingerprint(ctx);
+  let pass: PushPass = d.cursorStrategy === 'full_scan' || fullResync ? 'full' : 'watermark';
+  const cursor = await readCursor(db, d.id, 'source_watermark');
+  if (pass === 'watermark' && cursor && cursor.mappingFingerprint !== fingerprint) pass = 'full';
+
+  let watermark: string | null = null;
+  if (pass === 'full') {
+    // Rows changing during the full pass are caught by the next incremental run from here.
+    const startedWatermark = d.cursorColumn ? await maxWatermark(source, { ...tableRef(ctx), cursorColumn: d.cursorColumn }) : null;
+    await upsertCursor(db, d.id, 'full_scan', { startedWatermark, mappingFingerprint: fingerprint, runRowId });
+  } else if (!cursor) {
+    await upsertCursor(db, d.id, 'source_watermark', { watermark: null, key: null, mappingFingerprint: fingerprint });
+  } else if (cursor.watermark !== null && d.cursorOverlapSeconds > 0) {
+    // Re-read a window behind the watermark for rows committed late; unchanged rows cost only a hash compare.
+    watermark = await rewindWatermark(source, { ...tableRef(ctx), cursorColumn: d.cursorColumn! }, cursor.watermark as string, d.cursorOverlapSeconds);
+    await upsertCursor(db, d.id, 'source_watermark', { ...cursor, watermark, key: [] });
+  } else {
+    watermark = (cursor.watermark as string | null) ?? null;
+  }
+  await mergeRunProgress(deps, runRowId, await estimateRun(deps, ctx, pass, watermark));
+  return pass;
+}
+
 export function createPushActivities(deps: ActivityDeps) {
   const { db } = deps.store;
 
   return {
-    /** Takes the definition's run lease, records the run, and decides the pass (incremental or full). */
+    /** The push part of beginning a run the coordinator started (after beginOperation froze its context). */
+    async preparePushRun(input: { definitionId: string; runId: string; fullResync: boolean; context: RunContext }): Promise<{ pass: PushPass }> {
+      const ctx = await loadRunContext(deps, { definitionId: input.definitionId, runRowId: input.runId });
+      const pass = await preparePass(deps, ctx, input.runId, input.fullResync);
+      activityLog(deps, input.context).info({ definitionId: input.definitionId, runId: input.runId, pass }, 'push run prepared');
+      return { pass };
+    },
+
+    /** 0.1's begin (runs started by 0.1 call it): takes the definition's lease, records the run, decides the pass. */
     async beginPushRun(input: { definitionId: string; workflowId: string; temporalRunId: string; context: RunContext; trigger: 'api' | 'schedule'; fullResync: boolean }) {
       const log = activityLog(deps, input.context);
       const ctx = await loadDefinitionContext(deps, input.definitionId);
-      if (ctx.mappings.length === 0) throw invalid('the definition has no field mappings; provision it first (POST /v1/sync-definitions/{id}/provision)');
-      targetLists(deps, ctx);
       const d = ctx.definition;
       const leased = await db
         .update(schema.syncDefinitions)
@@ -56,38 +97,14 @@ export function createPushActivities(deps: ActivityDeps) {
         .returning({ id: schema.syncDefinitions.id });
       if (leased.length === 0) {
         const runRowId = await upsertRunRow(db, { ...input, kind: 'push', status: 'cancelled' });
-        const reason = `another push run (${d.leaseHolder}) is still in progress`;
+        const reason = 'another push run is still in progress';
         await finishRunRow(db, { runRowId, status: 'cancelled', counts: {}, error: reason });
-        log.info({ definitionId: d.id, holder: d.leaseHolder }, 'push run skipped: lease held');
+        log.info({ definitionId: d.id }, 'push run skipped: lease held');
         return { skipped: true as const, runRowId, pass: 'watermark' as PushPass, reason };
       }
       const runRowId = await upsertRunRow(db, { ...input, kind: 'push' });
-      const fingerprint = definitionFingerprint(ctx);
-      // Fails fast (SchemaMismatch) when the source table is gone or unreadable.
-      await introspectSourceTable(ctx);
-      const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
-      let pass: PushPass = 'watermark';
-      if (d.cursorStrategy === 'full_scan' || input.fullResync) pass = 'full';
-      const cursor = await readCursor(db, d.id, 'source_watermark');
-      if (pass === 'watermark' && cursor && cursor.mappingFingerprint !== fingerprint) pass = 'full';
-
-      let watermark: string | null = null;
-      if (pass === 'full') {
-        // Rows changing during the full pass are caught by the next incremental run from here.
-        const startedWatermark = d.cursorColumn ? await maxWatermark(source, { ...tableRef(ctx), cursorColumn: d.cursorColumn }) : null;
-        await upsertCursor(db, d.id, 'full_scan', { startedWatermark, mappingFingerprint: fingerprint, runRowId });
-      } else if (!cursor) {
-        await upsertCursor(db, d.id, 'source_watermark', { watermark: null, key: null, mappingFingerprint: fingerprint });
-      } else if (cursor.watermark !== null && d.cursorOverlapSeconds > 0) {
-        // Re-read a window behind the watermark for rows committed late; unchanged rows cost only a hash compare.
-        watermark = await rewindWatermark(source, { ...tableRef(ctx), cursorColumn: d.cursorColumn! }, cursor.watermark as string, d.cursorOverlapSeconds);
-        await upsertCursor(db, d.id, 'source_watermark', { ...cursor, watermark, key: [] });
-      } else {
-        watermark = (cursor.watermark as string | null) ?? null;
-      }
-      const estimate = await estimateRun(ctx, pass, watermark);
-      await mergeRunProgress(deps, runRowId, estimate);
-      log.info({ definitionId: d.id, runRowId, pass, rowsToDo: estimate.rowsToDo }, 'push run started');
+      const pass = await preparePass(deps, ctx, runRowId, input.fullResync);
+      log.info({ definitionId: d.id, runRowId, pass }, 'push run started');
       return { skipped: false as const, runRowId, pass };
     },
 
@@ -95,7 +112,7 @@ export function createPushActivities(deps: ActivityDeps) {
       return withHeartbeat(() => pushBatch(deps, input));
     },
 
-    /** Runs started before the mass-delete guard call this; it deletes nothing (see legacySweepDeletedRows). */
+    /** Runs started by 0.1 call this; it deletes nothing (see legacySweepDeletedRows). */
     async sweepDeletedRows(_input: SweepInput): Promise<StepResult> {
       return legacySweepDeletedRows();
     },
@@ -115,11 +132,6 @@ export function createPushActivities(deps: ActivityDeps) {
       return recordDeleteDecision(deps, input);
     },
 
-    /** Keeps the lease while the run waits for a person. */
-    async renewRunLease(input: { definitionId: string; workflowId: string }): Promise<void> {
-      await renewLease(deps, input.definitionId, input.workflowId);
-    },
-
     async sweepApply(input: SweepInput): Promise<StepResult> {
       return withHeartbeat(async () => {
         if (input.afterKey === null) await mergeRunProgress(deps, input.runRowId, { phase: 'delete' });
@@ -128,9 +140,9 @@ export function createPushActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Records the outcome, completes a full pass's cursor hand-over, and releases the
-     * lease. The counts committed with each batch are the run's true totals (a batch
-     * whose result reached the workflow late or twice is still counted once).
+     * Records the outcome, completes a full pass's cursor hand-over, and releases a 0.1 run's
+     * lease. The counts committed with each batch are the run's true totals (a batch whose
+     * result reached the workflow late or twice is still counted once).
      */
     async finishPushRun(input: { definitionId: string; runRowId: string; workflowId: string; pass: PushPass; status: 'succeeded' | 'failed' | 'cancelled'; error?: string; context: RunContext }) {
       const log = activityLog(deps, input.context);
@@ -142,7 +154,7 @@ export function createPushActivities(deps: ActivityDeps) {
           await upsertCursor(db, input.definitionId, 'full_scan', { ...full, completedAt: new Date().toISOString() });
         }
       }
-      if (input.status !== 'succeeded') await clearSweepMarks(deps, input.definitionId, input.runRowId);
+      if (input.status !== 'succeeded') await clearMarks(db, input.definitionId, input.runRowId);
       const [run] = await db.select({ counts: schema.syncRuns.counts }).from(schema.syncRuns).where(eq(schema.syncRuns.id, input.runRowId));
       const counts = { ...Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])), ...((run?.counts ?? {}) as Record<string, number>) };
       await finishRunRow(db, { runRowId: input.runRowId, status: input.status, counts, error: input.error });

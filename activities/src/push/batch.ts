@@ -3,12 +3,12 @@ import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import { readByKey, readByWatermark } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
-import { loadDefinitionContext, routingTargets } from '../sync/definition.ts';
-import { sourcePool } from '../sync/sources.ts';
+import { loadRunContext, routingTargets } from '../sync/definition.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
-import { loadLedger, renewLease, tableRef, targetLists } from './context.ts';
+import { ledgerEntries } from '@syncbridge/shared/domain';
+import { renewLease, sourceOf, tableRef, targetLists } from './context.ts';
 import { keyCharLengthsOf, keyFamiliesOf, ledgerKeysFor, planRows, type SourceRow } from './plan.ts';
 
 export type PushPass = 'watermark' | 'full';
@@ -42,10 +42,10 @@ const positionOf = (key: string[] | null, fallback: string | null) => (key ? enc
 export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Promise<StepResult> {
   const log = activityLog(deps, input.context);
   const activity = Context.current();
-  const ctx = await loadDefinitionContext(deps, input.definitionId);
+  const ctx = await loadRunContext(deps, input);
   const d = ctx.definition;
-  const { table, columns } = await sourceTableAndColumns(ctx);
-  const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
+  const { table, columns } = await sourceTableAndColumns(deps, ctx);
+  const source = sourceOf(deps, ctx);
   await renewLease(deps, d.id, activity.info.workflowExecution?.workflowId ?? '');
   const limit = rampedBatchSize(d.batchSize, input.batchNumber);
 
@@ -79,7 +79,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     targets: routingTargets(ctx.targets),
     targetStrategy: d.targetStrategy,
   };
-  const ledger = await loadLedger(deps, d.id, ledgerKeysFor(rows, planContext));
+  const ledger = await ledgerEntries(deps.store.db, d.id, ledgerKeysFor(rows, planContext));
   const plan = planRows(rows, ledger, planContext);
   const signal = activity.cancellationSignal;
   const outcome = await applyWrites(plan.writes, targetLists(deps, ctx), { heartbeat: () => activity.heartbeat({ phase: 'writing' }), signal });

@@ -1,10 +1,10 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
+import { clearMarks, markedPerTarget } from '@syncbridge/shared/domain';
 import { schema } from '@syncbridge/shared/db';
 import { decodeSourceKey } from '@syncbridge/shared/mapping';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
-import { loadDefinitionContext } from '../sync/definition.ts';
-import { clearSweepMarks, sweepCounts } from './sweep.ts';
+import { loadRunContext } from '../sync/definition.ts';
 
 /*
  * Accidental-delete prevention, as directory sync tools have it: a run that would delete more
@@ -41,13 +41,17 @@ const SAMPLE = 20;
 export async function evaluateDeleteGuard(deps: ActivityDeps, input: { definitionId: string; runRowId: string; context: RunContext }): Promise<GuardVerdict> {
   const log = activityLog(deps, input.context);
   const { db } = deps.store;
-  const ctx = await loadDefinitionContext(deps, input.definitionId);
+  const ctx = await loadRunContext(deps, { definitionId: input.definitionId, runRowId: input.runRowId });
   const d = ctx.definition;
+  // The limits are read live: raising them is how a person lets a held run go on.
+  const [limits] = await db.select({ maxItems: schema.syncDefinitions.deleteGuardMaxItems, maxPercent: schema.syncDefinitions.deleteGuardMaxPercent }).from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, d.id));
+  const maxItems = limits?.maxItems ?? null;
+  const maxPercent = limits?.maxPercent ?? null;
   const names = new Map(ctx.targets.map((t) => [t.id, t.listDisplayName]));
-  const counts = await sweepCounts(deps, d.id, input.runRowId);
+  const counts = await markedPerTarget(db, d.id, input.runRowId);
   const lists: GuardList[] = counts
     .filter((c) => c.marked > 0)
-    .map((c) => ({ targetId: c.targetId, listDisplayName: c.targetId ? (names.get(c.targetId) ?? null) : null, deletions: c.marked, items: c.items, limit: limitFor(c.items, d.deleteGuardMaxItems, d.deleteGuardMaxPercent) }));
+    .map((c) => ({ targetId: c.targetId, listDisplayName: c.targetId ? (names.get(c.targetId) ?? null) : null, deletions: c.marked, items: c.items, limit: limitFor(c.items, maxItems, maxPercent) }));
   const deletions = lists.reduce((n, l) => n + l.deletions, 0);
   const over = lists.filter((l) => l.limit !== null && l.deletions > l.limit);
   if (over.length === 0) {
@@ -70,7 +74,7 @@ export async function evaluateDeleteGuard(deps: ActivityDeps, input: { definitio
     deletions,
     lists,
     sampleKeys: sample.map((s) => safeDecode(s.sourceKey)),
-    guard: { maxItems: d.deleteGuardMaxItems, maxPercent: d.deleteGuardMaxPercent },
+    guard: { maxItems, maxPercent },
     message: summary,
   };
   await db.update(schema.syncRuns).set({ status: 'awaiting_approval', hold }).where(eq(schema.syncRuns.id, input.runRowId));
@@ -92,7 +96,7 @@ export async function recordDeleteDecision(
   input: { definitionId: string; runRowId: string; decision: 'approve' | 'reject'; by: string; context: RunContext },
 ): Promise<void> {
   const decided = { decision: input.decision === 'approve' ? 'approved' : 'rejected', by: input.by, at: new Date().toISOString() };
-  if (input.decision === 'reject') await clearSweepMarks(deps, input.definitionId, input.runRowId);
+  if (input.decision === 'reject') await clearMarks(deps.store.db, input.definitionId, input.runRowId);
   await deps.store.db
     .update(schema.syncRuns)
     .set({ status: 'running', hold: sql`coalesce(${schema.syncRuns.hold}, '{}'::jsonb) || ${JSON.stringify({ decided })}::jsonb` })

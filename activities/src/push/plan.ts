@@ -1,13 +1,8 @@
 import { contentHash, convertRow, encodeSourceKey, KEY_COLUMN_NAME, KeyTooLongError, legacyKeyText, routeRow, type FieldMappingSpec, type RoutingRule } from '@syncbridge/shared/mapping';
+import type { LedgerEntry } from '@syncbridge/shared/domain';
 import type { IntrospectedTable, TypeFamily } from '@syncbridge/shared/sources';
 
-/** What the ledger knows about a row that was synced before. */
-export interface LedgerEntry {
-  sourceKey: string;
-  targetId: string | null;
-  listItemId: string | null;
-  contentHash: string;
-}
+export type { LedgerEntry };
 
 export interface PreparedRow {
   sourceKey: string;

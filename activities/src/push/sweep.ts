@@ -1,16 +1,14 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
-import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
-import { schema } from '@syncbridge/shared/db';
+import { clearMarks, ledgerPage, markedPage, markGone } from '@syncbridge/shared/domain';
 import { decodeSourceKey, InvalidSourceKeyError } from '@syncbridge/shared/mapping';
 import { keysPresent } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
-import { loadDefinitionContext, type DefinitionContext } from '../sync/definition.ts';
-import { sourcePool } from '../sync/sources.ts';
+import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
 import { groupInto } from './apply.ts';
 import type { StepResult } from './batch.ts';
 import { commitBatch } from './commit.ts';
-import { renewLease, tableRef, targetLists } from './context.ts';
+import { renewLease, sourceOf, tableRef, targetLists } from './context.ts';
 
 /*
  * Deletes only on positive evidence, and never in bulk without a check. The sweep runs in two
@@ -49,10 +47,10 @@ function decodeKeys(entries: Array<{ sourceKey: string }>, keyWidth: number, log
 }
 
 /** Which entries' rows are gone at the source, by lookup of their lossless keys. */
-async function goneAtSource<T extends { sourceKey: string }>(ctx: DefinitionContext, entries: T[], log: ReturnType<typeof activityLog>): Promise<{ gone: T[]; present: T[] }> {
+async function goneAtSource<T extends { sourceKey: string }>(deps: ActivityDeps, ctx: DefinitionContext, entries: T[], log: ReturnType<typeof activityLog>): Promise<{ gone: T[]; present: T[] }> {
   const d = ctx.definition;
   const decoded = decodeKeys(entries, d.keyColumns.length, log);
-  const source = sourcePool(ctx.instanceId, ctx.instanceVersion, ctx.source);
+  const source = sourceOf(deps, ctx);
   const found = await keysPresent(source, { ...tableRef(ctx), keyColumns: d.keyColumns, keys: decoded.map((k) => k.key) });
   const goneIndexes = new Set(decoded.filter((_, i) => !found.has(i)).map((k) => k.index));
   return { gone: entries.filter((_, i) => goneIndexes.has(i)), present: entries.filter((_, i) => !goneIndexes.has(i)) };
@@ -62,24 +60,15 @@ async function goneAtSource<T extends { sourceKey: string }>(ctx: DefinitionCont
 export async function sweepScan(deps: ActivityDeps, input: SweepInput): Promise<StepResult> {
   const log = activityLog(deps, input.context);
   const { db } = deps.store;
-  const ctx = await loadDefinitionContext(deps, input.definitionId);
+  const ctx = await loadRunContext(deps, input);
   const d = ctx.definition;
   await renewLease(deps, d.id, Context.current().info.workflowExecution?.workflowId ?? '');
-  if (input.afterKey === null) {
-    // Marks of earlier runs (rejected, cancelled) are stale: this scan decides afresh.
-    await db.update(schema.syncLedger).set({ sweepRunId: null }).where(and(eq(schema.syncLedger.definitionId, d.id), isNotNull(schema.syncLedger.sweepRunId)));
-  }
-  const page = await db
-    .select({ sourceKey: schema.syncLedger.sourceKey })
-    .from(schema.syncLedger)
-    .where(and(eq(schema.syncLedger.definitionId, d.id), input.afterKey ? gt(schema.syncLedger.sourceKey, input.afterKey) : undefined))
-    .orderBy(asc(schema.syncLedger.sourceKey))
-    .limit(SCAN_PAGE);
+  // Marks of earlier runs (rejected, cancelled) are stale: this scan decides afresh.
+  if (input.afterKey === null) await clearMarks(db, d.id, null);
+  const page = await ledgerPage(db, d.id, input.afterKey, SCAN_PAGE);
   if (page.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
-  const { gone } = await goneAtSource(ctx, page, log);
-  if (gone.length) {
-    await db.update(schema.syncLedger).set({ sweepRunId: input.runRowId }).where(and(eq(schema.syncLedger.definitionId, d.id), inArray(schema.syncLedger.sourceKey, gone.map((g) => g.sourceKey))));
-  }
+  const { gone } = await goneAtSource(deps, ctx, page, log);
+  await markGone(db, d.id, input.runRowId, gone.map((g) => g.sourceKey));
   return { counts: { deleteCandidates: gone.length }, nextAfterKey: page.at(-1)!.sourceKey, done: page.length < SCAN_PAGE };
 }
 
@@ -88,17 +77,12 @@ export async function sweepApply(deps: ActivityDeps, input: SweepInput): Promise
   const log = activityLog(deps, input.context);
   const activity = Context.current();
   const { db } = deps.store;
-  const ctx = await loadDefinitionContext(deps, input.definitionId);
+  const ctx = await loadRunContext(deps, input);
   const d = ctx.definition;
   await renewLease(deps, d.id, activity.info.workflowExecution?.workflowId ?? '');
-  const page = await db
-    .select({ sourceKey: schema.syncLedger.sourceKey, targetId: schema.syncLedger.targetId, listItemId: schema.syncLedger.listItemId })
-    .from(schema.syncLedger)
-    .where(and(eq(schema.syncLedger.definitionId, d.id), eq(schema.syncLedger.sweepRunId, input.runRowId), input.afterKey ? gt(schema.syncLedger.sourceKey, input.afterKey) : undefined))
-    .orderBy(asc(schema.syncLedger.sourceKey))
-    .limit(APPLY_PAGE);
+  const page = await markedPage(db, d.id, input.runRowId, input.afterKey, APPLY_PAGE);
   if (page.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
-  const { gone, present } = await goneAtSource(ctx, page, log);
+  const { gone, present } = await goneAtSource(deps, ctx, page, log);
 
   const lists = targetLists(deps, ctx);
   const deleted: typeof page = [];
@@ -134,25 +118,4 @@ export async function sweepApply(deps: ActivityDeps, input: SweepInput): Promise
  */
 export function legacySweepDeletedRows(): StepResult {
   return { counts: {}, nextAfterKey: null, done: true };
-}
-
-/** Clears this run's marks (a rejected or cancelled deletion). */
-export async function clearSweepMarks(deps: ActivityDeps, definitionId: string, runRowId: string): Promise<void> {
-  await deps.store.db
-    .update(schema.syncLedger)
-    .set({ sweepRunId: null })
-    .where(and(eq(schema.syncLedger.definitionId, definitionId), eq(schema.syncLedger.sweepRunId, runRowId)));
-}
-
-/** Per target list: marked entries and all entries, for the guard. */
-export async function sweepCounts(deps: ActivityDeps, definitionId: string, runRowId: string) {
-  return deps.store.db
-    .select({
-      targetId: schema.syncLedger.targetId,
-      marked: sql<number>`count(*) filter (where ${schema.syncLedger.sweepRunId} = ${runRowId})::int`,
-      items: sql<number>`count(*)::int`,
-    })
-    .from(schema.syncLedger)
-    .where(eq(schema.syncLedger.definitionId, definitionId))
-    .groupBy(schema.syncLedger.targetId);
 }

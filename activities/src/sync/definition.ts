@@ -1,23 +1,35 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { asc, eq } from 'drizzle-orm';
-import { FailureType } from '@syncbridge/shared/errors';
-import { schema } from '@syncbridge/shared/db';
+import { eq } from 'drizzle-orm';
 import { graphConfigFromConnection, MissingSecretError, sourceParamsFromInstance } from '@syncbridge/shared/connections';
-import { getGraphGateway, type GraphGateway } from '@syncbridge/shared/graph';
-import type { FieldMappingSpec, RoutingRule } from '@syncbridge/shared/mapping';
+import { schema } from '@syncbridge/shared/db';
+import {
+  connectionsOf,
+  DefinitionNotFoundError,
+  freezeDefinition,
+  loadDefinitionNow,
+  NoSourceInstanceError,
+  resolveSourceInstance,
+  type FrozenContext,
+  type FrozenDefinition,
+  type FrozenTarget,
+} from '@syncbridge/shared/domain';
+import { FailureType } from '@syncbridge/shared/errors';
+import type { GraphGateway } from '@syncbridge/shared/graph';
+import type { FieldMappingSpec } from '@syncbridge/shared/mapping';
 import type { SourceConnectionParams } from '@syncbridge/shared/sources';
 import type { ActivityDeps } from '../deps.ts';
 
-export type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
-export type TargetRow = typeof schema.syncTargets.$inferSelect;
+export { routingTargets } from '@syncbridge/shared/domain';
+
 export type ConnectionRow = typeof schema.sharepointConnections.$inferSelect;
 
-export interface TargetContext extends TargetRow {
+export interface TargetContext extends FrozenTarget {
   connection: ConnectionRow;
 }
 
+/** What a step of an operation works on: the frozen context plus live credentials. */
 export interface DefinitionContext {
-  definition: DefinitionRow;
+  definition: FrozenDefinition;
   instanceId: string;
   /** Changes whenever the instance row changes, so pools follow new credentials. */
   instanceVersion: string;
@@ -29,53 +41,71 @@ export interface DefinitionContext {
 export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${what} does not exist`, FailureType.NotFound);
 export const invalid = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.InvalidInput);
 
-/** Everything a sync activity needs about a definition, in three queries. */
-export async function loadDefinitionContext(deps: ActivityDeps, definitionId: string): Promise<DefinitionContext> {
+/** Loads the definition now and resolves its source instance: what an operation freezes when it begins. */
+export async function freezeContextNow(deps: ActivityDeps, definitionId: string, opts: { writesToSource?: boolean; instanceId?: string } = {}): Promise<{ frozen: FrozenContext; reason: string }> {
+  try {
+    const now = await loadDefinitionNow(deps.store.db, definitionId);
+    // A run that resolved its instance already keeps it (as if pinned), whatever changed since.
+    const resolved = await resolveSourceInstance(deps.store.db, opts.instanceId ? { databaseId: now.definition.databaseId, sourceInstanceId: opts.instanceId } : now.definition, opts);
+    return {
+      frozen: { definition: freezeDefinition(now.definition), mappings: now.mappings, targets: now.targets, instanceId: resolved.instance.id, engine: resolved.engine },
+      reason: resolved.reason,
+    };
+  } catch (err) {
+    if (err instanceof DefinitionNotFoundError) throw notFound(`sync definition ${definitionId}`);
+    if (err instanceof NoSourceInstanceError) throw ApplicationFailure.nonRetryable(err.message, FailureType.NoSourceInstance);
+    throw err;
+  }
+}
+
+/** A frozen context with the credentials it needs read live (instance password, connection secrets stay encrypted until used). */
+export async function withCredentials(deps: ActivityDeps, frozen: FrozenContext): Promise<DefinitionContext> {
   const { db } = deps.store;
-  const [row] = await db
-    .select({ definition: schema.syncDefinitions, instance: schema.databaseInstances, engine: schema.databases.engine })
-    .from(schema.syncDefinitions)
-    .innerJoin(schema.databaseInstances, eq(schema.databaseInstances.id, schema.syncDefinitions.sourceInstanceId))
-    .innerJoin(schema.databases, eq(schema.databases.id, schema.databaseInstances.databaseId))
-    .where(eq(schema.syncDefinitions.id, definitionId));
-  if (!row) throw notFound(`sync definition ${definitionId}`);
-  const [mappings, targets] = await Promise.all([
-    db.select().from(schema.fieldMappings).where(eq(schema.fieldMappings.definitionId, definitionId)).orderBy(asc(schema.fieldMappings.createdAt)),
-    db
-      .select({ target: schema.syncTargets, connection: schema.sharepointConnections })
-      .from(schema.syncTargets)
-      .innerJoin(schema.sharepointConnections, eq(schema.sharepointConnections.id, schema.syncTargets.connectionId))
-      .where(eq(schema.syncTargets.definitionId, definitionId))
-      .orderBy(asc(schema.syncTargets.priority), asc(schema.syncTargets.createdAt)),
-  ]);
-  const inst = row.instance;
+  const [inst] = await db.select().from(schema.databaseInstances).where(eq(schema.databaseInstances.id, frozen.instanceId));
+  if (!inst) throw ApplicationFailure.nonRetryable(`the run's source instance ${frozen.instanceId} was deleted`, FailureType.NoSourceInstance);
+  const connections = await connectionsOf(db, frozen.targets);
+  const targets = frozen.targets.map((t) => {
+    const connection = connections.get(t.connectionId);
+    if (!connection) throw notFound(`SharePoint connection ${t.connectionId}`);
+    return { ...t, connection };
+  });
   return {
-    definition: row.definition,
+    definition: frozen.definition,
     instanceId: inst.id,
     instanceVersion: inst.updatedAt.toISOString(),
-    source: sourceParamsFromInstance(inst, row.engine, deps.secrets),
-    mappings: mappings
-      .filter((m) => m.direction !== 'ingress')
-      .map((m) => ({
-        sourceColumn: m.sourceColumn,
-        targetColumn: m.targetColumn,
-        targetType: m.targetType as FieldMappingSpec['targetType'],
-        converterOptions: (m.converterOptions ?? {}) as Record<string, unknown>,
-        transforms: (m.transforms ?? []) as FieldMappingSpec['transforms'],
-        direction: m.direction,
-      })),
-    targets: targets.map((t) => ({ ...t.target, connection: t.connection })),
+    source: sourceParamsFromInstance(inst, frozen.engine, deps.secrets),
+    mappings: frozen.mappings,
+    targets,
   };
 }
 
-export function routingTargets(targets: TargetContext[]) {
-  return targets.map((t) => ({ id: t.id, routingRule: (t.routingRule ?? null) as RoutingRule | null, priority: t.priority, isDefault: t.isDefault }));
+/**
+ * The context of a step of a run: the copy frozen when the run began. Runs started before
+ * the operation model froze nothing; they read the definition as it is now.
+ */
+export async function loadRunContext(deps: ActivityDeps, input: { definitionId: string; runRowId: string }): Promise<DefinitionContext> {
+  const [run] = await deps.store.db.select({ context: schema.syncRuns.context }).from(schema.syncRuns).where(eq(schema.syncRuns.id, input.runRowId));
+  const frozen = (run?.context as FrozenContext | null | undefined) ?? (await freezeContextNow(deps, input.definitionId)).frozen;
+  return withCredentials(deps, frozen);
+}
+
+/**
+ * The definition as it is now, with credentials: for provisioning (which creates the mappings it
+ * then uses) and runs of 0.1. With a run id, the run's own source instance is used.
+ */
+export async function loadDefinitionContext(deps: ActivityDeps, definitionId: string, runId?: string): Promise<DefinitionContext> {
+  let instanceId: string | undefined;
+  if (runId) {
+    const [run] = await deps.store.db.select({ instanceId: schema.syncRuns.instanceId }).from(schema.syncRuns).where(eq(schema.syncRuns.id, runId));
+    instanceId = run?.instanceId ?? undefined;
+  }
+  return withCredentials(deps, (await freezeContextNow(deps, definitionId, instanceId ? { instanceId } : {})).frozen);
 }
 
 /** The Graph gateway of a connection, built from its stored (decrypted) secret. */
 export function gatewayFor(deps: ActivityDeps, connection: ConnectionRow): GraphGateway {
   try {
-    return getGraphGateway(graphConfigFromConnection(connection, deps.secrets), { logger: deps.logger });
+    return deps.graph.get(graphConfigFromConnection(connection, deps.secrets), { logger: deps.logger });
   } catch (err) {
     if (err instanceof MissingSecretError) throw invalid(err.message);
     throw err;

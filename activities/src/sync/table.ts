@@ -1,35 +1,50 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '@syncbridge/shared/errors';
 import { sourceAdapterFor, type IntrospectedTable, type SchemaSnapshot } from '@syncbridge/shared/sources';
+import type { ActivityDeps } from '../deps.ts';
 import type { DefinitionContext } from './definition.ts';
 
 const TTL_MS = 30_000;
-const cache = new Map<string, { at: number; snapshot: SchemaSnapshot }>();
+
+/** Introspections of source tables, kept briefly per worker (owned by the activity dependencies). */
+export class SchemaCache {
+  private readonly entries = new Map<string, { at: number; snapshot: SchemaSnapshot }>();
+
+  async snapshot(ctx: DefinitionContext, fresh: boolean): Promise<SchemaSnapshot> {
+    const { sourceSchema, sourceTable } = ctx.definition;
+    const key = `${ctx.instanceId}|${ctx.instanceVersion}|${sourceSchema}|${sourceTable}`;
+    let entry = this.entries.get(key);
+    if (!entry || fresh || Date.now() - entry.at > TTL_MS) {
+      const snapshot = await sourceAdapterFor(ctx.source.engine).introspect(ctx.source, { schema: sourceSchema, table: sourceTable });
+      entry = { at: Date.now(), snapshot };
+      this.entries.set(key, entry);
+    }
+    return entry.snapshot;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
 
 /**
  * The definition's source table as the database describes it now (cached briefly per worker;
  * `fresh` skips the cache, e.g. before reporting a column missing that may have just come back).
  */
-export async function introspectSourceTable(ctx: DefinitionContext, opts: { fresh?: boolean } = {}): Promise<{ table: IntrospectedTable; snapshot: SchemaSnapshot }> {
+export async function introspectSourceTable(deps: ActivityDeps, ctx: DefinitionContext, opts: { fresh?: boolean } = {}): Promise<{ table: IntrospectedTable; snapshot: SchemaSnapshot }> {
   const { sourceSchema, sourceTable } = ctx.definition;
-  const key = `${ctx.instanceId}|${ctx.instanceVersion}|${sourceSchema}|${sourceTable}`;
-  let entry = cache.get(key);
-  if (!entry || opts.fresh || Date.now() - entry.at > TTL_MS) {
-    const snapshot = await sourceAdapterFor(ctx.source.engine).introspect(ctx.source, { schema: sourceSchema, table: sourceTable });
-    entry = { at: Date.now(), snapshot };
-    cache.set(key, entry);
-  }
-  const table = entry.snapshot.tables.find((t) => t.schema === sourceSchema && t.name === sourceTable);
+  const snapshot = await deps.schemas.snapshot(ctx, opts.fresh === true);
+  const table = snapshot.tables.find((t) => t.schema === sourceSchema && t.name === sourceTable);
   if (!table) {
     throw ApplicationFailure.nonRetryable(`source table ${sourceSchema}.${sourceTable} does not exist on the instance (or the user cannot see it)`, FailureType.SchemaMismatch);
   }
-  return { table, snapshot: entry.snapshot };
+  return { table, snapshot };
 }
 
 /** The source table and the columns the definition reads from it; a cached description missing a column is refreshed first. */
-export async function sourceTableAndColumns(ctx: DefinitionContext): Promise<{ table: IntrospectedTable; columns: string[] }> {
-  let { table } = await introspectSourceTable(ctx);
-  if ([...wantedColumns(ctx)].some((c) => !table.columns.some((col) => col.name === c))) ({ table } = await introspectSourceTable(ctx, { fresh: true }));
+export async function sourceTableAndColumns(deps: ActivityDeps, ctx: DefinitionContext): Promise<{ table: IntrospectedTable; columns: string[] }> {
+  let { table } = await introspectSourceTable(deps, ctx);
+  if ([...wantedColumns(ctx)].some((c) => !table.columns.some((col) => col.name === c))) ({ table } = await introspectSourceTable(deps, ctx, { fresh: true }));
   return { table, columns: columnsToRead(ctx, table) };
 }
 

@@ -18,12 +18,14 @@ import { registerSyncDefinitions } from './resources/sync-definitions.ts';
 import { registerSyncInspection } from './resources/sync-inspection.ts';
 import { registerSyncRuns } from './resources/sync-runs.ts';
 import { registerRunControl } from './resources/run-control.ts';
+import { registerSchedules } from './resources/schedules.ts';
 import { registerSyncTargets } from './resources/sync-targets.ts';
 import { registerDiagnosticsRoutes } from './routes/diagnostics.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 
 export type { ApiDeps } from './lib/context.ts';
 export { ensureBootstrapAdminKey, generateApiKey } from './lib/auth.ts';
+export { reconcileAllSchedules } from './lib/schedules.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const API_VERSION = '0.1.0';
@@ -66,6 +68,7 @@ export function createApp(deps: ApiDeps) {
   registerFieldMappings(app, deps);
   registerSyncRuns(app, deps);
   registerRunControl(app, deps);
+  registerSchedules(app, deps);
   registerSyncInspection(app, deps);
   registerDiagnosticsRoutes(app, deps);
 

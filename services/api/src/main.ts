@@ -6,7 +6,10 @@ import { secretBoxFromConfig } from '@syncbridge/shared/crypto';
 import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
 import { createLogger } from '@syncbridge/shared/logger';
 import { startTelemetry } from '@syncbridge/shared/telemetry';
+import { GatewayRegistry } from '@syncbridge/shared/graph';
+import { CoordinatorClient } from '@syncbridge/workflows/client';
 import { createApp, ensureBootstrapAdminKey } from './app.ts';
+import { reconcileAllSchedules } from './lib/schedules.ts';
 
 const config = loadApiConfig();
 const logger = createLogger({ service: 'syncbridge-api', level: config.LOG_LEVEL });
@@ -26,13 +29,20 @@ if (await ensureBootstrapAdminKey(store, config.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY))
 const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
 const probe = Connection.lazy({ address: config.TEMPORAL_ADDRESS, interceptors: [] });
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
-const app = createApp({
+const graph = new GatewayRegistry();
+const deps = {
   store,
   secrets: secretBoxFromConfig(config),
   logger,
   config,
   temporal: { client, connection, probe, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, uiUrl: config.TEMPORAL_UI_URL },
-});
+  coordinators: new CoordinatorClient(client, config.TEMPORAL_TASK_QUEUE),
+  graph,
+};
+const app = createApp(deps);
+// Temporal Schedules follow the meta-store: restore any deleted by hand, drop orphans and 0.1's.
+// In the background: the API answers while Temporal comes up; failures are logged and retried.
+void reconcileAllSchedules(deps, { retryUntilDone: true });
 
 const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config.API_PORT }, (info) => {
   logger.info({ url: `http://${config.API_HOST}:${info.port}`, docs: `http://${config.API_HOST}:${info.port}/docs` }, 'api listening');
@@ -41,6 +51,7 @@ const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config
 async function shutdown(signal: string) {
   logger.info({ signal }, 'api stopping');
   server.close();
+  graph.close();
   await connection.close();
   await probe.close();
   await store.close();

@@ -1,4 +1,7 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createActivityDeps } from '@syncbridge/activities';
+import { CoordinatorClient } from '@syncbridge/workflows/client';
 import { loadWorkerConfig } from '@syncbridge/shared/config';
 import { secretBoxFromConfig } from '@syncbridge/shared/crypto';
 import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
@@ -13,6 +16,10 @@ Runtime.install({ logger: temporalRuntimeLogger(logger), shutdownSignals: ['SIGI
 const telemetry = startTelemetry({ serviceName: config.OTEL_SERVICE_NAME ?? 'syncbridge-worker', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 
 const store = connectMetaStore(config.DATABASE_URL, { max: config.DATABASE_POOL_MAX, applicationName: 'syncbridge-worker' });
+// Activities reach definitions' coordinators through a client of their own (schedules, forwarded starts).
+const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+const deps = createActivityDeps({ store, secrets: secretBoxFromConfig(config), logger, coordinators: new CoordinatorClient(client, config.TEMPORAL_TASK_QUEUE) });
 try {
   await assertMigrated(store);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -20,7 +27,7 @@ try {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { store, secrets: secretBoxFromConfig(config), logger },
+    deps,
     telemetry,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
@@ -34,6 +41,9 @@ try {
   logger.fatal({ err }, 'worker failed');
   process.exitCode = 1;
 } finally {
+  // Source pools and Graph gateways first: they belong to the activities that just drained.
+  await deps.close();
+  await clientConnection.close();
   await store.close();
   await telemetry.shutdown();
 }

@@ -34,6 +34,9 @@ export async function createSyncBridgeWorker(opts: SyncBridgeWorkerOptions): Pro
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
     // A cancelled run learns it from a heartbeat's answer: send them as often as activities beat.
     maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,
+    // After a worker dies, its cached workflows move to another worker this fast (Temporal's default is 10 s):
+    // a coordinator must answer "run now" promptly.
+    stickyQueueScheduleToStartTimeout: '3 seconds',
     shutdownGraceTime: opts.shutdownGraceTime ?? '30 seconds',
     ...(opts.identity ? { identity: opts.identity } : {}),
   });

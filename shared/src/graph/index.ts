@@ -20,7 +20,7 @@ export {
   type ListItemsOptions,
   type NewList,
 } from './gateway.ts';
-export { getGraphGateway, evictGraphGateway, closeGraphGateways } from './registry.ts';
+export { GatewayRegistry } from './registry.ts';
 export { type GraphRequestSpec, type GraphResponse } from './client.ts';
 export { executeBatch, type BatchResult, type BatchSuccess, type BatchFailure, type BatchOptions } from './batch.ts';
 export { MAX_BATCH_SIZE, planBatches, type BatchRequest } from './batch-plan.ts';

@@ -9,7 +9,7 @@ export interface HealthCheckInput {
 export type HealthCheckResult = HealthProbeResult & { workflowId: string };
 
 /** One id per request: a retried API call finds the same workflow instead of starting another. */
-export const healthCheckWorkflowId = (requestId: string) => `health-check/${requestId}`;
+export { healthCheckWorkflowId } from '@syncbridge/shared/temporal/ids';
 
 const { recordHealthProbe } = proxyActivities<HealthActivities>({
   startToCloseTimeout: '30 seconds',

@@ -41,6 +41,8 @@ export interface PushCarry {
 
 export interface PushSyncInput {
   definitionId: string;
+  /** Set by the definition's coordinator, which created the run. Without it the workflow asks the coordinator to start the run, and ends. */
+  runId?: string;
   context: RunContext;
   trigger: 'api' | 'schedule';
   /** Re-read every row and compare hashes, not only rows past the watermark. */
@@ -60,7 +62,8 @@ export interface PushProgress {
 
 export interface PushSyncResult {
   runRowId: string;
-  status: 'succeeded' | 'skipped';
+  /** forwarded: started outside the coordinator; the coordinator runs it as `runRowId`. */
+  status: 'succeeded' | 'skipped' | 'forwarded';
   pass: PushPass | null;
   counts: PushCounts;
   reason?: string;

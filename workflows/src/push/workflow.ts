@@ -12,56 +12,41 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PushActivities } from '@syncbridge/activities';
-import { addCounts, emptyCounts, type DeleteDecision, type PushCarry, type PushProgress, type PushSyncInput, type PushSyncResult } from './types.ts';
+import type { OperationActivities, PushActivities } from '@syncbridge/activities';
+import { NON_RETRYABLE_FAILURE_TYPES } from '@syncbridge/shared/errors';
+import { legacyPushRun } from './legacy.ts';
+import { addCounts, emptyCounts, type DeleteDecision, type PushCarry, type PushPhase, type PushProgress, type PushSyncInput, type PushSyncResult } from './types.ts';
 
 export * from './types.ts';
 
 export const pushProgressQuery = defineQuery<PushProgress>('progress');
 /** A person approves or rejects the deletions the mass-delete guard holds. */
 export const deleteDecisionSignal = defineSignal<[DeleteDecision]>('deleteDecision');
-/** The definition's guard thresholds changed: evaluate the held deletions again. */
+/** The definition's guard limits changed: evaluate the held deletions again. */
 export const deleteGuardRecheckSignal = defineSignal('deleteGuardRecheck');
-
-/** Manual runs get their own id per request; scheduled runs get the schedule's id plus a timestamp. */
-export const pushRunWorkflowId = (definitionId: string, requestId: string) => `push/${definitionId}/${requestId}`;
-export const pushScheduleId = (definitionId: string) => `push-schedule/${definitionId}`;
 
 /** Batches per workflow run before continuing as new, to keep each history small. */
 const BATCHES_PER_RUN = 100;
-/** While a person decides, the run wakes this often to keep its lease. */
-const LEASE_RENEWAL = '5 minutes';
+/** While a person decides, the run wakes this often (to continue as new when its history asks). */
+const WAIT_SLICE = '10 minutes';
 
 /**
- * Lossless keys, the two-step sweep with the mass-delete guard, growing first batches, and
- * cancellation that waits for the batch to commit what it wrote. Runs started before this
- * change replay on the original path below.
+ * Runs started by 0.1 replay on the path they were recorded on (legacy.ts); every newer run
+ * is an operation of the definition's coordinator: lossless keys, the guarded two-step sweep,
+ * growing first batches, and cancellation that waits for the batch to commit what it wrote.
  */
-const GUARDED_SWEEP_PATCH = 'push-guarded-sweep-v2';
+const OPERATION_MODEL_PATCH = 'push-0.2-operation';
 
-const retry = {
-  initialInterval: '2 seconds',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 12,
-  nonRetryableErrorTypes: ['InvalidInput', 'NotFound', 'AuthenticationFailed', 'PermissionDenied', 'SchemaMismatch'],
-};
-
-const acts = proxyActivities<PushActivities>({
+const acts = proxyActivities<PushActivities & OperationActivities>({
   startToCloseTimeout: '10 minutes',
   // A dead worker's batch is retried elsewhere after this long without a heartbeat.
   heartbeatTimeout: '30 seconds',
-  retry,
-});
-
-/** On cancel, wait for the activity to commit what it wrote before the run is marked cancelled. */
-const guardedActs = proxyActivities<PushActivities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
+  // On cancel, wait for the activity to commit what it wrote before the run is marked cancelled.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry,
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
 });
 
 /**
@@ -72,7 +57,6 @@ const guardedActs = proxyActivities<PushActivities>({
  * continues as new when Temporal suggests it.
  */
 export async function pushSyncWorkflow(input: PushSyncInput): Promise<PushSyncResult> {
-  const { workflowId, runId } = workflowInfo();
   const progress: PushProgress = {
     definitionId: input.definitionId,
     pass: input.carry?.pass ?? null,
@@ -81,94 +65,90 @@ export async function pushSyncWorkflow(input: PushSyncInput): Promise<PushSyncRe
     counts: input.carry?.counts ?? emptyCounts(),
   };
   setHandler(pushProgressQuery, () => progress);
-  let decision: DeleteDecision | undefined;
-  let recheck = false;
-  setHandler(deleteDecisionSignal, (d) => void (decision = d));
-  setHandler(deleteGuardRecheckSignal, () => void (recheck = true));
-  const guarded = patched(GUARDED_SWEEP_PATCH);
-  const a = guarded ? guardedActs : acts;
+  const signals: { decision?: DeleteDecision; recheck: boolean } = { recheck: false };
+  setHandler(deleteDecisionSignal, (d) => void (signals.decision = d));
+  setHandler(deleteGuardRecheckSignal, () => void (signals.recheck = true));
+  const continueWith = (carry: PushCarry) => continueAsNew<typeof pushSyncWorkflow>({ ...input, carry });
 
+  if (!patched(OPERATION_MODEL_PATCH)) return legacyPushRun(input, progress, continueWith);
+  if (!input.runId && !input.carry) {
+    // Started outside the coordinator (a schedule of 0.1, the Temporal Web UI): the coordinator decides.
+    const ticket = await acts.requestOperation({
+      definitionId: input.definitionId,
+      request: { kind: 'push', requestId: workflowInfo().workflowId, runId: uuid4(), requestedBy: input.context.requestedBy, trigger: input.trigger, options: input.fullResync ? { fullResync: true } : {} },
+    });
+    return { runRowId: ticket.runId, status: 'forwarded', pass: null, counts: emptyCounts(), reason: `${ticket.state} as ${ticket.workflowId}` };
+  }
+  return coordinatedPushRun(input, progress, signals, continueWith);
+}
+
+async function coordinatedPushRun(
+  input: PushSyncInput,
+  progress: PushProgress,
+  signals: { decision?: DeleteDecision; recheck: boolean },
+  continueWith: (carry: PushCarry) => Promise<never>,
+): Promise<PushSyncResult> {
+  const { workflowId } = workflowInfo();
   let carry: PushCarry;
   if (input.carry) {
-    carry = guarded && input.carry.phase === 'sweep' ? { ...input.carry, phase: 'scan', sweepAfterKey: null } : input.carry;
+    // A run of 0.1 continued as new on this version: its sweep starts over, guarded.
+    carry = input.carry.phase === 'sweep' ? { ...input.carry, phase: 'scan', sweepAfterKey: null } : input.carry;
   } else {
-    const begun = await a.beginPushRun({
-      definitionId: input.definitionId,
-      workflowId,
-      temporalRunId: runId,
-      context: input.context,
-      trigger: input.trigger,
-      fullResync: input.fullResync ?? false,
-    });
-    if (begun.skipped) return { runRowId: begun.runRowId, status: 'skipped', pass: null, counts: emptyCounts(), reason: begun.reason };
-    carry = { runRowId: begun.runRowId, pass: begun.pass, phase: 'upsert', fullAfterKey: null, sweepAfterKey: null, counts: emptyCounts(), batches: 0 };
+    const runId = input.runId!;
+    await acts.beginOperation({ definitionId: input.definitionId, runId, kind: 'push', context: input.context });
+    const prepared = await acts.preparePushRun({ definitionId: input.definitionId, runId, fullResync: input.fullResync ?? false, context: input.context });
+    carry = { runRowId: runId, pass: prepared.pass, phase: 'upsert', fullAfterKey: null, sweepAfterKey: null, counts: emptyCounts(), batches: 0 };
   }
   progress.pass = carry.pass;
-
-  const finish = (status: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
-    a.finishPushRun({ definitionId: input.definitionId, runRowId: carry.runRowId, workflowId, pass: carry.pass, status, context: input.context, ...(error ? { error } : {}) });
   const base = { definitionId: input.definitionId, runRowId: carry.runRowId, context: input.context };
+  const finish = (status: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
+    acts.finishPushRun({ ...base, workflowId, pass: carry.pass, status, ...(error ? { error } : {}) });
 
-  /** The guard phase: evaluate; while it holds, wait for a decision or new thresholds. Returns the next phase. */
-  async function guardDeletions(): Promise<'delete' | 'done'> {
+  /** The guard phase: evaluate; while it holds, wait for a decision or new limits. Returns the next phase. */
+  async function guardDeletions(): Promise<PushPhase> {
     for (;;) {
-      const verdict = await a.evaluateDeleteGuard(base);
+      const verdict = await acts.evaluateDeleteGuard(base);
       if (!verdict.held) return verdict.deletions > 0 ? 'delete' : 'done';
       progress.phase = 'awaiting-approval';
       progress.waitingFor = verdict.summary;
       setCurrentDetails(verdict.summary);
-      recheck = false;
-      while (!decision && !recheck) {
-        if (!(await condition(() => decision !== undefined || recheck, LEASE_RENEWAL))) await a.renewRunLease({ definitionId: input.definitionId, workflowId });
-        if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof pushSyncWorkflow>({ ...input, carry });
+      signals.recheck = false;
+      while (!signals.decision && !signals.recheck) {
+        await condition(() => signals.decision !== undefined || signals.recheck, WAIT_SLICE);
+        if (workflowInfo().continueAsNewSuggested) await continueWith(carry);
       }
       setCurrentDetails('');
       delete progress.waitingFor;
-      if (decision) {
-        await a.recordDeleteDecision({ ...base, decision: decision.decision, by: decision.by });
-        return decision.decision === 'approve' ? 'delete' : 'done';
+      if (signals.decision) {
+        await acts.recordDeleteDecision({ ...base, decision: signals.decision.decision, by: signals.decision.by });
+        return signals.decision.decision === 'approve' ? 'delete' : 'done';
       }
     }
   }
 
   try {
     for (let batchesThisRun = 0; carry.phase !== 'done'; batchesThisRun++) {
-      if (batchesThisRun >= BATCHES_PER_RUN || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof pushSyncWorkflow>({ ...input, carry });
-      }
+      if (batchesThisRun >= BATCHES_PER_RUN || workflowInfo().continueAsNewSuggested) await continueWith(carry);
       progress.phase = carry.phase;
-      if (!guarded) {
-        // The original path, for runs started before the guarded sweep (replayed as recorded).
-        const upsert = carry.phase === 'upsert';
-        const step = upsert
-          ? await acts.pushBatch({ definitionId: input.definitionId, runRowId: carry.runRowId, pass: carry.pass, afterKey: carry.fullAfterKey, context: input.context })
-          : await acts.sweepDeletedRows({ definitionId: input.definitionId, runRowId: carry.runRowId, afterKey: carry.sweepAfterKey, context: input.context });
-        carry = {
-          ...carry,
-          counts: addCounts(carry.counts, step.counts),
-          batches: carry.batches + 1,
-          ...(upsert ? { fullAfterKey: step.nextAfterKey } : { sweepAfterKey: step.nextAfterKey }),
-          phase: step.done ? (upsert ? 'sweep' : 'done') : carry.phase,
-        };
-      } else if (carry.phase === 'guard') {
+      if (carry.phase === 'guard') {
         carry = { ...carry, phase: await guardDeletions(), sweepAfterKey: null };
-      } else {
-        const phase = carry.phase;
-        const step =
-          phase === 'upsert'
-            ? await a.pushBatch({ ...base, pass: carry.pass, afterKey: carry.fullAfterKey, batchNumber: carry.batches })
-            : phase === 'scan'
-              ? await a.sweepScan({ ...base, afterKey: carry.sweepAfterKey })
-              : await a.sweepApply({ ...base, afterKey: carry.sweepAfterKey });
-        const next = { upsert: 'scan', scan: 'guard', delete: 'done' } as const;
-        carry = {
-          ...carry,
-          counts: addCounts(carry.counts, step.counts),
-          batches: carry.batches + 1,
-          ...(phase === 'upsert' ? { fullAfterKey: step.nextAfterKey } : { sweepAfterKey: step.done ? null : step.nextAfterKey }),
-          phase: step.done ? next[phase as keyof typeof next] : phase,
-        };
+        continue;
       }
+      const phase = carry.phase;
+      const step =
+        phase === 'upsert'
+          ? await acts.pushBatch({ ...base, pass: carry.pass, afterKey: carry.fullAfterKey, batchNumber: carry.batches })
+          : phase === 'scan'
+            ? await acts.sweepScan({ ...base, afterKey: carry.sweepAfterKey })
+            : await acts.sweepApply({ ...base, afterKey: carry.sweepAfterKey });
+      const next: Partial<Record<PushPhase, PushPhase>> = { upsert: 'scan', scan: 'guard', delete: 'done' };
+      carry = {
+        ...carry,
+        counts: addCounts(carry.counts, step.counts),
+        batches: carry.batches + 1,
+        ...(phase === 'upsert' ? { fullAfterKey: step.nextAfterKey } : { sweepAfterKey: step.done ? null : step.nextAfterKey }),
+        phase: step.done ? (next[phase] ?? 'done') : phase,
+      };
       progress.counts = carry.counts;
       progress.batches = carry.batches;
     }

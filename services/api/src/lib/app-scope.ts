@@ -44,19 +44,18 @@ async function appOfDefinition(deps: ApiDeps, definitionId: string): Promise<App
   return row;
 }
 
-/** For a definition's source: 422 on `body.sourceInstanceId` when the instance's database belongs to another app than `appId`. */
-export async function assertInstanceInApp(deps: ApiDeps, instanceId: string, appId: string): Promise<void> {
+/** For a definition's source: 422 on `field` when the database belongs to another app than `appId`. */
+export async function assertDatabaseInApp(deps: ApiDeps, databaseId: string, appId: string, field: string, what = `database ${databaseId}`): Promise<void> {
   const user = await appById(deps, appId);
   if (!user) throw missing('body.appId', `app ${appId}`);
   const [owner] = await deps.store.db
     .select({ id: schema.apps.id, name: schema.apps.name })
-    .from(schema.databaseInstances)
-    .innerJoin(schema.databases, eq(schema.databases.id, schema.databaseInstances.databaseId))
+    .from(schema.databases)
     .innerJoin(schema.apps, eq(schema.apps.id, schema.databases.appId))
-    .where(eq(schema.databaseInstances.id, instanceId))
+    .where(eq(schema.databases.id, databaseId))
     .limit(1);
-  if (!owner) throw missing('body.sourceInstanceId', `database instance ${instanceId}`);
-  if (owner.id !== user.id) throw refused('body.sourceInstanceId', `database instance ${instanceId}`, owner, user, 'database instances');
+  if (!owner) throw missing(field, `database ${databaseId}`);
+  if (owner.id !== user.id) throw refused(field, what, owner, user, 'databases');
 }
 
 /** For a target: 422 on `body.connectionId` when the connection belongs to another app than the target's definition. */

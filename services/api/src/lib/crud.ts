@@ -3,6 +3,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { and, eq, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { keysetAfter, keysetOrder, toPage } from '@syncbridge/shared/db';
+import type { MetaDb } from '@syncbridge/shared/db';
 import type { ApiDeps, AppEnv, Role } from './context.ts';
 import { requireRole } from './auth.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound, type FieldError } from './problem.ts';
@@ -15,6 +16,7 @@ import { ApiError, commonErrorResponses, ErrorCode, notFound, type FieldError } 
 type Table = PgTable & { id: PgColumn; createdAt: PgColumn };
 type Row = Record<string, unknown> & { id: string; createdAt: Date };
 type ZObject = z.ZodObject<z.ZodRawShape>;
+type Tx = Parameters<Parameters<MetaDb['transaction']>[0]>[0];
 
 export interface CrudSpec<R extends Row, C, U> {
   basePath: string;
@@ -34,8 +36,13 @@ export interface CrudSpec<R extends Row, C, U> {
   /** Rules over the whole resource after a patch is merged (create checks them in its schema). */
   validateMerged?(merged: R): FieldError[];
   /** Side effects after a create or update (e.g. Temporal schedules); also run on an empty patch, so a retry converges. */
-  afterWrite?(row: R, deps: ApiDeps): Promise<void>;
+  afterWrite?(row: R, deps: ApiDeps, body: Record<string, unknown>): Promise<void>;
   afterDelete?(row: R, deps: ApiDeps): Promise<void>;
+  /**
+   * Runs inside the write's transaction, before it: e.g. locks the definition and refuses the
+   * write while an operation that reads it is active. `existing` on update and delete.
+   */
+  guardWrite?(tx: Tx, w: { op: 'create' | 'update' | 'delete'; parentId?: string | undefined; existing?: R; patch?: Record<string, unknown> }): Promise<void>;
   /** Adds fields derived from more than the row (e.g. from the source schema) to response bodies, in row order. */
   decorate?(rows: R[], bodies: Array<Record<string, unknown>>): Promise<Array<Record<string, unknown>>>;
 }
@@ -128,9 +135,12 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
       const parentId = await assertParent(params);
       const values = await spec.toInsert(c.req.valid('json') as C, deps, parentId);
       if (spec.parent && parentId) values[columnKey(table, spec.parent.column)] = parentId;
-      const [row] = await db.insert(table).values(values as never).returning();
+      const [row] = await db.transaction(async (tx) => {
+        await spec.guardWrite?.(tx, { op: 'create', parentId });
+        return tx.insert(table).values(values as never).returning();
+      });
       c.get('log').info({ resource: spec.singular, id: (row as R).id }, 'created');
-      await spec.afterWrite?.(row as R, deps);
+      await spec.afterWrite?.(row as R, deps, c.req.valid('json') as Record<string, unknown>);
       return c.json(await respondOne(row as R), 201);
     }) as never,
   );
@@ -165,12 +175,15 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
         throw new ApiError(400, ErrorCode.ValidationFailed, `invalid request: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
       }
       if (Object.keys(patch).length === 0) {
-        await spec.afterWrite?.(existing, deps);
+        await spec.afterWrite?.(existing, deps, c.req.valid('json') as Record<string, unknown>);
         return c.json(await respondOne(existing), 200);
       }
-      const [row] = await db.update(table).set(patch as never).where(eq(table.id, existing.id)).returning();
+      const [row] = await db.transaction(async (tx) => {
+        await spec.guardWrite?.(tx, { op: 'update', existing, patch });
+        return tx.update(table).set(patch as never).where(eq(table.id, existing.id)).returning();
+      });
       c.get('log').info({ resource: spec.singular, id: existing.id, fields: Object.keys(patch) }, 'updated');
-      await spec.afterWrite?.(row as R, deps);
+      await spec.afterWrite?.(row as R, deps, c.req.valid('json') as Record<string, unknown>);
       return c.json(await respondOne(row as R), 200);
     }) as never,
   );
@@ -185,8 +198,12 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
     (async (c: any) => {
       const params = c.req.valid('param') as Record<string, string>;
       const existing = await load(params, params.id as string);
+      await db.transaction(async (tx) => spec.guardWrite?.(tx, { op: 'delete', existing }));
       await spec.afterDelete?.(existing, deps);
-      await db.delete(table).where(eq(table.id, existing.id));
+      await db.transaction(async (tx) => {
+        await spec.guardWrite?.(tx, { op: 'delete', existing });
+        await tx.delete(table).where(eq(table.id, existing.id));
+      });
       c.get('log').info({ resource: spec.singular, id: existing.id }, 'deleted');
       return c.body(null, 204);
     }) as never,

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { InvalidCursorError } from '@syncbridge/shared/db';
+import { DefinitionBusyError } from '@syncbridge/shared/domain';
 import { ApiError, ErrorCode, problemResponse } from './problem.ts';
 import type { AppEnv } from './context.ts';
 
@@ -43,6 +44,7 @@ export function translatePgError(pg: PgErrorLike): ApiError | undefined {
 
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ApiError) return problemResponse(c, err);
+  if (err instanceof DefinitionBusyError) return problemResponse(c, new ApiError(409, ErrorCode.Conflict, err.message));
   if (err instanceof InvalidCursorError) return problemResponse(c, new ApiError(400, ErrorCode.ValidationFailed, err.message, [{ field: 'cursor', message: err.message }]));
   if (err instanceof HTTPException) {
     const status = err.status;

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { eq, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import { latestSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
+import { latestSnapshotOfDatabase, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { findTable } from '@syncbridge/shared/sources';
 import type { ApiDeps } from './context.ts';
 import { budgetSeconds } from './run-progress.ts';
@@ -34,7 +34,7 @@ export async function estimateRun(deps: ApiDeps, def: DefinitionRow, fullResync:
   let rows: number | null = null;
   let rowsSource: RunEstimate['rowsSource'] = null;
   if (synced === 0) {
-    const snap = await latestSnapshot(db, def.sourceInstanceId, scopeOf({ schema: def.sourceSchema, table: def.sourceTable }));
+    const snap = await latestSnapshotOfDatabase(db, def.databaseId, scopeOf({ schema: def.sourceSchema, table: def.sourceTable }));
     const table = snap ? findTable(snap.snapshot, def.sourceSchema, def.sourceTable) : undefined;
     rows = table?.rowEstimate?.rows ?? table?.estimatedRows ?? null;
     rowsSource = rows === null ? null : 'statistics';

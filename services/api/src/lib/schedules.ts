@@ -1,60 +1,152 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
-import { pushScheduleId, pushSyncWorkflow } from '@syncbridge/workflows';
-import type { schema } from '@syncbridge/shared/db';
-import type { TemporalDeps } from './context.ts';
+import { and, eq, inArray } from 'drizzle-orm';
+import { schema } from '@syncbridge/shared/db';
+import { OPERATION_KINDS, OPERATIONS, type OperationKind } from '@syncbridge/shared/domain';
+import { legacyPushScheduleId, OPERATION_SCHEDULE_PREFIX, operationScheduleId, scheduledTriggerWorkflowId } from '@syncbridge/shared/temporal/ids';
+import { scheduledOperationWorkflow } from '@syncbridge/workflows';
+import type { ApiDeps } from './context.ts';
 import { ApiError, ErrorCode } from './problem.ts';
 
-type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
+/*
+ * Temporal Schedules follow the operation_schedules table (docs/design/operations.md): one per
+ * definition and operation kind, paused while the schedule or its definition says so, and
+ * reconciled from the table when the API starts.
+ */
 
-function specOf(def: DefinitionRow): ScheduleSpec | null {
-  if (def.scheduleCron) return { cronExpressions: [def.scheduleCron] };
-  if (def.scheduleIntervalSeconds) return { intervals: [{ every: `${def.scheduleIntervalSeconds}s` }] };
-  return null;
+type ScheduleRow = typeof schema.operationSchedules.$inferSelect;
+
+const CRON_FIELD = /^[0-9A-Za-z*/,\-?LW#]+$/;
+export const isCron = (v: string) => {
+  if (v.startsWith('@')) return /^@(yearly|annually|monthly|weekly|daily|hourly|every \S+)$/.test(v);
+  const fields = v.trim().split(/\s+/);
+  return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
+};
+
+const specOf = (row: ScheduleRow): ScheduleSpec => (row.cron ? { cronExpressions: [row.cron] } : { intervals: [{ every: `${row.intervalSeconds}s` }] });
+
+const unavailable = (what: string, err: unknown) =>
+  new ApiError(503, ErrorCode.Unavailable, `${what} could not be updated in Temporal (${(err as Error).message}); the change is saved: repeat the request, or restart the API, to apply it`);
+
+async function deleteIfExists(deps: ApiDeps, scheduleId: string): Promise<void> {
+  try {
+    await deps.temporal.client.schedule.getHandle(scheduleId).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+/** Creates or updates one Temporal Schedule from its row (idempotent). */
+async function applySchedule(deps: ApiDeps, row: ScheduleRow, definitionEnabled: boolean): Promise<void> {
+  const kind = row.kind as OperationKind;
+  const scheduleId = operationScheduleId(row.definitionId, kind);
+  const action: ScheduleOptionsAction = {
+    type: 'startWorkflow',
+    workflowType: scheduledOperationWorkflow,
+    workflowId: scheduledTriggerWorkflowId(row.definitionId, kind),
+    taskQueue: deps.temporal.taskQueue,
+    args: [{ definitionId: row.definitionId, kind }],
+  };
+  // A trigger only asks the coordinator (which joins a request to a run already going), so skipping overlaps loses nothing.
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false };
+  const paused = row.paused || !definitionEnabled;
+  const note = row.paused ? (row.note ?? 'paused') : definitionEnabled ? 'active' : 'definition disabled';
+  try {
+    await deps.temporal.client.schedule.create({ scheduleId, spec: specOf(row), action, policies, state: { paused, note }, memo: { definitionId: row.definitionId, kind } });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    // update() replaces the whole schedule with what the callback returns.
+    await deps.temporal.client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec: specOf(row), action, policies, state: { ...prev.state, paused, note } }));
+  }
+}
+
+/** Makes the definition's Temporal Schedules equal to its rows: creates, updates, pauses, removes. */
+export async function syncDefinitionSchedules(deps: ApiDeps, definitionId: string): Promise<void> {
+  const { db } = deps.store;
+  const [def] = await db.select({ enabled: schema.syncDefinitions.enabled }).from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId));
+  const rows = def ? await db.select().from(schema.operationSchedules).where(eq(schema.operationSchedules.definitionId, definitionId)) : [];
+  try {
+    for (const row of rows) await applySchedule(deps, row, def!.enabled);
+    const kept = new Set(rows.map((r) => r.kind));
+    for (const kind of OPERATION_KINDS) if (OPERATIONS[kind].schedulable && !kept.has(kind)) await deleteIfExists(deps, operationScheduleId(definitionId, kind));
+    await deleteIfExists(deps, legacyPushScheduleId(definitionId));
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw unavailable(`the schedules of definition ${definitionId}`, err);
+  }
+}
+
+/** Before a definition is deleted: its schedules go first, so none fires for a definition that is gone. */
+export async function removeDefinitionSchedules(deps: ApiDeps, definitionId: string): Promise<void> {
+  try {
+    for (const kind of OPERATION_KINDS) if (OPERATIONS[kind].schedulable) await deleteIfExists(deps, operationScheduleId(definitionId, kind));
+    await deleteIfExists(deps, legacyPushScheduleId(definitionId));
+  } catch (err) {
+    throw new ApiError(503, ErrorCode.Unavailable, `the schedules of definition ${definitionId} could not be removed (${(err as Error).message}); nothing was deleted, retry`);
+  }
 }
 
 /**
- * Keeps the definition's Temporal Schedule equal to the definition: created when it
- * has a schedule, paused while disabled, removed when the schedule or the push
- * direction goes away. Idempotent, so a retried API call converges.
+ * At API start: every schedule row gets its Temporal Schedule back (one deleted by hand is
+ * restored, its spec and pause state are corrected), and schedules of ours without a row
+ * (deleted definitions, 0.1's push-schedule/...) are removed.
  */
-export async function reconcilePushSchedule(temporal: TemporalDeps, def: DefinitionRow): Promise<void> {
-  const scheduleId = pushScheduleId(def.id);
-  const handle = temporal.client.schedule.getHandle(scheduleId);
-  const spec = specOf(def);
-  try {
-    if (!spec || def.direction === 'ingress') {
-      await handle.delete().catch((err: unknown) => {
-        if (!(err instanceof ScheduleNotFoundError)) throw err;
-      });
-      return;
-    }
-    const action: ScheduleOptionsAction = {
-      type: 'startWorkflow',
-      workflowType: pushSyncWorkflow,
-      workflowId: `push/${def.id}/scheduled`,
-      taskQueue: temporal.taskQueue,
-      args: [{ definitionId: def.id, context: { requestId: `schedule:${scheduleId}`, requestedBy: 'schedule' }, trigger: 'schedule' }],
-    };
-    const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false };
-    const note = def.enabled ? 'enabled' : 'definition disabled';
+export async function reconcileAllSchedules(deps: ApiDeps, opts: { retryUntilDone?: boolean } = {}): Promise<{ applied: number; removed: number }> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await temporal.client.schedule.create({ scheduleId, spec, action, policies, state: { paused: !def.enabled, note }, memo: { definitionId: def.id } });
+      return await reconcileOnce(deps);
     } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      // update() replaces the whole schedule with what the callback returns.
-      await handle.update((prev) => ({ ...prev, spec, action, policies, state: { ...prev.state, paused: !def.enabled, note } }));
+      if (!opts.retryUntilDone) throw err;
+      deps.logger.warn({ err: (err as Error).message, attempt }, 'schedule reconciliation failed; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(60_000, 1_000 * 2 ** Math.min(attempt, 6))).unref?.());
     }
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw new ApiError(503, ErrorCode.Unavailable, `the definition was saved, but its Temporal schedule could not be updated (${(err as Error).message}); repeat the request to retry`);
   }
 }
 
-export async function deletePushSchedule(temporal: TemporalDeps, definitionId: string): Promise<void> {
-  try {
-    await temporal.client.schedule.getHandle(pushScheduleId(definitionId)).delete();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return;
-    throw new ApiError(503, ErrorCode.Unavailable, `the schedule of definition ${definitionId} could not be removed (${(err as Error).message}); nothing was deleted, retry`);
+async function reconcileOnce(deps: ApiDeps): Promise<{ applied: number; removed: number }> {
+  const { db } = deps.store;
+  const rows = await db
+    .select({ schedule: schema.operationSchedules, enabled: schema.syncDefinitions.enabled })
+    .from(schema.operationSchedules)
+    .innerJoin(schema.syncDefinitions, eq(schema.syncDefinitions.id, schema.operationSchedules.definitionId));
+  for (const r of rows) await applySchedule(deps, r.schedule, r.enabled);
+  const wanted = new Set(rows.map((r) => operationScheduleId(r.schedule.definitionId, r.schedule.kind as OperationKind)));
+  let removed = 0;
+  for await (const s of deps.temporal.client.schedule.list()) {
+    const ours = s.scheduleId.startsWith(OPERATION_SCHEDULE_PREFIX) || s.scheduleId.startsWith('push-schedule/');
+    if (ours && !wanted.has(s.scheduleId)) {
+      await deleteIfExists(deps, s.scheduleId);
+      removed++;
+    }
   }
+  deps.logger.info({ applied: rows.length, removed }, 'schedules reconciled');
+  return { applied: rows.length, removed };
+}
+
+/** The push schedule as the definition's shorthand fields. */
+export async function pushScheduleShorthand(deps: ApiDeps, definitionIds: string[]): Promise<Map<string, { scheduleCron: string | null; scheduleIntervalSeconds: number | null }>> {
+  if (definitionIds.length === 0) return new Map();
+  const rows = await deps.store.db
+    .select()
+    .from(schema.operationSchedules)
+    .where(and(inArray(schema.operationSchedules.definitionId, definitionIds), eq(schema.operationSchedules.kind, 'push')));
+  return new Map(rows.map((r) => [r.definitionId, { scheduleCron: r.cron, scheduleIntervalSeconds: r.intervalSeconds }]));
+}
+
+/** The definition's shorthand fields, when the request gave them, written to its push schedule (null for both removes it). */
+export async function saveScheduleShorthand(deps: ApiDeps, definitionId: string, body: Record<string, unknown>): Promise<void> {
+  if (!('scheduleCron' in body) && !('scheduleIntervalSeconds' in body)) return;
+  const cron = (body.scheduleCron as string | null | undefined) ?? null;
+  const intervalSeconds = (body.scheduleIntervalSeconds as number | null | undefined) ?? null;
+  await saveSchedule(deps, definitionId, 'push', cron || intervalSeconds ? { cron, intervalSeconds } : null);
+}
+
+/** Writes (or, with null, deletes) a schedule row; paused stays as it was unless given. */
+export async function saveSchedule(deps: ApiDeps, definitionId: string, kind: OperationKind, spec: { cron: string | null; intervalSeconds: number | null; paused?: boolean; note?: string | null } | null): Promise<void> {
+  const t = schema.operationSchedules;
+  if (!spec) {
+    await deps.store.db.delete(t).where(and(eq(t.definitionId, definitionId), eq(t.kind, kind)));
+    return;
+  }
+  const values = { cron: spec.cron, intervalSeconds: spec.cron ? null : spec.intervalSeconds, ...(spec.paused !== undefined ? { paused: spec.paused } : {}), ...(spec.note !== undefined ? { note: spec.note } : {}) };
+  await deps.store.db.insert(t).values({ definitionId, kind, ...values }).onConflictDoUpdate({ target: [t.definitionId, t.kind], set: { ...values, updatedAt: new Date() } });
 }

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { describeListColumn, keyColumnDefinition, listColumnsFor, TITLE_COLUMN, titleColumnDefinition, type FieldMappingSpec } from '@syncbridge/shared/mapping';
-import { latestSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
+import { latestSnapshotOfDatabase, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { findTable, type IntrospectedTable } from '@syncbridge/shared/sources';
 import type { ApiDeps } from '../lib/context.ts';
 import { ListColumnSchema } from '../lib/list-columns.ts';
@@ -74,7 +74,7 @@ export function keyAndTitle(mappings: FieldMappingSpec[], keyColumns: string[]) 
 export async function recordedSourceTable(deps: ApiDeps, definitionId: string): Promise<IntrospectedTable | null> {
   const [d] = await deps.store.db.select().from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId)).limit(1);
   if (!d) return null;
-  const latest = await latestSnapshot(deps.store.db, d.sourceInstanceId, scopeOf({ schema: d.sourceSchema, table: d.sourceTable }));
+  const latest = await latestSnapshotOfDatabase(deps.store.db, d.databaseId, scopeOf({ schema: d.sourceSchema, table: d.sourceTable }));
   return latest ? (findTable(latest.snapshot, d.sourceSchema, d.sourceTable) ?? null) : null;
 }
 

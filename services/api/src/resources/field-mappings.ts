@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { asc, eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
+import { assertDefinitionIdle } from '@syncbridge/shared/domain';
 import { canonicalJson, proposeMappings, validateMappings, type FieldMappingSpec, type ValidationIssue } from '@syncbridge/shared/mapping';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { findTable, type IntrospectedTable } from '@syncbridge/shared/sources';
@@ -10,7 +11,8 @@ import { registerCrud } from '../lib/crud.ts';
 import { ListColumnSchema } from '../lib/list-columns.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound, type FieldError } from '../lib/problem.ts';
-import { describeInstance, introspectSource, loadSourceInstance, sourceUnavailableResponse } from '../lib/source-schema.ts';
+import { describeInstance, introspectSource, sourceUnavailableResponse } from '../lib/source-schema.ts';
+import { resolveBinding } from '../lib/definition-source.ts';
 import { timestamps } from './common.ts';
 import { keyAndTitle, ProposalExtras, ProposeOptionsFields, readOnlyProposalFields, recordedSourceTable, SENSITIVE_DOCS, withListColumns } from './field-mapping-proposal.ts';
 
@@ -128,7 +130,7 @@ const fieldPath = (prefix: string, rest: string) => `${prefix}.${rest.replace(/\
 async function liveSourceTable(deps: ApiDeps, definitionId: string, action: string): Promise<{ definition: DefinitionRow; table: IntrospectedTable }> {
   const [definition] = await deps.store.db.select().from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId)).limit(1);
   if (!definition) throw notFound('SyncDefinition', definitionId);
-  const source = await loadSourceInstance(deps, definition.sourceInstanceId);
+  const { source } = await resolveBinding(deps, definition);
   const filter = { schema: definition.sourceSchema, table: definition.sourceTable };
   const snapshot = await introspectSource(deps, source, filter, `${action} cannot be validated now, so nothing was changed; retry when the source is reachable`);
   const table = findTable(snapshot, definition.sourceSchema, definition.sourceTable);
@@ -213,6 +215,8 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
       await validateOne(deps, existing.definitionId, specOf({ ...existing, ...b }), existing.id);
       return { ...b };
     },
+    // A run works on the mappings it began with: no change while a writer is active.
+    guardWrite: (tx, w) => assertDefinitionIdle(tx, w.existing?.definitionId ?? w.parentId!, 'the field mappings'),
     decorate: async (rows, bodies) => withListColumns(bodies, rows.map(specOf), await recordedSourceTable(deps, rows[0]!.definitionId)),
   });
   const validated = [
@@ -282,6 +286,7 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
         // Serialises concurrent replacements of the same set (and fails cleanly if the definition was deleted meanwhile).
         const [locked] = await tx.select({ id: schema.syncDefinitions.id }).from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId)).for('update');
         if (!locked) throw notFound('SyncDefinition', definitionId);
+        await assertDefinitionIdle(tx, definitionId, 'the field mappings');
         const current = await tx.select().from(schema.fieldMappings).where(eq(schema.fieldMappings.definitionId, definitionId));
         const bySource = new Map(current.map((r) => [r.sourceColumn, r]));
         const now = Date.now();

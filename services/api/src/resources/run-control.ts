@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import { deleteDecisionSignal, pushProgressQuery } from '@syncbridge/workflows';
+import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
+import { cancelQueuedSignal, deleteDecisionSignal, pushProgressQuery } from '@syncbridge/workflows';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
@@ -56,7 +57,7 @@ export function registerRunControl(app: App, deps: ApiDeps) {
       description: [
         'Cancels the run\'s workflow. Graph requests in flight are aborted; what completed is committed (ledger, cursor, counts) and the run ends as cancelled within seconds.',
         'Nothing is lost: the next run picks up where this one stopped (a create whose answer was cut off is found by its key, never duplicated).',
-        'A run that already ended is a 409. Idempotent while the run is stopping.',
+        'A queued run (waiting for another writer) is taken out of its coordinator\'s queue and never starts. A run that already ended is a 409. Idempotent while the run is stopping.',
       ].join(' '),
       request: { params },
       responses: { 202: { description: 'Cancellation requested; the run as it is now', ...json(RunSchema) }, ...commonErrorResponses },
@@ -68,7 +69,16 @@ export function registerRunControl(app: App, deps: ApiDeps) {
         await deps.temporal.client.workflow.getHandle(row.workflowId).cancel();
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
-        // No workflow (it never started, or its history is gone): nothing else will finish the row.
+        // Not started yet: it waits in its coordinator's queue, which must drop it.
+        if (row.definitionId) {
+          await deps.temporal.client.workflow
+            .getHandle(definitionWorkflowId(row.definitionId))
+            .signal(cancelQueuedSignal, { runId: row.id })
+            .catch((e: unknown) => {
+              if (!(e instanceof WorkflowNotFoundError)) throw e;
+            });
+        }
+        // Nothing else would finish the row of a run that never started.
         await db.update(schema.syncRuns).set({ status: 'cancelled', finishedAt: new Date() }).where(and(eq(schema.syncRuns.id, row.id), inArray(schema.syncRuns.status, ACTIVE)));
       }
       c.get('log').info({ runId: row.id, workflowId: row.workflowId }, 'run cancellation requested');

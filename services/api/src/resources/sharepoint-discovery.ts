@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { graphConfigFromConnection, MissingSecretError } from '@syncbridge/shared/connections';
 import { schema } from '@syncbridge/shared/db';
-import { getGraphGateway, GraphError, type GraphGateway } from '@syncbridge/shared/graph';
+import { GraphError, type GraphGateway } from '@syncbridge/shared/graph';
 import { describeListColumn } from '@syncbridge/shared/mapping';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
@@ -36,7 +36,7 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
     const [row] = await db.select().from(schema.sharepointConnections).where(eq(schema.sharepointConnections.id, id));
     if (!row) throw notFound('SharePointConnection', id);
     try {
-      return { row, graph: getGraphGateway(graphConfigFromConnection(row, deps.secrets), { logger: deps.logger, maxAttempts: 3 }) };
+      return { row, graph: deps.graph.get(graphConfigFromConnection(row, deps.secrets), { logger: deps.logger, maxAttempts: 3 }) };
     } catch (err) {
       if (err instanceof MissingSecretError) throw new ApiError(422, ErrorCode.ValidationFailed, err.message);
       throw err;

@@ -1,16 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
-import { validateCursor, validateKeyStrategy } from '@syncbridge/shared/mapping';
-import { findTable } from '@syncbridge/shared/sources';
+import { assertDefinitionIdle, GUARDED_DEFINITION_FIELDS } from '@syncbridge/shared/domain';
 import type { App, ApiDeps } from '../lib/context.ts';
-import { assertInstanceInApp } from '../lib/app-scope.ts';
 import { registerCrud } from '../lib/crud.ts';
+import { validateDefinitionSource } from '../lib/definition-source.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
-import { deletePushSchedule, reconcilePushSchedule } from '../lib/schedules.ts';
+import { isCron, pushScheduleShorthand, removeDefinitionSchedules, saveScheduleShorthand, syncDefinitionSchedules } from '../lib/schedules.ts';
 import { recheckHeldRuns } from '../lib/held-runs.ts';
 import { ApiError, ErrorCode, type FieldError } from '../lib/problem.ts';
-import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
-import { describeInstance, findSourceInstance, introspectSource, sourceUnavailableResponse } from '../lib/source-schema.ts';
+import { sourceUnavailableResponse } from '../lib/source-schema.ts';
 import { name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
@@ -18,16 +16,10 @@ type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 /** PostgreSQL identifiers are at most 63 bytes; they are always quoted, never interpolated. */
 const identifier = (description: string) => z.string().min(1).max(63).openapi({ description });
 
-const CRON_FIELD = /^[0-9A-Za-z*/,\-?LW#]+$/;
-const isCron = (v: string) => {
-  if (v.startsWith('@')) return /^@(yearly|annually|monthly|weekly|daily|hourly|every \S+)$/.test(v);
-  const fields = v.trim().split(/\s+/);
-  return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
-};
-
 const fields = {
   name: name('Definition name, unique per app'),
-  sourceInstanceId: uuidRef('Database instance rows are read from'),
+  databaseId: uuidRef('The source database; each run reads from one of its instances (the primary, or a healthy replica by priority, unless pinned)'),
+  sourceInstanceId: uuidRef('Pins the definition to this instance of its database (null: each run picks one). Giving only this also sets databaseId').nullable(),
   sourceSchema: identifier('Source schema, e.g. public'),
   sourceTable: identifier('Source table'),
   keyStrategy: z.enum(schema.keyStrategy.enumValues).openapi({ description: 'pk, unique (a unique constraint) or composite (several columns)' }),
@@ -38,8 +30,10 @@ const fields = {
   direction: z.enum(schema.syncDirection.enumValues),
   conflictPolicy: z.enum(schema.conflictPolicy.enumValues),
   targetStrategy: z.enum(schema.targetStrategy.enumValues),
-  scheduleCron: z.string().refine(isCron, 'must be a 5-field cron expression (UTC) or @hourly/@daily/@every <duration>').nullable(),
-  scheduleIntervalSeconds: z.number().int().min(10).max(86_400 * 7).nullable(),
+  scheduleCron: z.string().refine(isCron, 'must be a 5-field cron expression (UTC) or @hourly/@daily/@every <duration>').nullable().openapi({
+    description: 'Shorthand for the push schedule (see /v1/sync-definitions/{id}/schedules): a cron expression in UTC',
+  }),
+  scheduleIntervalSeconds: z.number().int().min(10).max(86_400 * 7).nullable().openapi({ description: 'Shorthand for the push schedule: every this many seconds' }),
   batchSize: z.number().int().min(1).max(5000),
   enabled: z.boolean(),
   deleteGuardMaxItems: z.number().int().min(0).max(100_000_000).nullable().openapi({
@@ -82,6 +76,8 @@ const CreateDefinition = z
   .object({
     appId: uuidRef('Owning app'),
     ...fields,
+    databaseId: fields.databaseId.optional(),
+    sourceInstanceId: fields.sourceInstanceId.optional(),
     cursorColumn: fields.cursorColumn.optional(),
     cursorOverlapSeconds: fields.cursorOverlapSeconds.optional(),
     direction: fields.direction.optional(),
@@ -97,6 +93,7 @@ const CreateDefinition = z
   .strict()
   .superRefine((d, ctx) => {
     for (const e of definitionRules(d)) ctx.addIssue({ code: 'custom', path: [e.field.replace(/^body\./, '')], message: e.message });
+    if (!d.databaseId && !d.sourceInstanceId) ctx.addIssue({ code: 'custom', path: ['databaseId'], message: 'give the source database (databaseId), or pin an instance (sourceInstanceId)' });
   })
   .openapi('CreateSyncDefinition');
 
@@ -106,6 +103,7 @@ const toResponse = (r: DefinitionRow) => ({
   id: r.id,
   appId: r.appId,
   name: r.name,
+  databaseId: r.databaseId,
   sourceInstanceId: r.sourceInstanceId,
   sourceSchema: r.sourceSchema,
   sourceTable: r.sourceTable,
@@ -117,8 +115,6 @@ const toResponse = (r: DefinitionRow) => ({
   direction: r.direction,
   conflictPolicy: r.conflictPolicy,
   targetStrategy: r.targetStrategy,
-  scheduleCron: r.scheduleCron,
-  scheduleIntervalSeconds: r.scheduleIntervalSeconds,
   batchSize: r.batchSize,
   enabled: r.enabled,
   deleteGuardMaxItems: r.deleteGuardMaxItems,
@@ -129,51 +125,12 @@ const toResponse = (r: DefinitionRow) => ({
 });
 
 /** The fields that decide what is read from the source and how rows are keyed: changing one re-validates against it. */
-const SOURCE_FIELDS = ['sourceInstanceId', 'sourceSchema', 'sourceTable', 'keyStrategy', 'keyColumns', 'cursorStrategy', 'cursorColumn'] as const;
-type SourceFields = Pick<DefinitionRow, (typeof SOURCE_FIELDS)[number]>;
+const SOURCE_FIELDS = ['databaseId', 'sourceInstanceId', 'sourceSchema', 'sourceTable', 'keyStrategy', 'keyColumns', 'cursorStrategy', 'cursorColumn'] as const;
+/** Schedule shorthand: kept in operation_schedules, not in the definition's row. */
+const SCHEDULE_FIELDS = ['scheduleCron', 'scheduleIntervalSeconds'] as const;
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-
-/**
- * Checks the key and cursor against the source table as it is now (a live introspection)
- * and records the snapshot it was checked against. Throws 422 naming the fields that do not
- * fit (or the missing table), 503 when the source cannot be reached; nothing is saved then.
- */
-async function validateAgainstSource(deps: ApiDeps, d: SourceFields & Pick<DefinitionRow, 'appId'>): Promise<string> {
-  const source = await findSourceInstance(deps, d.sourceInstanceId);
-  if (!source) {
-    const message = `database instance ${d.sourceInstanceId} does not exist`;
-    throw new ApiError(422, ErrorCode.InvalidReference, message, [{ field: 'body.sourceInstanceId', message }]);
-  }
-  // Before introspecting: another app's database is not even connected to with its credentials.
-  await assertInstanceInApp(deps, d.sourceInstanceId, d.appId);
-  const filter = { schema: d.sourceSchema, table: d.sourceTable };
-  const snapshot = await introspectSource(deps, source, filter, 'the definition cannot be validated now, so nothing was saved; retry when the source is reachable');
-  const table = findTable(snapshot, d.sourceSchema, d.sourceTable);
-  if (!table) {
-    const message = `table ${d.sourceSchema}.${d.sourceTable} does not exist on ${describeInstance(source.instance)} (or its user cannot see it)`;
-    throw new ApiError(422, ErrorCode.ValidationFailed, message, [{ field: 'body.sourceTable', message }]);
-  }
-  if (table.kind === 'partition') {
-    // Rows are read from the partitioned table (which reads every partition); a partition alone would lose rows that move between partitions.
-    const root = table.partitionRoot ?? table.partitionOf ?? 'its partitioned table';
-    const via = table.partitionRoot && table.partitionOf && table.partitionRoot !== table.partitionOf ? ` (itself a partition of ${table.partitionRoot})` : '';
-    const message = `${table.schema}.${table.name} is a partition of ${table.partitionOf ?? root}${via}; sync the partitioned table ${root} instead`;
-    throw new ApiError(422, ErrorCode.ValidationFailed, message, [{ field: 'body.sourceTable', message }]);
-  }
-  const issues = [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)];
-  if (issues.length) {
-    const errors = issues.map((i) => ({ field: `body.${i.field}`, message: i.message }));
-    throw new ApiError(
-      422,
-      ErrorCode.ValidationFailed,
-      `the definition does not fit the source table ${table.schema}.${table.name}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
-      errors,
-    );
-  }
-  const recorded = await recordSnapshot(deps.store.db, source.instance.id, scopeOf(filter), snapshot);
-  return recorded.id;
-}
+const withoutSchedule = <T extends Record<string, unknown>>(b: T) => Object.fromEntries(Object.entries(b).filter(([k]) => !(SCHEDULE_FIELDS as readonly string[]).includes(k)));
 
 export function registerSyncDefinitions(app: App, deps: ApiDeps) {
   registerCrud<DefinitionRow, z.infer<typeof CreateDefinition>, z.infer<typeof UpdateDefinition>>(app, deps, {
@@ -187,28 +144,42 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     writeRole: 'operator',
     listFilters: { appId: { column: schema.syncDefinitions.appId, schema: uuidFilter('Only definitions of this app') } },
     toResponse,
-    toInsert: async (b) => ({
-      ...b,
-      sourceSnapshotId: await validateAgainstSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null }),
-    }),
+    decorate: async (rows, bodies) => {
+      const shorthand = await pushScheduleShorthand(deps, rows.map((r) => r.id));
+      return bodies.map((b, i) => ({ ...b, ...(shorthand.get(rows[i]!.id) ?? { scheduleCron: null, scheduleIntervalSeconds: null }) }));
+    },
+    toInsert: async (b) => {
+      const bound = await validateDefinitionSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null });
+      return { ...withoutSchedule(b), ...bound };
+    },
     toPatch: async (b, _deps, existing) => {
       const changed = SOURCE_FIELDS.some((f) => f in b && !sameValue(b[f], existing[f]));
-      if (!changed) return { ...b };
+      if (!changed) return withoutSchedule(b);
       const merged = { ...existing, ...b };
       // The cross-field rules first (as the factory would after this hook): a 400 beats a trip to the source.
       const problems = definitionRules(merged);
       if (problems.length) {
         throw new ApiError(400, ErrorCode.ValidationFailed, `invalid request: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems);
       }
-      return { ...b, sourceSnapshotId: await validateAgainstSource(deps, merged) };
+      // A new pin alone moves the definition to that instance's database.
+      const pinOnly = 'sourceInstanceId' in b && !('databaseId' in b) && b.sourceInstanceId;
+      return { ...withoutSchedule(b), ...(await validateDefinitionSource(deps, { ...merged, ...(pinOnly ? { databaseId: null } : {}) })) };
     },
     validateMerged: (m) => definitionRules(m),
-    afterWrite: async (row) => {
-      await reconcilePushSchedule(deps.temporal, row);
+    // What a writer reads may not change under it (docs/design/operations.md).
+    guardWrite: async (tx, w) => {
+      if (!w.existing) return;
+      if (w.op === 'delete') return assertDefinitionIdle(tx, w.existing.id, 'the definition');
+      const guarded = (GUARDED_DEFINITION_FIELDS as readonly string[]).filter((f) => f in (w.patch ?? {}) && !sameValue(w.patch![f], (w.existing as Record<string, unknown>)[f]));
+      if (guarded.length) await assertDefinitionIdle(tx, w.existing.id, `the definition's ${guarded.join(', ')}`);
+    },
+    afterWrite: async (row, _deps, body) => {
+      await saveScheduleShorthand(deps, row.id, body);
+      await syncDefinitionSchedules(deps, row.id);
       // New guard limits may release a run the mass-delete guard holds.
       await recheckHeldRuns(deps, row.id);
     },
-    afterDelete: (row) => deletePushSchedule(deps.temporal, row.id),
+    afterDelete: (row) => removeDefinitionSchedules(deps, row.id),
   });
 
   const validated = [
@@ -217,7 +188,9 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     'the message names the columns that could be the cursor, or suggests cursorStrategy full_scan when the table has none;',
     'a missing table is a 422 naming schema.table, and so is a partition (name its partitioned table instead); an unreachable source is a 503 and nothing is saved.',
     'The snapshot the definition was checked against is recorded as `sourceSnapshotId`.',
-    'The source instance must belong to the definition\'s app (through its database): another app\'s instance is a 422 naming `body.sourceInstanceId` and both apps, checked before any connection is made.',
+    'The database (and a pinned instance) must belong to the definition\'s app: another app\'s is a 422 naming `body.databaseId` / `body.sourceInstanceId` and both apps, checked before any connection is made.',
+    'The instance introspected is the one a run would use now: the pinned one, or the primary (a healthy replica by priority when the primary is unhealthy).',
+    'Changing what a writer reads (source, keys, cursor, routing strategy, direction) while an operation that writes is queued, running or awaiting approval is a 409 naming that run.',
   ].join(' ');
   amendRouteDocs(app, 'post', '/v1/sync-definitions', { description: validated, responses: sourceUnavailableResponse });
   amendRouteDocs(app, 'patch', '/v1/sync-definitions/{id}', {

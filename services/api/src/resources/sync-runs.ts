@@ -1,138 +1,189 @@
+import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { keysetBefore, keysetOrderNewestFirst, schema, toPage } from '@syncbridge/shared/db';
+import { ACTIVE_RUN_STATUSES, OPERATION_KINDS, OPERATIONS, type OperationKind } from '@syncbridge/shared/domain';
 import { temporalUiLink } from '@syncbridge/shared/temporal';
-import { provisionDefinitionWorkflow, provisionWorkflowId, pushRunWorkflowId, pushSyncWorkflow } from '@syncbridge/workflows';
+import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
-import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
-import { startWorkflowOnce } from '../lib/workflows.ts';
 import { pageQuery } from '../lib/crud.ts';
+import { askCoordinator } from '../lib/operations.ts';
+import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 import { estimateRun, RunEstimateSchema } from '../lib/run-estimate.ts';
 import { RunSchema, runView } from './run-view.ts';
 
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
 const definitionParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const kindParam = z.enum(OPERATION_KINDS).openapi({ param: { name: 'kind', in: 'path' }, description: 'Operation kind (see the operations table in the README)' });
 
-const Started = z
+const Ticket = z
   .object({
-    workflowId: z.string(),
+    runId: z.string().uuid().openapi({ description: 'The run: GET /v1/sync-runs/{runId} shows its progress, POST .../cancel stops it' }),
+    kind: z.enum(OPERATION_KINDS),
+    workflowId: z.string().openapi({ description: 'The operation\'s workflow (a child of the definition\'s coordinator)' }),
+    state: z.enum(['started', 'queued', 'joined']).openapi({
+      description: 'started: runs now; queued: waits for another writer of the definition to end; joined: the same operation was already queued or running, and this is that run',
+    }),
+    reason: z.string().nullable(),
     temporalUiUrl: z.string().url(),
-    alreadyStarted: z.boolean().openapi({ description: 'true when this request id had already started the workflow' }),
+    coordinatorUiUrl: z.string().url().openapi({ description: 'The definition\'s coordinator in the Temporal Web UI: its operations, running and queued' }),
+    alreadyStarted: z.boolean().openapi({ description: 'Deprecated: state is joined' }),
   })
-  .openapi('StartedWorkflow');
+  .openapi('OperationTicket');
+
+const RunStarted = Ticket.extend({ estimate: RunEstimateSchema }).openapi('StartedRun');
 
 export function registerSyncRuns(app: App, deps: ApiDeps) {
   const { db } = deps.store;
   const tags = ['Sync runs'];
+  const ui = (workflowId: string) => temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, workflowId);
   const loadDefinition = async (id: string) => {
     const [def] = await db.select().from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, id));
     if (!def) throw notFound('SyncDefinition', id);
     return def;
+  };
+  const assertProvisioned = async (id: string) => {
+    const unprovisioned = await db.select({ id: schema.syncTargets.id }).from(schema.syncTargets).where(and(eq(schema.syncTargets.definitionId, id), isNull(schema.syncTargets.listId)));
+    const anyTarget = await db.select({ id: schema.syncTargets.id }).from(schema.syncTargets).where(eq(schema.syncTargets.definitionId, id)).limit(1);
+    if (anyTarget.length === 0 || unprovisioned.length > 0) {
+      throw new ApiError(409, ErrorCode.Conflict, `the definition has ${anyTarget.length === 0 ? 'no targets' : 'unprovisioned targets'}; add targets and POST /v1/sync-definitions/${id}/provision first`);
+    }
+  };
+  const ask = async (c: { get(k: 'requestId'): string; get(k: 'principal'): { keyId: string } }, definitionId: string, kind: OperationKind, options: Record<string, unknown>) => {
+    const ticket = await askCoordinator(deps, definitionId, { kind, requestId: c.get('requestId'), runId: randomUUID(), requestedBy: c.get('principal').keyId, trigger: 'api', options });
+    return { ...ticket, reason: ticket.reason ?? null, temporalUiUrl: ui(ticket.workflowId), coordinatorUiUrl: ui(definitionWorkflowId(definitionId)), alreadyStarted: ticket.state === 'joined' };
   };
 
   app.openapi(
     createRoute({
       method: 'post', path: '/v1/sync-definitions/{id}/provision', tags, security, middleware: [requireRole('operator')] as const,
       summary: 'Provision the target lists',
-      description: 'Starts the provisioning workflow: persists the default field mapping if the definition has none, then creates or adopts every target list with the mapped columns and the hidden, indexed key column. Idempotent.',
+      description: 'Asks the definition\'s coordinator for a provision run: it persists the default field mapping if the definition has none, then creates or adopts every target list with the mapped columns and the hidden, indexed key column. Idempotent. Waits (queued) while another writer of the definition runs.',
       request: { params: definitionParam },
-      responses: { 202: { description: 'Provisioning started', ...json(Started) }, ...commonErrorResponses },
+      responses: { 202: { description: 'Provisioning accepted', ...json(Ticket) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       await loadDefinition(id);
-      const context = { requestId: c.get('requestId'), requestedBy: c.get('principal').keyId };
-      const started = await startWorkflowOnce(deps.temporal, provisionDefinitionWorkflow, { workflowId: provisionWorkflowId(id), args: [{ definitionId: id, context }], context });
-      return c.json({ workflowId: started.workflowId, temporalUiUrl: started.uiUrl, alreadyStarted: started.alreadyStarted }, 202);
+      return c.json(await ask(c, id, 'provision', {}), 202);
     },
   );
-
-  const RunStarted = Started.extend({
-    runId: z.string().uuid().openapi({ description: 'The run: GET /v1/sync-runs/{runId} shows its progress, POST .../cancel stops it' }),
-    estimate: RunEstimateSchema,
-  }).openapi('StartedRun');
 
   app.openapi(
     createRoute({
       method: 'post', path: '/v1/sync-definitions/{id}/runs', tags, security, middleware: [requireRole('operator')] as const,
       summary: 'Run a push sync now',
       description: [
-        'Starts a push run outside the schedule. With fullResync every row is re-read and compared with the ledger (changed rows are written, deleted rows removed).',
+        'Asks the definition\'s coordinator for a push run. With fullResync every row is re-read and compared with the ledger (changed rows are written, deleted rows removed).',
+        'A push already queued or running with the same options is the answer (state joined, its run id): there is never a second writer. While another writer runs (e.g. provisioning) the run is queued and starts after it.',
         'The answer names the run and, for a first load, estimates how long it takes at the connection\'s budget (2 resource units per item written).',
-        'A run already in progress (or held by the mass-delete guard) for the definition makes this 409, naming it.',
       ].join(' '),
       request: { params: definitionParam, body: { required: false, ...json(z.object({ fullResync: z.boolean().default(false) }).strict().openapi('StartRun')) } },
-      responses: { 202: { description: 'Run started', ...json(RunStarted) }, ...commonErrorResponses },
+      responses: { 202: { description: 'Run accepted', ...json(RunStarted) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : { fullResync: false };
       const def = await loadDefinition(id);
       if (def.direction === 'ingress') throw new ApiError(409, ErrorCode.Conflict, 'this definition syncs lists -> table only; it has no push runs');
-      const unprovisioned = await db
-        .select({ id: schema.syncTargets.id })
-        .from(schema.syncTargets)
-        .where(and(eq(schema.syncTargets.definitionId, id), isNull(schema.syncTargets.listId)));
-      const anyTarget = await db.select({ id: schema.syncTargets.id }).from(schema.syncTargets).where(eq(schema.syncTargets.definitionId, id)).limit(1);
-      if (anyTarget.length === 0 || unprovisioned.length > 0) {
-        throw new ApiError(409, ErrorCode.Conflict, `the definition has ${anyTarget.length === 0 ? 'no targets' : 'unprovisioned targets'}; add targets and POST /v1/sync-definitions/${id}/provision first`);
-      }
-      const [leased] = await db
-        .select({ holder: schema.syncDefinitions.leaseHolder, runId: schema.syncRuns.id, status: schema.syncRuns.status })
-        .from(schema.syncDefinitions)
-        .leftJoin(schema.syncRuns, eq(schema.syncRuns.workflowId, schema.syncDefinitions.leaseHolder))
-        .where(and(eq(schema.syncDefinitions.id, id), isNotNull(schema.syncDefinitions.leaseHolder), sql`${schema.syncDefinitions.leaseExpiresAt} > now()`));
-      if (leased?.holder) {
-        const which = leased.runId ? `run ${leased.runId}` : leased.holder;
-        const why = leased.status === 'awaiting_approval' ? `${which} is held by the mass-delete guard: approve or reject its deletions (POST /v1/sync-runs/${leased.runId}/approve-deletions or .../reject-deletions) or cancel it` : `a push run is in progress (${which})`;
-        throw new ApiError(409, ErrorCode.Conflict, `${why}: ${temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, leased.holder)}`);
-      }
-      const context = { requestId: c.get('requestId'), requestedBy: c.get('principal').keyId };
-      const workflowId = pushRunWorkflowId(id, context.requestId);
-      // The run row exists before the workflow, so the answer can name it (the workflow's first activity adopts it).
-      const [run] = await db
-        .insert(schema.syncRuns)
-        .values({ definitionId: id, workflowId, kind: 'push', status: 'queued', trigger: 'api', requestId: context.requestId, progress: { pass: body.fullResync ? 'full' : null, phase: 'starting' } })
-        .onConflictDoUpdate({ target: schema.syncRuns.workflowId, set: { workflowId } })
-        .returning({ id: schema.syncRuns.id });
-      const started = await startWorkflowOnce(deps.temporal, pushSyncWorkflow, {
-        workflowId,
-        args: [{ definitionId: id, context, trigger: 'api', fullResync: body.fullResync }],
-        context,
-      }).catch(async (err: unknown) => {
-        await db.delete(schema.syncRuns).where(and(eq(schema.syncRuns.id, run!.id), eq(schema.syncRuns.status, 'queued')));
-        throw err;
-      });
-      const estimate = await estimateRun(deps, def, body.fullResync);
-      return c.json({ runId: run!.id, workflowId: started.workflowId, temporalUiUrl: started.uiUrl, alreadyStarted: started.alreadyStarted, estimate }, 202);
+      await assertProvisioned(id);
+      const ticket = await ask(c, id, 'push', body.fullResync ? { fullResync: true } : {});
+      return c.json({ ...ticket, estimate: await estimateRun(deps, def, body.fullResync) }, 202);
     },
   );
+
+  app.openapi(
+    createRoute({
+      method: 'post', path: '/v1/sync-definitions/{id}/operations/{kind}', tags, security, middleware: [requireRole('operator')] as const,
+      summary: 'Ask for an operation',
+      description: 'Any operation kind, through the definition\'s coordinator: started, queued behind another writer, or joined to the same operation already going. Kinds this version does not have are a 422.',
+      request: { params: definitionParam.extend({ kind: kindParam }), body: { required: false, ...json(z.object({ options: z.record(z.string(), z.unknown()).optional() }).strict().openapi('OperationRequestBody')) } },
+      responses: { 202: { description: 'Operation accepted', ...json(Ticket) }, ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id, kind } = c.req.valid('param');
+      const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
+      await loadDefinition(id);
+      if (!OPERATIONS[kind].available) throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [{ field: 'path.kind', message: 'not available yet' }]);
+      if (kind === 'push') await assertProvisioned(id);
+      return c.json(await ask(c, id, kind, body.options ?? {}), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/sync-definitions/{id}/operations', tags, security, middleware: [requireRole('viewer')] as const,
+      summary: 'Operations of a definition that are queued, running or waiting for approval',
+      description: 'In request order. Writers run one at a time; read-only operations run beside them.',
+      request: { params: definitionParam },
+      responses: { 200: { description: 'Active runs', ...json(z.object({ items: z.array(RunSchema), coordinatorUiUrl: z.string().url() }).openapi('ActiveOperations')) }, ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await loadDefinition(id);
+      const rows = await db
+        .select()
+        .from(schema.syncRuns)
+        .where(and(eq(schema.syncRuns.definitionId, id), inArray(schema.syncRuns.status, [...ACTIVE_RUN_STATUSES])))
+        .orderBy(schema.syncRuns.createdAt, schema.syncRuns.id);
+      return c.json({ items: rows.map((r) => runView(deps, r)), coordinatorUiUrl: ui(definitionWorkflowId(id)) }, 200);
+    },
+  );
+
+  const listRuns = async (filters: { definitionId?: string | undefined; kind?: string | undefined; status?: string | undefined }, limit: number, cursor: string | undefined) => {
+    const rows = await db
+      .select()
+      .from(schema.syncRuns)
+      .where(
+        and(
+          filters.definitionId ? eq(schema.syncRuns.definitionId, filters.definitionId) : undefined,
+          filters.kind ? eq(schema.syncRuns.kind, filters.kind as never) : undefined,
+          filters.status ? eq(schema.syncRuns.status, filters.status as never) : undefined,
+          keysetBefore(schema.syncRuns, cursor),
+        ),
+      )
+      .orderBy(...keysetOrderNewestFirst(schema.syncRuns))
+      .limit(limit + 1);
+    const page = toPage(rows, limit);
+    return { items: page.items.map((r) => runView(deps, r)), nextCursor: page.nextCursor };
+  };
+  const RunPage = z.object({ items: z.array(RunSchema), nextCursor: z.string().nullable() }).openapi('SyncRunPage');
 
   app.openapi(
     createRoute({
       method: 'get', path: '/v1/sync-definitions/{id}/runs', tags, security, middleware: [requireRole('viewer')] as const,
       summary: 'List runs of a definition, newest first',
       description: 'Each run carries its progress (rows done and to do, phase, time left); pages with `cursor` / `nextCursor` like every list.',
-      request: {
-        params: definitionParam,
-        query: z.object(pageQuery),
-      },
-      responses: { 200: { description: 'Runs', ...json(z.object({ items: z.array(RunSchema), nextCursor: z.string().nullable() }).openapi('SyncRunPage')) }, ...commonErrorResponses },
+      request: { params: definitionParam, query: z.object(pageQuery) },
+      responses: { 200: { description: 'Runs', ...json(RunPage) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const { limit, cursor } = c.req.valid('query');
       await loadDefinition(id);
-      const rows = await db
-        .select()
-        .from(schema.syncRuns)
-        .where(and(eq(schema.syncRuns.definitionId, id), keysetBefore(schema.syncRuns, cursor)))
-        .orderBy(...keysetOrderNewestFirst(schema.syncRuns))
-        .limit(limit + 1);
-      const page = toPage(rows, limit);
-      return c.json({ items: page.items.map((r) => runView(deps, r)), nextCursor: page.nextCursor }, 200);
+      return c.json(await listRuns({ definitionId: id }, limit, cursor), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get', path: '/v1/sync-runs', tags, security, middleware: [requireRole('viewer')] as const,
+      summary: 'List runs of every kind, newest first',
+      request: {
+        query: z.object({
+          ...pageQuery,
+          definitionId: z.string().uuid().optional().openapi({ description: 'Only runs of this definition' }),
+          kind: z.enum(schema.runKind.enumValues).optional().openapi({ description: 'Only runs of this kind' }),
+          status: z.enum(schema.runStatus.enumValues).optional().openapi({ description: 'Only runs in this status' }),
+        }),
+      },
+      responses: { 200: { description: 'Runs', ...json(RunPage) }, ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { limit, cursor, ...filters } = c.req.valid('query');
+      return c.json(await listRuns(filters, limit, cursor), 200);
     },
   );
 }

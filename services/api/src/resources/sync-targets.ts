@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
+import { assertDefinitionIdle } from '@syncbridge/shared/domain';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { assertConnectionInApp } from '../lib/app-scope.ts';
 import { registerCrud } from '../lib/crud.ts';
@@ -70,6 +71,8 @@ export function registerSyncTargets(app: App, deps: ApiDeps) {
       return { ...b };
     },
     validateMerged: targetRules,
+    // A run routes and writes to the targets it began with: no change while a writer is active.
+    guardWrite: (tx, w) => assertDefinitionIdle(tx, w.existing?.definitionId ?? w.parentId!, 'the targets'),
   });
   amendRouteDocs(app, 'post', '/v1/sync-definitions/{definitionId}/targets', { description: CONNECTION_RULE });
   amendRouteDocs(app, 'patch', '/v1/sync-definitions/{definitionId}/targets/{id}', { description: CONNECTION_RULE });

@@ -1,9 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
+import { databaseInstances } from './sources.ts';
 import { syncDefinitions } from './sync.ts';
 
-export const runKind = pgEnum('run_kind', ['push', 'ingress', 'provision', 'reshard', 'drift', 'failover', 'health']);
+/**
+ * Operation kinds (shared/src/domain/operations.ts). `drift` and `failover` are kept for rows
+ * written before the operation model; new runs use `drift_check` / `drift_repair` and `rebind`.
+ */
+export const runKind = pgEnum('run_kind', ['push', 'ingress', 'provision', 'reshard', 'drift', 'failover', 'health', 'drift_check', 'drift_repair', 'rebind', 'ledger_rebuild']);
 export const runStatus = pgEnum('run_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'awaiting_approval']);
 export const conflictStatus = pgEnum('conflict_status', ['open', 'resolved', 'dismissed']);
 
@@ -18,6 +23,14 @@ export const syncRuns = pgTable(
     status: runStatus('status').notNull().default('queued'),
     trigger: text('trigger').notNull().default('api'),
     requestId: text('request_id'),
+    /** Who asked: an API key id, or 'schedule'. */
+    requestedBy: text('requested_by'),
+    /** The source instance the run resolved when it began. */
+    instanceId: uuid('instance_id').references(() => databaseInstances.id, { onDelete: 'set null' }),
+    /** What the run works on, frozen when it began (definition, mappings, targets; never secrets). */
+    context: jsonb('context'),
+    /** Operation options as requested (e.g. fullResync). */
+    options: jsonb('options').notNull().default({}),
     counts: jsonb('counts').notNull().default({}),
     errors: jsonb('errors').notNull().default([]),
     /** What the run expects: rows to do, the budget it runs under, the phase it is in (for progress and time-left estimates). */
@@ -29,7 +42,38 @@ export const syncRuns = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('sync_runs_definition_idx').on(t.definitionId, t.createdAt), uniqueIndex('sync_runs_workflow_uq').on(t.workflowId)],
+  (t) => [
+    index('sync_runs_definition_idx').on(t.definitionId, t.createdAt),
+    uniqueIndex('sync_runs_workflow_uq').on(t.workflowId),
+    index('sync_runs_list_idx').on(t.createdAt, t.id),
+    // Written with the statuses that ended (migrations run in one transaction, which cannot use a value its enum just gained).
+    index('sync_runs_active_idx').on(t.definitionId, t.kind).where(sql`${t.status} not in ('succeeded', 'failed', 'cancelled')`),
+  ],
+);
+
+/** One Temporal Schedule per definition and operation kind (kept equal to this table). */
+export const operationSchedules = pgTable(
+  'operation_schedules',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    kind: runKind('kind').notNull(),
+    /** Cron expression (UTC); or intervalSeconds. */
+    cron: text('cron'),
+    intervalSeconds: integer('interval_seconds'),
+    /** Paused by a person; a disabled definition pauses all its schedules as well. */
+    paused: boolean('paused').notNull().default(false),
+    note: text('note'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('operation_schedules_definition_kind_uq').on(t.definitionId, t.kind),
+    check('operation_schedules_spec_ck', sql`(${t.cron} is null) <> (${t.intervalSeconds} is null)`),
+    check('operation_schedules_interval_ck', sql`${t.intervalSeconds} is null or ${t.intervalSeconds} >= 10`),
+  ],
 );
 
 export const driftReports = pgTable(

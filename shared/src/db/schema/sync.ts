@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
-import { apps, databaseInstances, sharepointConnections } from './sources.ts';
+import { apps, databaseInstances, databases, sharepointConnections } from './sources.ts';
 
 export const keyStrategy = pgEnum('key_strategy', ['pk', 'unique', 'composite']);
 export const cursorStrategy = pgEnum('cursor_strategy', ['updated_at', 'full_scan']);
@@ -18,9 +18,12 @@ export const syncDefinitions = pgTable(
       .notNull()
       .references(() => apps.id, { onDelete: 'restrict' }),
     name: text('name').notNull(),
-    sourceInstanceId: uuid('source_instance_id')
+    /** The logical source database; each run resolves one of its instances. */
+    databaseId: uuid('database_id')
       .notNull()
-      .references(() => databaseInstances.id, { onDelete: 'restrict' }),
+      .references(() => databases.id, { onDelete: 'restrict' }),
+    /** Pins the definition to one instance of the database; null lets each run choose (primary first, healthy). */
+    sourceInstanceId: uuid('source_instance_id').references(() => databaseInstances.id, { onDelete: 'restrict' }),
     sourceSchema: text('source_schema').notNull(),
     sourceTable: text('source_table').notNull(),
     keyStrategy: keyStrategy('key_strategy').notNull(),
@@ -33,9 +36,6 @@ export const syncDefinitions = pgTable(
     direction: syncDirection('direction').notNull().default('push'),
     conflictPolicy: conflictPolicy('conflict_policy').notNull().default('source_wins'),
     targetStrategy: targetStrategy('target_strategy').notNull().default('single'),
-    /** Cron expression (UTC) or null for interval/manual. */
-    scheduleCron: text('schedule_cron'),
-    scheduleIntervalSeconds: integer('schedule_interval_seconds'),
     batchSize: integer('batch_size').notNull().default(500),
     enabled: boolean('enabled').notNull().default(false),
     /**
@@ -47,7 +47,10 @@ export const syncDefinitions = pgTable(
     deleteGuardMaxPercent: integer('delete_guard_max_percent').default(10),
     /** Source schema snapshot the definition was last validated against. */
     sourceSnapshotId: uuid('source_snapshot_id'),
-    /** Run lease: one push run per definition at a time, whoever started it (schedule or API). */
+    /**
+     * Run lease of push runs started before the operation model (their workflow code takes it);
+     * runs started by the definition's coordinator do not use it.
+     */
     leaseHolder: text('lease_holder'),
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -58,7 +61,6 @@ export const syncDefinitions = pgTable(
     check('sync_definitions_cursor_column_ck', sql`${t.cursorStrategy} <> 'updated_at' or ${t.cursorColumn} is not null`),
     check('sync_definitions_key_columns_ck', sql`cardinality(${t.keyColumns}) >= 1`),
     check('sync_definitions_batch_ck', sql`${t.batchSize} between 1 and 5000`),
-    check('sync_definitions_interval_ck', sql`${t.scheduleIntervalSeconds} is null or ${t.scheduleIntervalSeconds} >= 10`),
     check('sync_definitions_delete_guard_ck', sql`(${t.deleteGuardMaxItems} is null or ${t.deleteGuardMaxItems} >= 0) and (${t.deleteGuardMaxPercent} is null or ${t.deleteGuardMaxPercent} between 0 and 100)`),
   ],
 );

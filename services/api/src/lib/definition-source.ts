@@ -1,0 +1,64 @@
+import { eq } from 'drizzle-orm';
+import { schema } from '@syncbridge/shared/db';
+import { checkDefinitionSource, NoSourceInstanceError, resolveSourceInstance } from '@syncbridge/shared/domain';
+import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
+import type { ApiDeps } from './context.ts';
+import { assertDatabaseInApp } from './app-scope.ts';
+import { ApiError, ErrorCode } from './problem.ts';
+import { describeInstance, introspectSource, type SourceInstance } from './source-schema.ts';
+
+type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
+
+export type SourceBinding = Pick<DefinitionRow, 'appId' | 'sourceSchema' | 'sourceTable' | 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'> & {
+  databaseId?: string | null | undefined;
+  sourceInstanceId?: string | null | undefined;
+};
+
+const fieldError = (status: 422, code: ErrorCode, field: string, message: string) => new ApiError(status, code, message, [{ field, message }]);
+
+/**
+ * Where a definition reads from: its database (given, or the pinned instance's) and the
+ * instance a run would use now. Another app's database or an instance of another database
+ * is refused before any connection is made.
+ */
+export async function resolveBinding(deps: ApiDeps, d: SourceBinding): Promise<{ databaseId: string; source: SourceInstance }> {
+  const { db } = deps.store;
+  let databaseId = d.databaseId ?? null;
+  if (d.sourceInstanceId) {
+    const [pinned] = await db.select({ databaseId: schema.databaseInstances.databaseId }).from(schema.databaseInstances).where(eq(schema.databaseInstances.id, d.sourceInstanceId));
+    if (!pinned) throw fieldError(422, ErrorCode.InvalidReference, 'body.sourceInstanceId', `database instance ${d.sourceInstanceId} does not exist`);
+    if (databaseId && pinned.databaseId !== databaseId) {
+      throw fieldError(422, ErrorCode.ValidationFailed, 'body.sourceInstanceId', `database instance ${d.sourceInstanceId} is not an instance of database ${databaseId}; pin an instance of the definition's database`);
+    }
+    databaseId = pinned.databaseId;
+  }
+  if (!databaseId) throw fieldError(422, ErrorCode.ValidationFailed, 'body.databaseId', 'give the source database (databaseId), and optionally pin one of its instances (sourceInstanceId)');
+  await assertDatabaseInApp(deps, databaseId, d.appId, d.sourceInstanceId ? 'body.sourceInstanceId' : 'body.databaseId', d.sourceInstanceId ? `database instance ${d.sourceInstanceId}` : `database ${databaseId}`);
+  try {
+    const resolved = await resolveSourceInstance(db, { databaseId, sourceInstanceId: d.sourceInstanceId ?? null });
+    return { databaseId, source: { instance: resolved.instance, engine: resolved.engine } };
+  } catch (err) {
+    if (err instanceof NoSourceInstanceError) throw new ApiError(503, ErrorCode.Unavailable, `the definition cannot be validated now, so nothing was saved: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Checks the key and cursor against the source table as it is now (a live introspection of
+ * the instance a run would use) and records the snapshot it was checked against. Throws 422
+ * naming the fields that do not fit (or the missing table, or a partition), 503 when the
+ * source cannot be reached; nothing is saved then.
+ */
+export async function validateDefinitionSource(deps: ApiDeps, d: SourceBinding): Promise<{ databaseId: string; sourceSnapshotId: string }> {
+  const { databaseId, source } = await resolveBinding(deps, d);
+  const filter = { schema: d.sourceSchema, table: d.sourceTable };
+  const snapshot = await introspectSource(deps, source, filter, 'the definition cannot be validated now, so nothing was saved; retry when the source is reachable');
+  const checked = checkDefinitionSource(snapshot, d, describeInstance(source.instance));
+  if (checked.issues.length) {
+    const errors = checked.issues.map((i) => ({ field: `body.${i.field}`, message: i.message }));
+    const where = checked.table ? `the source table ${checked.table.schema}.${checked.table.name}` : 'the source';
+    throw new ApiError(422, ErrorCode.ValidationFailed, checked.table?.kind === 'partition' || !checked.table ? errors[0]!.message : `the definition does not fit ${where}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+  }
+  const recorded = await recordSnapshot(deps.store.db, source.instance.id, scopeOf(filter), snapshot);
+  return { databaseId, sourceSnapshotId: recorded.id };
+}

@@ -1,0 +1,21 @@
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { OperationKind, OperationRequest } from '@syncbridge/shared/operations';
+
+/**
+ * How the coordinator starts each operation kind: its workflow type and input. A new
+ * operation kind adds a line here (and its workflow to the barrel).
+ */
+export function childStart(kind: OperationKind, op: { definitionId: string; runId: string; request: OperationRequest }): { workflowType: string; args: unknown[] } {
+  const context = { requestId: op.request.requestId, requestedBy: op.request.requestedBy };
+  switch (kind) {
+    case 'push':
+      return {
+        workflowType: 'pushSyncWorkflow',
+        args: [{ definitionId: op.definitionId, runId: op.runId, context, trigger: op.request.trigger, fullResync: op.request.options?.fullResync === true }],
+      };
+    case 'provision':
+      return { workflowType: 'provisionDefinitionWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
+    default:
+      throw ApplicationFailure.nonRetryable(`the ${kind} operation is not available in this version`, 'NotAvailable');
+  }
+}
