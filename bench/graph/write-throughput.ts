@@ -4,7 +4,7 @@
  *
  *   npx tsx bench/graph/write-throughput.ts [--items 10000] [--ru 100000] [--latency 25] [--concurrency 4]
  *
- *   --items        items written by each mode (default 10000, the issue's load)
+ *   --items        items written by each mode (default 10000, a list past the 5,000-item view threshold)
  *   --ru           the emulator's budget in RU per minute per app, and the gateway's
  *                  (default 100000: the budget does not bind, so the figures show
  *                  request overhead; `--ru 1250` is SharePoint's real budget for a

@@ -80,7 +80,8 @@ describe('operations of a definition (HTTP API -> coordinator workflow -> operat
       // Another writer waits its turn; cancelled while it waits, it never starts.
       const provisionA = await ask(definitionId, 'provision');
       expect(provisionA.state).toBe('queued');
-      expect(provisionA.reason).toContain(first.runId);
+      // It waits for the writer directly ahead of it: the queued follow-up push.
+      expect(provisionA.reason).toContain(second.runId);
       const active = await apiJson<{ items: Run[] }>(stack, `/v1/sync-definitions/${definitionId}/operations`);
       expect(active.items.map((r) => [r.kind, r.status])).toEqual([['push', 'running'], ['push', 'queued'], ['provision', 'queued']]);
       await apiJson(stack, `/v1/sync-runs/${provisionA.runId}/cancel`, { method: 'POST' }, 202);

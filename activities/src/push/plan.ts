@@ -52,8 +52,15 @@ export interface SourceRow {
   key: string[];
 }
 
+/** Cuts text to SharePoint's single-line limit without splitting a surrogate pair (an emoji). */
+function cut(text: string, max = 255): string {
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return text.slice(0, end);
+}
+
 /** Readable Title for list views when no mapping writes Title: the canonical key texts (ISO 8601 for timestamps). */
-export const titleOf = (keyTexts: ReadonlyArray<string | null>) => keyTexts.map((v) => (v === null ? '∅' : v)).join(' / ').slice(0, 255);
+export const titleOf = (keyTexts: ReadonlyArray<string | null>) => cut(keyTexts.map((v) => (v === null ? '∅' : v)).join(' / '));
 
 /** The key an earlier version wrote for this row, when it differs from the lossless one. */
 export function legacyKeyOf(key: readonly string[], ctx: Pick<PlanContext, 'keyFamilies' | 'keyCharLengths'>): string | null {
@@ -110,6 +117,9 @@ export function planRows(rows: readonly SourceRow[], ledger: Map<string, LedgerE
   };
   for (const raw of rows) {
     const prepared = prepareRow(raw, ctx);
+    // A key read twice in one batch is handled once, whatever its first reading became.
+    if (seen.has(prepared.sourceKey)) continue;
+    seen.add(prepared.sourceKey);
     if (isQuarantined(prepared)) {
       plan.quarantined.push(prepared);
       if (!prepared.sourceKey.startsWith('unencodable:')) {
@@ -118,8 +128,6 @@ export function planRows(rows: readonly SourceRow[], ledger: Map<string, LedgerE
       }
       continue;
     }
-    if (seen.has(prepared.sourceKey)) continue;
-    seen.add(prepared.sourceKey);
     const legacy = claimLegacy(raw, prepared.sourceKey);
     const known = legacy ?? ledger.get(prepared.sourceKey);
     const rekey = legacy ? { rekeyFrom: legacy.sourceKey } : {};

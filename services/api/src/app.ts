@@ -30,6 +30,17 @@ export { reconcileAllSchedules } from './lib/schedules.ts';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const API_VERSION = '0.1.0';
 
+/** The document's top (the routes add the rest); GET /openapi.json and `pnpm openapi` serve the same. */
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'SyncBridge admin API',
+    version: API_VERSION,
+    description: 'Configure sources, SharePoint connections and sync definitions, and run syncs. Errors are RFC 9457 problem+json with a request id.',
+  },
+  servers: [{ url: '/' }],
+};
+
 export function createApp(deps: ApiDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook });
 
@@ -72,15 +83,7 @@ export function createApp(deps: ApiDeps) {
   registerSyncInspection(app, deps);
   registerDiagnosticsRoutes(app, deps);
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'SyncBridge admin API',
-      version: API_VERSION,
-      description: 'Configure sources, SharePoint connections and sync definitions, and run syncs. Errors are RFC 9457 problem+json with a request id.',
-    },
-    servers: [{ url: '/' }],
-  });
+  app.doc31('/openapi.json', OPENAPI_DOCUMENT);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'SyncBridge API' }));
 
   app.notFound((c) => problemResponse(c, new ApiError(404, ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`)));

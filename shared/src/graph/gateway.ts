@@ -33,7 +33,8 @@ export class GraphGateway {
 
   static create(connection: GraphConnectionConfig, options: GraphGatewayOptions = {}): GraphGateway {
     const config = resolveGraphConfig(connection);
-    const logger = (options.logger ?? createLogger({ service: 'syncbridge-graph', level: process.env.LOG_LEVEL ?? 'info' })).child({
+    // The caller's logger (configured from the environment by its service); a default one otherwise.
+    const logger = (options.logger ?? createLogger({ service: 'syncbridge-graph', level: 'info' })).child({
       connectionId: config.connectionId,
     });
     const ua = userAgent(options.appVersion);

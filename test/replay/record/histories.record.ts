@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import postgres from 'postgres';
+import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
 import { pushSyncWorkflow } from '@syncbridge/workflows';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../harness/database.ts';
@@ -97,18 +98,20 @@ it('records health, provision and push histories', async () => {
   await sql`update items set name = name || '!', at = now()`;
   const slow = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
   await waitForRunning(slow.workflowId);
-  const skipped = await client.workflow.start(pushSyncWorkflow, {
+  // Started outside the coordinator (as a 0.1 schedule would): 0.1 skipped it (lease held), 0.2 hands it to the coordinator.
+  const second = await client.workflow.start(pushSyncWorkflow, {
     taskQueue: stack.taskQueue,
     workflowId: `push/${definitionId}/record-skip`,
     args: [{ definitionId, context: { requestId: 'record-skip', requestedBy: 'recorder' }, trigger: 'schedule' }],
   });
-  expect((await skipped.result()).status).toBe('skipped');
-  await saveChain('push-skipped', skipped.workflowId);
+  expect(['skipped', 'forwarded']).toContain((await second.result()).status);
+  await saveChain(TAG === 'v0.1' ? 'push-skipped' : 'push-forwarded', second.workflowId);
   await client.workflow.getHandle(slow.workflowId).cancel();
   const cancelled = await waitForRun(stack, definitionId, slow.workflowId);
   expect(cancelled.status).toBe('cancelled');
   await saveChain('push-cancelled', slow.workflowId);
 
+  await waitForIdle();
   // A run that fails inside its batches: a mapped column disappears mid-run.
   await fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 300 }) });
   await sql`update items set name = name || '?', at = now()`;
@@ -147,7 +150,36 @@ it('records health, provision and push histories', async () => {
   await apiJson(stack, `/v1/sync-runs/${held.runId}/cancel`, { method: 'POST' }, 202);
   expect((await waitForRun(stack, definitionId, held.workflowId)).status).toBe('cancelled');
   await saveChain('push-guard-cancelled', held.workflowId);
+  // Its deletions are still pending: let the next runs make them without asking.
+  await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { deleteGuardMaxPercent: null, deleteGuardMaxItems: null } });
+
+  // 0.2 on: a schedule's trigger, a push started outside the coordinator (forwarded), and the coordinator itself.
+  await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/push`, { method: 'PUT', json: { intervalSeconds: 3600, paused: true } });
+  await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/push/trigger`, { method: 'POST' }, 202);
+  const trigger = await waitForWorkflow(`WorkflowType = 'scheduledOperationWorkflow'`);
+  await client.workflow.getHandle(trigger).result();
+  await saveChain('scheduled-trigger', trigger);
+  await waitForIdle();
+  await saveChain('definition-coordinator', definitionWorkflowId(definitionId));
 });
+
+async function waitForWorkflow(query: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    for await (const w of client.workflow.list({ query })) return w.workflowId;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no workflow for ${query}`);
+}
+
+/** Every run of the definition has ended, so the coordinator's history holds complete operations. */
+async function waitForIdle() {
+  for (let i = 0; i < 300; i++) {
+    const [row] = await stack.store.sql<Array<{ n: number }>>`select count(*)::int as n from sync_runs where definition_id = ${definitionId} and status in ('queued', 'running', 'awaiting_approval')`;
+    if (row?.n === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('runs still active');
+}
 
 async function waitForStatus(workflowId: string, status: string) {
   for (let i = 0; i < 300; i++) {

@@ -76,8 +76,11 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   const answered = new Map<string, OperationTicket>(input.carry?.answered ?? []);
   let adopted = false;
 
-  /** The first earlier operation this one may not run beside (writers wait for every earlier writer: request order). */
-  const blockerOf = (op: Op): Op | undefined => ops.slice(0, ops.indexOf(op)).find((o) => !mayRunTogether(o.kind, op.kind));
+  /** The nearest earlier operation this one may not run beside (writers wait for every earlier writer: request order). */
+  const blockerOf = (op: Op): Op | undefined => {
+    const at = ops.indexOf(op);
+    return at < 0 ? undefined : ops.slice(0, at).findLast((o) => !mayRunTogether(o.kind, op.kind));
+  };
   const finish = (op: Op) => {
     const i = ops.indexOf(op);
     if (i >= 0) ops.splice(i, 1);
@@ -101,7 +104,7 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       if (previous) return previous;
       // Only a run that has not started yet can serve this request: one already running may
       // have read the source before the change the caller wants synced (at most one waits).
-      const same = ops.find((o) => o.state === 'queued' && o.kind === request.kind && sameOptions(o.request.options, request.options));
+      const same = ops.find((o) => o.state === 'queued' && o.recorded && o.kind === request.kind && sameOptions(o.request.options, request.options));
       if (same) {
         return remember(request.requestId, { runId: same.runId, kind: same.kind, workflowId: same.workflowId, state: 'joined', reason: `the same ${same.kind} run is already queued; it starts after the run before it` });
       }
@@ -136,7 +139,8 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   );
 
   setHandler(cancelQueuedSignal, async ({ runId }) => {
-    const op = ops.find((o) => o.runId === runId && o.state === 'queued');
+    // Only a recorded run can be cancelled: its row exists, and its caller has its ticket.
+    const op = ops.find((o) => o.runId === runId && o.state === 'queued' && o.recorded);
     if (!op) return;
     finish(op);
     await acts.finishOperation({ runId, status: 'cancelled', error: 'cancelled before it started' });

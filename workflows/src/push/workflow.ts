@@ -115,7 +115,8 @@ async function coordinatedPushRun(
       signals.recheck = false;
       while (!signals.decision && !signals.recheck) {
         await condition(() => signals.decision !== undefined || signals.recheck, WAIT_SLICE);
-        if (workflowInfo().continueAsNewSuggested) await continueWith(carry);
+        // Never continue as new with a decision in hand: the new run would not know it.
+        if (!signals.decision && !signals.recheck && workflowInfo().continueAsNewSuggested) await continueWith(carry);
       }
       setCurrentDetails('');
       delete progress.waitingFor;

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
+import { ledgerSize } from '@syncbridge/shared/domain';
 import { latestSnapshotOfDatabase, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { findTable } from '@syncbridge/shared/sources';
 import type { ApiDeps } from './context.ts';
@@ -24,7 +25,7 @@ export type RunEstimate = z.infer<typeof RunEstimateSchema>;
 /** What a run will cost before it starts, from what the meta-store knows (no call to the source or Graph). */
 export async function estimateRun(deps: ApiDeps, def: DefinitionRow, fullResync: boolean): Promise<RunEstimate> {
   const { db } = deps.store;
-  const [{ synced }] = (await db.select({ synced: sql<number>`count(*)::int` }).from(schema.syncLedger).where(eq(schema.syncLedger.definitionId, def.id))) as [{ synced: number }];
+  const synced = await ledgerSize(db, def.id);
   const budgets = await db
     .select({ ru: schema.sharepointConnections.ruPerMinute })
     .from(schema.syncTargets)

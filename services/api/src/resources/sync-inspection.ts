@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, gt, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
+import { ledgerPage } from '@syncbridge/shared/domain';
 import { decodeKeyCursor, encodeCursor, encodeKeyCursor, keysetAfter, keysetOrder, pageOf, schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
@@ -90,12 +91,7 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
       }
       await assertDefinition(id);
       const from = cursor !== undefined ? decodeKeyCursor(cursor) : after;
-      const rows = await db
-        .select()
-        .from(schema.syncLedger)
-        .where(and(eq(schema.syncLedger.definitionId, id), from !== undefined ? gt(schema.syncLedger.sourceKey, from) : undefined))
-        .orderBy(asc(schema.syncLedger.sourceKey))
-        .limit(limit + 1);
+      const rows = await ledgerPage(db, id, from ?? null, limit + 1);
       const page = pageOf(rows, limit, (r) => encodeKeyCursor(r.sourceKey));
       const last = page.nextCursor ? page.items.at(-1)! : undefined;
       return c.json(
