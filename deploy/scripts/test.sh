@@ -10,8 +10,9 @@ sb_install_deps
 sb_ensure_temporal
 sb_check_test_postgres
 
-sb_log "lint"
+sb_log "lint and formatting"
 "$SB_PNPM" exec eslint . --max-warnings 0
+"$SB_PNPM" exec prettier --check . || { sb_log "files are not formatted: run 'pnpm format'"; exit 1; }
 sb_log "typecheck"
 "$SB_PNPM" exec tsc --noEmit -p tsconfig.json
 sb_log "tests (unit + integration)"
