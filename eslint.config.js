@@ -15,7 +15,24 @@ const workflowForbidden = [
     allowTypeImports: true,
   },
 ];
-const nodeBuiltins = ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'process', 'dns', 'url', 'util', 'stream', 'timers', 'events'];
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'child_process',
+  'worker_threads',
+  'process',
+  'dns',
+  'url',
+  'util',
+  'stream',
+  'timers',
+  'events',
+];
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.tools/**', '.data/**', 'shared/drizzle/**'] },
@@ -36,7 +53,10 @@ export default tseslint.config(
   {
     files: ['workflows/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code may not use Node built-ins.' })), patterns: workflowForbidden }],
+      'no-restricted-imports': [
+        'error',
+        { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code may not use Node built-ins.' })), patterns: workflowForbidden },
+      ],
     },
   },
 );

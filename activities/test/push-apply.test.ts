@@ -95,12 +95,18 @@ class FakeGateway implements Gateway {
   }
 
   async createItems(...[, listId, toCreate, options = {}]: Parameters<GraphGateway['createItems']>): Promise<BatchResult[]> {
-    this.enter('create', listId, toCreate.map((c) => c.id), { ...options });
+    this.enter(
+      'create',
+      listId,
+      toCreate.map((c) => c.id),
+      { ...options },
+    );
     return toCreate.map((c): BatchResult => {
       const failure = this.scripted('create', listId, c.id);
       if (failure) return failure;
       const key = String(c.fields[KEY_COLUMN_NAME]);
-      if (this.findKey(listId, key)) return { id: c.id, ok: false, status: 409, code: 'nameAlreadyExists', message: 'The unique column already has this value', retryable: false };
+      if (this.findKey(listId, key))
+        return { id: c.id, ok: false, status: 409, code: 'nameAlreadyExists', message: 'The unique column already has this value', retryable: false };
       const itemId = `new:${listId}:${key}`;
       this.list(listId).set(itemId, { key, version: 1 });
       return { id: c.id, ok: true, status: 201, body: { id: itemId, '@odata.etag': `"${itemId},1"` }, etag: `"${itemId},1"` };
@@ -108,7 +114,12 @@ class FakeGateway implements Gateway {
   }
 
   async updateItems(...[, listId, updates, options = {}]: Parameters<GraphGateway['updateItems']>): Promise<BatchResult[]> {
-    this.enter('update', listId, updates.map((u) => u.id), { ...options });
+    this.enter(
+      'update',
+      listId,
+      updates.map((u) => u.id),
+      { ...options },
+    );
     return updates.map((u): BatchResult => {
       const failure = this.scripted('update', listId, u.id);
       if (failure) return failure;
@@ -121,7 +132,12 @@ class FakeGateway implements Gateway {
   }
 
   async deleteItems(...[, listId, deletes, options = {}]: Parameters<GraphGateway['deleteItems']>): Promise<BatchResult[]> {
-    this.enter('delete', listId, deletes.map((d) => d.id), { ...options });
+    this.enter(
+      'delete',
+      listId,
+      deletes.map((d) => d.id),
+      { ...options },
+    );
     return deletes.map((d): BatchResult => {
       const failure = this.scripted('delete', listId, d.id);
       if (failure) return failure;
@@ -151,7 +167,12 @@ function listsFor(fake: FakeGateway): Map<string, TargetList> {
 }
 const LIST_OF: Record<string, string> = { 't-a': 'list-a', 't-b': 'list-b' };
 
-const prepared = (key: string, targetId: string): PreparedRow => ({ sourceKey: key, targetId, fields: { [KEY_COLUMN_NAME]: key, Title: key, name: `name of ${key}` }, hash: `hash-${key}` });
+const prepared = (key: string, targetId: string): PreparedRow => ({
+  sourceKey: key,
+  targetId,
+  fields: { [KEY_COLUMN_NAME]: key, Title: key, name: `name of ${key}` },
+  hash: `hash-${key}`,
+});
 const create = (key: string, targetId = 't-a'): PlannedWrite => ({ kind: 'create', row: prepared(key, targetId) });
 const update = (key: string, listItemId: string, targetId = 't-a', rekeyFrom?: string): PlannedWrite => ({
   kind: 'update',
@@ -286,7 +307,12 @@ const cases: ApplyCase[] = [
     setup: (f) => conflicts.forEach((w, i) => f.seed('list-a', w.row.sourceKey, `d${i}`)),
     expected: {
       applied: conflicts.map((w, i) => applied(w, `d${i}`, 2)),
-      calls: [`create list-a ${keys('dup', 16).join(',')}`, `list list-a ${keys('dup', 15).join(',')}`, 'list list-a dup16', `update list-a ${keys('dup', 16).join(',')}`],
+      calls: [
+        `create list-a ${keys('dup', 16).join(',')}`,
+        `list list-a ${keys('dup', 15).join(',')}`,
+        'list list-a dup16',
+        `update list-a ${keys('dup', 16).join(',')}`,
+      ],
     },
   },
 
@@ -320,7 +346,10 @@ const cases: ApplyCase[] = [
     name: 'a retryable failure of the adoption update is transient',
     writes: [C1],
     setup: (f) => f.seed('list-a', 'k1', '17').fail('update', 'list-a', 'k1', THROTTLED),
-    expected: { transient: [{ sourceKey: 'k1', message: 'Graph answered 429 tooManyRequests: Too many requests' }], calls: ['create list-a k1', 'list list-a k1', 'update list-a k1'] },
+    expected: {
+      transient: [{ sourceKey: 'k1', message: 'Graph answered 429 tooManyRequests: Too many requests' }],
+      calls: ['create list-a k1', 'list list-a k1', 'update list-a k1'],
+    },
   },
 
   // Moves
@@ -348,7 +377,11 @@ const cases: ApplyCase[] = [
     name: 'a move whose create is adopted (409) still deletes the original',
     writes: [M6],
     setup: (f) => f.seed('list-a', 'k6', '60').seed('list-b', 'k6', '61'),
-    expected: { applied: [applied(M6, '61', 2)], calls: ['create list-b k6', 'list list-b k6', 'update list-b k6', 'delete list-a k6'], contents: { 'list-a': [], 'list-b': ['k6'] } },
+    expected: {
+      applied: [applied(M6, '61', 2)],
+      calls: ['create list-b k6', 'list list-b k6', 'update list-b k6', 'delete list-a k6'],
+      contents: { 'list-a': [], 'list-b': ['k6'] },
+    },
   },
   {
     name: 'a move whose delete fails retryably is transient (the new item exists, the old one stays)',
@@ -375,7 +408,9 @@ const cases: ApplyCase[] = [
     writes: [M5, M6],
     setup: (f) => f.seed('list-a', 'k5', '50').seed('list-a', 'k6', '60').fail('create', 'list-b', 'k5', BAD_REQUEST).fail('create', 'list-b', 'k6', THROTTLED),
     expected: {
-      quarantined: [{ sourceKey: 'k5', reason: 'Graph answered 400 invalidRequest: Field amount is not recognized', detail: { status: 400, code: 'invalidRequest' } }],
+      quarantined: [
+        { sourceKey: 'k5', reason: 'Graph answered 400 invalidRequest: Field amount is not recognized', detail: { status: 400, code: 'invalidRequest' } },
+      ],
       transient: [{ sourceKey: 'k6', message: 'Graph answered 429 tooManyRequests: Too many requests' }],
       calls: ['create list-b k5,k6'],
       contents: { 'list-a': ['k5', 'k6'], 'list-b': [] },
@@ -487,7 +522,8 @@ const cases: ApplyCase[] = [
   },
 ];
 
-const byKey = <T extends { sourceKey: string }>(xs: readonly T[]) => [...xs].sort((a, b) => (a.sourceKey < b.sourceKey ? -1 : a.sourceKey > b.sourceKey ? 1 : 0));
+const byKey = <T extends { sourceKey: string }>(xs: readonly T[]) =>
+  [...xs].sort((a, b) => (a.sourceKey < b.sourceKey ? -1 : a.sourceKey > b.sourceKey ? 1 : 0));
 
 describe('applyWrites', () => {
   it.each(cases)('$name', async ({ writes, setup, abort, expected }) => {

@@ -47,11 +47,19 @@ const SINGLE_OTHER = [target('t-other', 0, null, true)];
 const ROUTED = [
   target('t-main', 100, null, true),
   target('t-eu', 1, { column: 'region', op: 'in', values: ['eu', 'uk'] }),
-  target('t-big-us', 2, { all: [{ column: 'region', op: 'eq', value: 'us' }, { column: 'amount', op: 'gte', value: 1000 }] }),
+  target('t-big-us', 2, {
+    all: [
+      { column: 'region', op: 'eq', value: 'us' },
+      { column: 'amount', op: 'gte', value: 1000 },
+    ],
+  }),
 ];
 const ROUTED_NO_DEFAULT = ROUTED.filter((t) => !t.isDefault);
 
-function context(keyColumns: string[], opts: { mappings?: FieldMappingSpec[]; targets?: Target[]; strategy?: PlanContext['targetStrategy'] } = {}): PlanContext {
+function context(
+  keyColumns: string[],
+  opts: { mappings?: FieldMappingSpec[]; targets?: Target[]; strategy?: PlanContext['targetStrategy'] } = {},
+): PlanContext {
   return {
     keyColumns,
     keyFamilies: keyFamiliesOf(table, keyColumns),
@@ -93,7 +101,12 @@ const CODE_LEGACY = 'ab_020_020_020'; // char(5) 'ab' with its padding: `ab   `
 
 /** Ledger entry; `hash: CURRENT` stands for the hash the row has now (resolved by the runner). */
 const CURRENT = '<current hash>';
-const entry = (sourceKey: string, targetId: string | null, listItemId: string | null, contentHash = 'stale-hash'): LedgerEntry => ({ sourceKey, targetId, listItemId, contentHash });
+const entry = (sourceKey: string, targetId: string | null, listItemId: string | null, contentHash = 'stale-hash'): LedgerEntry => ({
+  sourceKey,
+  targetId,
+  listItemId,
+  contentHash,
+});
 
 interface WriteView {
   kind: 'create' | 'update' | 'move';
@@ -182,12 +195,7 @@ const cases: PlanCase[] = [
   {
     name: 'conditional routing: rules by priority, the default otherwise',
     ctx: BY_ID_ROUTED,
-    rows: [
-      row(['1'], { region: 'eu' }),
-      row(['2'], { region: 'us', amount: 1000 }),
-      row(['3'], { region: 'us', amount: 999.5 }),
-      row(['4'], { region: null }),
-    ],
+    rows: [row(['1'], { region: 'eu' }), row(['2'], { region: 'us', amount: 1000 }), row(['3'], { region: 'us', amount: 999.5 }), row(['4'], { region: null })],
     expected: {
       writes: [
         { kind: 'create', key: '1', target: 't-eu' },
@@ -216,7 +224,10 @@ const cases: PlanCase[] = [
     name: 'quarantine: a double NaN for a number column',
     ctx: BY_ID,
     rows: [row(['1'], { amount: Number.NaN }), row(['2'], { id: 2 })],
-    expected: { writes: [{ kind: 'create', key: '2', target: 't-main' }], quarantined: [{ sourceKey: '1', reason: expect.stringMatching(/^column amount: .*NaN/) }] },
+    expected: {
+      writes: [{ kind: 'create', key: '2', target: 't-main' }],
+      quarantined: [{ sourceKey: '1', reason: expect.stringMatching(/^column amount: .*NaN/) }],
+    },
   },
   {
     name: 'quarantine: Infinity for a number column',
@@ -230,7 +241,9 @@ const cases: PlanCase[] = [
     rows: [row(['A'.repeat(128)]), row(['A'.repeat(127)])],
     expected: {
       writes: [{ kind: 'create', key: '_a'.repeat(127), target: 't-main' }],
-      quarantined: [{ sourceKey: `unencodable:${'A'.repeat(128)}`, reason: 'the encoded source key is 256 characters long; a SharePoint text column holds 255' }],
+      quarantined: [
+        { sourceKey: `unencodable:${'A'.repeat(128)}`, reason: 'the encoded source key is 256 characters long; a SharePoint text column holds 255' },
+      ],
     },
   },
   {
@@ -420,7 +433,13 @@ describe('prepareRow: the fields written', () => {
       name: 'a composite key: canonical texts joined with " / " (ISO 8601 with every fractional digit)',
       ctx: BY_TS_ID,
       row: row(['2022-01-23T13:03:52.90327Z', '26990']),
-      fields: { name: 'Ada', region: 'eu', amount: 12.5, SyncBridgeKey: '2022-01-23_t13_03a03_03a52.90327_z~26990', Title: '2022-01-23T13:03:52.90327Z / 26990' },
+      fields: {
+        name: 'Ada',
+        region: 'eu',
+        amount: 12.5,
+        SyncBridgeKey: '2022-01-23_t13_03a03_03a52.90327_z~26990',
+        Title: '2022-01-23T13:03:52.90327Z / 26990',
+      },
     },
     {
       name: 'a text key: Title keeps the case, SyncBridgeKey escapes it',
@@ -439,7 +458,13 @@ describe('prepareRow: the fields written', () => {
       name: 'Title is cut at 255 characters',
       ctx: context(['slug', 'name']),
       row: row(['x'.repeat(200), 'y'.repeat(54)], { name: 'y'.repeat(54) }),
-      fields: { name: 'y'.repeat(54), region: 'eu', amount: 12.5, SyncBridgeKey: `${'x'.repeat(200)}~${'y'.repeat(54)}`, Title: `${'x'.repeat(200)} / ${'y'.repeat(52)}` },
+      fields: {
+        name: 'y'.repeat(54),
+        region: 'eu',
+        amount: 12.5,
+        SyncBridgeKey: `${'x'.repeat(200)}~${'y'.repeat(54)}`,
+        Title: `${'x'.repeat(200)} / ${'y'.repeat(52)}`,
+      },
     },
     {
       name: 'SyncBridgeKey cannot be overwritten by a mapping of the same name',
@@ -473,7 +498,12 @@ describe('legacyKeyOf / ledgerKeysFor', () => {
   const legacyCases: Array<{ name: string; ctx: PlanContext; key: string[]; legacy: string | null }> = [
     { name: 'timestamptz: milliseconds, PostgreSQL text, +00', ctx: BY_TS, key: [TS], legacy: encodeSourceKey(['2022-02-16 09:12:58.903+00']) },
     { name: 'timestamptz with whole seconds', ctx: BY_TS, key: ['2022-02-16T09:12:58Z'], legacy: encodeSourceKey(['2022-02-16 09:12:58+00']) },
-    { name: 'timestamptz: trailing zeros of the milliseconds trimmed', ctx: BY_TS, key: ['2022-02-16T09:12:58.5Z'], legacy: encodeSourceKey(['2022-02-16 09:12:58.5+00']) },
+    {
+      name: 'timestamptz: trailing zeros of the milliseconds trimmed',
+      ctx: BY_TS,
+      key: ['2022-02-16T09:12:58.5Z'],
+      legacy: encodeSourceKey(['2022-02-16 09:12:58.5+00']),
+    },
     { name: 'timestamp without time zone', ctx: BY_LOCAL_TS, key: [LOCAL_TS], legacy: encodeSourceKey(['2022-02-16 09:12:58.903']) },
     { name: 'char(5) shorter than 5: padded', ctx: BY_CODE, key: ['ab'], legacy: encodeSourceKey(['ab   ']) },
     { name: 'char(5) of full length: none', ctx: BY_CODE, key: ['abcde'], legacy: null },

@@ -158,7 +158,12 @@ async function runNaive(emulator: RunningEmulator): Promise<Row> {
 }
 
 function fetchToken(emulator: RunningEmulator, clientId: string, clientSecret: string): Promise<string> {
-  const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: `${new URL(emulator.graphBaseUrl).origin}/.default` }).toString();
+  const body = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: clientSecret,
+    scope: `${new URL(emulator.graphBaseUrl).origin}/.default`,
+  }).toString();
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       `${emulator.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
@@ -213,7 +218,9 @@ try {
   const rows = [await runBatched(emulator), await runNaive(emulator)];
   print(rows);
   const [batched, naive] = rows as [Row, Row];
-  console.log(`speed-up: ${(batched.written / batched.seconds / (naive.written / naive.seconds)).toFixed(1)}x items/s; HTTP calls: ${batched.counters.batches} envelopes vs ${naive.counters.requests} POSTs`);
+  console.log(
+    `speed-up: ${(batched.written / batched.seconds / (naive.written / naive.seconds)).toFixed(1)}x items/s; HTTP calls: ${batched.counters.batches} envelopes vs ${naive.counters.requests} POSTs`,
+  );
 } finally {
   await emulator.close();
 }

@@ -76,7 +76,12 @@ export class CpuMeter {
 
 export function cpuDiff(after: CpuSeconds, before: CpuSeconds): CpuSeconds {
   const d = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
-  return { syncbridge: after.syncbridge - before.syncbridge, emulator: d(after.emulator, before.emulator), temporal: d(after.temporal, before.temporal), postgres: d(after.postgres, before.postgres) };
+  return {
+    syncbridge: after.syncbridge - before.syncbridge,
+    emulator: d(after.emulator, before.emulator),
+    temporal: d(after.temporal, before.temporal),
+    postgres: d(after.postgres, before.postgres),
+  };
 }
 
 /** Peak resident memory of a process in MB (VmHWM), null when unreadable. */

@@ -164,7 +164,10 @@ class Bench {
   }
 
   private async emulatorAdmin<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.b.emulator.adminUrl}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+    const res = await fetch(`${this.b.emulator.adminUrl}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`emulator ${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
     return (text ? JSON.parse(text) : null) as T;
@@ -224,14 +227,34 @@ class Bench {
     const instance = await this.api<{ id: string }>(
       'POST',
       '/v1/database-instances',
-      { databaseId: database.id, name: 'primary', host: u.hostname, port: Number(u.port || 5432), databaseName: this.b.source.name, username: decodeURIComponent(u.username) || 'postgres', password: 'unused-with-trust-auth', sslMode: 'disable', role: 'primary' },
+      {
+        databaseId: database.id,
+        name: 'primary',
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        databaseName: this.b.source.name,
+        username: decodeURIComponent(u.username) || 'postgres',
+        password: 'unused-with-trust-auth',
+        sslMode: 'disable',
+        role: 'primary',
+      },
       201,
     );
     const e = this.b.emulator;
     const connection = await this.api<{ id: string }>(
       'POST',
       '/v1/sharepoint-connections',
-      { appId: app.id, name: 'bench-sharepoint', tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: e.graphBaseUrl, authorityHost: e.authorityHost, caCertificatePem: e.caCertificatePem, ruPerMinute: RU },
+      {
+        appId: app.id,
+        name: 'bench-sharepoint',
+        tenantId: DEFAULT_TENANT_ID,
+        clientId: DEFAULT_CLIENT_ID,
+        clientSecret: DEFAULT_CLIENT_SECRET,
+        graphBaseUrl: e.graphBaseUrl,
+        authorityHost: e.authorityHost,
+        caCertificatePem: e.caCertificatePem,
+        ruPerMinute: RU,
+      },
       201,
     );
     const sites = await this.api<{ items: Array<{ id: string }> }>('GET', `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`);
@@ -248,11 +271,14 @@ class Bench {
       const runs = await this.api<{ items: RunView[] }>('GET', `/v1/sync-definitions/${definitionId}/runs?limit=5`);
       const run = runs.items.find((r) => r.workflowId === workflowId);
       if (run && !['queued', 'running'].includes(run.status)) return run;
-      if (Date.now() > deadline) throw new Error(`${label}: run ${workflowId} did not finish within ${RUN_TIMEOUT_MS / 60_000} minutes (last: ${JSON.stringify(run)}); see the logs`);
+      if (Date.now() > deadline)
+        throw new Error(`${label}: run ${workflowId} did not finish within ${RUN_TIMEOUT_MS / 60_000} minutes (last: ${JSON.stringify(run)}); see the logs`);
       if (Date.now() - lastReport >= 15_000) {
         const read = run?.counts.read ?? 0;
         const rate = (read - lastRead) / ((Date.now() - lastReport) / 1000);
-        say(`  ${label}: ${fmt(read)} rows read, ${fmt(run?.counts.created ?? 0)} created, ${fmt(run?.counts.deleted ?? 0)} deleted (${rate.toFixed(0)} rows/s over the last 15 s)`);
+        say(
+          `  ${label}: ${fmt(read)} rows read, ${fmt(run?.counts.created ?? 0)} created, ${fmt(run?.counts.deleted ?? 0)} deleted (${rate.toFixed(0)} rows/s over the last 15 s)`,
+        );
         lastReport = Date.now();
         lastRead = read;
         this.b.drainLogs();
@@ -306,7 +332,12 @@ class Bench {
       if (run.status === 'succeeded') succeeded = true;
       else {
         errors.push(...run.errors.map((e) => e.message));
-        say(`  ${name}: run ${runs} ended ${run.status}: ${run.errors.map((e) => e.message).join('; ').slice(0, 300)}`);
+        say(
+          `  ${name}: run ${runs} ended ${run.status}: ${run.errors
+            .map((e) => e.message)
+            .join('; ')
+            .slice(0, 300)}`,
+        );
       }
     }
     const seconds = (performance.now() - t0) / 1000;
@@ -336,7 +367,17 @@ class Bench {
       sweepPages: runs * (Math.floor(ledger / SWEEP_PAGE) + 1),
       warnings,
       cpu,
-      ...(sorted.length ? { batchSeconds: { p50: pct(0.5), p95: pct(0.95), max: sorted.at(-1) ?? 0, firstTenth: mean(batchTimes.slice(0, tenth)), lastTenth: mean(batchTimes.slice(-tenth)) } } : {}),
+      ...(sorted.length
+        ? {
+            batchSeconds: {
+              p50: pct(0.5),
+              p95: pct(0.95),
+              max: sorted.at(-1) ?? 0,
+              firstTenth: mean(batchTimes.slice(0, tenth)),
+              lastTenth: mean(batchTimes.slice(-tenth)),
+            },
+          }
+        : {}),
     };
   }
 
@@ -368,10 +409,26 @@ class Bench {
     const def = await this.api<{ id: string }>(
       'POST',
       '/v1/sync-definitions',
-      { appId: this.appId, name: `products-${index + 1}`, sourceInstanceId: this.instanceId, sourceSchema: 'public', sourceTable: 'products', keyStrategy: 'composite', keyColumns: ['region', 'sku'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', batchSize: BATCH },
+      {
+        appId: this.appId,
+        name: `products-${index + 1}`,
+        sourceInstanceId: this.instanceId,
+        sourceSchema: 'public',
+        sourceTable: 'products',
+        keyStrategy: 'composite',
+        keyColumns: ['region', 'sku'],
+        cursorStrategy: 'updated_at',
+        cursorColumn: 'updated_at',
+        batchSize: BATCH,
+      },
       201,
     );
-    await this.api('POST', `/v1/sync-definitions/${def.id}/targets`, { connectionId: this.connectionId, siteId: this.siteId, listDisplayName: `Products ${index + 1}`, isDefault: true }, 201);
+    await this.api(
+      'POST',
+      `/v1/sync-definitions/${def.id}/targets`,
+      { connectionId: this.connectionId, siteId: this.siteId, listDisplayName: `Products ${index + 1}`, isDefault: true },
+      201,
+    );
     await this.provision(def.id);
     const targets = await this.api<{ items: Array<{ listId: string | null }> }>('GET', `/v1/sync-definitions/${def.id}/targets`);
     const listId = targets.items[0]?.listId;
@@ -385,7 +442,9 @@ class Bench {
     this.expect(
       initial.counts.created === ROWS && (initial.counts.quarantined ?? 0) === 0,
       `initial load (${latencyLabel(latency)}): the list and the ledger hold all ${fmt(ROWS)} rows, but the run reports ${JSON.stringify(initial.counts)}` +
-        (initial.retriedBatches ? ` (${initial.retriedBatches} pushBatch attempt(s) after the first committed: an attempt that timed out still committed, its result was dropped)` : ''),
+        (initial.retriedBatches
+          ? ` (${initial.retriedBatches} pushBatch attempt(s) after the first committed: an attempt that timed out still committed, its result was dropped)`
+          : ''),
     );
     say(`  ${report(initial)}`);
 
@@ -399,7 +458,10 @@ class Bench {
     const since = await this.metaNow();
     const incremental = await this.scenario('incremental', latency, def.id, CHANGED);
     this.results.push(incremental);
-    this.check((await this.pushedSince(def.id, since)) === CHANGED, `the ledger does not show exactly the ${CHANGED} changed rows as pushed by the incremental run`);
+    this.check(
+      (await this.pushedSince(def.id, since)) === CHANGED,
+      `the ledger does not show exactly the ${CHANGED} changed rows as pushed by the incremental run`,
+    );
     this.check((await this.listItemCount(listId)) === ROWS, 'the list does not hold one item per row after the incremental run');
     this.expect(
       (incremental.counts.updated ?? 0) === CHANGED && !incremental.counts.created && !incremental.counts.deleted,
@@ -412,7 +474,10 @@ class Bench {
     const noop = await this.scenario('no-op', latency, def.id, ROWS);
     this.results.push(noop);
     this.check((await this.pushedSince(def.id, quiet)) === 0 && (await this.ledgerSize(def.id)) === ROWS, 'the no-op run wrote to the ledger');
-    this.expect(!noop.counts.created && !noop.counts.updated && !noop.counts.deleted, `no-op (${latencyLabel(latency)}): the run reports writes: ${JSON.stringify(noop.counts)}`);
+    this.expect(
+      !noop.counts.created && !noop.counts.updated && !noop.counts.deleted,
+      `no-op (${latencyLabel(latency)}): the run reports writes: ${JSON.stringify(noop.counts)}`,
+    );
     say(`  ${report(noop)}`);
   }
 
@@ -423,13 +488,16 @@ class Bench {
 
   /** Ledger entries written (pushed) since a meta-store time: what a run really did, whatever its counts say. */
   private async pushedSince(definitionId: string, since: string): Promise<number> {
-    const [row] = await this.b.stack.store.sql<Array<{ n: number }>>`select count(*)::int as n from sync_ledger where definition_id = ${definitionId} and last_pushed_at >= ${since}::timestamptz`;
+    const [row] = await this.b.stack.store.sql<
+      Array<{ n: number }>
+    >`select count(*)::int as n from sync_ledger where definition_id = ${definitionId} and last_pushed_at >= ${since}::timestamptz`;
     return row?.n ?? 0;
   }
 }
 
 const cpuOrDash = (v: number | null) => (v === null ? '-' : v.toFixed(1));
-const cpuText = (c: CpuSeconds) => `syncbridge ${cpuOrDash(c.syncbridge)}, emulator ${c.emulator === null ? '(inline)' : cpuOrDash(c.emulator)}, postgres ${cpuOrDash(c.postgres)}, temporal ${cpuOrDash(c.temporal)}`;
+const cpuText = (c: CpuSeconds) =>
+  `syncbridge ${cpuOrDash(c.syncbridge)}, emulator ${c.emulator === null ? '(inline)' : cpuOrDash(c.emulator)}, postgres ${cpuOrDash(c.postgres)}, temporal ${cpuOrDash(c.temporal)}`;
 
 /** pino writes numeric levels by default, labels when configured so (the product does). */
 const isWarning = (level: unknown) => (typeof level === 'number' ? level >= 40 : ['warn', 'error', 'fatal'].includes(String(level)));
@@ -440,7 +508,9 @@ function report(r: ScenarioResult): string {
     .map(([k, v]) => `${k} ${fmt(v)}`)
     .join(', ');
   const b = r.batchSeconds;
-  const batches = b ? `\n      per pushBatch: p50 ${b.p50.toFixed(2)} s, p95 ${b.p95.toFixed(2)} s, max ${b.max.toFixed(2)} s; first tenth ${b.firstTenth.toFixed(2)} s, last tenth ${b.lastTenth.toFixed(2)} s` : '';
+  const batches = b
+    ? `\n      per pushBatch: p50 ${b.p50.toFixed(2)} s, p95 ${b.p95.toFixed(2)} s, max ${b.max.toFixed(2)} s; first tenth ${b.firstTenth.toFixed(2)} s, last tenth ${b.lastTenth.toFixed(2)} s`
+    : '';
   return `${r.seconds.toFixed(1)} s, ${r.runs} run(s): ${counts || 'no counts'}; ${r.upsertBatches} upsert + ${r.sweepPages} sweep activities; ${fmt(r.graph.requests)} Graph requests in ${fmt(r.graph.batches)} $batch${batches}\n      CPU s: ${cpuText(r.cpu)}`;
 }
 
@@ -466,10 +536,20 @@ function printTable(results: ScenarioResult[]) {
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const row of table) console.log(line(row));
-  console.log('rows: rows loaded (initial load), changed rows (incremental), ledger entries swept (no-op); activities: pushBatch + sweep pages; retried: pushBatch attempts > 1 that committed');
+  console.log(
+    'rows: rows loaded (initial load), changed rows (incremental), ledger entries swept (no-op); activities: pushBatch + sweep pages; retried: pushBatch attempts > 1 that committed',
+  );
   console.log('');
   const cpuHeader = ['scenario', 'latency', 'wall s', 'cpu s: syncbridge', 'emulator', 'postgres', 'temporal'];
-  const cpuRows = results.map((r) => [r.scenario, r.latency, r.seconds.toFixed(1), r.cpu.syncbridge.toFixed(1), r.cpu.emulator === null ? 'inline' : cpuOrDash(r.cpu.emulator), cpuOrDash(r.cpu.postgres), cpuOrDash(r.cpu.temporal)]);
+  const cpuRows = results.map((r) => [
+    r.scenario,
+    r.latency,
+    r.seconds.toFixed(1),
+    r.cpu.syncbridge.toFixed(1),
+    r.cpu.emulator === null ? 'inline' : cpuOrDash(r.cpu.emulator),
+    cpuOrDash(r.cpu.postgres),
+    cpuOrDash(r.cpu.temporal),
+  ]);
   const cw = cpuHeader.map((h, i) => Math.max(h.length, ...cpuRows.map((row) => (row[i] as string).length)));
   const cline = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(cw[i] as number) : c.padStart(cw[i] as number))).join(' | ');
   console.log(cline(cpuHeader));

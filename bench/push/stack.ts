@@ -110,7 +110,12 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
     });
 
     say(`starting a Temporal dev server (headless, SQLite in ${tmp})`);
-    const temporal: DevServer = await startTemporalDevServer({ cliPath: temporalCliPath(), port: await freePort(), uiPort: null, dbFile: join(tmp, 'temporal.db') });
+    const temporal: DevServer = await startTemporalDevServer({
+      cliPath: temporalCliPath(),
+      port: await freePort(),
+      uiPort: null,
+      dbFile: join(tmp, 'temporal.db'),
+    });
     onClose('the Temporal dev server', async () => {
       const killer = setTimeout(() => temporal.process.kill('SIGKILL'), 15_000);
       await temporal.stop();
@@ -125,7 +130,18 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
     const source = await createTestDatabase('sb_bench_src');
     onClose('dropping the source database', () => source.drop());
     const u = new URL(source.url);
-    const sourceSql = connectPostgresSource({ engine: 'postgres', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: null, sslMode: 'disable' }, { max: 2 });
+    const sourceSql = connectPostgresSource(
+      {
+        engine: 'postgres',
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        databaseName: source.name,
+        username: decodeURIComponent(u.username) || 'postgres',
+        password: null,
+        sslMode: 'disable',
+      },
+      { max: 2 },
+    );
     // The worker's own pools and gateways belong to its activity dependencies: the harness closes them.
     onClose('source connections', () => sourceSql.end({ timeout: 5 }));
 

@@ -65,7 +65,15 @@ export async function createSampleSource(adminUrl: string, database = 'syncbridg
     await sql.unsafe(SCHEMA);
     const [{ n }] = (await sql`select count(*)::int as n from shop.products`) as unknown as [{ n: number }];
     if (n === 0) {
-      const rows = PRODUCTS.map(([sku, name, description, price, in_stock, discontinued, launched_on]) => ({ sku, name, description, price, in_stock, discontinued, launched_on }));
+      const rows = PRODUCTS.map(([sku, name, description, price, in_stock, discontinued, launched_on]) => ({
+        sku,
+        name,
+        description,
+        price,
+        in_stock,
+        discontinued,
+        launched_on,
+      }));
       await sql`insert into shop.products ${sql(rows)}`;
       await sql`
         insert into shop.order_lines (order_id, line_no, sku, quantity, unit_price, status)

@@ -33,13 +33,26 @@ export async function setupDemo(o: DemoOptions): Promise<void> {
   }
   const app = await call('POST', '/v1/apps', { name: 'demo', ownerTeam: 'demo', description: 'Sample shop tables synced to the local SharePoint emulator' });
   const db = await call('POST', '/v1/databases', { appId: app.id, name: 'shop', engine: 'postgres', environment: 'dev' });
-  const instance = await call('POST', '/v1/database-instances', { databaseId: db.id, name: 'primary', host: o.source.host, port: o.source.port, databaseName: o.source.database, username: o.source.username, password: o.source.password, sslMode: 'disable', role: 'primary' });
+  const instance = await call('POST', '/v1/database-instances', {
+    databaseId: db.id,
+    name: 'primary',
+    host: o.source.host,
+    port: o.source.port,
+    databaseName: o.source.database,
+    username: o.source.username,
+    password: o.source.password,
+    sslMode: 'disable',
+    role: 'primary',
+  });
   const tested = await call<{ ok: boolean; error?: string }>('POST', `/v1/database-instances/${instance.id}/test`);
   if (!tested.ok) throw new Error(`the demo source database is not reachable: ${tested.error}`);
   const connection = await call('POST', '/v1/sharepoint-connections', { appId: app.id, name: 'emulator', ...o.sharepoint });
   const connTest = await call<{ ok: boolean; message: string }>('POST', `/v1/sharepoint-connections/${connection.id}/test`);
   if (!connTest.ok) throw new Error(`the SharePoint emulator refused the demo connection: ${connTest.message}`);
-  const sites = await call<{ items: Array<{ id: string; webUrl: string | null }> }>('GET', `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`);
+  const sites = await call<{ items: Array<{ id: string; webUrl: string | null }> }>(
+    'GET',
+    `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`,
+  );
   const site = sites.items[0];
   if (!site) throw new Error('the emulator has no "syncbridge" site');
 
@@ -49,14 +62,26 @@ export async function setupDemo(o: DemoOptions): Promise<void> {
   ];
   for (const spec of specs) {
     const def = await call('POST', '/v1/sync-definitions', {
-      appId: app.id, name: spec.name, sourceInstanceId: instance.id, sourceSchema: 'shop', sourceTable: spec.table,
-      keyStrategy: spec.keyStrategy, keyColumns: spec.keyColumns, cursorStrategy: 'updated_at', cursorColumn: 'updated_at',
-      scheduleIntervalSeconds: 30, enabled: false,
+      appId: app.id,
+      name: spec.name,
+      sourceInstanceId: instance.id,
+      sourceSchema: 'shop',
+      sourceTable: spec.table,
+      keyStrategy: spec.keyStrategy,
+      keyColumns: spec.keyColumns,
+      cursorStrategy: 'updated_at',
+      cursorColumn: 'updated_at',
+      scheduleIntervalSeconds: 30,
+      enabled: false,
     });
     await call('POST', `/v1/sync-definitions/${def.id}/targets`, { connectionId: connection.id, siteId: site.id, listDisplayName: spec.list, isDefault: true });
     const prov = await call<{ workflowId: string }>('POST', `/v1/sync-definitions/${def.id}/provision`);
     await waitForRun(call, def.id, prov.workflowId);
-    const push = await call<{ runId: string; workflowId: string; temporalUiUrl: string; estimate: { note: string } }>('POST', `/v1/sync-definitions/${def.id}/runs`, {});
+    const push = await call<{ runId: string; workflowId: string; temporalUiUrl: string; estimate: { note: string } }>(
+      'POST',
+      `/v1/sync-definitions/${def.id}/runs`,
+      {},
+    );
     o.say(`  ${spec.name}: ${push.estimate.note}`);
     const run = await waitForRun(call, def.id, push.workflowId);
     o.say(`  ${spec.name}: shop.${spec.table} -> list "${spec.list}": ${JSON.stringify(run.counts)}`);
@@ -80,10 +105,14 @@ export const REAL_TENANT_NOTE = [
 
 async function waitForRun(call: <T>(m: string, p: string) => Promise<T>, definitionId: string, workflowId: string) {
   for (let i = 0; i < 600; i++) {
-    const runs = await call<{ items: Array<{ workflowId: string; status: string; counts: Record<string, number>; errors: Array<{ message: string }> }> }>('GET', `/v1/sync-definitions/${definitionId}/runs?limit=20`);
+    const runs = await call<{ items: Array<{ workflowId: string; status: string; counts: Record<string, number>; errors: Array<{ message: string }> }> }>(
+      'GET',
+      `/v1/sync-definitions/${definitionId}/runs?limit=20`,
+    );
     const run = runs.items.find((r) => r.workflowId === workflowId);
     if (run?.status === 'succeeded') return run;
-    if (run && ['failed', 'cancelled'].includes(run.status)) throw new Error(`demo run ${workflowId} ${run.status}: ${run.errors.map((e) => e.message).join('; ')}`);
+    if (run && ['failed', 'cancelled'].includes(run.status))
+      throw new Error(`demo run ${workflowId} ${run.status}: ${run.errors.map((e) => e.message).join('; ')}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`demo run ${workflowId} did not finish in time`);

@@ -103,7 +103,13 @@ try {
       startService({
         name: 'sharepoint-emulator',
         entry: join(root, 'services/sharepoint-emulator/src/main.ts'),
-        env: { ...process.env, EMULATOR_PORT: String(cfg.EMULATOR_PORT), EMULATOR_TOKEN_PORT: String(cfg.EMULATOR_TOKEN_PORT), EMULATOR_PERSIST_FILE: join(dataDir, 'sharepoint-emulator.json'), EMULATOR_CERT_FILE: emulatorCert },
+        env: {
+          ...process.env,
+          EMULATOR_PORT: String(cfg.EMULATOR_PORT),
+          EMULATOR_TOKEN_PORT: String(cfg.EMULATOR_TOKEN_PORT),
+          EMULATOR_PERSIST_FILE: join(dataDir, 'sharepoint-emulator.json'),
+          EMULATOR_CERT_FILE: emulatorCert,
+        },
         logDir,
         onExit,
       }),
@@ -126,7 +132,13 @@ try {
     await setupDemo({
       apiUrl,
       adminKey,
-      source: { host: src.hostname, port: Number(src.port || 5432), database: src.pathname.slice(1), username: decodeURIComponent(src.username), password: decodeURIComponent(src.password) },
+      source: {
+        host: src.hostname,
+        port: Number(src.port || 5432),
+        database: src.pathname.slice(1),
+        username: decodeURIComponent(src.username),
+        password: decodeURIComponent(src.password),
+      },
       sharepoint: {
         tenantId: DEFAULT_TENANT_ID,
         clientId: DEFAULT_CLIENT_ID,

@@ -10,7 +10,13 @@ export interface ManagedProcess {
 }
 
 /** Runs a TypeScript entry point under tsx, its output in the data folder's logs/. */
-export function startService(opts: { name: string; entry: string; env: NodeJS.ProcessEnv; logDir: string; onExit: (name: string, code: number | null) => void }): ManagedProcess {
+export function startService(opts: {
+  name: string;
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  logDir: string;
+  onExit: (name: string, code: number | null) => void;
+}): ManagedProcess {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });

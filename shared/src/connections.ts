@@ -15,7 +15,8 @@ export class MissingSecretError extends Error {
  * fallback here, so production cannot silently use a developer's app.
  */
 export function graphConfigFromConnection(row: ConnectionRow, secrets: SecretBox): GraphConnectionConfig {
-  if (!row.clientSecretEncrypted) throw new MissingSecretError(`SharePoint connection "${row.name}" has no client secret; set one with PATCH /v1/sharepoint-connections/${row.id}`);
+  if (!row.clientSecretEncrypted)
+    throw new MissingSecretError(`SharePoint connection "${row.name}" has no client secret; set one with PATCH /v1/sharepoint-connections/${row.id}`);
   return {
     connectionId: row.id,
     tenantId: row.tenantId,

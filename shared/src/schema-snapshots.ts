@@ -65,7 +65,11 @@ export async function recordSnapshot(db: MetaDb, instanceId: string, scope: Snap
 }
 
 /** The latest stored snapshot of the scope, or null when none was ever recorded. */
-export async function latestSnapshot(db: MetaDb, instanceId: string, scope: SnapshotScope): Promise<{ id: string; capturedAt: Date; snapshot: SchemaSnapshot } | null> {
+export async function latestSnapshot(
+  db: MetaDb,
+  instanceId: string,
+  scope: SnapshotScope,
+): Promise<{ id: string; capturedAt: Date; snapshot: SchemaSnapshot } | null> {
   const t = schema.schemaSnapshots;
   const [row] = (await db
     .select()
@@ -81,9 +85,12 @@ export function changesSince(recorded: RecordedSnapshot, live: SchemaSnapshot): 
   return recorded.previous ? diffSnapshots(recorded.previous.snapshot, live) : null;
 }
 
-
 /** The latest stored snapshot of the scope taken on any instance of a database (what a definition bound to it last saw). */
-export async function latestSnapshotOfDatabase(db: MetaDb, databaseId: string, scope: SnapshotScope): Promise<{ id: string; capturedAt: Date; snapshot: SchemaSnapshot } | null> {
+export async function latestSnapshotOfDatabase(
+  db: MetaDb,
+  databaseId: string,
+  scope: SnapshotScope,
+): Promise<{ id: string; capturedAt: Date; snapshot: SchemaSnapshot } | null> {
   const t = schema.schemaSnapshots;
   const [row] = await db
     .select({ id: t.id, capturedAt: t.capturedAt, snapshot: t.snapshot })

@@ -56,8 +56,16 @@ describe('sync definitions and field mappings are validated against the live sou
     (await stack.store.sql<{ n: number }[]>`select count(*)::int as n from sync_definitions where name = ${name}`)[0]!.n;
 
   const documents = (overrides: Record<string, unknown> = {}) => ({
-    appId, name: 'documents', sourceInstanceId: instanceId, sourceSchema: 'public', sourceTable: 'documents',
-    keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', ...overrides,
+    appId,
+    name: 'documents',
+    sourceInstanceId: instanceId,
+    sourceSchema: 'public',
+    sourceTable: 'documents',
+    keyStrategy: 'pk',
+    keyColumns: ['id'],
+    cursorStrategy: 'updated_at',
+    cursorColumn: 'updated_at',
+    ...overrides,
   });
 
   beforeAll(async () => {
@@ -83,13 +91,25 @@ describe('sync definitions and field mappings are validated against the live sou
       );
       create index documents_region_idx on public.documents (region);`);
     appId = (await ok<Json>(await stack.api('/v1/apps', { method: 'POST', json: { name: 'docs', ownerTeam: 'records' } }), 201)).id;
-    databaseId = (await ok<Json>(await stack.api('/v1/databases', { method: 'POST', json: { appId, name: 'docs-db', engine: 'postgres', environment: 'dev' } }), 201)).id;
+    databaseId = (
+      await ok<Json>(await stack.api('/v1/databases', { method: 'POST', json: { appId, name: 'docs-db', engine: 'postgres', environment: 'dev' } }), 201)
+    ).id;
     const u = new URL(source.url);
     instanceId = (
       await ok<Json>(
         await stack.api('/v1/database-instances', {
           method: 'POST',
-          json: { databaseId, name: 'primary', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: 'trust-auth-ignores-it', sslMode: 'disable', role: 'primary' },
+          json: {
+            databaseId,
+            name: 'primary',
+            host: u.hostname,
+            port: Number(u.port || 5432),
+            databaseName: source.name,
+            username: decodeURIComponent(u.username) || 'postgres',
+            password: 'trust-auth-ignores-it',
+            sslMode: 'disable',
+            role: 'primary',
+          },
         }),
         201,
       )
@@ -98,7 +118,17 @@ describe('sync definitions and field mappings are validated against the live sou
       await ok<Json>(
         await stack.api('/v1/database-instances', {
           method: 'POST',
-          json: { databaseId, name: 'dead-replica', host: '127.0.0.1', port: 1, databaseName: 'x', username: 'u', password: 'dead-replica-password', sslMode: 'disable', role: 'replica' },
+          json: {
+            databaseId,
+            name: 'dead-replica',
+            host: '127.0.0.1',
+            port: 1,
+            databaseName: 'x',
+            username: 'u',
+            password: 'dead-replica-password',
+            sslMode: 'disable',
+            role: 'replica',
+          },
         }),
         201,
       )
@@ -156,7 +186,10 @@ describe('sync definitions and field mappings are validated against the live sou
       expect(p.errors).toEqual([{ field: 'body.cursorColumn', message: expect.stringContaining('"version_label" (text) cannot be a cursor') }]);
       const missing = await problemOf(await call('POST', '/v1/sync-definitions', documents({ cursorColumn: 'modified_at' })), 422);
       expect(missing.errors).toEqual([
-        { field: 'body.cursorColumn', message: 'column "modified_at" does not exist in public.documents; columns that could be the cursor: "updated_at" (timestamp with time zone)' },
+        {
+          field: 'body.cursorColumn',
+          message: 'column "modified_at" does not exist in public.documents; columns that could be the cursor: "updated_at" (timestamp with time zone)',
+        },
       ]);
       // Key and cursor problems are reported together.
       const both = await problemOf(await call('POST', '/v1/sync-definitions', documents({ keyColumns: ['slug'], cursorColumn: 'body' })), 422);
@@ -169,7 +202,10 @@ describe('sync definitions and field mappings are validated against the live sou
       expect(p.errors).toEqual([{ field: 'body.sourceTable', message: expect.stringContaining('public.documentz does not exist') }]);
       const schema = await problemOf(await call('POST', '/v1/sync-definitions', documents({ sourceSchema: 'archive' })), 422);
       expect(schema.detail).toContain('archive.documents');
-      const instance = await problemOf(await call('POST', '/v1/sync-definitions', documents({ sourceInstanceId: '00000000-0000-4000-8000-000000000000' })), 422);
+      const instance = await problemOf(
+        await call('POST', '/v1/sync-definitions', documents({ sourceInstanceId: '00000000-0000-4000-8000-000000000000' })),
+        422,
+      );
       expect(fields(instance)).toEqual(['body.sourceInstanceId']);
     });
 
@@ -212,11 +248,20 @@ describe('sync definitions and field mappings are validated against the live sou
       const dead = await problemOf(await call('PATCH', `/v1/sync-definitions/${definition.id}`, { sourceInstanceId: deadInstanceId }), 503);
       expect(dead.detail).toMatch(/cannot be validated now/);
       const unchanged = await ok<Json>(await call('GET', `/v1/sync-definitions/${definition.id}`), 200);
-      expect(unchanged).toMatchObject({ keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', sourceTable: 'documents', sourceInstanceId: instanceId });
+      expect(unchanged).toMatchObject({
+        keyStrategy: 'pk',
+        keyColumns: ['id'],
+        cursorColumn: 'updated_at',
+        sourceTable: 'documents',
+        sourceInstanceId: instanceId,
+      });
 
       // A fitting change is saved, with the snapshot it was checked against (a new one after a schema change).
       await sql`alter table public.documents add column revision bigint not null default 0`;
-      const patched = await ok<Json & { sourceSnapshotId: string }>(await call('PATCH', `/v1/sync-definitions/${definition.id}`, { keyStrategy: 'unique', keyColumns: ['region', 'slug'], cursorColumn: 'revision' }), 200);
+      const patched = await ok<Json & { sourceSnapshotId: string }>(
+        await call('PATCH', `/v1/sync-definitions/${definition.id}`, { keyStrategy: 'unique', keyColumns: ['region', 'slug'], cursorColumn: 'revision' }),
+        200,
+      );
       expect(patched).toMatchObject({ keyStrategy: 'unique', keyColumns: ['region', 'slug'], cursorColumn: 'revision' });
       expect(patched.sourceSnapshotId).not.toBe(definition.sourceSnapshotId);
       const viewed = await ok<{ snapshotId: string }>(await stack.api(`/v1/database-instances/${instanceId}/schema?schema=public&table=documents`), 200);
@@ -229,7 +274,10 @@ describe('sync definitions and field mappings are validated against the live sou
       const u = new URL(source.url);
       await ok(await stack.api(`/v1/database-instances/${instanceId}`, { method: 'PATCH', json: { port: 1 } }), 200);
       try {
-        const renamed = await ok<Json>(await call('PATCH', `/v1/sync-definitions/${definition.id}`, { name: 'documents-renamed', keyColumns: ['id'], sourceTable: 'documents' }), 200);
+        const renamed = await ok<Json>(
+          await call('PATCH', `/v1/sync-definitions/${definition.id}`, { name: 'documents-renamed', keyColumns: ['id'], sourceTable: 'documents' }),
+          200,
+        );
         expect(renamed.name).toBe('documents-renamed');
         await problemOf(await call('PATCH', `/v1/sync-definitions/${definition.id}`, { cursorStrategy: 'full_scan', cursorColumn: null }), 503);
       } finally {
@@ -257,12 +305,17 @@ describe('sync definitions and field mappings are validated against the live sou
 
     it('refuses varchar(300) to a single line of text but accepts it as note', async () => {
       const p = await problemOf(await call('POST', base, { sourceColumn: 'title', targetColumn: 'DocTitle', targetType: 'text' }), 422);
-      expect(p.errors).toEqual([{ field: 'body.targetType', message: expect.stringContaining('character varying(300) values can exceed 255 characters: map to "note"') }]);
+      expect(p.errors).toEqual([
+        { field: 'body.targetType', message: expect.stringContaining('character varying(300) values can exceed 255 characters: map to "note"') },
+      ]);
       const note = await ok<Mapping>(await call('POST', base, { sourceColumn: 'title', targetColumn: 'DocTitle', targetType: 'note' }), 201);
       expect(note).toMatchObject({ sourceColumn: 'title', targetColumn: 'DocTitle', targetType: 'note', direction: 'both' });
       // Unbounded text too; an explicit maxLength accepts that longer values quarantine.
       await problemOf(await call('POST', base, { sourceColumn: 'body', targetColumn: 'Body', targetType: 'text' }), 422);
-      const tooLong = await problemOf(await call('POST', base, { sourceColumn: 'body', targetColumn: 'Body', targetType: 'text', converterOptions: { maxLength: 400 } }), 422);
+      const tooLong = await problemOf(
+        await call('POST', base, { sourceColumn: 'body', targetColumn: 'Body', targetType: 'text', converterOptions: { maxLength: 400 } }),
+        422,
+      );
       expect(fields(tooLong)).toEqual(['body.converterOptions.maxLength']);
       await ok(await call('POST', base, { sourceColumn: 'body', targetColumn: 'Body', targetType: 'text', converterOptions: { maxLength: 255 } }), 201);
     });
@@ -282,7 +335,9 @@ describe('sync definitions and field mappings are validated against the live sou
       const code = await ok<Mapping>(await call('POST', base, { sourceColumn: 'code', targetColumn: 'Code', targetType: 'text' }), 201);
       // Target names are case-insensitive in SharePoint; the message names the mapping it collides with.
       const dup = await problemOf(await call('POST', base, { sourceColumn: 'summary', targetColumn: 'CODE', targetType: 'text' }), 422);
-      expect(dup.errors).toEqual([{ field: 'body.targetColumn', message: expect.stringContaining(`already used by the field mapping ${code.id} (code -> Code)`) }]);
+      expect(dup.errors).toEqual([
+        { field: 'body.targetColumn', message: expect.stringContaining(`already used by the field mapping ${code.id} (code -> Code)`) },
+      ]);
       const again = await problemOf(await call('POST', base, { sourceColumn: 'code', targetColumn: 'Code2', targetType: 'text' }), 422);
       expect(fields(again)).toEqual(['body.sourceColumn']);
     });
@@ -293,7 +348,10 @@ describe('sync definitions and field mappings are validated against the live sou
       expect(fields(p)).toEqual(['body.targetType']);
       const dup = await problemOf(await call('PATCH', `${base}/${title!.id}`, { targetColumn: 'code' }), 422);
       expect(fields(dup)).toEqual(['body.targetColumn']);
-      const renamed = await ok<Mapping>(await call('PATCH', `${base}/${title!.id}`, { targetColumn: 'Title', targetType: 'text', converterOptions: { maxLength: 255 } }), 200);
+      const renamed = await ok<Mapping>(
+        await call('PATCH', `${base}/${title!.id}`, { targetColumn: 'Title', targetType: 'text', converterOptions: { maxLength: 255 } }),
+        200,
+      );
       expect(renamed).toMatchObject({ targetColumn: 'Title', targetType: 'text' });
       // Patching a mapping onto itself is not a duplicate.
       await ok(await call('PATCH', `${base}/${title!.id}`, { transforms: [{ op: 'trim' }] }), 200);
@@ -315,7 +373,10 @@ describe('sync definitions and field mappings are validated against the live sou
 
     it('proposes the default mapping for every column without saving it', async () => {
       const before = await list();
-      const proposal = await ok<{ table: { schema: string; name: string }; items: MappingInput[]; issues: unknown[] }>(await call('POST', `${base}/propose`), 200);
+      const proposal = await ok<{ table: { schema: string; name: string }; items: MappingInput[]; issues: unknown[] }>(
+        await call('POST', `${base}/propose`),
+        200,
+      );
       expect(proposal.table).toEqual({ schema: 'public', name: 'documents' });
       expect(proposal.items.map((m) => m.sourceColumn)).toEqual(DOCUMENT_COLUMNS);
       expect(proposal.issues).toEqual([]);
@@ -344,14 +405,18 @@ describe('sync definitions and field mappings are validated against the live sou
       const proposal = await ok<{ items: MappingInput[] }>(await call('POST', `${base}/propose`, { exclude: ['payload'] }), 200);
       const wanted = proposal.items.map((m) => (m.sourceColumn === 'code' ? { ...m, targetColumn: 'Title', targetType: 'text' } : m));
       const replaced = await ok<{ items: Mapping[] }>(await call('PUT', base, { mappings: wanted }), 200);
-      expect(replaced.items.map((m) => [m.sourceColumn, m.targetColumn, m.targetType])).toEqual(wanted.map((m) => [m.sourceColumn, m.targetColumn, m.targetType]));
+      expect(replaced.items.map((m) => [m.sourceColumn, m.targetColumn, m.targetType])).toEqual(
+        wanted.map((m) => [m.sourceColumn, m.targetColumn, m.targetType]),
+      );
       expect(replaced.items.find((m) => m.sourceColumn === 'code')!.id).toBe(code.id);
       const stored = await list();
       expect(stored.map((m) => m.id).sort()).toEqual(replaced.items.map((m) => m.id).sort());
       expect(stored.some((m) => m.sourceColumn === 'payload')).toBe(false);
 
       // Swapping two target names at once works: the set is checked as a whole, not row by row.
-      const swapped = wanted.map((m) => (m.sourceColumn === 'code' ? { ...m, targetColumn: 'Summary' } : m.sourceColumn === 'summary' ? { ...m, targetColumn: 'Title' } : m));
+      const swapped = wanted.map((m) =>
+        m.sourceColumn === 'code' ? { ...m, targetColumn: 'Summary' } : m.sourceColumn === 'summary' ? { ...m, targetColumn: 'Title' } : m,
+      );
       const afterSwap = await ok<{ items: Mapping[] }>(await call('PUT', base, { mappings: swapped }), 200);
       expect(afterSwap.items.find((m) => m.sourceColumn === 'summary')!.targetColumn).toBe('Title');
       expect(afterSwap.items.find((m) => m.sourceColumn === 'code')!.targetColumn).toBe('Summary');

@@ -26,7 +26,14 @@ interface Table {
 interface SchemaResponse {
   snapshotId: string;
   tables: Table[];
-  changes: { addedTables: string[]; removedTables: string[]; changedTables: unknown[]; addedPartitions: unknown[]; removedPartitions: unknown[]; hasChanges: boolean } | null;
+  changes: {
+    addedTables: string[];
+    removedTables: string[];
+    changedTables: unknown[];
+    addedPartitions: unknown[];
+    removedPartitions: unknown[];
+    hasChanges: boolean;
+  } | null;
 }
 interface Problem {
   status: number;
@@ -55,8 +62,13 @@ describe('introspection tells the truth, and errors say what to do next', () => 
     return JSON.parse(text) as Problem;
   };
   const definition = (overrides: Record<string, unknown>) => ({
-    appId, name: `def-${Math.random().toString(36).slice(2, 8)}`, sourceInstanceId: instanceId, sourceSchema: 'public',
-    keyStrategy: 'pk', cursorStrategy: 'updated_at', ...overrides,
+    appId,
+    name: `def-${Math.random().toString(36).slice(2, 8)}`,
+    sourceInstanceId: instanceId,
+    sourceSchema: 'public',
+    keyStrategy: 'pk',
+    cursorStrategy: 'updated_at',
+    ...overrides,
   });
   const definitionsOn = async (tableName: string) =>
     (await stack.store.sql<{ n: number }[]>`select count(*)::int as n from sync_definitions where source_table = ${tableName}`)[0]!.n;
@@ -140,7 +152,12 @@ describe('introspection tells the truth, and errors say what to do next', () => 
       { name: 'film_title_uq', columns: ['title'], source: 'unique_index' },
     ]);
     const email = table('payments').columns.find((c) => c.name === 'customer_email')!;
-    expect(email).toMatchObject({ dataType: 'email_address', typeFamily: 'text', maxLength: 254, domain: { name: 'email_address', baseType: 'character varying(254)' } });
+    expect(email).toMatchObject({
+      dataType: 'email_address',
+      typeFamily: 'text',
+      maxLength: 254,
+      domain: { name: 'email_address', baseType: 'character varying(254)' },
+    });
     expect(table('payments').columns.find((c) => c.name === 'amount')!.domain).toBeNull();
   });
 
@@ -148,7 +165,12 @@ describe('introspection tells the truth, and errors say what to do next', () => 
     const one = await apiJson<SchemaResponse>(stack, `/v1/database-instances/${instanceId}/schema?schema=public&table=payments_2022_01`);
     expect(one.tables.map((t) => [t.name, t.kind, t.partitionOf])).toEqual([['payments_2022_01', 'partition', 'public.payments']]);
 
-    const body = definition({ sourceTable: 'payments_2022_01', keyColumns: ['payment_id', 'payment_date'], keyStrategy: 'composite', cursorColumn: 'payment_date' });
+    const body = definition({
+      sourceTable: 'payments_2022_01',
+      keyColumns: ['payment_id', 'payment_date'],
+      keyStrategy: 'composite',
+      cursorColumn: 'payment_date',
+    });
     const p = await problemOf(await stack.api('/v1/sync-definitions', { method: 'POST', json: body }), 422);
     const message = 'public.payments_2022_01 is a partition of public.payments; sync the partitioned table public.payments instead';
     expect(p.code).toBe('validation_failed');
@@ -167,7 +189,8 @@ describe('introspection tells the truth, and errors say what to do next', () => 
     expect(p.errors).toEqual([
       {
         field: 'body.cursorColumn',
-        message: 'column "updated_at" does not exist in public.film; columns that could be the cursor: "last_update" (timestamp without time zone), "created_on" (date)',
+        message:
+          'column "updated_at" does not exist in public.film; columns that could be the cursor: "last_update" (timestamp without time zone), "created_on" (date)',
       },
     ]);
     const wrongType = await problemOf(await stack.api('/v1/sync-definitions', { method: 'POST', json: { ...body, cursorColumn: 'title' } }), 422);
@@ -209,12 +232,18 @@ describe('introspection tells the truth, and errors say what to do next', () => 
       create table public.payments_2023_q1 partition of public.payments_2023 for values from ('2023-01-01') to ('2023-04-01');`);
     const one = await apiJson<SchemaResponse>(stack, `/v1/database-instances/${instanceId}/schema?schema=public&table=payments_2023_q1`);
     expect(one.tables.map((t) => [t.kind, t.partitionOf, t.partitionRoot])).toEqual([['partition', 'public.payments_2023', 'public.payments']]);
-    const body = definition({ sourceTable: 'payments_2023_q1', keyStrategy: 'composite', keyColumns: ['payment_id', 'payment_date'], cursorColumn: 'payment_date' });
+    const body = definition({
+      sourceTable: 'payments_2023_q1',
+      keyStrategy: 'composite',
+      keyColumns: ['payment_id', 'payment_date'],
+      cursorColumn: 'payment_date',
+    });
     const p = await problemOf(await stack.api('/v1/sync-definitions', { method: 'POST', json: body }), 422);
     expect(p.errors).toEqual([
       {
         field: 'body.sourceTable',
-        message: 'public.payments_2023_q1 is a partition of public.payments_2023 (itself a partition of public.payments); sync the partitioned table public.payments instead',
+        message:
+          'public.payments_2023_q1 is a partition of public.payments_2023 (itself a partition of public.payments); sync the partitioned table public.payments instead',
       },
     ]);
   });

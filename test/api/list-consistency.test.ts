@@ -41,7 +41,7 @@ describe('list endpoints page alike; definitions use only their own app', () => 
   /** Follows `next(page)` until it is null, returning every page. */
   async function allPages<P>(first: string, next: (page: P) => string | null): Promise<P[]> {
     const pages: P[] = [];
-    for (let path: string | null = first; path; ) {
+    for (let path: string | null = first; path;) {
       const page: P = await apiJson<P>(stack, path);
       pages.push(page);
       path = next(page);
@@ -58,7 +58,13 @@ describe('list endpoints page alike; definitions use only their own app', () => 
     await sql`insert into readings (id, reading) select g, case when g % 3 = 0 then 'NaN'::float8 else g * 1.5 end from generate_series(1, ${ROWS}) g`;
     alpha = await registerSourceAndConnection(stack, source, 'alpha');
     beta = await registerSourceAndConnection(stack, source, 'beta');
-    ({ definitionId } = await defineSync(stack, alpha, { name: 'readings', table: 'readings', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at' }));
+    ({ definitionId } = await defineSync(stack, alpha, {
+      name: 'readings',
+      table: 'readings',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+    }));
     const run = await runPush(stack, definitionId);
     expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
     expect(run.counts).toMatchObject({ created: ROWS - NAN_ROWS, quarantined: NAN_ROWS });
@@ -72,7 +78,9 @@ describe('list endpoints page alike; definitions use only their own app', () => 
   describe('ledger', () => {
     const ledger = (query: string) => `/v1/sync-definitions/${definitionId}/ledger?${query}`;
     const keysInStoreOrder = async () =>
-      (await stack.store.sql<Array<{ source_key: string }>>`select source_key from sync_ledger where definition_id = ${definitionId} order by source_key`).map((r) => r.source_key);
+      (await stack.store.sql<Array<{ source_key: string }>>`select source_key from sync_ledger where definition_id = ${definitionId} order by source_key`).map(
+        (r) => r.source_key,
+      );
 
     it('pages with limit and cursor, every entry once, in source-key order, until nextCursor is null', async () => {
       const pages = await allPages<LedgerPage>(ledger('limit=3'), (p) => p.nextCursor && ledger(`limit=3&cursor=${encodeURIComponent(p.nextCursor)}`));
@@ -129,7 +137,10 @@ describe('list endpoints page alike; definitions use only their own app', () => 
     const quarantine = (query: string) => `/v1/sync-definitions/${definitionId}/quarantine?${query}`;
 
     it('pages open entries oldest first with limit and cursor, every entry once', async () => {
-      const pages = await allPages<QuarantinePage>(quarantine('limit=2'), (p) => p.nextCursor && quarantine(`limit=2&cursor=${encodeURIComponent(p.nextCursor)}`));
+      const pages = await allPages<QuarantinePage>(
+        quarantine('limit=2'),
+        (p) => p.nextCursor && quarantine(`limit=2&cursor=${encodeURIComponent(p.nextCursor)}`),
+      );
       expect(pages).toHaveLength(Math.ceil(NAN_ROWS / 2));
       expect(pages.at(-1)!.nextCursor).toBeNull();
       const entries = pages.flatMap((p) => p.items);
@@ -152,12 +163,22 @@ describe('list endpoints page alike; definitions use only their own app', () => 
 
   describe('cross-app use is refused', () => {
     const readings = (reg: SyncSetup, name: string) => ({
-      appId: reg.appId, name, sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'readings', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'full_scan',
+      appId: reg.appId,
+      name,
+      sourceInstanceId: reg.instanceId,
+      sourceSchema: 'public',
+      sourceTable: 'readings',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorStrategy: 'full_scan',
     });
 
     it("refuses a target on another app's SharePoint connection, on create and on update", async () => {
       const targets = `/v1/sync-definitions/${definitionId}/targets`;
-      const created = await problemOf(await stack.api(targets, { method: 'POST', json: { connectionId: beta.connectionId, siteId: beta.siteId, listDisplayName: 'Elsewhere' } }), 422);
+      const created = await problemOf(
+        await stack.api(targets, { method: 'POST', json: { connectionId: beta.connectionId, siteId: beta.siteId, listDisplayName: 'Elsewhere' } }),
+        422,
+      );
       expect(created.errors).toEqual([{ field: 'body.connectionId', message: created.detail }]);
       expect(created.detail).toContain(`connection ${beta.connectionId} belongs to app "beta" (${beta.appId})`);
       expect(created.detail).toContain(`definitions of app "alpha" (${alpha.appId})`);
@@ -168,24 +189,38 @@ describe('list endpoints page alike; definitions use only their own app', () => 
       // Nothing changed, and the target's own connection is still accepted.
       await apiJson(stack, `${targets}/${target!.id}`, { method: 'PATCH', json: { connectionId: alpha.connectionId, priority: 5 } }, 200);
 
-      const unknown = await problemOf(await stack.api(targets, { method: 'POST', json: { connectionId: '00000000-0000-4000-8000-000000000000', siteId: 's', listDisplayName: 'Nowhere' } }), 422);
+      const unknown = await problemOf(
+        await stack.api(targets, { method: 'POST', json: { connectionId: '00000000-0000-4000-8000-000000000000', siteId: 's', listDisplayName: 'Nowhere' } }),
+        422,
+      );
       expect(unknown.errors?.[0]?.field).toBe('body.connectionId');
     });
 
     it("refuses a definition on another app's database instance, on create and on update", async () => {
-      const created = await problemOf(await stack.api('/v1/sync-definitions', { method: 'POST', json: { ...readings(alpha, 'borrowed'), sourceInstanceId: beta.instanceId } }), 422);
+      const created = await problemOf(
+        await stack.api('/v1/sync-definitions', { method: 'POST', json: { ...readings(alpha, 'borrowed'), sourceInstanceId: beta.instanceId } }),
+        422,
+      );
       expect(created.errors?.[0]?.field).toBe('body.sourceInstanceId');
       expect(created.detail).toContain(`database instance ${beta.instanceId} belongs to app "beta" (${beta.appId})`);
       expect(created.detail).toContain(`definitions of app "alpha" (${alpha.appId})`);
 
-      const patched = await problemOf(await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { sourceInstanceId: beta.instanceId } }), 422);
+      const patched = await problemOf(
+        await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { sourceInstanceId: beta.instanceId } }),
+        422,
+      );
       expect(patched.errors?.[0]?.field).toBe('body.sourceInstanceId');
       expect((await apiJson<{ sourceInstanceId: string }>(stack, `/v1/sync-definitions/${definitionId}`)).sourceInstanceId).toBe(alpha.instanceId);
     });
 
     it('accepts a definition and targets that use only their own app', async () => {
       const def = await apiJson(stack, '/v1/sync-definitions', { method: 'POST', json: readings(beta, 'readings-beta') }, 201);
-      await apiJson(stack, `/v1/sync-definitions/${def.id}/targets`, { method: 'POST', json: { connectionId: beta.connectionId, siteId: beta.siteId, listDisplayName: 'Readings beta', isDefault: true } }, 201);
+      await apiJson(
+        stack,
+        `/v1/sync-definitions/${def.id}/targets`,
+        { method: 'POST', json: { connectionId: beta.connectionId, siteId: beta.siteId, listDisplayName: 'Readings beta', isDefault: true } },
+        201,
+      );
     });
   });
 });

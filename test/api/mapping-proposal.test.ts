@@ -53,22 +53,53 @@ describe('field-mapping proposals show what provisioning creates, and keep secre
   let definitionId: string;
 
   const propose = (body?: unknown, expected = 200) =>
-    apiJson<Proposal>(stack, `/v1/sync-definitions/${definitionId}/field-mappings/propose`, { method: 'POST', ...(body === undefined ? {} : { json: body }) }, expected);
+    apiJson<Proposal>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings/propose`,
+      { method: 'POST', ...(body === undefined ? {} : { json: body }) },
+      expected,
+    );
   const bySource = (items: Item[]) => new Map(items.map((i) => [i.sourceColumn, i]));
   const createDefinition = async (name: string, listDisplayName: string) => {
-    const def = await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name, sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'accounts', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at' },
-    }, 201);
-    await apiJson(stack, `/v1/sync-definitions/${def.id}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName, isDefault: true } }, 201);
+    const def = await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name,
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'accounts',
+          keyStrategy: 'pk',
+          keyColumns: ['id'],
+          cursorStrategy: 'updated_at',
+          cursorColumn: 'updated_at',
+        },
+      },
+      201,
+    );
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${def.id}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName, isDefault: true } },
+      201,
+    );
     return def.id;
   };
   /** The provisioned list's columns, as the API's columns view shows them. */
   const listColumnsOf = async (id: string) => {
-    const targets = await apiJson<{ items: Array<{ listId: string | null; connectionId: string; siteId: string }> }>(stack, `/v1/sync-definitions/${id}/targets`);
+    const targets = await apiJson<{ items: Array<{ listId: string | null; connectionId: string; siteId: string }> }>(
+      stack,
+      `/v1/sync-definitions/${id}/targets`,
+    );
     const t = targets.items[0]!;
     expect(t.listId).toBeTruthy();
-    const cols = await apiJson<{ items: ListColumn[] }>(stack, `/v1/sharepoint-connections/${t.connectionId}/sites/${encodeURIComponent(t.siteId)}/lists/${t.listId}/columns`);
+    const cols = await apiJson<{ items: ListColumn[] }>(
+      stack,
+      `/v1/sharepoint-connections/${t.connectionId}/sites/${encodeURIComponent(t.siteId)}/lists/${t.listId}/columns`,
+    );
     return new Map(cols.items.map((c) => [c.name, c]));
   };
 
@@ -100,7 +131,7 @@ describe('field-mapping proposals show what provisioning creates, and keep secre
     await source?.drop();
   });
 
-  it('shows each proposed column\'s list options, the key column and the Title rule', async () => {
+  it("shows each proposed column's list options, the key column and the Title rule", async () => {
     const proposal = await propose();
     expect(proposal.issues).toEqual([]);
     const items = bySource(proposal.items);
@@ -130,17 +161,28 @@ describe('field-mapping proposals show what provisioning creates, and keep secre
     const token = bySource(one.items).get('api_token')!;
     expect(token).toMatchObject({ direction: 'push', warnings: [expect.stringContaining('opted in')], listColumn: { type: 'note' } });
     expect(bySource(one.items).has('password_hash')).toBe(false);
-    expect(one.sensitive.map((s) => [s.sourceColumn, s.proposed])).toEqual([['password_hash', false], ['api_token', true]]);
+    expect(one.sensitive.map((s) => [s.sourceColumn, s.proposed])).toEqual([
+      ['password_hash', false],
+      ['api_token', true],
+    ]);
 
     const all = await propose({ includeSensitive: true });
-    expect(all.items.filter((i) => i.warnings.length > 0).map((i) => [i.sourceColumn, i.direction])).toEqual([['password_hash', 'push'], ['api_token', 'push']]);
+    expect(all.items.filter((i) => i.warnings.length > 0).map((i) => [i.sourceColumn, i.direction])).toEqual([
+      ['password_hash', 'push'],
+      ['api_token', 'push'],
+    ]);
     // exclude wins over the opt-in.
     const excluded = await propose({ includeSensitive: true, exclude: ['api_token'] });
     expect(excluded.items.some((i) => i.sourceColumn === 'api_token')).toBe(false);
   });
 
   it('refuses unknown or malformed opt-ins with a problem naming the field', async () => {
-    const unknown = await apiJson<Problem>(stack, `/v1/sync-definitions/${definitionId}/field-mappings/propose`, { method: 'POST', json: { includeSensitive: ['passwrd'] } }, 422);
+    const unknown = await apiJson<Problem>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings/propose`,
+      { method: 'POST', json: { includeSensitive: ['passwrd'] } },
+      422,
+    );
     expect(unknown.errors).toEqual([{ field: 'body.includeSensitive', message: 'column "passwrd" does not exist in public.accounts' }]);
     expect(unknown.detail).toMatch(/unknown columns/);
     const res = await stack.api(`/v1/sync-definitions/${definitionId}/field-mappings/propose`, { method: 'POST', json: { includeSensitive: 'yes' } });
@@ -148,7 +190,7 @@ describe('field-mapping proposals show what provisioning creates, and keep secre
     expect(res.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it('shows saved mappings\' list columns before provisioning, and the list has exactly those after', async () => {
+  it("shows saved mappings' list columns before provisioning, and the list has exactly those after", async () => {
     const proposal = await propose({ includeSensitive: ['api_token'] });
     // The proposal goes back as it is (listColumn and warnings are ignored), with one edit: index code.
     const mappings = proposal.items.map((i) => (i.sourceColumn === 'code' ? { ...i, converterOptions: { indexed: true } } : i));
@@ -157,9 +199,15 @@ describe('field-mapping proposals show what provisioning creates, and keep secre
     expect(saved.items[0]).not.toHaveProperty('warnings');
 
     // Mapping a sensitive column explicitly is the opt-in: allowed.
-    const explicit = await apiJson<Item>(stack, `/v1/sync-definitions/${definitionId}/field-mappings`, {
-      method: 'POST', json: { sourceColumn: 'password_hash', targetColumn: 'PasswordHash', targetType: 'text', converterOptions: { maxLength: 100 }, direction: 'push' },
-    }, 201);
+    const explicit = await apiJson<Item>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings`,
+      {
+        method: 'POST',
+        json: { sourceColumn: 'password_hash', targetColumn: 'PasswordHash', targetType: 'text', converterOptions: { maxLength: 100 }, direction: 'push' },
+      },
+      201,
+    );
     expect(explicit.listColumn).toMatchObject({ name: 'PasswordHash', type: 'text', maxLength: 100 });
 
     const before = await apiJson<{ items: Item[] }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`);

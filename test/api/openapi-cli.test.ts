@@ -10,7 +10,10 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 it('`pnpm openapi` prints the document the API serves, without a database or Temporal', async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/api/src/openapi-cli.ts'], { env: { PATH: process.env.PATH ?? '' }, maxBuffer: 20 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'services/api/src/openapi-cli.ts'], {
+    env: { PATH: process.env.PATH ?? '' },
+    maxBuffer: 20 * 1024 * 1024,
+  });
   const printed = JSON.parse(stdout) as { openapi: string; paths: Record<string, unknown> };
   const served = await (await stack.api('/openapi.json', { key: null })).json();
   expect(printed.openapi).toBe('3.1.0');

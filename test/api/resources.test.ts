@@ -42,11 +42,26 @@ describe('admin API resources over HTTP', () => {
     const pg = new URL(stack.db.url);
     instanceId = (
       await post('/v1/database-instances', {
-        databaseId, name: 'primary', host: pg.hostname, port: Number(pg.port), databaseName: stack.db.name, username: 'postgres', password: 'not-needed-trust-auth', sslMode: 'disable', role: 'primary',
+        databaseId,
+        name: 'primary',
+        host: pg.hostname,
+        port: Number(pg.port),
+        databaseName: stack.db.name,
+        username: 'postgres',
+        password: 'not-needed-trust-auth',
+        sslMode: 'disable',
+        role: 'primary',
       })
     ).id;
     connectionId = (
-      await post('/v1/sharepoint-connections', { appId, name: 'contoso', tenantId: 'tenant-1', clientId: 'client-1', clientSecret: 'super-secret-value-123', graphBaseUrl: 'http://127.0.0.1:9/v1.0' })
+      await post('/v1/sharepoint-connections', {
+        appId,
+        name: 'contoso',
+        tenantId: 'tenant-1',
+        clientId: 'client-1',
+        clientSecret: 'super-secret-value-123',
+        graphBaseUrl: 'http://127.0.0.1:9/v1.0',
+      })
     ).id;
   });
   afterAll(async () => {
@@ -119,28 +134,66 @@ describe('admin API resources over HTTP', () => {
       json: { databaseId, name: 'another-primary', host: 'h', port: 5432, databaseName: 'd', username: 'u', role: 'primary' },
     });
     expect((await problemOf(second, 409)).detail).toContain('database_instances_one_primary_uq');
-    expect((await stack.api('/v1/database-instances', { method: 'POST', json: { databaseId, name: 'replica-1', host: 'h', port: 5432, databaseName: 'd', username: 'u', role: 'replica' } })).status).toBe(201);
+    expect(
+      (
+        await stack.api('/v1/database-instances', {
+          method: 'POST',
+          json: { databaseId, name: 'replica-1', host: 'h', port: 5432, databaseName: 'd', username: 'u', role: 'replica' },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('answers 422 for references to resources that do not exist, and 409 when deleting something in use', async () => {
-    const missing = await problemOf(await stack.api('/v1/databases', { method: 'POST', json: { appId: '00000000-0000-4000-8000-000000000000', name: 'x', engine: 'postgres', environment: 'dev' } }), 422);
+    const missing = await problemOf(
+      await stack.api('/v1/databases', {
+        method: 'POST',
+        json: { appId: '00000000-0000-4000-8000-000000000000', name: 'x', engine: 'postgres', environment: 'dev' },
+      }),
+      422,
+    );
     expect(missing.code).toBe('invalid_reference');
     const inUse = await problemOf(await stack.api(`/v1/apps/${appId}`, { method: 'DELETE' }), 409);
     expect(inUse.detail).toMatch(/in use/);
   });
 
   it('validates sync definitions across fields', async () => {
-    const base = { appId, name: 'orders-sync', sourceInstanceId: instanceId, sourceSchema: 'public', sourceTable: 'orders', keyStrategy: 'composite', keyColumns: ['id'], cursorStrategy: 'updated_at' };
+    const base = {
+      appId,
+      name: 'orders-sync',
+      sourceInstanceId: instanceId,
+      sourceSchema: 'public',
+      sourceTable: 'orders',
+      keyStrategy: 'composite',
+      keyColumns: ['id'],
+      cursorStrategy: 'updated_at',
+    };
     const bad = await problemOf(await stack.api('/v1/sync-definitions', { method: 'POST', json: base }), 400);
-    expect(bad.errors).toEqual(expect.arrayContaining([
-      { field: 'body.keyColumns', message: 'a composite key needs at least two columns' },
-      { field: 'body.cursorColumn', message: 'required when cursorStrategy is updated_at' },
-    ]));
-    const cron = await problemOf(await stack.api('/v1/sync-definitions', { method: 'POST', json: { ...base, keyColumns: ['a', 'b'], cursorColumn: 'updated_at', scheduleCron: 'every minute' } }), 400);
+    expect(bad.errors).toEqual(
+      expect.arrayContaining([
+        { field: 'body.keyColumns', message: 'a composite key needs at least two columns' },
+        { field: 'body.cursorColumn', message: 'required when cursorStrategy is updated_at' },
+      ]),
+    );
+    const cron = await problemOf(
+      await stack.api('/v1/sync-definitions', {
+        method: 'POST',
+        json: { ...base, keyColumns: ['a', 'b'], cursorColumn: 'updated_at', scheduleCron: 'every minute' },
+      }),
+      400,
+    );
     expect(cron.errors?.[0]?.field).toBe('body.scheduleCron');
 
     const def = await post('/v1/sync-definitions', { ...base, keyColumns: ['region', 'id'], cursorColumn: 'updated_at', scheduleIntervalSeconds: 60 });
-    expect(def).toMatchObject({ keyStrategy: 'composite', keyColumns: ['region', 'id'], direction: 'push', conflictPolicy: 'source_wins', targetStrategy: 'single', enabled: false, batchSize: 500 });
+    expect(def).toMatchObject({
+      keyStrategy: 'composite',
+      keyColumns: ['region', 'id'],
+      direction: 'push',
+      conflictPolicy: 'source_wins',
+      targetStrategy: 'single',
+      enabled: false,
+      batchSize: 500,
+    });
     // A patch is checked against the merged definition.
     const patch = await problemOf(await stack.api(`/v1/sync-definitions/${def.id}`, { method: 'PATCH', json: { cursorStrategy: 'full_scan' } }), 400);
     expect(patch.errors?.[0]?.message).toMatch(/must be null/);
@@ -149,27 +202,75 @@ describe('admin API resources over HTTP', () => {
   });
 
   it('manages targets and field mappings nested under their definition', async () => {
-    const def = await post('/v1/sync-definitions', { appId, name: 'customers', sourceInstanceId: instanceId, sourceSchema: 'public', sourceTable: 'customers', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'full_scan', targetStrategy: 'conditional' });
+    const def = await post('/v1/sync-definitions', {
+      appId,
+      name: 'customers',
+      sourceInstanceId: instanceId,
+      sourceSchema: 'public',
+      sourceTable: 'customers',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorStrategy: 'full_scan',
+      targetStrategy: 'conditional',
+    });
     const base = `/v1/sync-definitions/${def.id}`;
-    const eu = await post(`${base}/targets`, { connectionId, siteId: 'contoso.sharepoint.com,1,2', listDisplayName: 'Customers EU', routingRule: { column: 'region', op: 'in', values: ['eu', 'uk'] }, priority: 10 });
+    const eu = await post(`${base}/targets`, {
+      connectionId,
+      siteId: 'contoso.sharepoint.com,1,2',
+      listDisplayName: 'Customers EU',
+      routingRule: { column: 'region', op: 'in', values: ['eu', 'uk'] },
+      priority: 10,
+    });
     expect(eu.routingRule).toEqual({ column: 'region', op: 'in', values: ['eu', 'uk'] });
     await post(`${base}/targets`, { connectionId, siteId: 'contoso.sharepoint.com,1,2', listDisplayName: 'Customers', isDefault: true });
-    const secondDefault = await stack.api(`${base}/targets`, { method: 'POST', json: { connectionId, siteId: 's', listDisplayName: 'Other', isDefault: true } });
+    const secondDefault = await stack.api(`${base}/targets`, {
+      method: 'POST',
+      json: { connectionId, siteId: 's', listDisplayName: 'Other', isDefault: true },
+    });
     await problemOf(secondDefault, 409);
-    const badRule = await problemOf(await stack.api(`${base}/targets`, { method: 'POST', json: { connectionId, siteId: 's', listDisplayName: 'X', routingRule: { column: 'region', op: 'like', value: 'e%' } } }), 400);
+    const badRule = await problemOf(
+      await stack.api(`${base}/targets`, {
+        method: 'POST',
+        json: { connectionId, siteId: 's', listDisplayName: 'X', routingRule: { column: 'region', op: 'like', value: 'e%' } },
+      }),
+      400,
+    );
     expect(badRule.errors?.[0]?.field).toMatch(/routingRule/);
     const targets = (await (await stack.api(`${base}/targets`)).json()) as { items: Json[] };
     expect(targets.items).toHaveLength(2);
 
-    const mapping = await post(`${base}/field-mappings`, { sourceColumn: 'email', targetColumn: 'Email', targetType: 'text', transforms: [{ op: 'trim' }, { op: 'lower' }] });
+    const mapping = await post(`${base}/field-mappings`, {
+      sourceColumn: 'email',
+      targetColumn: 'Email',
+      targetType: 'text',
+      transforms: [{ op: 'trim' }, { op: 'lower' }],
+    });
     expect(mapping).toMatchObject({ direction: 'both', converterOptions: {}, transforms: [{ op: 'trim' }, { op: 'lower' }] });
-    const badRegex = await problemOf(await stack.api(`${base}/field-mappings`, { method: 'POST', json: { sourceColumn: 'name', targetColumn: 'Name', targetType: 'text', transforms: [{ op: 'regex_replace', pattern: '(', replacement: '' }] } }), 400);
+    const badRegex = await problemOf(
+      await stack.api(`${base}/field-mappings`, {
+        method: 'POST',
+        json: { sourceColumn: 'name', targetColumn: 'Name', targetType: 'text', transforms: [{ op: 'regex_replace', pattern: '(', replacement: '' }] },
+      }),
+      400,
+    );
     expect(badRegex.detail).toMatch(/regular expression/);
-    const badName = await problemOf(await stack.api(`${base}/field-mappings`, { method: 'POST', json: { sourceColumn: 'name', targetColumn: 'Full Name', targetType: 'text' } }), 400);
+    const badName = await problemOf(
+      await stack.api(`${base}/field-mappings`, { method: 'POST', json: { sourceColumn: 'name', targetColumn: 'Full Name', targetType: 'text' } }),
+      400,
+    );
     expect(badName.errors?.[0]?.field).toBe('body.targetColumn');
 
     // Nested ids are scoped: a mapping is not reachable under another definition.
-    const other = await post('/v1/sync-definitions', { appId, name: 'other', sourceInstanceId: instanceId, sourceSchema: 'public', sourceTable: 't', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'full_scan' });
+    const other = await post('/v1/sync-definitions', {
+      appId,
+      name: 'other',
+      sourceInstanceId: instanceId,
+      sourceSchema: 'public',
+      sourceTable: 't',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorStrategy: 'full_scan',
+    });
     await problemOf(await stack.api(`/v1/sync-definitions/${other.id}/field-mappings/${mapping.id}`), 404);
     await problemOf(await stack.api(`/v1/sync-definitions/00000000-0000-4000-8000-000000000000/targets`), 404);
   });
@@ -182,8 +283,21 @@ describe('admin API resources over HTTP', () => {
     expect(body.serverVersion).toMatch(/^PostgreSQL \d+/);
     expect(body.instance).toMatchObject({ status: 'healthy', lastHealthError: null });
 
-    const down = await post('/v1/database-instances', { databaseId, name: 'dead', host: '127.0.0.1', port: 1, databaseName: 'x', username: 'u', role: 'replica', sslMode: 'disable' });
-    const failed = (await (await stack.api(`/v1/database-instances/${down.id}/test`, { method: 'POST' })).json()) as { ok: boolean; error: string; instance: Json };
+    const down = await post('/v1/database-instances', {
+      databaseId,
+      name: 'dead',
+      host: '127.0.0.1',
+      port: 1,
+      databaseName: 'x',
+      username: 'u',
+      role: 'replica',
+      sslMode: 'disable',
+    });
+    const failed = (await (await stack.api(`/v1/database-instances/${down.id}/test`, { method: 'POST' })).json()) as {
+      ok: boolean;
+      error: string;
+      instance: Json;
+    };
     expect(failed.ok).toBe(false);
     expect(failed.error).toMatch(/ECONNREFUSED|connect/i);
     expect(failed.instance).toMatchObject({ status: 'unhealthy' });
@@ -191,7 +305,10 @@ describe('admin API resources over HTTP', () => {
   });
 
   it('refuses plain-http Graph URLs except on loopback', async () => {
-    const res = await stack.api('/v1/sharepoint-connections', { method: 'POST', json: { appId, name: 'plain', tenantId: 't', clientId: 'c', clientSecret: 's', graphBaseUrl: 'http://graph.example.com/v1.0' } });
+    const res = await stack.api('/v1/sharepoint-connections', {
+      method: 'POST',
+      json: { appId, name: 'plain', tenantId: 't', clientId: 'c', clientSecret: 's', graphBaseUrl: 'http://graph.example.com/v1.0' },
+    });
     const body = await problemOf(res, 400);
     expect(body.errors?.[0]).toMatchObject({ field: 'body.graphBaseUrl' });
   });

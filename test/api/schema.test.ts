@@ -35,7 +35,13 @@ interface Table {
 interface SchemaDiff {
   addedTables: string[];
   removedTables: string[];
-  changedTables: Array<{ table: string; addedColumns: string[]; removedColumns: string[]; changedColumns: Array<{ column: string; changes: unknown[] }>; primaryKeyChanged: boolean }>;
+  changedTables: Array<{
+    table: string;
+    addedColumns: string[];
+    removedColumns: string[];
+    changedColumns: Array<{ column: string; changes: unknown[] }>;
+    primaryKeyChanged: boolean;
+  }>;
   addedPartitions: Array<{ table: string; partitionOf: string }>;
   removedPartitions: Array<{ table: string; partitionOf: string }>;
   hasChanges: boolean;
@@ -63,8 +69,22 @@ const PASSWORD = 'Source-Pa55word-never-in-a-response';
 
 /** A column as the API describes it, with the defaults of a plain column. */
 const column = (name: string, ordinal: number, dataType: string, typeFamily: string, extra: Partial<Column> = {}): Column => ({
-  name, ordinal, dataType, typeFamily, udtName: dataType, nullable: true, default: null, maxLength: null, precision: null, scale: null,
-  enumValues: null, elementFamily: null, generated: false, identity: null, domain: null, ...extra,
+  name,
+  ordinal,
+  dataType,
+  typeFamily,
+  udtName: dataType,
+  nullable: true,
+  default: null,
+  maxLength: null,
+  precision: null,
+  scale: null,
+  enumValues: null,
+  elementFamily: null,
+  generated: false,
+  identity: null,
+  domain: null,
+  ...extra,
 });
 
 describe('GET /v1/database-instances/{id}/schema: live introspection with snapshots', () => {
@@ -92,7 +112,8 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     return { body: JSON.parse(text) as Problem, text };
   };
-  const snapshotRows = async () => (await stack.store.sql<{ n: number }[]>`select count(*)::int as n from schema_snapshots where instance_id = ${instanceId}`)[0]!.n;
+  const snapshotRows = async () =>
+    (await stack.store.sql<{ n: number }[]>`select count(*)::int as n from schema_snapshots where instance_id = ${instanceId}`)[0]!.n;
 
   beforeAll(async () => {
     stack = await startTestStack();
@@ -128,8 +149,15 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
     const u = new URL(source.url);
     instanceId = (
       await post('/v1/database-instances', {
-        databaseId, name: 'primary', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres',
-        password: PASSWORD, sslMode: 'disable', role: 'primary',
+        databaseId,
+        name: 'primary',
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        databaseName: source.name,
+        username: decodeURIComponent(u.username) || 'postgres',
+        password: PASSWORD,
+        sslMode: 'disable',
+        role: 'primary',
       })
     ).id;
   });
@@ -164,9 +192,33 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
     expect(customers.primaryKey).toEqual({ name: 'customers_pkey', columns: ['id'] });
     expect(customers.uniqueConstraints).toEqual([{ name: 'customers_email_uq', columns: ['email'] }]);
     expect(customers.indexes).toEqual([
-      { name: 'customers_email_uq', columns: ['email'], unique: true, primary: false, partial: false, hasExpressions: false, definition: 'CREATE UNIQUE INDEX customers_email_uq ON public.customers USING btree (email)' },
-      { name: 'customers_name_idx', columns: ['name'], unique: false, primary: false, partial: false, hasExpressions: false, definition: 'CREATE INDEX customers_name_idx ON public.customers USING btree (name)' },
-      { name: 'customers_pkey', columns: ['id'], unique: true, primary: true, partial: false, hasExpressions: false, definition: 'CREATE UNIQUE INDEX customers_pkey ON public.customers USING btree (id)' },
+      {
+        name: 'customers_email_uq',
+        columns: ['email'],
+        unique: true,
+        primary: false,
+        partial: false,
+        hasExpressions: false,
+        definition: 'CREATE UNIQUE INDEX customers_email_uq ON public.customers USING btree (email)',
+      },
+      {
+        name: 'customers_name_idx',
+        columns: ['name'],
+        unique: false,
+        primary: false,
+        partial: false,
+        hasExpressions: false,
+        definition: 'CREATE INDEX customers_name_idx ON public.customers USING btree (name)',
+      },
+      {
+        name: 'customers_pkey',
+        columns: ['id'],
+        unique: true,
+        primary: true,
+        partial: false,
+        hasExpressions: false,
+        definition: 'CREATE UNIQUE INDEX customers_pkey ON public.customers USING btree (id)',
+      },
     ]);
 
     const lines = first.tables.find((t) => t.name === 'order_lines')!;
@@ -186,7 +238,10 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
     ]);
 
     const notes = first.tables.find((t) => t.name === 'notes')!;
-    expect(notes.columns.map((c) => [c.name, c.typeFamily])).toEqual([['id', 'uuid'], ['body', 'text']]);
+    expect(notes.columns.map((c) => [c.name, c.typeFamily])).toEqual([
+      ['id', 'uuid'],
+      ['body', 'text'],
+    ]);
 
     // Stored once, with its scope.
     const [row] = await stack.store.sql<{ fingerprint: string; server_version: string; scope: unknown }[]>`
@@ -283,7 +338,15 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
 
   it('answers 503 naming the instance and the driver error when the source is unreachable, never the password', async () => {
     const down = await post('/v1/database-instances', {
-      databaseId, name: 'unreachable-replica', host: '127.0.0.1', port: 1, databaseName: 'x', username: 'sync_user', password: PASSWORD, sslMode: 'disable', role: 'replica',
+      databaseId,
+      name: 'unreachable-replica',
+      host: '127.0.0.1',
+      port: 1,
+      databaseName: 'x',
+      username: 'sync_user',
+      password: PASSWORD,
+      sslMode: 'disable',
+      role: 'replica',
     });
     const { body, text } = await problemOf(await stack.api(`/v1/database-instances/${down.id}/schema`), 503);
     expect(body.code).toBe('unavailable');
@@ -299,7 +362,15 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
   it('answers 422 for an engine without a source adapter', async () => {
     const appId = (await post('/v1/apps', { name: 'mysql-app', ownerTeam: 'data' })).id;
     const mysqlDb = (await post('/v1/databases', { appId, name: 'legacy', engine: 'mysql', environment: 'dev' })).id;
-    const inst = await post('/v1/database-instances', { databaseId: mysqlDb, name: 'm1', host: '127.0.0.1', port: 3306, databaseName: 'legacy', username: 'u', role: 'primary' });
+    const inst = await post('/v1/database-instances', {
+      databaseId: mysqlDb,
+      name: 'm1',
+      host: '127.0.0.1',
+      port: 3306,
+      databaseName: 'legacy',
+      username: 'u',
+      role: 'primary',
+    });
     const { body } = await problemOf(await stack.api(`/v1/database-instances/${inst.id}/schema`), 422);
     expect(body.code).toBe('validation_failed');
     expect(body.detail).toMatch(/mysql.*not supported/);

@@ -51,7 +51,9 @@ describe('secrets are encrypted at rest, write-only and never logged', () => {
     expect(rejected.status).toBe(400);
 
     const [instRow] = await stack.store.sql<{ password_encrypted: string }[]>`select password_encrypted from database_instances where id = ${inst.json.id}`;
-    const [connRow] = await stack.store.sql<{ client_secret_encrypted: string }[]>`select client_secret_encrypted from sharepoint_connections where id = ${conn.json.id}`;
+    const [connRow] = await stack.store.sql<
+      { client_secret_encrypted: string }[]
+    >`select client_secret_encrypted from sharepoint_connections where id = ${conn.json.id}`;
     expect(instRow!.password_encrypted).toMatch(/^v1:test:/);
     expect(instRow!.password_encrypted).not.toContain(PASSWORD);
     expect(stack.secrets.decrypt(instRow!.password_encrypted)).toBe(PASSWORD);

@@ -9,10 +9,25 @@ describe('SharePoint connections: test and discovery through the Graph gateway',
   let appId: string;
   const connection = async (name: string, overrides: Record<string, unknown> = {}) => {
     const e = stack.emulator!;
-    return apiJson(stack, '/v1/sharepoint-connections', {
-      method: 'POST',
-      json: { appId, name, tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: e.graphBaseUrl, authorityHost: e.authorityHost, caCertificatePem: e.caCertificatePem, ...overrides },
-    }, 201);
+    return apiJson(
+      stack,
+      '/v1/sharepoint-connections',
+      {
+        method: 'POST',
+        json: {
+          appId,
+          name,
+          tenantId: DEFAULT_TENANT_ID,
+          clientId: DEFAULT_CLIENT_ID,
+          clientSecret: DEFAULT_CLIENT_SECRET,
+          graphBaseUrl: e.graphBaseUrl,
+          authorityHost: e.authorityHost,
+          caCertificatePem: e.caCertificatePem,
+          ...overrides,
+        },
+      },
+      201,
+    );
   };
 
   beforeAll(async () => {
@@ -25,7 +40,11 @@ describe('SharePoint connections: test and discovery through the Graph gateway',
 
   it('acquires a token with the stored secret and records the connection as healthy', async () => {
     const conn = await connection('good');
-    const result = await apiJson<{ ok: boolean; stage: string; connection: { status: string; lastTestAt: string | null } }>(stack, `/v1/sharepoint-connections/${conn.id}/test`, { method: 'POST' });
+    const result = await apiJson<{ ok: boolean; stage: string; connection: { status: string; lastTestAt: string | null } }>(
+      stack,
+      `/v1/sharepoint-connections/${conn.id}/test`,
+      { method: 'POST' },
+    );
     expect(result).toMatchObject({ ok: true, stage: 'done', connection: { status: 'healthy' } });
     expect(result.connection.lastTestAt).toBeTruthy();
   });
@@ -56,17 +75,42 @@ describe('SharePoint connections: test and discovery through the Graph gateway',
     expect(sites.items[0]!.webUrl).toContain('/sites/syncbridge');
     const siteId = encodeURIComponent(sites.items[0]!.id);
     const e = stack.emulator!;
-    const graph = GraphGateway.create({ connectionId: 'test', tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: e.graphBaseUrl, authorityHost: e.authorityHost, caCertificatePem: e.caCertificatePem });
-    const made = await graph.createList(sites.items[0]!.id, { displayName: 'Invoices', columns: [{ name: 'Amount', number: {} }, { name: 'Notes', text: { allowMultipleLines: true } }] as never });
+    const graph = GraphGateway.create({
+      connectionId: 'test',
+      tenantId: DEFAULT_TENANT_ID,
+      clientId: DEFAULT_CLIENT_ID,
+      clientSecret: DEFAULT_CLIENT_SECRET,
+      graphBaseUrl: e.graphBaseUrl,
+      authorityHost: e.authorityHost,
+      caCertificatePem: e.caCertificatePem,
+    });
+    const made = await graph.createList(sites.items[0]!.id, {
+      displayName: 'Invoices',
+      columns: [
+        { name: 'Amount', number: {} },
+        { name: 'Notes', text: { allowMultipleLines: true } },
+      ] as never,
+    });
     graph.close();
     const lists = await apiJson<{ items: Array<{ id: string; displayName: string }> }>(stack, `/v1/sharepoint-connections/${conn.id}/sites/${siteId}/lists`);
     expect(lists.items.map((l) => l.displayName)).toContain('Invoices');
-    const columns = await apiJson<{ items: Array<{ name: string; type: string }> }>(stack, `/v1/sharepoint-connections/${conn.id}/sites/${siteId}/lists/${made.id}/columns`);
-    expect(columns.items).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Amount', type: 'number' }), expect.objectContaining({ name: 'Notes', type: 'note' }), expect.objectContaining({ name: 'Title', type: 'text' })]));
+    const columns = await apiJson<{ items: Array<{ name: string; type: string }> }>(
+      stack,
+      `/v1/sharepoint-connections/${conn.id}/sites/${siteId}/lists/${made.id}/columns`,
+    );
+    expect(columns.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'Amount', type: 'number' }),
+        expect.objectContaining({ name: 'Notes', type: 'note' }),
+        expect.objectContaining({ name: 'Title', type: 'text' }),
+      ]),
+    );
     const missing = await stack.api(`/v1/sharepoint-connections/${conn.id}/sites/${siteId}/lists/does-not-exist/columns`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toContain('application/problem+json');
-    const unknownSite = await stack.api(`/v1/sharepoint-connections/${conn.id}/sites/${encodeURIComponent('nowhere.sharepoint.com,00000000-0000-0000-0000-000000000000,00000000-0000-0000-0000-000000000000')}/lists`);
+    const unknownSite = await stack.api(
+      `/v1/sharepoint-connections/${conn.id}/sites/${encodeURIComponent('nowhere.sharepoint.com,00000000-0000-0000-0000-000000000000,00000000-0000-0000-0000-000000000000')}/lists`,
+    );
     expect(unknownSite.status).toBe(404);
   });
 

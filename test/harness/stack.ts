@@ -37,7 +37,8 @@ try {
 
 let bundle: Promise<{ code: string }> | undefined;
 /** Bundling workflows costs seconds: once per test file. */
-export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }));
+export const workflowBundle = () =>
+  (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }));
 
 export interface TestStack {
   baseUrl: string;

@@ -15,12 +15,30 @@ export async function apiJson<T = Json>(stack: TestStack, path: string, init?: P
 /** Registers app, database and instance (a real PostgreSQL database) through the API. */
 export async function registerSource(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
   const app = await apiJson(stack, '/v1/apps', { method: 'POST', json: { name: label, ownerTeam: 'data-platform' } }, 201);
-  const database = await apiJson(stack, '/v1/databases', { method: 'POST', json: { appId: app.id, name: `${label}-db`, engine: 'postgres', environment: 'dev' } }, 201);
+  const database = await apiJson(
+    stack,
+    '/v1/databases',
+    { method: 'POST', json: { appId: app.id, name: `${label}-db`, engine: 'postgres', environment: 'dev' } },
+    201,
+  );
   const u = new URL(source.url);
   const instance = await apiJson(
     stack,
     '/v1/database-instances',
-    { method: 'POST', json: { databaseId: database.id, name: 'primary', host: u.hostname, port: Number(u.port || 5432), databaseName: source.name, username: decodeURIComponent(u.username) || 'postgres', password: 'unused-with-trust-auth', sslMode: 'disable', role: 'primary' } },
+    {
+      method: 'POST',
+      json: {
+        databaseId: database.id,
+        name: 'primary',
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        databaseName: source.name,
+        username: decodeURIComponent(u.username) || 'postgres',
+        password: 'unused-with-trust-auth',
+        sslMode: 'disable',
+        role: 'primary',
+      },
+    },
     201,
   );
   return { appId: app.id, databaseId: database.id, instanceId: instance.id };
@@ -35,11 +53,24 @@ export async function registerSourceAndConnection(stack: TestStack, source: { ur
     '/v1/sharepoint-connections',
     {
       method: 'POST',
-      json: { appId, name: `${label}-sharepoint`, tenantId: DEFAULT_TENANT_ID, clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, graphBaseUrl: emulator.graphBaseUrl, authorityHost: emulator.authorityHost, caCertificatePem: emulator.caCertificatePem, ruPerMinute: 600_000 },
+      json: {
+        appId,
+        name: `${label}-sharepoint`,
+        tenantId: DEFAULT_TENANT_ID,
+        clientId: DEFAULT_CLIENT_ID,
+        clientSecret: DEFAULT_CLIENT_SECRET,
+        graphBaseUrl: emulator.graphBaseUrl,
+        authorityHost: emulator.authorityHost,
+        caCertificatePem: emulator.caCertificatePem,
+        ruPerMinute: 600_000,
+      },
     },
     201,
   );
-  const sites = await apiJson<{ items: Array<{ id: string; webUrl: string | null }> }>(stack, `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`);
+  const sites = await apiJson<{ items: Array<{ id: string; webUrl: string | null }> }>(
+    stack,
+    `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`,
+  );
   expect(sites.items.length).toBeGreaterThan(0);
   return { appId, databaseId, instanceId, connectionId: connection.id, siteId: sites.items[0]!.id };
 }
@@ -72,7 +103,12 @@ export async function provision(stack: TestStack, definitionId: string): Promise
 }
 
 export async function runPush(stack: TestStack, definitionId: string, body?: { fullResync?: boolean }): Promise<RunView> {
-  const started = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST', ...(body ? { json: body } : {}) }, 202);
+  const started = await apiJson<{ workflowId: string }>(
+    stack,
+    `/v1/sync-definitions/${definitionId}/runs`,
+    { method: 'POST', ...(body ? { json: body } : {}) },
+    202,
+  );
   return waitForRun(stack, definitionId, started.workflowId);
 }
 
@@ -99,21 +135,54 @@ export interface SyncSetup {
 export async function defineSync(
   stack: TestStack,
   reg: SyncSetup,
-  def: { name: string; table: string; schema?: string; keyStrategy: 'pk' | 'unique' | 'composite'; keyColumns: string[]; cursorColumn?: string | null; batchSize?: number; listName?: string } & Record<string, unknown>,
+  def: {
+    name: string;
+    table: string;
+    schema?: string;
+    keyStrategy: 'pk' | 'unique' | 'composite';
+    keyColumns: string[];
+    cursorColumn?: string | null;
+    batchSize?: number;
+    listName?: string;
+  } & Record<string, unknown>,
 ): Promise<{ definitionId: string; listId: string }> {
   const { name, table, schema = 'public', cursorColumn = null, listName, ...rest } = def;
-  const created = await apiJson(stack, '/v1/sync-definitions', {
-    method: 'POST',
-    json: { appId: reg.appId, sourceInstanceId: reg.instanceId, sourceSchema: schema, sourceTable: table, name, cursorStrategy: cursorColumn ? 'updated_at' : 'full_scan', cursorColumn, ...rest },
-  }, 201);
-  await apiJson(stack, `/v1/sync-definitions/${created.id}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: listName ?? name, isDefault: true } }, 201);
+  const created = await apiJson(
+    stack,
+    '/v1/sync-definitions',
+    {
+      method: 'POST',
+      json: {
+        appId: reg.appId,
+        sourceInstanceId: reg.instanceId,
+        sourceSchema: schema,
+        sourceTable: table,
+        name,
+        cursorStrategy: cursorColumn ? 'updated_at' : 'full_scan',
+        cursorColumn,
+        ...rest,
+      },
+    },
+    201,
+  );
+  await apiJson(
+    stack,
+    `/v1/sync-definitions/${created.id}/targets`,
+    { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: listName ?? name, isDefault: true } },
+    201,
+  );
   await provision(stack, created.id);
   const targets = await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${created.id}/targets`);
   return { definitionId: created.id, listId: targets.items[0]!.listId };
 }
 
 /** Polls a run until `predicate` holds for it (e.g. it is held by the mass-delete guard). */
-export async function waitForRunState<T extends { status: string }>(stack: TestStack, runId: string, predicate: (run: T) => boolean, timeoutMs = 60_000): Promise<T> {
+export async function waitForRunState<T extends { status: string }>(
+  stack: TestStack,
+  runId: string,
+  predicate: (run: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const run = await apiJson<T>(stack, `/v1/sync-runs/${runId}`);

@@ -15,7 +15,9 @@ describe('recorded workflow histories replay against the current code', () => {
 
   it('has a recorded history of every workflow the worker runs', () => {
     const types = new Set(histories.map((h) => historyFromJSON(h.json).events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    const registered = Object.entries(workflows).filter(([name, value]) => typeof value === 'function' && name.endsWith('Workflow')).map(([name]) => name);
+    const registered = Object.entries(workflows)
+      .filter(([name, value]) => typeof value === 'function' && name.endsWith('Workflow'))
+      .map(([name]) => name);
     expect(registered.length).toBeGreaterThan(0);
     for (const name of registered) expect(types, `no recorded history of ${name}: run test/replay/record`).toContain(name);
   });

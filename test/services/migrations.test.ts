@@ -44,7 +44,8 @@ describe('meta-store upgrade from 0.1 (migration 0000 with data) to this version
     const sql = store.sql;
     const [app] = await sql`insert into apps (name, owner_team) values ('legacy', 'team') returning id`;
     const [database] = await sql`insert into databases (app_id, name, engine, environment) values (${app!.id}, 'db', 'postgres', 'prod') returning id`;
-    const [instance] = await sql`insert into database_instances (database_id, name, host, port, database_name, username, role) values (${database!.id}, 'primary', 'h', 5432, 'd', 'u', 'primary') returning id`;
+    const [instance] =
+      await sql`insert into database_instances (database_id, name, host, port, database_name, username, role) values (${database!.id}, 'primary', 'h', 5432, 'd', 'u', 'primary') returning id`;
     const [scheduled] = await sql`
       insert into sync_definitions (app_id, name, source_instance_id, source_schema, source_table, key_strategy, key_columns, cursor_strategy, cursor_column, schedule_interval_seconds, enabled)
       values (${app!.id}, 'scheduled', ${instance!.id}, 'public', 't', 'pk', '{id}', 'updated_at', 'at', 30, false) returning id`;
@@ -57,7 +58,9 @@ describe('meta-store upgrade from 0.1 (migration 0000 with data) to this version
 
     await applyMigrations(store);
 
-    const defs = await sql<Array<{ name: string; database_id: string; source_instance_id: string }>>`select name, database_id, source_instance_id from sync_definitions order by name`;
+    const defs = await sql<
+      Array<{ name: string; database_id: string; source_instance_id: string }>
+    >`select name, database_id, source_instance_id from sync_definitions order by name`;
     expect(defs.map((d) => [d.name, d.database_id, d.source_instance_id])).toEqual([
       ['cron', database!.id, instance!.id],
       ['manual', database!.id, instance!.id],

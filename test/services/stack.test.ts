@@ -17,7 +17,14 @@ describe('npm start: the whole stack on embedded defaults with the demo', () => 
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('comes up, syncs the demo tables, answers /readyz, serves the Web UI, and stops cleanly', async () => {
-    const ports = { api: await freePort(), pg: await freePort(), temporal: await freePort(), ui: await freePort(), emu: await freePort(), tok: await freePort() };
+    const ports = {
+      api: await freePort(),
+      pg: await freePort(),
+      temporal: await freePort(),
+      ui: await freePort(),
+      emu: await freePort(),
+      tok: await freePort(),
+    };
     const child = spawn(process.execPath, ['--import', 'tsx', 'deploy/stack/main.ts'], {
       cwd: root,
       env: {

@@ -47,7 +47,11 @@ describe('OpenTelemetry through Temporal', () => {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: createActivityDeps({ store, secrets: new SecretBox(new EnvKeyProvider(`k:${Buffer.alloc(32, 1).toString('base64')}`)), logger: createLogger({ service: 'otel-test', destination: new LogCapture() }) }),
+      deps: createActivityDeps({
+        store,
+        secrets: new SecretBox(new EnvKeyProvider(`k:${Buffer.alloc(32, 1).toString('base64')}`)),
+        logger: createLogger({ service: 'otel-test', destination: new LogCapture() }),
+      }),
       telemetry,
       shutdownGraceTime: '1 second',
     });
@@ -55,7 +59,11 @@ describe('OpenTelemetry through Temporal', () => {
     const client = new Client({ connection, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
     try {
       await worker.runUntil(
-        client.workflow.execute(healthCheckWorkflow, { taskQueue, workflowId: `otel-${randomUUID()}`, args: [{ context: { requestId: 'otel-req', requestedBy: 'test' } }] }),
+        client.workflow.execute(healthCheckWorkflow, {
+          taskQueue,
+          workflowId: `otel-${randomUUID()}`,
+          args: [{ context: { requestId: 'otel-req', requestedBy: 'test' } }],
+        }),
       );
     } finally {
       await connection.close();

@@ -32,11 +32,21 @@ describe('mass-delete guard (HTTP API -> Temporal -> PostgreSQL -> Graph emulato
   const startRun = () => apiJson<{ runId: string; workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
 
   beforeAll(async () => {
-    fx = await startSyncFixture('sb_guard', `
+    fx = await startSyncFixture(
+      'sb_guard',
+      `
       create table ticket (id integer primary key, subject text not null, updated_at timestamptz not null default now());
-      insert into ticket (id, subject) select g, 'ticket ' || g from generate_series(1, 1000) g;`);
+      insert into ticket (id, subject) select g, 'ticket ' || g from generate_series(1, 1000) g;`,
+    );
     ({ stack, sql } = fx);
-    ({ definitionId, listId } = await defineSync(stack, fx.reg, { name: 'tickets', table: 'ticket', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', batchSize: 500 }));
+    ({ definitionId, listId } = await defineSync(stack, fx.reg, {
+      name: 'tickets',
+      table: 'ticket',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+      batchSize: 500,
+    }));
     const first = await startRun();
     expect((await waitForRun(stack, definitionId, first.workflowId)).counts).toMatchObject({ created: 1000 });
     client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
@@ -64,7 +74,12 @@ describe('mass-delete guard (HTTP API -> Temporal -> PostgreSQL -> Graph emulato
     expect(metadata.currentDetails).toMatch(/^Mass-delete guard: this run would delete 600 item\(s\)/);
 
     // Another "run now" starts no second writer: it waits for the held run.
-    const again = await apiJson<{ runId: string; workflowId: string; state: string; reason: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
+    const again = await apiJson<{ runId: string; workflowId: string; state: string; reason: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/runs`,
+      { method: 'POST' },
+      202,
+    );
     expect(again.state).toBe('queued');
     expect(again.reason).toContain(held.id);
 
@@ -93,7 +108,7 @@ describe('mass-delete guard (HTTP API -> Temporal -> PostgreSQL -> Graph emulato
     expect((await stack.api(`/v1/sync-runs/${held.id}/approve-deletions`, { method: 'POST' })).status).toBe(409);
   });
 
-  it('lets a held run go on when the definition\'s limits are raised', async () => {
+  it("lets a held run go on when the definition's limits are raised", async () => {
     const started = await startRun();
     const held = await waitForRunState<HeldRun>(stack, started.runId, (r) => r.status === 'awaiting_approval');
     expect(held.hold!.deletions).toBe(300);

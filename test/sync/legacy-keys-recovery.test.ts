@@ -23,7 +23,9 @@ describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -
   let reg: SyncFixture['reg'];
 
   beforeAll(async () => {
-    fx = await startSyncFixture('sb_recover', `
+    fx = await startSyncFixture(
+      'sb_recover',
+      `
       create table payment (payment_id integer not null, payment_date timestamptz not null, amount numeric(8,2) not null,
         last_update timestamptz not null default '2024-01-01 00:00:00+00', primary key (payment_date, payment_id));
       insert into payment (payment_id, payment_date, amount)
@@ -32,7 +34,8 @@ describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -
       insert into payment (payment_id, payment_date, amount) values (5001, '2022-06-01 10:00:00.123001+00', 1), (5001, '2022-06-01 10:00:00.123002+00', 2);
       create table code (code char(6) primary key, label text not null);
       insert into code select 'c' || g, 'label ' || g from generate_series(1, 40) g;
-    `);
+    `,
+    );
     ({ stack, sql, reg } = fx);
   });
   afterAll(() => fx?.close());
@@ -42,7 +45,11 @@ describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -
     const res = await fetch(`${stack.emulator!.adminUrl}/lists/${listId}/items`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ items: entries.map((e) => ({ fields: { SyncBridgeKey: e.legacyKey, Title: 'Sun Jan 23 2022 13:03:52 GMT+0000 (Coordinated Universal Time)', ...e.fields } })) }),
+      body: JSON.stringify({
+        items: entries.map((e) => ({
+          fields: { SyncBridgeKey: e.legacyKey, Title: 'Sun Jan 23 2022 13:03:52 GMT+0000 (Coordinated Universal Time)', ...e.fields },
+        })),
+      }),
     });
     expect(res.status).toBeLessThan(300);
     const { ids } = (await res.json()) as { ids: string[] };
@@ -57,7 +64,13 @@ describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -
   }
 
   it('re-creates the items the faulty sweep deleted, re-keys the survivors, removes real deletions, duplicates nothing', async () => {
-    const { definitionId, listId } = await defineSync(stack, reg, { name: 'payments', table: 'payment', keyStrategy: 'pk', keyColumns: ['payment_date', 'payment_id'], cursorColumn: 'last_update' });
+    const { definitionId, listId } = await defineSync(stack, reg, {
+      name: 'payments',
+      table: 'payment',
+      keyStrategy: 'pk',
+      keyColumns: ['payment_date', 'payment_id'],
+      cursorColumn: 'last_update',
+    });
     // 0.1's key text for these timestamps, computed by PostgreSQL: milliseconds, PostgreSQL's own format.
     const rows = await sql<Array<{ payment_id: number; legacy: string }>>`
       select payment_id, regexp_replace(to_char(payment_date at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), '\\.?0+$', '') || '+00' as legacy from payment`;
@@ -83,7 +96,9 @@ describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -
     expect(items.every((i) => !String(i.fields.Title).includes('GMT'))).toBe(true);
     const ledger = await stack.store.sql<Array<{ source_key: string }>>`select source_key from sync_ledger where definition_id = ${definitionId}`;
     expect(new Set(ledger.map((l) => l.source_key))).toEqual(new Set(keys));
-    const rekeyed = await stack.store.sql<Array<{ n: number }>>`select count(*)::int as n from ledger_events where definition_id = ${definitionId} and detail ? 'rekeyedFrom'`;
+    const rekeyed = await stack.store.sql<
+      Array<{ n: number }>
+    >`select count(*)::int as n from ledger_events where definition_id = ${definitionId} and detail ? 'rekeyedFrom'`;
     expect(rekeyed[0]!.n).toBe(survivors.length);
 
     const quiet = await runPush(stack, definitionId, { fullResync: true });
@@ -93,7 +108,11 @@ describe('recovery from the 0.1 key format (HTTP API -> Temporal -> PostgreSQL -
   it('re-keys char(n) items that 0.1 keyed with their blanks, without re-creating them', async () => {
     const { definitionId, listId } = await defineSync(stack, reg, { name: 'codes', table: 'code', keyStrategy: 'pk', keyColumns: ['code'] });
     const codes = await sql<Array<{ code: string }>>`select code::text as code from code`;
-    await seedLegacyState(definitionId, listId, codes.map((c) => ({ legacyKey: encodeSourceKey([c.code.padEnd(6, ' ')]), fields: {} })));
+    await seedLegacyState(
+      definitionId,
+      listId,
+      codes.map((c) => ({ legacyKey: encodeSourceKey([c.code.padEnd(6, ' ')]), fields: {} })),
+    );
     const run = await runPush(stack, definitionId);
     expect(run.counts).toMatchObject({ updated: 40, created: 0, deleted: 0 });
     const items = await listItems(stack, listId);

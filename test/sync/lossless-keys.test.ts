@@ -34,7 +34,9 @@ describe('lossless keys end to end (HTTP API -> Temporal -> PostgreSQL -> Graph 
   }
 
   beforeAll(async () => {
-    fx = await startSyncFixture('sb_lossless', `
+    fx = await startSyncFixture(
+      'sb_lossless',
+      `
       set timezone = 'UTC';
       create table payment (
         payment_id integer not null,
@@ -58,13 +60,21 @@ describe('lossless keys end to end (HTTP API -> Temporal -> PostgreSQL -> Graph 
 
       create table code (code char(6) primary key, label text not null);
       insert into code select lpad(g::text, 3, 'x'), 'label ' || g from generate_series(1, 150) g;
-    `);
+    `,
+    );
     ({ stack, sql, reg } = fx);
   });
   afterAll(() => fx?.close());
 
   it('pushes a partitioned table keyed (timestamptz with microseconds, integer): sweep and incremental runs delete nothing', async () => {
-    const { definitionId, listId } = await defineSync(stack, reg, { name: 'payments', table: 'payment', keyStrategy: 'pk', keyColumns: ['payment_date', 'payment_id'], cursorColumn: 'last_update', batchSize: 500 });
+    const { definitionId, listId } = await defineSync(stack, reg, {
+      name: 'payments',
+      table: 'payment',
+      keyStrategy: 'pk',
+      keyColumns: ['payment_date', 'payment_id'],
+      cursorColumn: 'last_update',
+      batchSize: 500,
+    });
     const keySql = `select array[to_char(payment_date at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') , payment_id::text] as k from payment`;
     const first = await runPush(stack, definitionId);
     expect(first.status, JSON.stringify(first.errors)).toBe('succeeded');
@@ -94,14 +104,23 @@ describe('lossless keys end to end (HTTP API -> Temporal -> PostgreSQL -> Graph 
   });
 
   it('keeps rows whose single timestamptz key differs only in microseconds apart', async () => {
-    const { definitionId, listId } = await defineSync(stack, reg, { name: 'readings', table: 'reading', keyStrategy: 'pk', keyColumns: ['at'], cursorColumn: 'last_update', batchSize: 100 });
+    const { definitionId, listId } = await defineSync(stack, reg, {
+      name: 'readings',
+      table: 'reading',
+      keyStrategy: 'pk',
+      keyColumns: ['at'],
+      cursorColumn: 'last_update',
+      batchSize: 100,
+    });
     const first = await runPush(stack, definitionId);
     expect(first.counts).toMatchObject({ read: 300, created: 300, deleted: 0 });
     const keySql = `select array[to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || 'Z'] as k from reading`;
     const items = await listItems(stack, listId);
     expect(new Set(items.map(keyOf)).size).toBe(300);
     const strip = (k: string) => k.replace(/\.?0+Z$/, 'Z');
-    expect(new Set(items.map((i) => decodeSourceKey(keyOf(i))[0]))).toEqual(new Set((await sql.unsafe<Array<{ k: string[] }>>(keySql)).map((r) => strip(r.k[0]!))));
+    expect(new Set(items.map((i) => decodeSourceKey(keyOf(i))[0]))).toEqual(
+      new Set((await sql.unsafe<Array<{ k: string[] }>>(keySql)).map((r) => strip(r.k[0]!))),
+    );
     const again = await runPush(stack, definitionId, { fullResync: true });
     expect(again.counts).toMatchObject({ read: 300, deleted: 0, created: 0, updated: 0 });
     expect(await listItems(stack, listId)).toHaveLength(300);

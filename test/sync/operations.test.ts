@@ -37,12 +37,16 @@ describe('operations of a definition (HTTP API -> coordinator workflow -> operat
 
   const setLatency = (latencyMs: number) =>
     fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs }) });
-  const ask = (definitionId: string, path: 'runs' | 'provision', json?: unknown) => apiJson<Ticket>(stack, `/v1/sync-definitions/${definitionId}/${path}`, { method: 'POST', ...(json ? { json } : {}) }, 202);
+  const ask = (definitionId: string, path: 'runs' | 'provision', json?: unknown) =>
+    apiJson<Ticket>(stack, `/v1/sync-definitions/${definitionId}/${path}`, { method: 'POST', ...(json ? { json } : {}) }, 202);
 
   beforeAll(async () => {
-    fx = await startSyncFixture('sb_ops', `
+    fx = await startSyncFixture(
+      'sb_ops',
+      `
       create table task (id integer primary key, title text not null, owner text not null default 'ann', updated_at timestamptz not null default now());
-      insert into task (id, title) select g, 'task ' || g from generate_series(1, 240) g;`);
+      insert into task (id, title) select g, 'task ' || g from generate_series(1, 240) g;`,
+    );
     ({ stack } = fx);
     client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
   });
@@ -52,8 +56,18 @@ describe('operations of a definition (HTTP API -> coordinator workflow -> operat
   });
 
   it('runs one writer at a time, refuses edits of what it reads, queues the next writer, and drops a cancelled queued one', async () => {
-    const { definitionId, listId } = await defineSync(stack, fx.reg, { name: 'tasks', table: 'task', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', batchSize: 20 });
-    const mappings = await apiJson<{ items: Array<{ id: string; sourceColumn: string; targetColumn: string }> }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings`);
+    const { definitionId, listId } = await defineSync(stack, fx.reg, {
+      name: 'tasks',
+      table: 'task',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+      batchSize: 20,
+    });
+    const mappings = await apiJson<{ items: Array<{ id: string; sourceColumn: string; targetColumn: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings`,
+    );
     const title = mappings.items.find((m) => m.sourceColumn === 'title')!;
     await setLatency(150);
     try {
@@ -68,13 +82,25 @@ describe('operations of a definition (HTTP API -> coordinator workflow -> operat
       expect(third).toMatchObject({ runId: second.runId, state: 'joined' });
 
       // What the run reads may not change under it: 409 naming the run. Operational settings may.
-      const edit = await stack.api(`/v1/sync-definitions/${definitionId}/field-mappings/${title.id}`, { method: 'PATCH', json: { transforms: [{ op: 'upper' }] } });
+      const edit = await stack.api(`/v1/sync-definitions/${definitionId}/field-mappings/${title.id}`, {
+        method: 'PATCH',
+        json: { transforms: [{ op: 'upper' }] },
+      });
       expect(edit.status).toBe(409);
       expect(((await edit.json()) as { detail: string }).detail).toContain(first.runId);
       const replace = await stack.api(`/v1/sync-definitions/${definitionId}/field-mappings`, { method: 'PUT', json: { mappings: [] } });
       expect(replace.status).toBe(409);
-      expect((await stack.api(`/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: fx.reg.connectionId, siteId: fx.reg.siteId, listDisplayName: 'More', routingRule: null } })).status).toBe(409);
-      expect((await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { keyStrategy: 'unique', keyColumns: ['id'] } })).status).toBe(409);
+      expect(
+        (
+          await stack.api(`/v1/sync-definitions/${definitionId}/targets`, {
+            method: 'POST',
+            json: { connectionId: fx.reg.connectionId, siteId: fx.reg.siteId, listDisplayName: 'More', routingRule: null },
+          })
+        ).status,
+      ).toBe(409);
+      expect((await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { keyStrategy: 'unique', keyColumns: ['id'] } })).status).toBe(
+        409,
+      );
       await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { batchSize: 20, enabled: false } });
 
       // Another writer waits its turn; cancelled while it waits, it never starts.
@@ -83,7 +109,11 @@ describe('operations of a definition (HTTP API -> coordinator workflow -> operat
       // It waits for the writer directly ahead of it: the queued follow-up push.
       expect(provisionA.reason).toContain(second.runId);
       const active = await apiJson<{ items: Run[] }>(stack, `/v1/sync-definitions/${definitionId}/operations`);
-      expect(active.items.map((r) => [r.kind, r.status])).toEqual([['push', 'running'], ['push', 'queued'], ['provision', 'queued']]);
+      expect(active.items.map((r) => [r.kind, r.status])).toEqual([
+        ['push', 'running'],
+        ['push', 'queued'],
+        ['provision', 'queued'],
+      ]);
       await apiJson(stack, `/v1/sync-runs/${provisionA.runId}/cancel`, { method: 'POST' }, 202);
       expect((await apiJson<Run>(stack, `/v1/sync-runs/${provisionA.runId}`)).status).toBe('cancelled');
       const provisionB = await ask(definitionId, 'provision');
@@ -115,10 +145,39 @@ describe('operations of a definition (HTTP API -> coordinator workflow -> operat
 
   it('resolves the source instance each run: pinned, or primary first and healthy; records it; a new instance means a full pass', async () => {
     const u = new URL(fx.source.url);
-    const params = { host: u.hostname, port: Number(u.port || 5432), databaseName: fx.source.name, username: decodeURIComponent(u.username) || 'postgres', password: 'unused-with-trust-auth', sslMode: 'disable' };
-    const replica = await apiJson(stack, '/v1/database-instances', { method: 'POST', json: { databaseId: fx.reg.databaseId, name: 'replica', ...params, role: 'replica', priority: 10 } }, 201);
-    const unpinned = await defineSync(stack, fx.reg, { name: 'tasks-any', table: 'task', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', databaseId: fx.reg.databaseId, sourceInstanceId: null, listName: 'Tasks any' });
-    const pinned = await defineSync(stack, fx.reg, { name: 'tasks-pinned', table: 'task', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', sourceInstanceId: replica.id, listName: 'Tasks pinned' });
+    const params = {
+      host: u.hostname,
+      port: Number(u.port || 5432),
+      databaseName: fx.source.name,
+      username: decodeURIComponent(u.username) || 'postgres',
+      password: 'unused-with-trust-auth',
+      sslMode: 'disable',
+    };
+    const replica = await apiJson(
+      stack,
+      '/v1/database-instances',
+      { method: 'POST', json: { databaseId: fx.reg.databaseId, name: 'replica', ...params, role: 'replica', priority: 10 } },
+      201,
+    );
+    const unpinned = await defineSync(stack, fx.reg, {
+      name: 'tasks-any',
+      table: 'task',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+      databaseId: fx.reg.databaseId,
+      sourceInstanceId: null,
+      listName: 'Tasks any',
+    });
+    const pinned = await defineSync(stack, fx.reg, {
+      name: 'tasks-pinned',
+      table: 'task',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+      sourceInstanceId: replica.id,
+      listName: 'Tasks pinned',
+    });
     const def = await apiJson<{ databaseId: string; sourceInstanceId: string | null }>(stack, `/v1/sync-definitions/${pinned.definitionId}`);
     expect(def).toMatchObject({ databaseId: fx.reg.databaseId, sourceInstanceId: replica.id });
 
@@ -131,7 +190,10 @@ describe('operations of a definition (HTTP API -> coordinator workflow -> operat
     expect((await run(pinned.definitionId)).instanceId).toBe(replica.id);
 
     // The primary fails its health check: the unpinned definition moves to the replica, with a full pass.
-    await apiJson(stack, `/v1/database-instances/${fx.reg.instanceId}`, { method: 'PATCH', json: { port: await freePort(), password: 'unused-with-trust-auth' } });
+    await apiJson(stack, `/v1/database-instances/${fx.reg.instanceId}`, {
+      method: 'PATCH',
+      json: { port: await freePort(), password: 'unused-with-trust-auth' },
+    });
     const tested = await apiJson<{ ok: boolean }>(stack, `/v1/database-instances/${fx.reg.instanceId}/test`, { method: 'POST' });
     expect(tested.ok).toBe(false);
     const moved = await run(unpinned.definitionId);

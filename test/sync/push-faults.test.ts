@@ -19,7 +19,8 @@ describe('push sync survives worker crashes and Graph faults', () => {
   let listId: string;
   let worker: WorkerProcess;
 
-  const ledgerCount = async () => (await stack.store.sql<{ n: number }[]>`select count(*)::int as n from sync_ledger where definition_id = ${definitionId}`)[0]!.n;
+  const ledgerCount = async () =>
+    (await stack.store.sql<{ n: number }[]>`select count(*)::int as n from sync_ledger where definition_id = ${definitionId}`)[0]!.n;
   const setFaults = (faults: Record<string, unknown>) =>
     fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
   const until = async (check: () => Promise<boolean>, what: string, timeoutMs = 120_000) => {
@@ -48,12 +49,18 @@ describe('push sync survives worker crashes and Graph faults', () => {
     }
     expect([...byKey.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [key, name] of expected) expect(byKey.get(key)!.fields.name, key).toBe(name);
-    const ledger = await stack.store.sql<{ source_key: string; list_item_id: string }[]>`select source_key, list_item_id from sync_ledger where definition_id = ${definitionId}`;
+    const ledger = await stack.store.sql<
+      { source_key: string; list_item_id: string }[]
+    >`select source_key, list_item_id from sync_ledger where definition_id = ${definitionId}`;
     expect(ledger.length).toBe(rows.length);
     for (const l of ledger) expect(byKey.get(l.source_key)?.id).toBe(l.list_item_id);
   }
   const runEvents = async (workflowId: string) =>
-    (await stack.store.sql<{ n: number }[]>`select count(*)::int as n from ledger_events e join sync_runs r on r.id = e.run_id where r.workflow_id = ${workflowId}`)[0]!.n;
+    (
+      await stack.store.sql<
+        { n: number }[]
+      >`select count(*)::int as n from ledger_events e join sync_runs r on r.id = e.run_id where r.workflow_id = ${workflowId}`
+    )[0]!.n;
 
   beforeAll(async () => {
     stack = await startTestStack({ emulator: true });
@@ -63,12 +70,33 @@ describe('push sync survives worker crashes and Graph faults', () => {
     await sql`create table items (id integer primary key, name text not null, qty integer not null, updated_at timestamptz not null default now())`;
     await sql`insert into items (id, name, qty, updated_at) select g, 'item ' || g, g % 7, timestamptz '2025-01-01' + g * interval '1 millisecond' from generate_series(1, 1200) g`;
     const reg = await registerSourceAndConnection(stack, source);
-    const def = await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name: 'items', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'items', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', batchSize: 40 },
-    }, 201);
+    const def = await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name: 'items',
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'items',
+          keyStrategy: 'pk',
+          keyColumns: ['id'],
+          cursorStrategy: 'updated_at',
+          cursorColumn: 'updated_at',
+          batchSize: 40,
+        },
+      },
+      201,
+    );
     definitionId = def.id;
-    await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Items', isDefault: true } }, 201);
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${definitionId}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Items', isDefault: true } },
+      201,
+    );
     await worker.ready;
     await provision(stack, definitionId);
     listId = (await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)).items[0]!.listId;
@@ -81,7 +109,17 @@ describe('push sync survives worker crashes and Graph faults', () => {
   });
 
   it('initial load: killed twice, throttled and losing responses, ends with no duplicates and nothing missing', async () => {
-    expect((await setFaults({ throttleProbability: 0.08, unavailableProbability: 0.04, retryAfterSeconds: 0.2, lostResponseProbability: 0.05, lostResponseMode: 'destroy' })).status).toBe(200);
+    expect(
+      (
+        await setFaults({
+          throttleProbability: 0.08,
+          unavailableProbability: 0.04,
+          retryAfterSeconds: 0.2,
+          lostResponseProbability: 0.05,
+          lostResponseMode: 'destroy',
+        })
+      ).status,
+    ).toBe(200);
     const started = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
     await until(async () => (await ledgerCount()) >= 200, 'the first 200 rows');
     await restartWorker();
@@ -91,7 +129,9 @@ describe('push sync survives worker crashes and Graph faults', () => {
     expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
 
     // The faults really happened: injected 429s/503s and writes applied whose answers were lost.
-    const { totals } = (await (await fetch(`${stack.emulator!.adminUrl}/counters`)).json()) as { totals: { injected429: number; injected503: number; lostResponses: number } };
+    const { totals } = (await (await fetch(`${stack.emulator!.adminUrl}/counters`)).json()) as {
+      totals: { injected429: number; injected503: number; lostResponses: number };
+    };
     expect(totals.injected429).toBeGreaterThan(0);
     expect(totals.injected503).toBeGreaterThan(0);
     expect(totals.lostResponses).toBeGreaterThan(0);

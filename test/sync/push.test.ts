@@ -46,7 +46,8 @@ describe('push sync end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emul
 
   const keyOf = (item: EmulatorItem) => item.fields.SyncBridgeKey as string;
   const byKey = async () => new Map((await listItems(stack, listId)).map((i) => [keyOf(i), i]));
-  const itemFor = async (region: string, sku: string) => [...(await byKey()).values()].find((i) => i.fields[column('region')] === region && i.fields[column('sku')] === sku);
+  const itemFor = async (region: string, sku: string) =>
+    [...(await byKey()).values()].find((i) => i.fields[column('region')] === region && i.fields[column('sku')] === sku);
 
   beforeAll(async () => {
     stack = await startTestStack({ worker: true, emulator: true });
@@ -54,12 +55,33 @@ describe('push sync end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emul
     sql = postgres(source.url, { max: 2, onnotice: () => {} });
     await createProducts(sql);
     const reg = await registerSourceAndConnection(stack, source);
-    const def = await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name: 'products', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'products', keyStrategy: 'composite', keyColumns: ['region', 'sku'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', batchSize: 100 },
-    }, 201);
+    const def = await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name: 'products',
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'products',
+          keyStrategy: 'composite',
+          keyColumns: ['region', 'sku'],
+          cursorStrategy: 'updated_at',
+          cursorColumn: 'updated_at',
+          batchSize: 100,
+        },
+      },
+      201,
+    );
     definitionId = def.id;
-    await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Products', isDefault: true } }, 201);
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${definitionId}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Products', isDefault: true } },
+      201,
+    );
   });
   afterAll(async () => {
     await sql?.end();
@@ -69,8 +91,24 @@ describe('push sync end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emul
 
   it('provisions the list with the default mapping and the hidden, indexed, unique key column', async () => {
     await provision(stack, definitionId);
-    const mappings = await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string; targetType: string }> }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`);
-    expect(mappings.items.map((m) => m.sourceColumn).sort()).toEqual(['active', 'description', 'external_id', 'launched_on', 'name', 'price', 'quantity', 'region', 'sku', 'status', 'updated_at', 'weight']);
+    const mappings = await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string; targetType: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`,
+    );
+    expect(mappings.items.map((m) => m.sourceColumn).sort()).toEqual([
+      'active',
+      'description',
+      'external_id',
+      'launched_on',
+      'name',
+      'price',
+      'quantity',
+      'region',
+      'sku',
+      'status',
+      'updated_at',
+      'weight',
+    ]);
     const map = new Map(mappings.items.map((m) => [m.sourceColumn, m]));
     column = (s) => map.get(s)!.targetColumn;
     expect(map.get('description')!.targetType).toBe('note');
@@ -78,11 +116,17 @@ describe('push sync end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emul
     expect(map.get('active')!.targetType).toBe('boolean');
     expect(map.get('status')!.targetType).toBe('choice');
 
-    const targets = await apiJson<{ items: Array<{ listId: string | null; connectionId: string; siteId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`);
+    const targets = await apiJson<{ items: Array<{ listId: string | null; connectionId: string; siteId: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/targets`,
+    );
     listId = targets.items[0]!.listId!;
     expect(listId).toBeTruthy();
     const t = targets.items[0]!;
-    const cols = await apiJson<{ items: Array<{ name: string; indexed: boolean; hidden: boolean }> }>(stack, `/v1/sharepoint-connections/${t.connectionId}/sites/${encodeURIComponent(t.siteId)}/lists/${listId}/columns`);
+    const cols = await apiJson<{ items: Array<{ name: string; indexed: boolean; hidden: boolean }> }>(
+      stack,
+      `/v1/sharepoint-connections/${t.connectionId}/sites/${encodeURIComponent(t.siteId)}/lists/${listId}/columns`,
+    );
     expect(cols.items.find((c) => c.name === 'SyncBridgeKey')).toMatchObject({ indexed: true, hidden: true });
     // Provisioning again adopts the list instead of creating another.
     await provision(stack, definitionId);
@@ -108,7 +152,8 @@ describe('push sync end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emul
     expect(item!.fields[column('external_id')]).toBe(row!.external_id);
     expect(String(item!.fields[column('launched_on')])).toMatch(/^2024-01-11/);
 
-    const ledger = await stack.store.sql`select count(*)::int as n, count(distinct list_item_id)::int as items from sync_ledger where definition_id = ${definitionId}`;
+    const ledger = await stack.store
+      .sql`select count(*)::int as n, count(distinct list_item_id)::int as items from sync_ledger where definition_id = ${definitionId}`;
     expect(ledger[0]).toEqual({ n: ROWS, items: ROWS });
   });
 
@@ -162,7 +207,10 @@ describe('push sync end to end (HTTP API -> Temporal -> PostgreSQL -> Graph emul
   });
 
   it('re-pushes rows a mapping change affects, on the next run', async () => {
-    const mappings = await apiJson<{ items: Array<{ id: string; sourceColumn: string }> }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`);
+    const mappings = await apiJson<{ items: Array<{ id: string; sourceColumn: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`,
+    );
     const name = mappings.items.find((m) => m.sourceColumn === 'name')!;
     await apiJson(stack, `/v1/sync-definitions/${definitionId}/field-mappings/${name.id}`, { method: 'PATCH', json: { transforms: [{ op: 'upper' }] } });
     const run = await runPush(stack, definitionId);
@@ -187,12 +235,33 @@ describe('push workflow: progress query and deterministic replay', () => {
     await sql`insert into events (id, kind) select g, 'kind ' || (g % 4) from generate_series(1, 120) g`;
     const reg = await registerSourceAndConnection(stack, source);
     definitionId = (
-      await apiJson(stack, '/v1/sync-definitions', {
-        method: 'POST',
-        json: { appId: reg.appId, name: 'events', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'events', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'at', batchSize: 1 },
-      }, 201)
+      await apiJson(
+        stack,
+        '/v1/sync-definitions',
+        {
+          method: 'POST',
+          json: {
+            appId: reg.appId,
+            name: 'events',
+            sourceInstanceId: reg.instanceId,
+            sourceSchema: 'public',
+            sourceTable: 'events',
+            keyStrategy: 'pk',
+            keyColumns: ['id'],
+            cursorStrategy: 'updated_at',
+            cursorColumn: 'at',
+            batchSize: 1,
+          },
+        },
+        201,
+      )
     ).id;
-    await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Events', isDefault: true } }, 201);
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${definitionId}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Events', isDefault: true } },
+      201,
+    );
     await provision(stack, definitionId);
   });
   afterAll(async () => {
@@ -210,7 +279,6 @@ describe('push workflow: progress query and deterministic replay', () => {
       const progress = await client.workflow.getHandle(run.workflowId).query(pushProgressQuery);
       expect(progress).toMatchObject({ definitionId, phase: 'done', pass: 'watermark', counts: { read: 120, created: 120 } });
       expect(progress.batches).toBeGreaterThanOrEqual(120);
-
 
       const view = await apiJson<{ id: string; status: string; counts: Record<string, number>; temporalUiUrl: string }>(stack, `/v1/sync-runs/${run.id}`);
       expect(view).toMatchObject({ id: run.id, status: 'succeeded', counts: { read: 120, created: 120 } });

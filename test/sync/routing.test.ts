@@ -27,17 +27,55 @@ describe('conditional routing, moves and the full-scan strategy', () => {
   });
 
   const listIdOf = async (definitionId: string, name: string) =>
-    (await apiJson<{ items: Array<{ id: string; listId: string; listDisplayName: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)).items.find((t) => t.listDisplayName === name)!;
+    (
+      await apiJson<{ items: Array<{ id: string; listId: string; listDisplayName: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)
+    ).items.find((t) => t.listDisplayName === name)!;
   const regionsIn = async (listId: string) => new Set((await listItems(stack, listId)).map((i) => i.fields.region));
   const namesIn = async (listId: string) => (await listItems(stack, listId)).map((i) => i.fields.name as string);
 
   it('routes rows by rule, moves a row whose region changes, and re-routes after a rule change', async () => {
-    const def = await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name: 'customers', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'customers', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', targetStrategy: 'conditional', batchSize: 25 },
-    }, 201);
-    const eu = await apiJson(stack, `/v1/sync-definitions/${def.id}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Customers EU', routingRule: { column: 'region', op: 'eq', value: 'eu' }, priority: 10 } }, 201);
-    await apiJson(stack, `/v1/sync-definitions/${def.id}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Customers other', isDefault: true, priority: 100 } }, 201);
+    const def = await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name: 'customers',
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'customers',
+          keyStrategy: 'pk',
+          keyColumns: ['id'],
+          cursorStrategy: 'updated_at',
+          cursorColumn: 'updated_at',
+          targetStrategy: 'conditional',
+          batchSize: 25,
+        },
+      },
+      201,
+    );
+    const eu = await apiJson(
+      stack,
+      `/v1/sync-definitions/${def.id}/targets`,
+      {
+        method: 'POST',
+        json: {
+          connectionId: reg.connectionId,
+          siteId: reg.siteId,
+          listDisplayName: 'Customers EU',
+          routingRule: { column: 'region', op: 'eq', value: 'eu' },
+          priority: 10,
+        },
+      },
+      201,
+    );
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${def.id}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Customers other', isDefault: true, priority: 100 } },
+      201,
+    );
     await provision(stack, def.id);
     const euList = (await listIdOf(def.id, 'Customers EU')).listId;
     const otherList = (await listIdOf(def.id, 'Customers other')).listId;
@@ -57,11 +95,15 @@ describe('conditional routing, moves and the full-scan strategy', () => {
     expect(await namesIn(otherList)).not.toContain('customer 1');
     const [event] = await stack.store.sql`select kind, from_target_id, to_target_id from ledger_events where definition_id = ${def.id} and kind = 'move'`;
     expect(event).toMatchObject({ kind: 'move', to_target_id: eu.id });
-    const [ledger] = await stack.store.sql`select target_id from sync_ledger where definition_id = ${def.id} and list_item_id is not null and target_id = ${eu.id} limit 1`;
+    const [ledger] = await stack.store
+      .sql`select target_id from sync_ledger where definition_id = ${def.id} and list_item_id is not null and target_id = ${eu.id} limit 1`;
     expect(ledger).toBeDefined();
 
     // Changing a rule re-routes rows already synced on the next run (a full pass), without touching the source.
-    await apiJson(stack, `/v1/sync-definitions/${def.id}/targets/${eu.id}`, { method: 'PATCH', json: { routingRule: { column: 'region', op: 'in', values: ['eu', 'apac'] } } });
+    await apiJson(stack, `/v1/sync-definitions/${def.id}/targets/${eu.id}`, {
+      method: 'PATCH',
+      json: { routingRule: { column: 'region', op: 'in', values: ['eu', 'apac'] } },
+    });
     const rerouted = await runPush(stack, def.id);
     expect(rerouted.status).toBe('succeeded');
     expect(rerouted.counts.moved).toBe(30);
@@ -72,11 +114,35 @@ describe('conditional routing, moves and the full-scan strategy', () => {
   });
 
   it('quarantines rows no rule matches when there is no default target', async () => {
-    const def = await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name: 'customers-eu-only', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'customers', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', targetStrategy: 'conditional' },
-    }, 201);
-    await apiJson(stack, `/v1/sync-definitions/${def.id}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'EU only', routingRule: { column: 'region', op: 'eq', value: 'eu' } } }, 201);
+    const def = await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name: 'customers-eu-only',
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'customers',
+          keyStrategy: 'pk',
+          keyColumns: ['id'],
+          cursorStrategy: 'updated_at',
+          cursorColumn: 'updated_at',
+          targetStrategy: 'conditional',
+        },
+      },
+      201,
+    );
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${def.id}/targets`,
+      {
+        method: 'POST',
+        json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'EU only', routingRule: { column: 'region', op: 'eq', value: 'eu' } },
+      },
+      201,
+    );
     await provision(stack, def.id);
     const run = await runPush(stack, def.id);
     const eu = (await sql`select count(*)::int as n from customers where region = 'eu'`)[0]!.n as number;
@@ -87,11 +153,31 @@ describe('conditional routing, moves and the full-scan strategy', () => {
   });
 
   it('full-scan strategy (no watermark column) finds inserts, updates and deletes by hash compare', async () => {
-    const def = await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name: 'tags', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'tags', keyStrategy: 'pk', keyColumns: ['code'], cursorStrategy: 'full_scan', batchSize: 15 },
-    }, 201);
-    await apiJson(stack, `/v1/sync-definitions/${def.id}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Tags', isDefault: true } }, 201);
+    const def = await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name: 'tags',
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'tags',
+          keyStrategy: 'pk',
+          keyColumns: ['code'],
+          cursorStrategy: 'full_scan',
+          batchSize: 15,
+        },
+      },
+      201,
+    );
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${def.id}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Tags', isDefault: true } },
+      201,
+    );
     await provision(stack, def.id);
     const listId = (await listIdOf(def.id, 'Tags')).listId;
     expect((await runPush(stack, def.id)).counts).toMatchObject({ read: 40, created: 40 });

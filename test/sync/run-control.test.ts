@@ -14,7 +14,17 @@ interface RunBody {
   id: string;
   status: string;
   counts: Record<string, number>;
-  progress: { phase: string; pass: string | null; rowsDone: number; rowsToDo: number | null; rowsToDoSource: string | null; percent: number | null; ruPerMinute: number | null; etaSeconds: number | null; etaBasis: string | null };
+  progress: {
+    phase: string;
+    pass: string | null;
+    rowsDone: number;
+    rowsToDo: number | null;
+    rowsToDoSource: string | null;
+    percent: number | null;
+    ruPerMinute: number | null;
+    etaSeconds: number | null;
+    etaBasis: string | null;
+  };
 }
 
 const ROWS = 3000;
@@ -29,17 +39,32 @@ describe('run progress and cancellation (HTTP API -> Temporal -> PostgreSQL -> G
   let listId: string;
 
   beforeAll(async () => {
-    fx = await startSyncFixture('sb_runctl', `
+    fx = await startSyncFixture(
+      'sb_runctl',
+      `
       create table article (id integer primary key, title text not null, updated_at timestamptz not null default now());
-      insert into article (id, title) select g, 'article ' || g from generate_series(1, ${ROWS}) g;`);
+      insert into article (id, title) select g, 'article ' || g from generate_series(1, ${ROWS}) g;`,
+    );
     ({ stack, reg } = fx);
-    ({ definitionId, listId } = await defineSync(stack, reg, { name: 'articles', table: 'article', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at', batchSize: 500 }));
+    ({ definitionId, listId } = await defineSync(stack, reg, {
+      name: 'articles',
+      table: 'article',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+      batchSize: 500,
+    }));
     await apiJson(stack, `/v1/sharepoint-connections/${reg.connectionId}`, { method: 'PATCH', json: { ruPerMinute: SMALL_TENANT_RU } });
   });
   afterAll(() => fx?.close());
 
   it('estimates a first load before it starts, shows progress within seconds, and stops on request', async () => {
-    const started = await apiJson<{ runId: string; workflowId: string; estimate: Record<string, unknown> }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
+    const started = await apiJson<{ runId: string; workflowId: string; estimate: Record<string, unknown> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/runs`,
+      { method: 'POST' },
+      202,
+    );
     // 3,000 rows x 2 RU / 1,250 RU per minute = 4.8 minutes.
     expect(started.estimate).toMatchObject({ firstLoad: true, rows: ROWS, ruPerMinute: SMALL_TENANT_RU, etaSeconds: 288 });
     expect(started.estimate.note).toMatch(/about 5 minute/);
@@ -88,7 +113,10 @@ describe('run progress and cancellation (HTTP API -> Temporal -> PostgreSQL -> G
     const first = await apiJson<{ items: RunBody[]; nextCursor: string | null }>(stack, `/v1/sync-definitions/${definitionId}/runs?limit=1`);
     expect(first.items).toHaveLength(1);
     expect(first.nextCursor).toBeTruthy();
-    const second = await apiJson<{ items: RunBody[]; nextCursor: string | null }>(stack, `/v1/sync-definitions/${definitionId}/runs?limit=1&cursor=${first.nextCursor}`);
+    const second = await apiJson<{ items: RunBody[]; nextCursor: string | null }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/runs?limit=1&cursor=${first.nextCursor}`,
+    );
     expect(second.items[0]!.id).not.toBe(first.items[0]!.id);
     const bad = await stack.api(`/v1/sync-definitions/${definitionId}/runs?cursor=not-a-cursor`);
     expect(bad.status).toBe(400);

@@ -27,12 +27,33 @@ describe('Temporal Schedules follow the definition', () => {
     await sql`create table notes (id integer primary key, body text not null, updated_at timestamptz not null default now())`;
     await sql`insert into notes (id, body) select g, 'note ' || g from generate_series(1, 12) g`;
     const reg = await registerSourceAndConnection(stack, source);
-    const def = await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name: 'notes', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'notes', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'updated_at', scheduleIntervalSeconds: 10 },
-    }, 201);
+    const def = await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name: 'notes',
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'notes',
+          keyStrategy: 'pk',
+          keyColumns: ['id'],
+          cursorStrategy: 'updated_at',
+          cursorColumn: 'updated_at',
+          scheduleIntervalSeconds: 10,
+        },
+      },
+      201,
+    );
     definitionId = def.id;
-    await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Notes', isDefault: true } }, 201);
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${definitionId}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Notes', isDefault: true } },
+      201,
+    );
     await provision(stack, definitionId);
   });
   afterAll(async () => {
@@ -73,7 +94,11 @@ describe('Temporal Schedules follow the definition', () => {
   });
 
   it('pauses, resumes and fires a schedule through the API, and lists it', async () => {
-    const paused = await apiJson<{ paused: boolean; effectivelyPaused: boolean; note: string }>(stack, `/v1/sync-definitions/${definitionId}/schedules/push/pause`, { method: 'POST', json: { note: 'maintenance window' } });
+    const paused = await apiJson<{ paused: boolean; effectivelyPaused: boolean; note: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/schedules/push/pause`,
+      { method: 'POST', json: { note: 'maintenance window' } },
+    );
     expect(paused).toMatchObject({ paused: true, effectivelyPaused: true, note: 'maintenance window' });
     expect((await schedule().describe()).state).toMatchObject({ paused: true, note: 'maintenance window' });
     expect((await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/push/resume`, { method: 'POST' })).paused).toBe(false);
@@ -81,15 +106,20 @@ describe('Temporal Schedules follow the definition', () => {
 
     const before = (await apiJson<{ items: RunView[] }>(stack, `/v1/sync-runs?definitionId=${definitionId}&kind=push&limit=200`)).items.length;
     await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/push/trigger`, { method: 'POST' }, 202);
-    await expectEventually(async () => (await apiJson<{ items: RunView[] }>(stack, `/v1/sync-runs?definitionId=${definitionId}&kind=push&limit=200`)).items.length > before);
-    const listed = await apiJson<{ items: Array<{ kind: string; intervalSeconds: number; scheduleId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/schedules`);
+    await expectEventually(
+      async () => (await apiJson<{ items: RunView[] }>(stack, `/v1/sync-runs?definitionId=${definitionId}&kind=push&limit=200`)).items.length > before,
+    );
+    const listed = await apiJson<{ items: Array<{ kind: string; intervalSeconds: number; scheduleId: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/schedules`,
+    );
     expect(listed.items).toEqual([expect.objectContaining({ kind: 'push', intervalSeconds: 10, scheduleId: operationScheduleId(definitionId, 'push') })]);
     // Operations without schedules are refused with a reason.
     const refused = await stack.api(`/v1/sync-definitions/${definitionId}/schedules/provision`, { method: 'PUT', json: { intervalSeconds: 60 } });
     expect(refused.status).toBe(422);
   });
 
-  it('restores a schedule deleted in Temporal behind the API\'s back when the API starts', async () => {
+  it("restores a schedule deleted in Temporal behind the API's back when the API starts", async () => {
     await schedule().delete();
     await expect(schedule().describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
     // What the API runs at start (services/api/src/main.ts).
@@ -98,8 +128,18 @@ describe('Temporal Schedules follow the definition', () => {
     expect((await schedule().describe()).spec.intervals?.[0]?.every).toBe(10_000);
     // A schedule of ours whose definition is gone (and one of 0.1) is removed.
     const orphan = operationScheduleId('00000000-0000-4000-8000-000000000000', 'push');
-    await client.schedule.create({ scheduleId: orphan, spec: { intervals: [{ every: '1h' }] }, action: { type: 'startWorkflow', workflowType: 'scheduledOperationWorkflow', taskQueue: stack.taskQueue, args: [] }, state: { paused: true } });
-    await client.schedule.create({ scheduleId: `push-schedule/${definitionId}`, spec: { intervals: [{ every: '1h' }] }, action: { type: 'startWorkflow', workflowType: 'pushSyncWorkflow', taskQueue: stack.taskQueue, args: [] }, state: { paused: true } });
+    await client.schedule.create({
+      scheduleId: orphan,
+      spec: { intervals: [{ every: '1h' }] },
+      action: { type: 'startWorkflow', workflowType: 'scheduledOperationWorkflow', taskQueue: stack.taskQueue, args: [] },
+      state: { paused: true },
+    });
+    await client.schedule.create({
+      scheduleId: `push-schedule/${definitionId}`,
+      spec: { intervals: [{ every: '1h' }] },
+      action: { type: 'startWorkflow', workflowType: 'pushSyncWorkflow', taskQueue: stack.taskQueue, args: [] },
+      state: { paused: true },
+    });
     expect((await reconcileAllSchedules(stack.apiDeps)).removed).toBe(2);
     await expect(client.schedule.getHandle(orphan).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });

@@ -6,9 +6,26 @@ import type { ActiveOperation } from '@syncbridge/activities';
 import type { OperationKind, OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
 import { definitionWorkflowId, operationWorkflowId } from '@syncbridge/shared/temporal/ids';
 import { CoordinatorClient } from '../src/definition/client.ts';
-import { cancelQueuedSignal, operationsQuery, requestOperationUpdate, type CoordinatorView, type definitionWorkflow, type DefinitionWorkflowInput } from '../src/definition/workflow.ts';
+import {
+  cancelQueuedSignal,
+  operationsQuery,
+  requestOperationUpdate,
+  type CoordinatorView,
+  type definitionWorkflow,
+  type DefinitionWorkflowInput,
+} from '../src/definition/workflow.ts';
 import { emptyCounts, pushSyncWorkflow } from '../src/push/workflow.ts';
-import { awaitGateInActivity, Gates, sleep, startDevServer, startWorker, waitFor, type ActivityMocks, type AllActivities, type TestWorkflowEnvironment } from './support.ts';
+import {
+  awaitGateInActivity,
+  Gates,
+  sleep,
+  startDevServer,
+  startWorker,
+  waitFor,
+  type ActivityMocks,
+  type AllActivities,
+  type TestWorkflowEnvironment,
+} from './support.ts';
 
 /*
  * The definition's coordinator (definitionWorkflow) on a real Temporal dev server, asked the way
@@ -102,7 +119,14 @@ async function coordinatorRig(opts: RigOptions = {}) {
     taskQueue: worker.taskQueue,
     callsOf: (name: keyof AllActivities) => calls.filter((c) => c.name === name).map((c) => c.input),
     /** A fresh request, as the API draws it. */
-    request: (kind: OperationKind, options: Record<string, unknown> = {}): OperationRequest => ({ kind, requestId: randomUUID(), runId: randomUUID(), requestedBy: 'key-test', trigger: 'api', options }),
+    request: (kind: OperationKind, options: Record<string, unknown> = {}): OperationRequest => ({
+      kind,
+      requestId: randomUUID(),
+      runId: randomUUID(),
+      requestedBy: 'key-test',
+      trigger: 'api',
+      options,
+    }),
     /** Asks the coordinator (update-with-start, as the API does) and notes the answer. */
     async ask(request: OperationRequest): Promise<OperationTicket> {
       const ticket = await coordinators.request(definitionId, request);
@@ -120,7 +144,12 @@ async function coordinatorRig(opts: RigOptions = {}) {
       expect(i, `event "${text}" did not happen; events: ${JSON.stringify(events)}`).toBeGreaterThanOrEqual(0);
       return i;
     },
-    waitEvent: (text: string, timeoutMs = 5_000) => waitFor(() => events.some((e) => e.startsWith(text)), () => `no event "${text}"; events: ${JSON.stringify(events)}`, timeoutMs),
+    waitEvent: (text: string, timeoutMs = 5_000) =>
+      waitFor(
+        () => events.some((e) => e.startsWith(text)),
+        () => `no event "${text}"; events: ${JSON.stringify(events)}`,
+        timeoutMs,
+      ),
     async stop() {
       gates.openAll();
       await worker.stop();
@@ -160,13 +189,15 @@ test('a request while idle starts the operation: the run row is created first, t
     const child = await env.client.workflow.getHandle(workflowId).describe();
     expect(child.type).toBe('pushSyncWorkflow');
     expect(child.parentExecution?.workflowId).toBe(definitionWorkflowId(rig.definitionId));
-    expect(rig.callsOf('beginOperation')).toEqual([{ definitionId: rig.definitionId, runId: a.runId, kind: 'push', context: { requestId: a.requestId, requestedBy: 'key-test' } }]);
+    expect(rig.callsOf('beginOperation')).toEqual([
+      { definitionId: rig.definitionId, runId: a.runId, kind: 'push', context: { requestId: a.requestId, requestedBy: 'key-test' } },
+    ]);
     expect(rig.callsOf('preparePushRun')).toMatchObject([{ runId: a.runId, fullResync: false }]);
     expect(await rig.view()).toEqual([{ runId: a.runId, kind: 'push', workflowId, state: 'running', requestedBy: 'key-test' }]);
 
     rig.release(a.runId);
     await rig.waitEvent(`end push ${a.runId} succeeded`);
-    await waitFor(async () => (await rig.view()).length === 0, 'the finished run stayed in the coordinator\'s list');
+    await waitFor(async () => (await rig.view()).length === 0, "the finished run stayed in the coordinator's list");
   } finally {
     await rig.stop();
   }
@@ -308,7 +339,9 @@ test('the update validator rejects unknown and unavailable kinds and malformed r
       expect([label, failure.type, failure.message]).toEqual([label, type, message]);
     }
     // No request id: sent under an update id of its own (the client uses the request id as update id).
-    const failure = await rejection(rig.coordinator.executeUpdate(requestOperationUpdate, { args: [{ ...rig.request('push'), requestId: '' }], updateId: randomUUID() }));
+    const failure = await rejection(
+      rig.coordinator.executeUpdate(requestOperationUpdate, { args: [{ ...rig.request('push'), requestId: '' }], updateId: randomUUID() }),
+    );
     expect([failure.type, failure.message]).toEqual(['InvalidInput', 'a request needs a request id']);
 
     expect(rig.callsOf('createOperationRun')).toEqual([]);
@@ -395,7 +428,7 @@ test('a failed or cancelled running operation frees the definition for the next 
   }
 });
 
-describe('a coordinator started afresh adopts the definition\'s unfinished runs', () => {
+describe("a coordinator started afresh adopts the definition's unfinished runs", () => {
   test('running ones are watched until they close, queued ones are started, new writers queue behind them', async () => {
     const running = randomUUID();
     const queued = randomUUID();
@@ -524,7 +557,7 @@ describe('continue-as-new', () => {
   });
 });
 
-test('a request that joins a queued run is answered only once that run\'s row exists (design: the row exists before the answer)', async () => {
+test("a request that joins a queued run is answered only once that run's row exists (design: the row exists before the answer)", async () => {
   let holdCreate = '';
   const rig = await coordinatorRig({
     mocks: ({ gates, events }) => ({

@@ -72,7 +72,8 @@ async function pushRig(testEnv: TestWorkflowEnvironment, mocks: ActivityMocks) {
     input,
     taskQueue: worker.taskQueue,
     callsOf: (name: keyof AllActivities) => calls.filter((c) => c.name === name).map((c) => c.input),
-    start: (over: Partial<PushSyncInput> = {}, id = workflowId) => testEnv.client.workflow.start(pushSyncWorkflow, { taskQueue: worker.taskQueue, workflowId: id, args: [{ ...input, ...over }] }),
+    start: (over: Partial<PushSyncInput> = {}, id = workflowId) =>
+      testEnv.client.workflow.start(pushSyncWorkflow, { taskQueue: worker.taskQueue, workflowId: id, args: [{ ...input, ...over }] }),
     stop: worker.stop,
   };
 }
@@ -111,7 +112,7 @@ const failureOf = async (p: Promise<unknown>) => {
 async function currentRunInput(handle: WorkflowHandle): Promise<PushSyncInput> {
   const history = await handle.client.getHandle(handle.workflowId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new Error('no input on the run\'s first event');
+  if (!payload) throw new Error("no input on the run's first event");
   return defaultPayloadConverter.fromPayload<PushSyncInput>(payload);
 }
 
@@ -158,7 +159,12 @@ test('happy path: upsert -> scan -> guard -> delete -> done, positions passed on
     gates.open('finish');
     const result = await handle.result();
 
-    expect(result).toEqual({ runRowId: rig.runId, status: 'succeeded', pass: 'watermark', counts: { read: 5, created: 2, updated: 1, moved: 1, deleted: 3, unchanged: 1, quarantined: 0 } });
+    expect(result).toEqual({
+      runRowId: rig.runId,
+      status: 'succeeded',
+      pass: 'watermark',
+      counts: { read: 5, created: 2, updated: 1, moved: 1, deleted: 3, unchanged: 1, quarantined: 0 },
+    });
     expect(phases).toEqual([
       ['pushBatch', 'upsert'],
       ['pushBatch', 'upsert'],
@@ -170,7 +176,17 @@ test('happy path: upsert -> scan -> guard -> delete -> done, positions passed on
     ]);
     expect((await handle.query(pushProgressQuery)).phase).toBe('done');
 
-    expect(rig.calls.map((c) => c.name)).toEqual(['beginOperation', 'preparePushRun', 'pushBatch', 'pushBatch', 'sweepScan', 'sweepScan', 'evaluateDeleteGuard', 'sweepApply', 'finishPushRun']);
+    expect(rig.calls.map((c) => c.name)).toEqual([
+      'beginOperation',
+      'preparePushRun',
+      'pushBatch',
+      'pushBatch',
+      'sweepScan',
+      'sweepScan',
+      'evaluateDeleteGuard',
+      'sweepApply',
+      'finishPushRun',
+    ]);
     const base = { definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context };
     expect(rig.callsOf('beginOperation')).toEqual([{ definitionId: rig.definitionId, runId: rig.runId, kind: 'push', context: rig.context }]);
     expect(rig.callsOf('preparePushRun')).toEqual([{ definitionId: rig.definitionId, runId: rig.runId, fullResync: false, context: rig.context }]);
@@ -216,7 +232,15 @@ describe('a batch that fails for good ends the run as failed (PushFailed)', () =
       // Not retried; the run row is finished as failed with the activity's own message.
       expect(rig.callsOf('pushBatch')).toHaveLength(2);
       expect(rig.callsOf('finishPushRun')).toEqual([
-        { definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, workflowId: rig.workflowId, pass: 'watermark', status: 'failed', error: 'Graph refused the batch' },
+        {
+          definitionId: rig.definitionId,
+          runRowId: rig.runId,
+          context: rig.context,
+          workflowId: rig.workflowId,
+          pass: 'watermark',
+          status: 'failed',
+          error: 'Graph refused the batch',
+        },
       ]);
       expect(rig.callsOf('sweepScan')).toHaveLength(0);
       expect((await handle.describe()).status.name).toBe('FAILED');
@@ -261,7 +285,15 @@ test('cancel mid-batch: the run is finished as cancelled only after the batch in
     expect(cause).toBeInstanceOf(CancelledFailure);
     expect(events).toEqual(['batch started', 'batch saw cancellation', 'batch committed what it wrote', 'finishPushRun cancelled']);
     expect(rig.callsOf('finishPushRun')).toEqual([
-      { definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, workflowId: rig.workflowId, pass: 'watermark', status: 'cancelled', error: 'cancelled' },
+      {
+        definitionId: rig.definitionId,
+        runRowId: rig.runId,
+        context: rig.context,
+        workflowId: rig.workflowId,
+        pass: 'watermark',
+        status: 'cancelled',
+        error: 'cancelled',
+      },
     ]);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
   } finally {
@@ -290,7 +322,11 @@ test('more than 100 batches: the run continues as new and carries its position, 
   );
   try {
     const handle = await rig.start({ fullResync: true });
-    await waitFor(() => rig.callsOf('finishPushRun').length === 1, () => `finishPushRun was not called (${rig.callsOf('pushBatch').length} batches so far)`, 30_000);
+    await waitFor(
+      () => rig.callsOf('finishPushRun').length === 1,
+      () => `finishPushRun was not called (${rig.callsOf('pushBatch').length} batches so far)`,
+      30_000,
+    );
 
     // Every batch went on from where the one before stopped, across the new run.
     const batches = rig.callsOf('pushBatch');
@@ -328,7 +364,9 @@ test('more than 100 batches: the run continues as new and carries its position, 
     const result = await handle.result();
     expect(result.status).toBe('succeeded');
     expect(result.runRowId).toBe(rig.runId);
-    expect(rig.callsOf('finishPushRun')).toEqual([{ definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, workflowId: rig.workflowId, pass: 'full', status: 'succeeded' }]);
+    expect(rig.callsOf('finishPushRun')).toEqual([
+      { definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, workflowId: rig.workflowId, pass: 'full', status: 'succeeded' },
+    ]);
   } finally {
     gates.openAll();
     await rig.stop();
@@ -347,13 +385,10 @@ describe('the mass-delete guard', () => {
     });
 
   async function awaitingApproval(handle: WorkflowHandle<typeof pushSyncWorkflow>, summary = HELD) {
-    return waitFor(
-      async () => {
-        const p = await handle.query(pushProgressQuery);
-        return p.phase === 'awaiting-approval' && p.waitingFor === summary ? p : undefined;
-      },
-      'the run did not wait for approval',
-    );
+    return waitFor(async () => {
+      const p = await handle.query(pushProgressQuery);
+      return p.phase === 'awaiting-approval' && p.waitingFor === summary ? p : undefined;
+    }, 'the run did not wait for approval');
   }
 
   test('held -> waits for a person -> approve: the decision is recorded, then the deletions are applied', async () => {
@@ -371,7 +406,9 @@ describe('the mass-delete guard', () => {
       expect(result.status).toBe('succeeded');
       const names = rig.calls.map((c) => c.name);
       expect(names.slice(names.indexOf('evaluateDeleteGuard'))).toEqual(['evaluateDeleteGuard', 'recordDeleteDecision', 'sweepApply', 'finishPushRun']);
-      expect(rig.callsOf('recordDeleteDecision')).toEqual([{ definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, decision: 'approve', by: 'key-operator' }]);
+      expect(rig.callsOf('recordDeleteDecision')).toEqual([
+        { definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, decision: 'approve', by: 'key-operator' },
+      ]);
       expect(rig.callsOf('sweepApply')).toEqual([{ definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, afterKey: null }]);
       const after = await handle.query(pushProgressQuery);
       expect(after.phase).toBe('done');
@@ -389,7 +426,9 @@ describe('the mass-delete guard', () => {
       await handle.signal(deleteDecisionSignal, { decision: 'reject', by: 'key-operator' });
       const result = await handle.result();
       expect(result.status).toBe('succeeded');
-      expect(rig.callsOf('recordDeleteDecision')).toEqual([{ definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, decision: 'reject', by: 'key-operator' }]);
+      expect(rig.callsOf('recordDeleteDecision')).toEqual([
+        { definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, decision: 'reject', by: 'key-operator' },
+      ]);
       expect(rig.callsOf('sweepApply')).toHaveLength(0);
       expect(rig.callsOf('finishPushRun').map((c) => c.status)).toEqual(['succeeded']);
     } finally {
@@ -443,7 +482,13 @@ test('a push started without a runId (old schedule, Web UI) asks the coordinator
     env,
     baseMocks({
       requestOperation: async (input) => {
-        ticket = { runId: ticketRunId, kind: 'push', workflowId: operationWorkflowId('push', input.definitionId, ticketRunId), state: 'queued', reason: 'waits for push run x to end' };
+        ticket = {
+          runId: ticketRunId,
+          kind: 'push',
+          workflowId: operationWorkflowId('push', input.definitionId, ticketRunId),
+          state: 'queued',
+          reason: 'waits for push run x to end',
+        };
         return ticket;
       },
     }),
@@ -463,7 +508,14 @@ test('a push started without a runId (old schedule, Web UI) asks the coordinator
     const [asked] = rig.callsOf('requestOperation') as Array<{ definitionId: string; request: Record<string, unknown> }>;
     expect(asked).toEqual({
       definitionId: rig.definitionId,
-      request: { kind: 'push', requestId: legacyId, runId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/), requestedBy: 'schedule', trigger: 'schedule', options: { fullResync: true } },
+      request: {
+        kind: 'push',
+        requestId: legacyId,
+        runId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+        requestedBy: 'schedule',
+        trigger: 'schedule',
+        options: { fullResync: true },
+      },
     });
     // It ran nothing itself.
     expect(rig.calls.map((c) => c.name)).toEqual(['requestOperation']);
@@ -488,7 +540,8 @@ describe('with a history Temporal soon asks to continue as new', () => {
       smallEnv,
       baseMocks({
         pushBatch: async (input) => ({ counts: { read: 2, created: 1, unchanged: 1 }, nextAfterKey: `k${input.batchNumber}`, done: input.batchNumber === 4 }),
-        sweepScan: async (input) => (input.afterKey === null ? { counts: {}, nextAfterKey: 's1', done: false } : { counts: {}, nextAfterKey: null, done: true }),
+        sweepScan: async (input) =>
+          input.afterKey === null ? { counts: {}, nextAfterKey: 's1', done: false } : { counts: {}, nextAfterKey: null, done: true },
         evaluateDeleteGuard: async () => ({ held: false, deletions: 2, lists: [], summary: '2 deletion(s) within the guard' }),
         sweepApply: async () => ({ counts: { deleted: 2 }, nextAfterKey: null, done: true }),
         finishPushRun: async () => {
@@ -539,7 +592,10 @@ describe('with a history Temporal soon asks to continue as new', () => {
       await waitFor(async () => (await h.query(pushProgressQuery)).phase === 'awaiting-approval', 'the run did not wait for approval');
       await handle.signal(deleteDecisionSignal, { decision: 'approve', by: 'key-operator' });
       // Either the decision is recorded, or the run went round again (evaluated the guard anew) without it.
-      await waitFor(() => rig.callsOf('recordDeleteDecision').length > 0 || rig.callsOf('evaluateDeleteGuard').length > 1, 'the run neither recorded the decision nor evaluated the guard again');
+      await waitFor(
+        () => rig.callsOf('recordDeleteDecision').length > 0 || rig.callsOf('evaluateDeleteGuard').length > 1,
+        'the run neither recorded the decision nor evaluated the guard again',
+      );
       expect(
         rig.callsOf('recordDeleteDecision'),
         `the approval was dropped: recordDeleteDecision was never called; the guard was evaluated ${rig.callsOf('evaluateDeleteGuard').length} times ` +

@@ -129,7 +129,11 @@ export async function awaitGateInActivity<T>(gate: Gate<T>): Promise<T> {
 }
 
 /** Polls until the check holds; fails with the message (and what was seen last) otherwise. */
-export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, message: string | (() => string), timeoutMs = 5_000): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  message: string | (() => string),
+  timeoutMs = 5_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

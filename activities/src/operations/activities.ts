@@ -33,9 +33,16 @@ export function createOperationActivities(deps: ActivityDeps) {
      * (queued) as soon as the caller has its id. Locks the definition row, as edits do, so an
      * edit either happens before (and the run sees it) or is refused (the run is active).
      */
-    async createOperationRun(input: { definitionId: string; runId: string; kind: OperationKind; workflowId: string; request: OperationRequest }): Promise<void> {
+    async createOperationRun(input: {
+      definitionId: string;
+      runId: string;
+      kind: OperationKind;
+      workflowId: string;
+      request: OperationRequest;
+    }): Promise<void> {
       await db.transaction(async (tx) => {
-        if (!(await lockDefinition(tx, input.definitionId))) throw ApplicationFailure.nonRetryable(`sync definition ${input.definitionId} does not exist`, FailureType.NotFound);
+        if (!(await lockDefinition(tx, input.definitionId)))
+          throw ApplicationFailure.nonRetryable(`sync definition ${input.definitionId} does not exist`, FailureType.NotFound);
         await tx
           .insert(schema.syncRuns)
           .values({
@@ -54,7 +61,12 @@ export function createOperationActivities(deps: ActivityDeps) {
     },
 
     /** Resolves the source instance and freezes what the run works on; the run is running from here. */
-    async beginOperation(input: { definitionId: string; runId: string; kind: OperationKind; context: RunContext }): Promise<{ instanceId: string; reason: string }> {
+    async beginOperation(input: {
+      definitionId: string;
+      runId: string;
+      kind: OperationKind;
+      context: RunContext;
+    }): Promise<{ instanceId: string; reason: string }> {
       const log = activityLog(deps, input.context);
       const { frozen, reason } = await freezeContextNow(deps, input.definitionId, { writesToSource: input.kind === 'ingress' });
       const temporalRunId = Context.current().info.workflowExecution?.runId;
@@ -66,18 +78,31 @@ export function createOperationActivities(deps: ActivityDeps) {
       return { instanceId: frozen.instanceId, reason };
     },
 
-    async finishOperation(input: { runId: string; status: 'succeeded' | 'failed' | 'cancelled'; counts?: Record<string, number>; error?: string }): Promise<void> {
+    async finishOperation(input: {
+      runId: string;
+      status: 'succeeded' | 'failed' | 'cancelled';
+      counts?: Record<string, number>;
+      error?: string;
+    }): Promise<void> {
       await finishRunRow(db, { runRowId: input.runId, status: input.status, ...(input.counts ? { counts: input.counts } : {}), error: input.error });
     },
 
     /** The definition's unfinished runs: what a coordinator started afresh must wait for. */
     async activeOperations(input: { definitionId: string }): Promise<ActiveOperation[]> {
       const rows = await db
-        .select({ runId: schema.syncRuns.id, kind: schema.syncRuns.kind, workflowId: schema.syncRuns.workflowId, status: schema.syncRuns.status, options: schema.syncRuns.options })
+        .select({
+          runId: schema.syncRuns.id,
+          kind: schema.syncRuns.kind,
+          workflowId: schema.syncRuns.workflowId,
+          status: schema.syncRuns.status,
+          options: schema.syncRuns.options,
+        })
         .from(schema.syncRuns)
         .where(and(eq(schema.syncRuns.definitionId, input.definitionId), inArray(schema.syncRuns.status, [...ACTIVE_RUN_STATUSES])))
         .orderBy(schema.syncRuns.createdAt);
-      return rows.filter((r) => r.kind in OPERATIONS).map((r) => ({ ...r, kind: r.kind as OperationKind, options: (r.options ?? {}) as Record<string, unknown> }));
+      return rows
+        .filter((r) => r.kind in OPERATIONS)
+        .map((r) => ({ ...r, kind: r.kind as OperationKind, options: (r.options ?? {}) as Record<string, unknown> }));
     },
 
     /**

@@ -2,13 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import { FailureType } from '@syncbridge/shared/errors';
 import { schema } from '@syncbridge/shared/db';
-import {
-  columnDefinitionsFor,
-  KEY_COLUMN_NAME,
-  keyColumnDefinition,
-  proposeMappings,
-  validateMappings,
-} from '@syncbridge/shared/mapping';
+import { columnDefinitionsFor, KEY_COLUMN_NAME, keyColumnDefinition, proposeMappings, validateMappings } from '@syncbridge/shared/mapping';
 import { checkDefinitionSource } from '@syncbridge/shared/domain';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -39,7 +33,11 @@ export function createProvisionActivities(deps: ActivityDeps) {
       const d = ctx.definition;
       const { snapshot } = await introspectSourceTable(deps, ctx, { fresh: true });
       const checked = checkDefinitionSource(snapshot, d, `instance ${ctx.instanceId}`);
-      if (checked.issues.length || !checked.table) throw ApplicationFailure.nonRetryable(`the definition does not fit ${d.sourceSchema}.${d.sourceTable}: ${problems(checked.issues)}`, FailureType.SchemaMismatch);
+      if (checked.issues.length || !checked.table)
+        throw ApplicationFailure.nonRetryable(
+          `the definition does not fit ${d.sourceSchema}.${d.sourceTable}: ${problems(checked.issues)}`,
+          FailureType.SchemaMismatch,
+        );
       const table = checked.table;
 
       const { db } = deps.store;
@@ -53,7 +51,8 @@ export function createProvisionActivities(deps: ActivityDeps) {
         const proposal = proposeMappings(table, { keyColumns: d.keyColumns });
         const proposed = proposal.items.map((i) => i.mapping);
         const skipped = proposal.sensitive.filter((c) => !c.proposed);
-        if (skipped.length) log.warn({ definitionId: d.id, columns: skipped.map((c) => c.sourceColumn) }, 'sensitive-looking columns left out of the default mapping');
+        if (skipped.length)
+          log.warn({ definitionId: d.id, columns: skipped.map((c) => c.sourceColumn) }, 'sensitive-looking columns left out of the default mapping');
         const mappingProblems = validateMappings(table, proposed);
         if (mappingProblems.length) throw invalid(`the default mapping is not valid: ${problems(mappingProblems)}`);
         const inserted = await db
@@ -64,7 +63,8 @@ export function createProvisionActivities(deps: ActivityDeps) {
         mappingsCreated = inserted.length;
       } else {
         const mappingProblems = validateMappings(table, ctx.mappings);
-        if (mappingProblems.length) throw ApplicationFailure.nonRetryable(`field mappings do not fit the source: ${problems(mappingProblems)}`, FailureType.SchemaMismatch);
+        if (mappingProblems.length)
+          throw ApplicationFailure.nonRetryable(`field mappings do not fit the source: ${problems(mappingProblems)}`, FailureType.SchemaMismatch);
       }
       log.info({ definitionId: d.id, mappingsCreated }, 'field mappings ensured');
       return { mappingsCreated, targetIds: ctx.targets.map((t) => t.id) };
@@ -84,7 +84,11 @@ export function createProvisionActivities(deps: ActivityDeps) {
       let created = false;
       const columnsAdded: string[] = [];
       if (!list) {
-        list = await graph.createList(target.siteId, { displayName: target.listDisplayName, columns: wanted as never, description: `Synced by SyncBridge from ${table.schema}.${table.name}` });
+        list = await graph.createList(target.siteId, {
+          displayName: target.listDisplayName,
+          columns: wanted as never,
+          description: `Synced by SyncBridge from ${table.schema}.${table.name}`,
+        });
         created = true;
       } else {
         const existing = new Set((await graph.listColumns(target.siteId, list.id!)).map((c) => c.name));

@@ -26,7 +26,12 @@ const COUNT_TIMEOUT_MS = 2_000;
 async function estimateRun(deps: ActivityDeps, ctx: DefinitionContext, pass: PushPass, watermark: string | null) {
   const d = ctx.definition;
   const after = pass === 'watermark' ? watermark : null;
-  let rowsToDo = await countRowsAfter(sourceOf(deps, ctx), { ...tableRef(ctx), cursorColumn: pass === 'watermark' ? d.cursorColumn : null, watermark: after, timeoutMs: COUNT_TIMEOUT_MS });
+  let rowsToDo = await countRowsAfter(sourceOf(deps, ctx), {
+    ...tableRef(ctx),
+    cursorColumn: pass === 'watermark' ? d.cursorColumn : null,
+    watermark: after,
+    timeoutMs: COUNT_TIMEOUT_MS,
+  });
   let rowsToDoSource: 'count' | 'estimate' | null = rowsToDo === null ? null : 'count';
   if (rowsToDo === null && pass === 'full') {
     const { table } = await introspectSourceTable(deps, ctx);
@@ -86,14 +91,30 @@ export function createPushActivities(deps: ActivityDeps) {
     },
 
     /** 0.1's begin (runs started by 0.1 call it): takes the definition's lease, records the run, decides the pass. */
-    async beginPushRun(input: { definitionId: string; workflowId: string; temporalRunId: string; context: RunContext; trigger: 'api' | 'schedule'; fullResync: boolean }) {
+    async beginPushRun(input: {
+      definitionId: string;
+      workflowId: string;
+      temporalRunId: string;
+      context: RunContext;
+      trigger: 'api' | 'schedule';
+      fullResync: boolean;
+    }) {
       const log = activityLog(deps, input.context);
       const ctx = await loadDefinitionContext(deps, input.definitionId);
       const d = ctx.definition;
       const leased = await db
         .update(schema.syncDefinitions)
         .set({ leaseHolder: input.workflowId, leaseExpiresAt: LEASE })
-        .where(and(eq(schema.syncDefinitions.id, d.id), or(isNull(schema.syncDefinitions.leaseHolder), eq(schema.syncDefinitions.leaseHolder, input.workflowId), lt(schema.syncDefinitions.leaseExpiresAt, sql`now()`))))
+        .where(
+          and(
+            eq(schema.syncDefinitions.id, d.id),
+            or(
+              isNull(schema.syncDefinitions.leaseHolder),
+              eq(schema.syncDefinitions.leaseHolder, input.workflowId),
+              lt(schema.syncDefinitions.leaseExpiresAt, sql`now()`),
+            ),
+          ),
+        )
         .returning({ id: schema.syncDefinitions.id });
       if (leased.length === 0) {
         const runRowId = await upsertRunRow(db, { ...input, kind: 'push', status: 'cancelled' });
@@ -144,13 +165,25 @@ export function createPushActivities(deps: ActivityDeps) {
      * lease. The counts committed with each batch are the run's true totals (a batch whose
      * result reached the workflow late or twice is still counted once).
      */
-    async finishPushRun(input: { definitionId: string; runRowId: string; workflowId: string; pass: PushPass; status: 'succeeded' | 'failed' | 'cancelled'; error?: string; context: RunContext }) {
+    async finishPushRun(input: {
+      definitionId: string;
+      runRowId: string;
+      workflowId: string;
+      pass: PushPass;
+      status: 'succeeded' | 'failed' | 'cancelled';
+      error?: string;
+      context: RunContext;
+    }) {
       const log = activityLog(deps, input.context);
       if (input.status === 'succeeded' && input.pass === 'full') {
         const full = await readCursor(db, input.definitionId, 'full_scan');
         if (full) {
           // Every row at or before the watermark seen at the start was compared in this pass.
-          await upsertCursor(db, input.definitionId, 'source_watermark', { watermark: full.startedWatermark ?? null, key: null, mappingFingerprint: full.mappingFingerprint });
+          await upsertCursor(db, input.definitionId, 'source_watermark', {
+            watermark: full.startedWatermark ?? null,
+            key: null,
+            mappingFingerprint: full.mappingFingerprint,
+          });
           await upsertCursor(db, input.definitionId, 'full_scan', { ...full, completedAt: new Date().toISOString() });
         }
       }

@@ -137,11 +137,17 @@ class WriteRun {
     const updates = group.filter((w): w is PlannedWrite & { kind: 'update' } => w.kind === 'update');
     const recreated = new Set<PlannedWrite>();
     if (updates.length) {
-      const results = await list.graph.updateItems(list.siteId, list.listId, updates.map((w) => ({ id: w.row.sourceKey, itemId: w.listItemId, fields: w.row.fields })), this.graphOptions);
+      const results = await list.graph.updateItems(
+        list.siteId,
+        list.listId,
+        updates.map((w) => ({ id: w.row.sourceKey, itemId: w.listItemId, fields: w.row.fields })),
+        this.graphOptions,
+      );
       results.forEach((r, i) => {
         const w = updates[i]!;
         if (r.ok) this.done(w, list, w.listItemId, etagOf(r));
-        else if (r.status === 404) recreated.add(w); // deleted in SharePoint: put it back
+        else if (r.status === 404)
+          recreated.add(w); // deleted in SharePoint: put it back
         else this.fail(w, r);
       });
       heartbeat();
@@ -149,24 +155,39 @@ class WriteRun {
     const toCreate = [...group.filter((w) => w.kind !== 'update'), ...recreated];
     const conflicted: PlannedWrite[] = [];
     if (toCreate.length) {
-      const results = await list.graph.createItems(list.siteId, list.listId, toCreate.map((w) => ({ id: w.row.sourceKey, fields: w.row.fields })), { keyField: KEY_COLUMN_NAME, ...this.graphOptions });
+      const results = await list.graph.createItems(
+        list.siteId,
+        list.listId,
+        toCreate.map((w) => ({ id: w.row.sourceKey, fields: w.row.fields })),
+        { keyField: KEY_COLUMN_NAME, ...this.graphOptions },
+      );
       results.forEach((r, i) => {
         const w = toCreate[i]!;
         if (r.ok) this.done(w, list, itemIdOf(r), etagOf(r), recreated.has(w));
-        else if (r.status === 409) conflicted.push(w); // the unique key column says it exists already
+        else if (r.status === 409)
+          conflicted.push(w); // the unique key column says it exists already
         else this.fail(w, r);
       });
       heartbeat();
     }
     if (conflicted.length) {
       // A create that landed before its result was recorded: adopt the item, then bring its fields up to date.
-      const found = await findByKeys(list, conflicted.map((w) => w.row.sourceKey), this.opts.signal);
+      const found = await findByKeys(
+        list,
+        conflicted.map((w) => w.row.sourceKey),
+        this.opts.signal,
+      );
       const adopt = conflicted.filter((w) => found.has(w.row.sourceKey));
       for (const w of conflicted.filter((c) => !found.has(c.row.sourceKey))) {
         this.settled.add(w);
         this.out.quarantined.push({ sourceKey: w.row.sourceKey, reason: 'SharePoint refused the item as a duplicate, but no item with its key was found' });
       }
-      const results = await list.graph.updateItems(list.siteId, list.listId, adopt.map((w) => ({ id: w.row.sourceKey, itemId: found.get(w.row.sourceKey)!.id, fields: w.row.fields })), this.graphOptions);
+      const results = await list.graph.updateItems(
+        list.siteId,
+        list.listId,
+        adopt.map((w) => ({ id: w.row.sourceKey, itemId: found.get(w.row.sourceKey)!.id, fields: w.row.fields })),
+        this.graphOptions,
+      );
       results.forEach((r, i) => {
         const w = adopt[i]!;
         if (r.ok) this.done(w, list, found.get(w.row.sourceKey)!.id, etagOf(r), recreated.has(w));
@@ -182,14 +203,29 @@ class WriteRun {
     for (const [fromTargetId, moves] of bySource) {
       const list = this.lists.get(fromTargetId);
       const results = list
-        ? await list.graph.deleteItems(list.siteId, list.listId, moves.map((m) => ({ id: m.w.row.sourceKey, itemId: m.w.from.listItemId })), this.graphOptions)
+        ? await list.graph.deleteItems(
+            list.siteId,
+            list.listId,
+            moves.map((m) => ({ id: m.w.row.sourceKey, itemId: m.w.from.listItemId })),
+            this.graphOptions,
+          )
         : moves.map((m) => ({ id: m.w.row.sourceKey, ok: true as const, status: 404, body: null }));
       this.opts.heartbeat?.();
       results.forEach((r, i) => {
         const m = moves[i]!;
         this.settled.add(m.w);
         const rekey = m.w.rekeyFrom ? { rekeyFrom: m.w.rekeyFrom } : {};
-        if (r.ok) this.out.applied.push({ kind: 'move', sourceKey: m.w.row.sourceKey, targetId: m.w.row.targetId, listItemId: m.listItemId, etag: m.etag, hash: m.w.row.hash, from: m.w.from, ...rekey });
+        if (r.ok)
+          this.out.applied.push({
+            kind: 'move',
+            sourceKey: m.w.row.sourceKey,
+            targetId: m.w.row.targetId,
+            listItemId: m.listItemId,
+            etag: m.etag,
+            hash: m.w.row.hash,
+            from: m.w.from,
+            ...rekey,
+          });
         else this.fail(m.w, r);
       });
     }

@@ -64,7 +64,13 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     lastKey = page.last?.key ?? null;
     if (page.last) cursorUpdate = { ...cursor, watermark: page.last.watermark, key: page.last.key };
   } else {
-    const page = await readByKey(source, { ...tableRef(ctx), columns, keyColumns: d.keyColumns, afterKey: input.afterKey ? decodeSourceKey(input.afterKey) : null, limit });
+    const page = await readByKey(source, {
+      ...tableRef(ctx),
+      columns,
+      keyColumns: d.keyColumns,
+      afterKey: input.afterKey ? decodeSourceKey(input.afterKey) : null,
+      limit,
+    });
     rows = page.rows.map((values, i) => ({ values, key: page.keys[i]! }));
     ({ hasMore, lastKey } = page);
   }
@@ -108,7 +114,10 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     counts: advance ? counts : { ...counts, read: 0, unchanged: 0 },
   });
   if (signal.aborted) {
-    log.info({ definitionId: d.id, applied: outcome.applied.length, notWritten: outcome.transient.length }, 'push batch cancelled: what was written is committed');
+    log.info(
+      { definitionId: d.id, applied: outcome.applied.length, notWritten: outcome.transient.length },
+      'push batch cancelled: what was written is committed',
+    );
     throw new CancelledFailure('the run was cancelled; the writes that completed are committed');
   }
   if (!advance) {

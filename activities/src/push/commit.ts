@@ -26,7 +26,10 @@ export async function upsertCursor(tx: Tx | MetaDb, definitionId: string, kind: 
   await tx
     .insert(schema.syncCursors)
     .values({ definitionId, kind, targetId: null, value })
-    .onConflictDoUpdate({ target: [schema.syncCursors.definitionId, schema.syncCursors.kind, schema.syncCursors.targetId], set: { value, updatedAt: new Date() } });
+    .onConflictDoUpdate({
+      target: [schema.syncCursors.definitionId, schema.syncCursors.kind, schema.syncCursors.targetId],
+      set: { value, updatedAt: new Date() },
+    });
 }
 
 export async function readCursor(db: MetaDb, definitionId: string, kind: CursorKind): Promise<Record<string, unknown> | null> {
@@ -61,7 +64,18 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
     if (c.applied.length) {
       await tx
         .insert(schema.syncLedger)
-        .values(c.applied.map((a) => ({ definitionId: c.definitionId, sourceKey: a.sourceKey, targetId: a.targetId, listItemId: a.listItemId, contentHash: a.hash, etag: a.etag, provenance: 'push' as const, lastPushedAt: now })))
+        .values(
+          c.applied.map((a) => ({
+            definitionId: c.definitionId,
+            sourceKey: a.sourceKey,
+            targetId: a.targetId,
+            listItemId: a.listItemId,
+            contentHash: a.hash,
+            etag: a.etag,
+            provenance: 'push' as const,
+            lastPushedAt: now,
+          })),
+        )
         .onConflictDoUpdate({
           target: [schema.syncLedger.definitionId, schema.syncLedger.sourceKey],
           set: {
@@ -77,10 +91,21 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
         });
     }
     if (c.deleted.length) {
-      await tx.delete(schema.syncLedger).where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, c.deleted.map((d) => d.sourceKey))));
+      await tx.delete(schema.syncLedger).where(
+        and(
+          eq(schema.syncLedger.definitionId, c.definitionId),
+          inArray(
+            schema.syncLedger.sourceKey,
+            c.deleted.map((d) => d.sourceKey),
+          ),
+        ),
+      );
     }
     if (c.kept?.length) {
-      await tx.update(schema.syncLedger).set({ sweepRunId: null }).where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, c.kept)));
+      await tx
+        .update(schema.syncLedger)
+        .set({ sweepRunId: null })
+        .where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, c.kept)));
     }
     const events = [
       ...c.applied.map((a) => ({
@@ -91,10 +116,29 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
         fromTargetId: a.from?.targetId ?? null,
         toTargetId: a.targetId,
         listItemId: a.listItemId,
-        detail: a.from || a.rekeyFrom ? { ...(a.from ? { fromListItemId: a.from.listItemId } : {}), ...(a.rekeyFrom ? { rekeyedFrom: a.rekeyFrom } : {}) } : null,
+        detail:
+          a.from || a.rekeyFrom ? { ...(a.from ? { fromListItemId: a.from.listItemId } : {}), ...(a.rekeyFrom ? { rekeyedFrom: a.rekeyFrom } : {}) } : null,
       })),
-      ...c.deleted.map((d) => ({ definitionId: c.definitionId, runId: c.runRowId, sourceKey: d.sourceKey, kind: 'delete' as const, fromTargetId: d.targetId, toTargetId: null, listItemId: d.listItemId, detail: null })),
-      ...c.quarantined.map((q) => ({ definitionId: c.definitionId, runId: c.runRowId, sourceKey: q.sourceKey, kind: 'quarantine' as const, fromTargetId: null, toTargetId: null, listItemId: null, detail: { reason: q.reason } })),
+      ...c.deleted.map((d) => ({
+        definitionId: c.definitionId,
+        runId: c.runRowId,
+        sourceKey: d.sourceKey,
+        kind: 'delete' as const,
+        fromTargetId: d.targetId,
+        toTargetId: null,
+        listItemId: d.listItemId,
+        detail: null,
+      })),
+      ...c.quarantined.map((q) => ({
+        definitionId: c.definitionId,
+        runId: c.runRowId,
+        sourceKey: q.sourceKey,
+        kind: 'quarantine' as const,
+        fromTargetId: null,
+        toTargetId: null,
+        listItemId: null,
+        detail: { reason: q.reason },
+      })),
     ];
     if (events.length) await tx.insert(schema.ledgerEvents).values(events);
 
@@ -114,7 +158,9 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
       await tx
         .update(schema.quarantine)
         .set({ resolvedAt: now })
-        .where(and(eq(schema.quarantine.definitionId, c.definitionId), inArray(schema.quarantine.sourceKey, c.healthyKeys), isNull(schema.quarantine.resolvedAt)));
+        .where(
+          and(eq(schema.quarantine.definitionId, c.definitionId), inArray(schema.quarantine.sourceKey, c.healthyKeys), isNull(schema.quarantine.resolvedAt)),
+        );
     }
     if (c.cursor) await upsertCursor(tx, c.definitionId, c.cursor.kind, c.cursor.value);
 

@@ -44,18 +44,30 @@ export async function evaluateDeleteGuard(deps: ActivityDeps, input: { definitio
   const ctx = await loadRunContext(deps, { definitionId: input.definitionId, runRowId: input.runRowId });
   const d = ctx.definition;
   // The limits are read live: raising them is how a person lets a held run go on.
-  const [limits] = await db.select({ maxItems: schema.syncDefinitions.deleteGuardMaxItems, maxPercent: schema.syncDefinitions.deleteGuardMaxPercent }).from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, d.id));
+  const [limits] = await db
+    .select({ maxItems: schema.syncDefinitions.deleteGuardMaxItems, maxPercent: schema.syncDefinitions.deleteGuardMaxPercent })
+    .from(schema.syncDefinitions)
+    .where(eq(schema.syncDefinitions.id, d.id));
   const maxItems = limits?.maxItems ?? null;
   const maxPercent = limits?.maxPercent ?? null;
   const names = new Map(ctx.targets.map((t) => [t.id, t.listDisplayName]));
   const counts = await markedPerTarget(db, d.id, input.runRowId);
   const lists: GuardList[] = counts
     .filter((c) => c.marked > 0)
-    .map((c) => ({ targetId: c.targetId, listDisplayName: c.targetId ? (names.get(c.targetId) ?? null) : null, deletions: c.marked, items: c.items, limit: limitFor(c.items, maxItems, maxPercent) }));
+    .map((c) => ({
+      targetId: c.targetId,
+      listDisplayName: c.targetId ? (names.get(c.targetId) ?? null) : null,
+      deletions: c.marked,
+      items: c.items,
+      limit: limitFor(c.items, maxItems, maxPercent),
+    }));
   const deletions = lists.reduce((n, l) => n + l.deletions, 0);
   const over = lists.filter((l) => l.limit !== null && l.deletions > l.limit);
   if (over.length === 0) {
-    await db.update(schema.syncRuns).set({ status: 'running' }).where(and(eq(schema.syncRuns.id, input.runRowId), eq(schema.syncRuns.status, 'awaiting_approval')));
+    await db
+      .update(schema.syncRuns)
+      .set({ status: 'running' })
+      .where(and(eq(schema.syncRuns.id, input.runRowId), eq(schema.syncRuns.status, 'awaiting_approval')));
     return { held: false, deletions, lists, summary: `${deletions} deletion(s) within the guard` };
   }
   const sample = await db

@@ -1,4 +1,14 @@
-import { contentHash, convertRow, encodeSourceKey, KEY_COLUMN_NAME, KeyTooLongError, legacyKeyText, routeRow, type FieldMappingSpec, type RoutingRule } from '@syncbridge/shared/mapping';
+import {
+  contentHash,
+  convertRow,
+  encodeSourceKey,
+  KEY_COLUMN_NAME,
+  KeyTooLongError,
+  legacyKeyText,
+  routeRow,
+  type FieldMappingSpec,
+  type RoutingRule,
+} from '@syncbridge/shared/mapping';
 import type { LedgerEntry } from '@syncbridge/shared/domain';
 import type { IntrospectedTable, TypeFamily } from '@syncbridge/shared/sources';
 
@@ -134,7 +144,8 @@ export function planRows(rows: readonly SourceRow[], ledger: Map<string, LedgerE
     if (!known?.listItemId || !known.targetId) {
       plan.writes.push({ kind: 'create', row: prepared });
       if (legacy) plan.renames.push({ from: legacy.sourceKey, to: prepared.sourceKey });
-    } else if (known.targetId !== prepared.targetId) plan.writes.push({ kind: 'move', row: prepared, from: { targetId: known.targetId, listItemId: known.listItemId }, ...rekey });
+    } else if (known.targetId !== prepared.targetId)
+      plan.writes.push({ kind: 'move', row: prepared, from: { targetId: known.targetId, listItemId: known.listItemId }, ...rekey });
     else if (legacy || known.contentHash !== prepared.hash) plan.writes.push({ kind: 'update', row: prepared, listItemId: known.listItemId, ...rekey });
     else plan.unchanged.push(prepared);
   }

@@ -47,7 +47,12 @@ function decodeKeys(entries: Array<{ sourceKey: string }>, keyWidth: number, log
 }
 
 /** Which entries' rows are gone at the source, by lookup of their lossless keys. */
-async function goneAtSource<T extends { sourceKey: string }>(deps: ActivityDeps, ctx: DefinitionContext, entries: T[], log: ReturnType<typeof activityLog>): Promise<{ gone: T[]; present: T[] }> {
+async function goneAtSource<T extends { sourceKey: string }>(
+  deps: ActivityDeps,
+  ctx: DefinitionContext,
+  entries: T[],
+  log: ReturnType<typeof activityLog>,
+): Promise<{ gone: T[]; present: T[] }> {
   const d = ctx.definition;
   const decoded = decodeKeys(entries, d.keyColumns.length, log);
   const source = sourceOf(deps, ctx);
@@ -68,7 +73,12 @@ export async function sweepScan(deps: ActivityDeps, input: SweepInput): Promise<
   const page = await ledgerPage(db, d.id, input.afterKey, SCAN_PAGE);
   if (page.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
   const { gone } = await goneAtSource(deps, ctx, page, log);
-  await markGone(db, d.id, input.runRowId, gone.map((g) => g.sourceKey));
+  await markGone(
+    db,
+    d.id,
+    input.runRowId,
+    gone.map((g) => g.sourceKey),
+  );
   return { counts: { deleteCandidates: gone.length }, nextAfterKey: page.at(-1)!.sourceKey, done: page.length < SCAN_PAGE };
 }
 
@@ -97,14 +107,28 @@ export async function sweepApply(deps: ActivityDeps, input: SweepInput): Promise
     if (signal.aborted) break;
     const list = lists.get(targetId)!;
     try {
-      const results = await list.graph.deleteItems(list.siteId, list.listId, group.map((g) => ({ id: g.sourceKey, itemId: g.listItemId! })), { signal });
+      const results = await list.graph.deleteItems(
+        list.siteId,
+        list.listId,
+        group.map((g) => ({ id: g.sourceKey, itemId: g.listItemId! })),
+        { signal },
+      );
       results.forEach((r, i) => (r.ok ? deleted.push(group[i]!) : transient.push(`${group[i]!.sourceKey}: ${r.status} ${r.code}`)));
     } catch (err) {
       if (!signal.aborted) throw err;
     }
     activity.heartbeat({ phase: 'deleting' });
   }
-  await commitBatch(db, { definitionId: d.id, runRowId: input.runRowId, applied: [], deleted, kept: present.map((p) => p.sourceKey), quarantined: [], healthyKeys: [], counts: { deleted: deleted.length } });
+  await commitBatch(db, {
+    definitionId: d.id,
+    runRowId: input.runRowId,
+    applied: [],
+    deleted,
+    kept: present.map((p) => p.sourceKey),
+    quarantined: [],
+    healthyKeys: [],
+    counts: { deleted: deleted.length },
+  });
   if (signal.aborted) throw new CancelledFailure('the run was cancelled; the deletions that completed are committed');
   if (transient.length) throw new Error(`${transient.length} delete(s) failed (first: ${transient[0]}); retrying the page`);
   if (deleted.length) log.info({ definitionId: d.id, deleted: deleted.length, kept: present.length }, 'deleted rows removed from lists');

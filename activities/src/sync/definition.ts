@@ -42,13 +42,27 @@ export const notFound = (what: string) => ApplicationFailure.nonRetryable(`${wha
 export const invalid = (message: string) => ApplicationFailure.nonRetryable(message, FailureType.InvalidInput);
 
 /** Loads the definition now and resolves its source instance: what an operation freezes when it begins. */
-export async function freezeContextNow(deps: ActivityDeps, definitionId: string, opts: { writesToSource?: boolean; instanceId?: string } = {}): Promise<{ frozen: FrozenContext; reason: string }> {
+export async function freezeContextNow(
+  deps: ActivityDeps,
+  definitionId: string,
+  opts: { writesToSource?: boolean; instanceId?: string } = {},
+): Promise<{ frozen: FrozenContext; reason: string }> {
   try {
     const now = await loadDefinitionNow(deps.store.db, definitionId);
     // A run that resolved its instance already keeps it (as if pinned), whatever changed since.
-    const resolved = await resolveSourceInstance(deps.store.db, opts.instanceId ? { databaseId: now.definition.databaseId, sourceInstanceId: opts.instanceId } : now.definition, opts);
+    const resolved = await resolveSourceInstance(
+      deps.store.db,
+      opts.instanceId ? { databaseId: now.definition.databaseId, sourceInstanceId: opts.instanceId } : now.definition,
+      opts,
+    );
     return {
-      frozen: { definition: freezeDefinition(now.definition), mappings: now.mappings, targets: now.targets, instanceId: resolved.instance.id, engine: resolved.engine },
+      frozen: {
+        definition: freezeDefinition(now.definition),
+        mappings: now.mappings,
+        targets: now.targets,
+        instanceId: resolved.instance.id,
+        engine: resolved.engine,
+      },
       reason: resolved.reason,
     };
   } catch (err) {

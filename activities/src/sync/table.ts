@@ -31,12 +31,19 @@ export class SchemaCache {
  * The definition's source table as the database describes it now (cached briefly per worker;
  * `fresh` skips the cache, e.g. before reporting a column missing that may have just come back).
  */
-export async function introspectSourceTable(deps: ActivityDeps, ctx: DefinitionContext, opts: { fresh?: boolean } = {}): Promise<{ table: IntrospectedTable; snapshot: SchemaSnapshot }> {
+export async function introspectSourceTable(
+  deps: ActivityDeps,
+  ctx: DefinitionContext,
+  opts: { fresh?: boolean } = {},
+): Promise<{ table: IntrospectedTable; snapshot: SchemaSnapshot }> {
   const { sourceSchema, sourceTable } = ctx.definition;
   const snapshot = await deps.schemas.snapshot(ctx, opts.fresh === true);
   const table = snapshot.tables.find((t) => t.schema === sourceSchema && t.name === sourceTable);
   if (!table) {
-    throw ApplicationFailure.nonRetryable(`source table ${sourceSchema}.${sourceTable} does not exist on the instance (or the user cannot see it)`, FailureType.SchemaMismatch);
+    throw ApplicationFailure.nonRetryable(
+      `source table ${sourceSchema}.${sourceTable} does not exist on the instance (or the user cannot see it)`,
+      FailureType.SchemaMismatch,
+    );
   }
   return { table, snapshot };
 }

@@ -89,7 +89,14 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     return c.body(null, 204);
   });
 
-  app.get('/tenants', (c) => c.json({ value: [...store.tenants.values()].map((t) => ({ tenantId: t.tenantId, clients: t.clients.map((x) => ({ clientId: x.clientId, displayName: x.displayName })) })) }));
+  app.get('/tenants', (c) =>
+    c.json({
+      value: [...store.tenants.values()].map((t) => ({
+        tenantId: t.tenantId,
+        clients: t.clients.map((x) => ({ clientId: x.clientId, displayName: x.displayName })),
+      })),
+    }),
+  );
   app.post('/tenants', async (c) => {
     const input = await parse(c, tenantSchema);
     const tenant = store.upsertTenant(input.tenantId, input.clients);
@@ -97,7 +104,17 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     return c.json({ tenantId: tenant.tenantId, clients: tenant.clients.map((x) => x.clientId), sites: tenant.sites.map(renderSite) }, 201);
   });
 
-  app.get('/sites', (c) => c.json({ value: [...store.tenants.values()].flatMap((t) => t.sites.map((s) => ({ tenantId: t.tenantId, ...renderSite(s), lists: s.lists.map((l) => ({ id: l.id, displayName: l.displayName, itemCount: l.items.size })) }))) }));
+  app.get('/sites', (c) =>
+    c.json({
+      value: [...store.tenants.values()].flatMap((t) =>
+        t.sites.map((s) => ({
+          tenantId: t.tenantId,
+          ...renderSite(s),
+          lists: s.lists.map((l) => ({ id: l.id, displayName: l.displayName, itemCount: l.items.size })),
+        })),
+      ),
+    }),
+  );
   app.post('/sites', async (c) => {
     const input = await parse(c, siteSchema);
     const tenant = input.tenantId ? store.getTenant(input.tenantId) : store.tenants.values().next().value;

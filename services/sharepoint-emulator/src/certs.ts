@@ -35,5 +35,4 @@ export async function generateTls(): Promise<TlsMaterial> {
 }
 
 /** Reuses persisted TLS material while it has more than a week left, so clients keep trusting it across restarts. */
-export const tlsStillValid = (tls: TlsMaterial | undefined): tls is TlsMaterial =>
-  !!tls && Date.parse(tls.notAfter) - Date.now() > 7 * DAY_MS;
+export const tlsStillValid = (tls: TlsMaterial | undefined): tls is TlsMaterial => !!tls && Date.parse(tls.notAfter) - Date.now() > 7 * DAY_MS;

@@ -9,7 +9,18 @@ export const MAX_TEXT_LENGTH = 255;
 
 const TYPE_FACETS: readonly ColumnType[] = ['text', 'number', 'currency', 'boolean', 'dateTime', 'choice', 'hyperlinkOrPicture'];
 /** Facets Graph defines but the emulator does not model: refused loudly instead of silently mis-typed. */
-const UNSUPPORTED_FACETS = ['lookup', 'personOrGroup', 'calculated', 'geolocation', 'term', 'contentApprovalStatus', 'thumbnail', 'sourceColumn', 'defaultValue', 'validation'];
+const UNSUPPORTED_FACETS = [
+  'lookup',
+  'personOrGroup',
+  'calculated',
+  'geolocation',
+  'term',
+  'contentApprovalStatus',
+  'thumbnail',
+  'sourceColumn',
+  'defaultValue',
+  'validation',
+];
 const SCALAR_PROPS = ['name', 'displayName', 'description', 'columnGroup', 'enforceUniqueValues', 'hidden', 'indexed', 'required', 'readOnly', 'id'];
 
 function builtIn(name: string, displayName: string, type: ColumnType, facet: Record<string, unknown>, extra: Partial<ColumnRecord> = {}): ColumnRecord {
@@ -45,8 +56,22 @@ export function builtInColumns(): ColumnRecord[] {
 
 /** Keys present in every rendered fieldValueSet that are computed by the service, never written by clients. */
 export const COMPUTED_FIELD_NAMES = new Set([
-  'id', 'ContentType', 'Modified', 'Created', 'AuthorLookupId', 'EditorLookupId', 'AppAuthorLookupId', 'AppEditorLookupId',
-  '_UIVersionString', 'Attachments', 'Edit', 'LinkTitleNoMenu', 'LinkTitle', 'ItemChildCount', 'FolderChildCount', 'ID',
+  'id',
+  'ContentType',
+  'Modified',
+  'Created',
+  'AuthorLookupId',
+  'EditorLookupId',
+  'AppAuthorLookupId',
+  'AppEditorLookupId',
+  '_UIVersionString',
+  'Attachments',
+  'Edit',
+  'LinkTitleNoMenu',
+  'LinkTitle',
+  'ItemChildCount',
+  'FolderChildCount',
+  'ID',
 ]);
 
 function textFacet(input: Record<string, unknown>): Record<string, unknown> {
@@ -121,16 +146,19 @@ export function parseColumnDefinition(body: unknown, list: ListRecord): ColumnRe
   for (const key of Object.keys(body)) {
     if (key.startsWith('@')) continue;
     if ((TYPE_FACETS as readonly string[]).includes(key)) facets.push(key as ColumnType);
-    else if (UNSUPPORTED_FACETS.includes(key)) throw new GraphError(400, 'notSupported', `The '${key}' column facet is not supported by the SharePoint emulator.`);
+    else if (UNSUPPORTED_FACETS.includes(key))
+      throw new GraphError(400, 'notSupported', `The '${key}' column facet is not supported by the SharePoint emulator.`);
     else if (!SCALAR_PROPS.includes(key)) throw unknownProperty(key, 'columnDefinition');
   }
-  if (facets.length !== 1) throw badRequest('A columnDefinition must specify exactly one column type facet (for example text, number, boolean, dateTime, choice).');
+  if (facets.length !== 1)
+    throw badRequest('A columnDefinition must specify exactly one column type facet (for example text, number, boolean, dateTime, choice).');
   const type = facets[0] as ColumnType;
   const rawName = typeof body.name === 'string' ? body.name : typeof body.displayName === 'string' ? body.displayName.replace(/ /g, '_x0020_') : '';
   if (!rawName.trim()) throw badRequest("The columnDefinition property 'name' is required.");
   if (/\s/.test(rawName)) throw badRequest(`Column name '${rawName}' must not contain whitespace.`);
-  const taken = list.columns.some((c) => c.name.toLowerCase() === rawName.toLowerCase() || c.displayName.toLowerCase() === rawName.toLowerCase())
-    || COMPUTED_FIELD_NAMES.has(rawName);
+  const taken =
+    list.columns.some((c) => c.name.toLowerCase() === rawName.toLowerCase() || c.displayName.toLowerCase() === rawName.toLowerCase()) ||
+    COMPUTED_FIELD_NAMES.has(rawName);
   if (taken) throw conflict(`A duplicate field name "${rawName}" was found.`);
   const column: ColumnRecord = {
     id: newGuid(),

@@ -49,8 +49,7 @@ export function errorBody(
   return { error: { code, message, innerError } };
 }
 
-export const GRAPH_JSON_CONTENT_TYPE =
-  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+export const GRAPH_JSON_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** Renders any GraphError as Graph does, reusing the request's correlation ids. */
 export function renderGraphError(c: Context<GraphEnv>, err: GraphError): Response {

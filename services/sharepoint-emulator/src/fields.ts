@@ -83,8 +83,7 @@ export function validateFields(list: ListRecord, input: unknown): Record<string,
   return out;
 }
 
-const uniqueKey = (column: ColumnRecord, value: unknown): string =>
-  typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value);
+const uniqueKey = (column: ColumnRecord, value: unknown): string => (typeof value === 'string' ? value.toLowerCase() : JSON.stringify(value));
 
 /**
  * Per list and unique column: value key -> item id. Built on first use from the items,

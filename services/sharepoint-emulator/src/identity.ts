@@ -82,33 +82,66 @@ export function createIdentityApp(store: Store, settings: Settings): Hono {
     let clientSecret = form.get('client_secret') ?? undefined;
     const basic = /^Basic\s+(.+)$/i.exec(c.req.header('authorization') ?? '');
     if (basic) {
-      const [id, secret] = Buffer.from(basic[1] as string, 'base64').toString('utf8').split(/:(.*)/s);
+      const [id, secret] = Buffer.from(basic[1] as string, 'base64')
+        .toString('utf8')
+        .split(/:(.*)/s);
       clientId ??= decodeURIComponent(id ?? '');
       clientSecret ??= decodeURIComponent(secret ?? '');
     }
     const grantType = form.get('grant_type');
     if (!grantType) return aadError(c, 400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
     if (grantType !== 'client_credentials') {
-      return aadError(c, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'. The emulator only issues app-only tokens (client_credentials).`);
+      return aadError(
+        c,
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${grantType}'. The emulator only issues app-only tokens (client_credentials).`,
+      );
     }
     if (!clientId) return aadError(c, 400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
     const client = store.findClient(tenant.tenantId, clientId);
     if (!client) {
-      return aadError(c, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenant.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+      return aadError(
+        c,
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${tenant.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      );
     }
-    if (!clientSecret) return aadError(c, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    if (!clientSecret)
+      return aadError(c, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     if (clientSecret !== client.clientSecret) {
-      return aadError(c, 401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${client.clientId}'.`);
+      return aadError(
+        c,
+        401,
+        'invalid_client',
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${client.clientId}'.`,
+      );
     }
 
     const scopes = (form.get('scope') ?? '').split(/\s+/).filter((s) => s && !['openid', 'profile', 'offline_access'].includes(s));
     if (scopes.length !== 1 || !scopes[0]?.endsWith('/.default')) {
-      return aadError(c, 400, 'invalid_scope', 1002012, `The provided value for scope ${scopes.join(' ') || '(none)'} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      return aadError(
+        c,
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${scopes.join(' ') || '(none)'} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
     }
     const resource = (scopes[0] as string).slice(0, -'/.default'.length).replace(/\/$/, '').toLowerCase();
     const accepted = [GRAPH_RESOURCE, GRAPH_APP_ID, ...settings.graphOrigins.map((o) => o.toLowerCase())];
     if (!accepted.includes(resource)) {
-      return aadError(c, 400, 'invalid_resource', 500011, `The resource principal named ${resource} was not found in the tenant named ${tenant.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+      return aadError(
+        c,
+        400,
+        'invalid_resource',
+        500011,
+        `The resource principal named ${resource} was not found in the tenant named ${tenant.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      );
     }
 
     const lifetime = settings.tokenLifetimeSeconds;

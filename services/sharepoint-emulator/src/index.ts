@@ -95,7 +95,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   if (!tlsStillValid(store.tls)) store.tls = await generateTls();
   const tls = store.tls;
 
-  const persister = opts.persistFile ? new Persister(store, opts.persistFile, 250, (err) => logger.warn('sharepoint-emulator: could not save state', err)) : undefined;
+  const persister = opts.persistFile
+    ? new Persister(store, opts.persistFile, 250, (err) => logger.warn('sharepoint-emulator: could not save state', err))
+    : undefined;
   if (persister) {
     store.onChange(() => persister.schedule());
     persister.save();

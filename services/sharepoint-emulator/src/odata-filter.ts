@@ -26,15 +26,26 @@ function tokenize(src: string): Token[] {
   let i = 0;
   while (i < src.length) {
     const ch = src[i] as string;
-    if (/\s/.test(ch)) { i++; continue; }
-    if (ch === '(' || ch === ')' || ch === ',') { tokens.push({ t: 'punct', v: ch }); i++; continue; }
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    if (ch === '(' || ch === ')' || ch === ',') {
+      tokens.push({ t: 'punct', v: ch });
+      i++;
+      continue;
+    }
     if (ch === "'") {
       let value = '';
       i++;
       for (;;) {
         if (i >= src.length) throw invalidFilter('unterminated string literal');
         if (src[i] === "'") {
-          if (src[i + 1] === "'") { value += "'"; i += 2; continue; }
+          if (src[i + 1] === "'") {
+            value += "'";
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -46,11 +57,23 @@ function tokenize(src: string): Token[] {
     }
     const rest = src.slice(i);
     const dt = /^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})/.exec(rest);
-    if (dt && DATETIME.test(dt[0])) { tokens.push({ t: 'str', v: dt[0] }); i += dt[0].length; continue; }
+    if (dt && DATETIME.test(dt[0])) {
+      tokens.push({ t: 'str', v: dt[0] });
+      i += dt[0].length;
+      continue;
+    }
     const num = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(rest);
-    if (num) { tokens.push({ t: 'num', v: Number(num[0]) }); i += num[0].length; continue; }
+    if (num) {
+      tokens.push({ t: 'num', v: Number(num[0]) });
+      i += num[0].length;
+      continue;
+    }
     const word = /^[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*/.exec(rest);
-    if (word) { tokens.push({ t: 'word', v: word[0] }); i += word[0].length; continue; }
+    if (word) {
+      tokens.push({ t: 'word', v: word[0] });
+      i += word[0].length;
+      continue;
+    }
     throw invalidFilter(`unexpected character '${ch}'`);
   }
   return tokens;
@@ -66,7 +89,9 @@ class Parser {
     return expr;
   }
 
-  private peek(): Token | undefined { return this.tokens[this.pos]; }
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
   private next(): Token {
     const t = this.tokens[this.pos++];
     if (!t) throw invalidFilter('unexpected end of expression');
@@ -83,16 +108,25 @@ class Parser {
 
   private or(): FilterExpr {
     let left = this.and();
-    while (this.isWord('or')) { this.pos++; left = { kind: 'or', left, right: this.and() }; }
+    while (this.isWord('or')) {
+      this.pos++;
+      left = { kind: 'or', left, right: this.and() };
+    }
     return left;
   }
   private and(): FilterExpr {
     let left = this.unary();
-    while (this.isWord('and')) { this.pos++; left = { kind: 'and', left, right: this.unary() }; }
+    while (this.isWord('and')) {
+      this.pos++;
+      left = { kind: 'and', left, right: this.unary() };
+    }
     return left;
   }
   private unary(): FilterExpr {
-    if (this.isWord('not')) { this.pos++; return { kind: 'not', expr: this.unary() }; }
+    if (this.isWord('not')) {
+      this.pos++;
+      return { kind: 'not', expr: this.unary() };
+    }
     const t = this.peek();
     if (t?.t === 'punct' && t.v === '(') {
       this.pos++;
@@ -136,14 +170,19 @@ export function referencedFields(expr: FilterExpr): string[] {
   const out = new Set<string>();
   const visitOperand = (o: Operand) => {
     if (o.kind !== 'path') return;
-    if (o.path.length !== 2 || o.path[0] !== 'fields') throw invalidFilter(`only fields/<name> properties can be filtered on list items, not '${o.path.join('/')}'`);
+    if (o.path.length !== 2 || o.path[0] !== 'fields')
+      throw invalidFilter(`only fields/<name> properties can be filtered on list items, not '${o.path.join('/')}'`);
     out.add(o.path[1] as string);
   };
   const visit = (e: FilterExpr): void => {
-    if (e.kind === 'and' || e.kind === 'or') { visit(e.left); visit(e.right); }
-    else if (e.kind === 'not') visit(e.expr);
-    else if (e.kind === 'cmp') { visitOperand(e.left); visitOperand(e.right); }
-    else e.args.forEach(visitOperand);
+    if (e.kind === 'and' || e.kind === 'or') {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.kind === 'not') visit(e.expr);
+    else if (e.kind === 'cmp') {
+      visitOperand(e.left);
+      visitOperand(e.right);
+    } else e.args.forEach(visitOperand);
   };
   visit(expr);
   return [...out];
@@ -177,9 +216,12 @@ function compare(a: Scalar, b: Scalar): number | undefined {
 export function evaluateFilter(expr: FilterExpr, resolve: (field: string) => unknown): boolean {
   const value = (o: Operand): Scalar => (o.kind === 'lit' ? o.value : toScalar(resolve(o.path[1] as string)));
   switch (expr.kind) {
-    case 'and': return evaluateFilter(expr.left, resolve) && evaluateFilter(expr.right, resolve);
-    case 'or': return evaluateFilter(expr.left, resolve) || evaluateFilter(expr.right, resolve);
-    case 'not': return !evaluateFilter(expr.expr, resolve);
+    case 'and':
+      return evaluateFilter(expr.left, resolve) && evaluateFilter(expr.right, resolve);
+    case 'or':
+      return evaluateFilter(expr.left, resolve) || evaluateFilter(expr.right, resolve);
+    case 'not':
+      return !evaluateFilter(expr.expr, resolve);
     case 'startswith': {
       const [a, b] = expr.args.map(value);
       return typeof a === 'string' && typeof b === 'string' && a.toLowerCase().startsWith(b.toLowerCase());
@@ -195,12 +237,18 @@ export function evaluateFilter(expr: FilterExpr, resolve: (field: string) => unk
       const d = compare(a, b);
       if (d === undefined) return expr.op === 'ne';
       switch (expr.op) {
-        case 'eq': return d === 0;
-        case 'ne': return d !== 0;
-        case 'gt': return d > 0;
-        case 'ge': return d >= 0;
-        case 'lt': return d < 0;
-        case 'le': return d <= 0;
+        case 'eq':
+          return d === 0;
+        case 'ne':
+          return d !== 0;
+        case 'gt':
+          return d > 0;
+        case 'ge':
+          return d >= 0;
+        case 'lt':
+          return d < 0;
+        case 'le':
+          return d <= 0;
       }
     }
   }

@@ -35,7 +35,11 @@ function splitTopLevel(src: string, sep: string): string[] {
   return parts;
 }
 
-const splitList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const splitList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 export function parseExpand(src: string | undefined): Map<string, ExpandOption> {
   const out = new Map<string, ExpandOption>();

@@ -21,9 +21,7 @@ export interface AccessTokenClaims {
   ver: '1.0';
 }
 
-export type VerifyResult =
-  | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
+export type VerifyResult = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
 
 const sign = (key: string, data: string): string => createHmac('sha256', key).update(data).digest('base64url');
 

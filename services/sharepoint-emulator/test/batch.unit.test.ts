@@ -117,7 +117,12 @@ describe('JSON batching', () => {
   });
 
   it('refuses duplicate ids and dependencies on unknown requests (400 for the whole batch)', async () => {
-    const dup = await h.graph('POST', '/$batch', { requests: [{ id: '1', method: 'GET', url: `/sites/${h.siteId}` }, { id: '1', method: 'GET', url: `/sites/${h.siteId}` }] });
+    const dup = await h.graph('POST', '/$batch', {
+      requests: [
+        { id: '1', method: 'GET', url: `/sites/${h.siteId}` },
+        { id: '1', method: 'GET', url: `/sites/${h.siteId}` },
+      ],
+    });
     expect(dup.status).toBe(400);
     const unknown = await h.graph('POST', '/$batch', { requests: [{ id: '1', method: 'GET', url: `/sites/${h.siteId}`, dependsOn: ['9'] }] });
     expect(unknown.status).toBe(400);

@@ -68,7 +68,13 @@ describe('fault injection', () => {
 
   it('faults batch sub-requests individually and loses the whole batch response when a sub-request response is lost', async () => {
     const list = await h.createList('Batch Faults');
-    const step = (id: string) => ({ id, method: 'POST', url: items(list.id), headers: { 'Content-Type': 'application/json' }, body: { fields: { Title: id } } });
+    const step = (id: string) => ({
+      id,
+      method: 'POST',
+      url: items(list.id),
+      headers: { 'Content-Type': 'application/json' },
+      body: { fields: { Title: id } },
+    });
     await h.admin('PUT', '/faults', { throttleProbability: 0.5, seed: 7 });
     const res = await h.graph('POST', '/$batch', { requests: Array.from({ length: 20 }, (_, i) => step(String(i))) });
     expect(res.status).toBe(200);

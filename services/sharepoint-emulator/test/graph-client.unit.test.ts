@@ -57,10 +57,14 @@ describe('production Graph client interop', () => {
     const script = join(dir, 'client.mjs');
     writeFileSync(script, SCRIPT);
     const httpBase = `${new URL(h.emu.graphBaseUrl).origin}/`;
-    const { stdout } = await promisify(execFile)(process.execPath, [script, DEFAULT_TENANT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, h.emu.authorityHost, httpBase], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, EMULATOR_PACKAGE_JSON: resolve(import.meta.dirname, '../package.json') },
-      timeout: 30_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [script, DEFAULT_TENANT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, h.emu.authorityHost, httpBase],
+      {
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile, EMULATOR_PACKAGE_JSON: resolve(import.meta.dirname, '../package.json') },
+        timeout: 30_000,
+      },
+    );
     expect(JSON.parse(stdout)).toEqual({ http: 401, items: 240, missing: [404, 'itemNotFound'], deltaNext: 'string' });
   }, 40_000);
 });

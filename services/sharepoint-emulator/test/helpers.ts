@@ -1,12 +1,5 @@
 import { request as httpsRequest } from 'node:https';
-import {
-  DEFAULT_CLIENT_ID,
-  DEFAULT_CLIENT_SECRET,
-  DEFAULT_TENANT_ID,
-  startEmulator,
-  type EmulatorOptions,
-  type RunningEmulator,
-} from '../src/index.ts';
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID, startEmulator, type EmulatorOptions, type RunningEmulator } from '../src/index.ts';
 
 export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID };
 
@@ -30,11 +23,7 @@ export function tlsRequest(url: string, ca: string, init: { method?: string; hea
   });
 }
 
-export function requestToken(
-  emu: RunningEmulator,
-  form: Record<string, string>,
-  tenantId = DEFAULT_TENANT_ID,
-): Promise<RawResponse> {
+export function requestToken(emu: RunningEmulator, form: Record<string, string>, tenantId = DEFAULT_TENANT_ID): Promise<RawResponse> {
   return tlsRequest(`${emu.authorityHost}/${tenantId}/oauth2/v2.0/token`, emu.caCertificatePem, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -42,8 +31,17 @@ export function requestToken(
   });
 }
 
-export async function fetchToken(emu: RunningEmulator, tenantId = DEFAULT_TENANT_ID, clientId = DEFAULT_CLIENT_ID, clientSecret = DEFAULT_CLIENT_SECRET): Promise<string> {
-  const res = await requestToken(emu, { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'https://graph.microsoft.com/.default' }, tenantId);
+export async function fetchToken(
+  emu: RunningEmulator,
+  tenantId = DEFAULT_TENANT_ID,
+  clientId = DEFAULT_CLIENT_ID,
+  clientSecret = DEFAULT_CLIENT_SECRET,
+): Promise<string> {
+  const res = await requestToken(
+    emu,
+    { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'https://graph.microsoft.com/.default' },
+    tenantId,
+  );
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text}`);
   return (JSON.parse(res.text) as { access_token: string }).access_token;
 }

@@ -176,7 +176,11 @@ describe('Graph authentication', () => {
     const tenantId = 'aaaaaaaa-0000-0000-0000-00000000000b';
     const created = await h.admin('POST', '/tenants', { tenantId, clients: [{ clientId: 'other-app', clientSecret: 's3cret' }] });
     expect(created.status).toBe(201);
-    const res = await requestToken(h.emu, { grant_type: 'client_credentials', client_id: 'other-app', client_secret: 's3cret', scope: 'https://graph.microsoft.com/.default' }, tenantId);
+    const res = await requestToken(
+      h.emu,
+      { grant_type: 'client_credentials', client_id: 'other-app', client_secret: 's3cret', scope: 'https://graph.microsoft.com/.default' },
+      tenantId,
+    );
     const token = JSON.parse(res.text).access_token as string;
     const otherSite = await fetch(`${h.emu.graphBaseUrl}/sites/${h.siteId}`, { headers: { authorization: `Bearer ${token}` } });
     expect(otherSite.status).toBe(404);

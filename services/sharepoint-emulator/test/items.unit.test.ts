@@ -88,7 +88,15 @@ describe('item writes', () => {
       expect(res.body.error.message).toMatch(message);
     }
     const ok = await h.graph('POST', itemsPath(list.id), {
-      fields: { Title: 'x'.repeat(255), Qty: 5.5, Active: false, Due: '2024-03-01T10:30:00+02:00', Status: 'Open', Body: 'y'.repeat(1000), '@odata.etag': 'ignored' },
+      fields: {
+        Title: 'x'.repeat(255),
+        Qty: 5.5,
+        Active: false,
+        Due: '2024-03-01T10:30:00+02:00',
+        Status: 'Open',
+        Body: 'y'.repeat(1000),
+        '@odata.etag': 'ignored',
+      },
     });
     expect(ok.status).toBe(201);
     expect(ok.body.fields).toMatchObject({ Qty: 5.5, Active: false, Due: '2024-03-01T08:30:00Z', Status: 'Open' });
@@ -147,13 +155,20 @@ describe('item reads', () => {
   });
 
   it('omits fields unless expanded and honours $select and fields($select=...) (Graph: OData $select and $expand)', async () => {
-    const list = await h.createList('Select', [{ name: 'Color', text: {} }, { name: 'Size', number: {} }]);
+    const list = await h.createList('Select', [
+      { name: 'Color', text: {} },
+      { name: 'Size', number: {} },
+    ]);
     const created = await h.graph('POST', itemsPath(list.id), { fields: { Title: 'T', Color: 'Red', Size: 2 } });
     const plain = await h.graph('GET', `${itemsPath(list.id)}/${created.body.id}`);
     expect(plain.body.fields).toBeUndefined();
     const selected = await h.graph('GET', `${itemsPath(list.id)}?$select=id,eTag&$expand=fields($select=Color)`);
     const item = selected.body.value[0];
-    expect(Object.keys(item).filter((k) => !k.startsWith('@')).sort()).toEqual(['eTag', 'fields', 'id']);
+    expect(
+      Object.keys(item)
+        .filter((k) => !k.startsWith('@'))
+        .sort(),
+    ).toEqual(['eTag', 'fields', 'id']);
     expect(item.fields).toEqual({ '@odata.etag': created.body.eTag, Color: 'Red' });
   });
 
@@ -183,7 +198,7 @@ describe('item reads', () => {
     expect(await titles('fields/Qty ne 1')).toEqual(['b', 'c', 'd']);
     expect(await titles('fields/Active eq true')).toEqual(['a', 'c']);
     expect(await titles("startswith(fields/Color,'bl')")).toEqual(['d']);
-    expect(await titles("(fields/Qty eq 1 or fields/Qty eq 5) and fields/Active eq false")).toEqual(['b']);
+    expect(await titles('(fields/Qty eq 1 or fields/Qty eq 5) and fields/Active eq false')).toEqual(['b']);
     const invalid = await h.graph('GET', `${itemsPath(list.id)}?$filter=${encodeURIComponent('fields/Qty eq')}`);
     expect(invalid.status).toBe(400);
   });
@@ -203,7 +218,10 @@ describe('item reads', () => {
   });
 
   it('on a list past the 5,000-item threshold, filters on indexed columns and refuses non-indexed ones (SharePoint: manage large lists)', async () => {
-    const list = await h.createList('Large', [{ name: 'Ref', number: {}, indexed: true }, { name: 'Note', text: {} }]);
+    const list = await h.createList('Large', [
+      { name: 'Ref', number: {}, indexed: true },
+      { name: 'Note', text: {} },
+    ]);
     const items = Array.from({ length: 5_050 }, (_, i) => ({ fields: { Ref: i, Note: i % 1000 === 0 ? 'milestone' : 'plain' } }));
     const seeded = await h.admin('POST', `/lists/${list.id}/items`, { items });
     expect(seeded.body.created).toBe(5_050);

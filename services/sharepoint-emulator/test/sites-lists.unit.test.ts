@@ -54,7 +54,10 @@ describe('lists', () => {
   it('creates a genericList with columns and the built-in Title column (Graph: Create a new list)', async () => {
     const res = await h.graph('POST', `/sites/${h.siteId}/lists`, {
       displayName: 'Books',
-      columns: [{ name: 'Author', text: {} }, { name: 'PageCount', number: {} }],
+      columns: [
+        { name: 'Author', text: {} },
+        { name: 'PageCount', number: {} },
+      ],
       list: { template: 'genericList' },
     });
     expect(res.status).toBe(201);
@@ -119,7 +122,13 @@ describe('columns', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
     const code = await h.graph('GET', `/sites/${h.siteId}/lists/${list.id}/columns/Code`);
-    expect(code.body).toMatchObject({ name: 'Code', indexed: true, enforceUniqueValues: true, required: true, text: { maxLength: 10, allowMultipleLines: false } });
+    expect(code.body).toMatchObject({
+      name: 'Code',
+      indexed: true,
+      enforceUniqueValues: true,
+      required: true,
+      text: { maxLength: 10, allowMultipleLines: false },
+    });
   });
 
   it('refuses an index on multi-line text, enforceUniqueValues without an index, and a second type facet (400)', async () => {

@@ -19,7 +19,12 @@ const store = connectMetaStore(config.DATABASE_URL, { max: config.DATABASE_POOL_
 // Activities reach definitions' coordinators through a client of their own (schedules, forwarded starts).
 const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
 const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
-const deps = createActivityDeps({ store, secrets: secretBoxFromConfig(config), logger, coordinators: new CoordinatorClient(client, config.TEMPORAL_TASK_QUEUE) });
+const deps = createActivityDeps({
+  store,
+  secrets: secretBoxFromConfig(config),
+  logger,
+  coordinators: new CoordinatorClient(client, config.TEMPORAL_TASK_QUEUE),
+});
 try {
   await assertMigrated(store);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
-import type { NativeConnection} from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, HEARTBEAT_EVERY_MS, type ActivityDeps } from '@syncbridge/activities';
 import type { Telemetry } from '@syncbridge/shared/telemetry';
@@ -28,9 +28,7 @@ export async function createSyncBridgeWorker(opts: SyncBridgeWorkerOptions): Pro
     taskQueue: opts.taskQueue,
     activities: createActivities(opts.deps),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    ...(opts.telemetry
-      ? { plugins: [new OpenTelemetryPlugin({ resource: opts.telemetry.resource, spanProcessor: opts.telemetry.spanProcessor })] }
-      : {}),
+    ...(opts.telemetry ? { plugins: [new OpenTelemetryPlugin({ resource: opts.telemetry.resource, spanProcessor: opts.telemetry.spanProcessor })] } : {}),
     maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivityTaskExecutions ?? 20,
     // A cancelled run learns it from a heartbeat's answer: send them as often as activities beat.
     maxHeartbeatThrottleInterval: HEARTBEAT_EVERY_MS,

@@ -24,8 +24,7 @@ const temporalSchema = z.object({
 const secretsSchema = z.object({
   SYNCBRIDGE_ENCRYPTION_KEYS: z
     .string({
-      error:
-        'SYNCBRIDGE_ENCRYPTION_KEYS is required: comma-separated "keyId:base64key" pairs of 32-byte keys (generate one with `openssl rand -base64 32`)',
+      error: 'SYNCBRIDGE_ENCRYPTION_KEYS is required: comma-separated "keyId:base64key" pairs of 32-byte keys (generate one with `openssl rand -base64 32`)',
     })
     .min(1),
   SYNCBRIDGE_ACTIVE_KEY_ID: z.string().min(1).optional(),
@@ -77,10 +76,8 @@ function parse<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | u
 
 export const loadApiConfig = (env: Record<string, string | undefined> = process.env): ApiConfig => parse(apiSchema, env);
 export const loadWorkerConfig = (env: Record<string, string | undefined> = process.env): WorkerConfig => parse(workerSchema, env);
-export const loadMetaStoreConfig = (env: Record<string, string | undefined> = process.env): MetaStoreConfig =>
-  parse(metaStoreSchema, env);
-export const loadTemporalConfig = (env: Record<string, string | undefined> = process.env): TemporalConfig =>
-  parse(temporalSchema, env);
+export const loadMetaStoreConfig = (env: Record<string, string | undefined> = process.env): MetaStoreConfig => parse(metaStoreSchema, env);
+export const loadTemporalConfig = (env: Record<string, string | undefined> = process.env): TemporalConfig => parse(temporalSchema, env);
 
 const stackSchema = z.object({
   SYNCBRIDGE_DATA_DIR: z.string().default('.data'),

@@ -24,7 +24,10 @@ export class EnvKeyProvider implements KeyProvider {
   private readonly active: string;
 
   constructor(spec: string, activeKeyId?: string) {
-    for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of spec
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const sep = part.indexOf(':');
       const id = part.slice(0, sep);
       if (sep <= 0 || !KEY_ID.test(id)) {

@@ -24,9 +24,7 @@ export class MetaStoreNotMigratedError extends Error {
  */
 export async function assertMigrated(store: MetaStore): Promise<void> {
   const journal = JSON.parse(readFileSync(`${MIGRATIONS_FOLDER}/meta/_journal.json`, 'utf8')) as Journal;
-  const [{ exists }] = (await store.sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`) as unknown as [
-    { exists: boolean },
-  ];
+  const [{ exists }] = (await store.sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`) as unknown as [{ exists: boolean }];
   const applied = new Set<number>();
   if (exists) {
     const rows = await store.sql<{ created_at: string }[]>`select created_at from drizzle.__drizzle_migrations`;

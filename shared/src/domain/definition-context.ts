@@ -106,12 +106,19 @@ export function freezeTarget(t: TargetRow): FrozenTarget {
 }
 
 /** The definition as it is now: its row, push-side mappings and targets (in routing order). */
-export async function loadDefinitionNow(db: MetaDb, definitionId: string): Promise<{ definition: DefinitionRow; mappings: FieldMappingSpec[]; targets: FrozenTarget[] }> {
+export async function loadDefinitionNow(
+  db: MetaDb,
+  definitionId: string,
+): Promise<{ definition: DefinitionRow; mappings: FieldMappingSpec[]; targets: FrozenTarget[] }> {
   const [definition] = await db.select().from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId));
   if (!definition) throw new DefinitionNotFoundError(`sync definition ${definitionId} does not exist`);
   const [mappings, targets] = await Promise.all([
     db.select().from(schema.fieldMappings).where(eq(schema.fieldMappings.definitionId, definitionId)).orderBy(asc(schema.fieldMappings.createdAt)),
-    db.select().from(schema.syncTargets).where(eq(schema.syncTargets.definitionId, definitionId)).orderBy(asc(schema.syncTargets.priority), asc(schema.syncTargets.createdAt)),
+    db
+      .select()
+      .from(schema.syncTargets)
+      .where(eq(schema.syncTargets.definitionId, definitionId))
+      .orderBy(asc(schema.syncTargets.priority), asc(schema.syncTargets.createdAt)),
   ]);
   return { definition, mappings: pushMappings(mappings), targets: targets.map(freezeTarget) };
 }
@@ -125,4 +132,5 @@ export async function connectionsOf(db: MetaDb, targets: FrozenTarget[]) {
 }
 
 /** The targets' routing view, for routeRow and the fingerprint. */
-export const routingTargets = (targets: FrozenTarget[]) => targets.map((t) => ({ id: t.id, routingRule: t.routingRule, priority: t.priority, isDefault: t.isDefault }));
+export const routingTargets = (targets: FrozenTarget[]) =>
+  targets.map((t) => ({ id: t.id, routingRule: t.routingRule, priority: t.priority, isDefault: t.isDefault }));

@@ -23,7 +23,9 @@ export class DefinitionBusyError extends Error {
     readonly run: ActiveRun,
     what: string,
   ) {
-    super(`${what} cannot change while the definition's ${run.kind} run ${run.id} is ${run.status.replace('_', ' ')}; wait for it to end (GET /v1/sync-runs/${run.id}) or cancel it (POST /v1/sync-runs/${run.id}/cancel)`);
+    super(
+      `${what} cannot change while the definition's ${run.kind} run ${run.id} is ${run.status.replace('_', ' ')}; wait for it to end (GET /v1/sync-runs/${run.id}) or cancel it (POST /v1/sync-runs/${run.id}/cancel)`,
+    );
   }
 }
 
@@ -40,7 +42,13 @@ export async function activeWriters(tx: Tx | MetaDb, definitionId: string): Prom
   return tx
     .select({ id: schema.syncRuns.id, kind: schema.syncRuns.kind, status: schema.syncRuns.status, workflowId: schema.syncRuns.workflowId })
     .from(schema.syncRuns)
-    .where(and(eq(schema.syncRuns.definitionId, definitionId), inArray(schema.syncRuns.status, [...ACTIVE_RUN_STATUSES]), inArray(schema.syncRuns.kind, WRITER_KINDS)))
+    .where(
+      and(
+        eq(schema.syncRuns.definitionId, definitionId),
+        inArray(schema.syncRuns.status, [...ACTIVE_RUN_STATUSES]),
+        inArray(schema.syncRuns.kind, WRITER_KINDS),
+      ),
+    )
     .orderBy(schema.syncRuns.createdAt);
 }
 

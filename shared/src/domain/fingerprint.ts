@@ -17,6 +17,15 @@ export function definitionFingerprint(ctx: Pick<FrozenContext, 'definition' | 'm
   const mappings = [...ctx.mappings].sort((a, b) => a.sourceColumn.localeCompare(b.sourceColumn));
   const targets = routingTargets(ctx.targets).sort((a, b) => a.id.localeCompare(b.id));
   return createHash('sha256')
-    .update(JSON.stringify({ mappings, keys: ctx.definition.keyColumns, strategy: ctx.definition.targetStrategy, targets, keyEncoding: KEY_ENCODING_VERSION, instance: ctx.instanceId }))
+    .update(
+      JSON.stringify({
+        mappings,
+        keys: ctx.definition.keyColumns,
+        strategy: ctx.definition.targetStrategy,
+        targets,
+        keyEncoding: KEY_ENCODING_VERSION,
+        instance: ctx.instanceId,
+      }),
+    )
     .digest('hex');
 }

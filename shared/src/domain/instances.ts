@@ -38,8 +38,14 @@ export async function resolveSourceInstance(
   const dbName = rows[0]?.databaseName ?? definition.databaseId;
   if (definition.sourceInstanceId) {
     const pinned = rows.find((r) => r.instance.id === definition.sourceInstanceId);
-    if (!pinned) throw new NoSourceInstanceError(`the definition is pinned to instance ${definition.sourceInstanceId}, which is not an instance of database "${dbName}" (any more)`);
-    if (opts.writesToSource && pinned.instance.role !== 'primary') throw new NoSourceInstanceError(`the definition is pinned to ${describe(pinned.instance)}, a replica; this operation writes to the source and needs the primary`);
+    if (!pinned)
+      throw new NoSourceInstanceError(
+        `the definition is pinned to instance ${definition.sourceInstanceId}, which is not an instance of database "${dbName}" (any more)`,
+      );
+    if (opts.writesToSource && pinned.instance.role !== 'primary')
+      throw new NoSourceInstanceError(
+        `the definition is pinned to ${describe(pinned.instance)}, a replica; this operation writes to the source and needs the primary`,
+      );
     return { instance: pinned.instance, engine: pinned.engine, reason: `pinned to ${describe(pinned.instance)}` };
   }
   const candidates = rows
@@ -48,7 +54,9 @@ export async function resolveSourceInstance(
   const usable = candidates.find((r) => r.instance.status !== 'unhealthy');
   if (!usable) {
     const seen = rows.length ? rows.map((r) => describe(r.instance)).join(', ') : 'none registered';
-    throw new NoSourceInstanceError(`no usable ${opts.writesToSource ? 'primary ' : ''}instance of database "${dbName}" (instances: ${seen}); test them with POST /v1/database-instances/{id}/test`);
+    throw new NoSourceInstanceError(
+      `no usable ${opts.writesToSource ? 'primary ' : ''}instance of database "${dbName}" (instances: ${seen}); test them with POST /v1/database-instances/{id}/test`,
+    );
   }
   const skipped = candidates.slice(0, candidates.indexOf(usable));
   const reason = skipped.length ? `${describe(usable.instance)}; skipped ${skipped.map((s) => describe(s.instance)).join(', ')}` : describe(usable.instance);

@@ -37,14 +37,20 @@ export function ledgerPage(db: MetaDb, definitionId: string, afterKey: string | 
 }
 
 export async function ledgerSize(db: MetaDb, definitionId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(L).where(eq(L.definitionId, definitionId));
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(L)
+    .where(eq(L.definitionId, definitionId));
   return row?.n ?? 0;
 }
 
 /** Marks entries whose rows a sweep found gone (with the run's id); nothing is deleted yet. */
 export async function markGone(db: MetaDb, definitionId: string, runId: string, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
-  await db.update(L).set({ sweepRunId: runId }).where(and(eq(L.definitionId, definitionId), inArray(L.sourceKey, keys)));
+  await db
+    .update(L)
+    .set({ sweepRunId: runId })
+    .where(and(eq(L.definitionId, definitionId), inArray(L.sourceKey, keys)));
 }
 
 /** Clears the marks of one run, or of every run when `runId` is null. */

@@ -25,7 +25,7 @@ export const OPERATIONS: Record<OperationKind, OperationSpec> = {
   drift_repair: { writes: true, schedulable: false, available: false, summary: 'repair what a drift check found' },
   reshard: { writes: true, schedulable: false, available: false, summary: 'move items after routing rules changed' },
   rebind: { writes: true, schedulable: false, available: false, summary: 'move the definition to another source instance' },
-  ledger_rebuild: { writes: true, schedulable: false, available: false, summary: 'rebuild the ledger from the lists\' key column' },
+  ledger_rebuild: { writes: true, schedulable: false, available: false, summary: "rebuild the ledger from the lists' key column" },
 };
 
 export const isOperationKind = (v: unknown): v is OperationKind => typeof v === 'string' && (OPERATION_KINDS as readonly string[]).includes(v);
@@ -37,7 +37,18 @@ export const mayRunTogether = (a: OperationKind, b: OperationKind): boolean => !
 export const ACTIVE_RUN_STATUSES = ['queued', 'running', 'awaiting_approval'] as const;
 
 /** A definition field group a writer reads: edits of these wait until no writer is active. */
-export const GUARDED_DEFINITION_FIELDS = ['databaseId', 'sourceInstanceId', 'sourceSchema', 'sourceTable', 'keyStrategy', 'keyColumns', 'cursorStrategy', 'cursorColumn', 'targetStrategy', 'direction'] as const;
+export const GUARDED_DEFINITION_FIELDS = [
+  'databaseId',
+  'sourceInstanceId',
+  'sourceSchema',
+  'sourceTable',
+  'keyStrategy',
+  'keyColumns',
+  'cursorStrategy',
+  'cursorColumn',
+  'targetStrategy',
+  'direction',
+] as const;
 
 /** What a caller asks the coordinator for. */
 export interface OperationRequest {

@@ -17,12 +17,24 @@ export interface SourceCheck {
 
 export function checkDefinitionSource(snapshot: SchemaSnapshot, d: Checked, where: string): SourceCheck {
   const table = findTable(snapshot, d.sourceSchema, d.sourceTable);
-  if (!table) return { table, issues: [{ field: 'sourceTable', message: `table ${d.sourceSchema}.${d.sourceTable} does not exist on ${where} (or its user cannot see it)` }] };
+  if (!table)
+    return {
+      table,
+      issues: [{ field: 'sourceTable', message: `table ${d.sourceSchema}.${d.sourceTable} does not exist on ${where} (or its user cannot see it)` }],
+    };
   if (table.kind === 'partition') {
     // Rows are read from the partitioned table (which reads every partition); a partition alone would lose rows that move between partitions.
     const root = table.partitionRoot ?? table.partitionOf ?? 'its partitioned table';
     const via = table.partitionRoot && table.partitionOf && table.partitionRoot !== table.partitionOf ? ` (itself a partition of ${table.partitionRoot})` : '';
-    return { table, issues: [{ field: 'sourceTable', message: `${table.schema}.${table.name} is a partition of ${table.partitionOf ?? root}${via}; sync the partitioned table ${root} instead` }] };
+    return {
+      table,
+      issues: [
+        {
+          field: 'sourceTable',
+          message: `${table.schema}.${table.name} is a partition of ${table.partitionOf ?? root}${via}; sync the partitioned table ${root} instead`,
+        },
+      ],
+    };
   }
   return { table, issues: [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)] };
 }

@@ -149,7 +149,11 @@ export function diagnoseAuthority(
     req.on('error', (error: Error & { code?: string }) => {
       const code = error.code ?? '';
       if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code) || /certificate/i.test(error.message)) {
-        resolve({ code: 'tlsUntrusted', message: `TLS certificate of ${config.authorityHost} is not trusted (${code || error.message}); configure caCertificatePem`, retryable: false });
+        resolve({
+          code: 'tlsUntrusted',
+          message: `TLS certificate of ${config.authorityHost} is not trusted (${code || error.message}); configure caCertificatePem`,
+          retryable: false,
+        });
       } else {
         resolve({ code: 'identityUnreachable', message: `${config.authorityHost} is unreachable (${code || error.message})`, retryable: true });
       }
@@ -175,9 +179,10 @@ function findNetworkCode(error: unknown, depth = 0): string | undefined {
   const cause = (error as { cause?: unknown }).cause;
   if (cause) return findNetworkCode(cause, depth + 1);
   const errors = (error as { errors?: unknown[] }).errors;
-  if (Array.isArray(errors)) for (const inner of errors) {
-    const found = findNetworkCode(inner, depth + 1);
-    if (found) return found;
-  }
+  if (Array.isArray(errors))
+    for (const inner of errors) {
+      const found = findNetworkCode(inner, depth + 1);
+      if (found) return found;
+    }
   return undefined;
 }

@@ -116,7 +116,10 @@ export async function executeBatch(transport: GraphTransport, requests: readonly
           }
         } else if (status === 500 || status === 502 || status === 504 || status === 408) {
           if (request.method === 'POST') {
-            results.set(request.id, failure(request.id, status, 'outcomeUnknown', `Sub-request answered ${status}; the create may or may not have been applied`, true));
+            results.set(
+              request.id,
+              failure(request.id, status, 'outcomeUnknown', `Sub-request answered ${status}; the create may or may not have been applied`, true),
+            );
           } else if (canRetry) {
             requeue.add(request.id);
             delay = Math.max(delay, backoffMs(attempt, transport.options.backoffBaseMs));

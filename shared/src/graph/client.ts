@@ -183,11 +183,7 @@ export class GraphTransport {
   }
 
   private raw(spec: GraphRequestSpec, target: { path: string; version: string }, state: CallState): Promise<Response> {
-    let request: GraphRequest = this.client
-      .api(target.path)
-      .version(target.version)
-      .responseType(ResponseType.RAW)
-      .option('syncbridgeCall', state);
+    let request: GraphRequest = this.client.api(target.path).version(target.version).responseType(ResponseType.RAW).option('syncbridgeCall', state);
     if (spec.headers) request = request.headers(spec.headers);
     if (spec.signal) request = request.option('signal', spec.signal);
     switch (spec.method) {

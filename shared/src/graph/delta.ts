@@ -62,8 +62,7 @@ export function deltaStartPath(siteId: string, listId: string, deltaLinkOrToken:
   if (deltaLinkOrToken && /^https?:\/\//i.test(deltaLinkOrToken)) return deltaLinkOrToken;
   const expand = options.fields?.length ? `fields($select=${options.fields.join(',')})` : 'fields';
   return (
-    `/sites/${segment(siteId)}/lists/${segment(listId)}/items/delta` +
-    queryString({ token: deltaLinkOrToken || undefined, $expand: expand, $top: options.top })
+    `/sites/${segment(siteId)}/lists/${segment(listId)}/items/delta` + queryString({ token: deltaLinkOrToken || undefined, $expand: expand, $top: options.top })
   );
 }
 

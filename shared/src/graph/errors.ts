@@ -138,8 +138,7 @@ export interface ParsedErrorBody {
 /** Reads Graph's `{ error: { code, message, innerError: { request-id } } }` shape. */
 export function parseErrorBody(body: unknown): ParsedErrorBody {
   const error = (body && typeof body === 'object' ? (body as { error?: unknown }).error : undefined) as
-    | { code?: unknown; message?: unknown; innerError?: Record<string, unknown>; innererror?: Record<string, unknown> }
-    | undefined;
+    { code?: unknown; message?: unknown; innerError?: Record<string, unknown>; innererror?: Record<string, unknown> } | undefined;
   const inner = error?.innerError ?? error?.innererror;
   return {
     code: typeof error?.code === 'string' ? error.code : undefined,

@@ -46,7 +46,11 @@ export class GraphGateway {
     const client = Client.initWithMiddleware({
       baseUrl: config.graphHost,
       defaultVersion: config.graphVersion,
-      middleware: [new AuthMiddleware(tokens, config.graphOrigin), new DecorationMiddleware(ua), new NodeHttpHandler(agents, options.requestTimeoutMs ?? 100_000)],
+      middleware: [
+        new AuthMiddleware(tokens, config.graphOrigin),
+        new DecorationMiddleware(ua),
+        new NodeHttpHandler(agents, options.requestTimeoutMs ?? 100_000),
+      ],
     });
     const budget = budgetFor(connectionKey(config), config.ruPerMinute, {
       ...(options.budgetWindowMs !== undefined ? { windowMs: options.budgetWindowMs } : {}),
@@ -103,7 +107,14 @@ export class GraphGateway {
           warning: `The tenant root site is not readable by this app (${error.status} ${error.code}); pass the connection's site to check access to it`,
         };
       }
-      return { ok: false, stage: 'graph', status: error.status, code: error.code, message: error.message, ...(error.requestId ? { requestId: error.requestId } : {}) };
+      return {
+        ok: false,
+        stage: 'graph',
+        status: error.status,
+        code: error.code,
+        message: error.message,
+        ...(error.requestId ? { requestId: error.requestId } : {}),
+      };
     }
   }
 
@@ -148,7 +159,9 @@ export class GraphGateway {
   }
 
   async listColumns(siteId: string, listId: string): Promise<ColumnDefinition[]> {
-    return collectPages(iteratePages<ColumnDefinition>(this.transport, `/sites/${segment(siteId)}/lists/${segment(listId)}/columns`, '/sites/{site-id}/lists/{list-id}/columns'));
+    return collectPages(
+      iteratePages<ColumnDefinition>(this.transport, `/sites/${segment(siteId)}/lists/${segment(listId)}/columns`, '/sites/{site-id}/lists/{list-id}/columns'),
+    );
   }
 
   async createColumn(siteId: string, listId: string, column: ColumnDefinition): Promise<ColumnDefinition> {

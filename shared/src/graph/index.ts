@@ -13,13 +13,7 @@ export {
   resolveGraphConfig,
   userAgent,
 } from './config.ts';
-export {
-  GraphGateway,
-  type GraphGatewayOptions,
-  type ConnectionTestResult,
-  type ListItemsOptions,
-  type NewList,
-} from './gateway.ts';
+export { GraphGateway, type GraphGatewayOptions, type ConnectionTestResult, type ListItemsOptions, type NewList } from './gateway.ts';
 export { GatewayRegistry } from './registry.ts';
 export { type GraphRequestSpec, type GraphResponse } from './client.ts';
 export { executeBatch, type BatchResult, type BatchSuccess, type BatchFailure, type BatchOptions } from './batch.ts';

@@ -21,7 +21,12 @@ export interface PageOptions {
 /** Largest `$top` SharePoint honours for list items; the default page is 200. */
 export const MAX_PAGE_SIZE = 5000;
 
-export async function* iteratePages<T>(transport: GraphTransport, firstPath: string, template: string, options: PageOptions = {}): AsyncGenerator<T[], void, undefined> {
+export async function* iteratePages<T>(
+  transport: GraphTransport,
+  firstPath: string,
+  template: string,
+  options: PageOptions = {},
+): AsyncGenerator<T[], void, undefined> {
   let next: string | undefined = firstPath;
   while (next) {
     const response: { body: ODataCollection<T> | undefined } = await transport.send<ODataCollection<T>>({

@@ -16,7 +16,18 @@ export class GatewayRegistry {
 
   get(config: GraphConnectionConfig, options?: GraphGatewayOptions): GraphGateway {
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([config.tenantId, config.clientId, config.clientSecret, config.graphBaseUrl, config.authorityHost, config.caCertificatePem ?? '', config.ruPerMinute ?? '', options?.maxAttempts ?? '']))
+      .update(
+        JSON.stringify([
+          config.tenantId,
+          config.clientId,
+          config.clientSecret,
+          config.graphBaseUrl,
+          config.authorityHost,
+          config.caCertificatePem ?? '',
+          config.ruPerMinute ?? '',
+          options?.maxAttempts ?? '',
+        ]),
+      )
       .digest('hex');
     const cached = this.gateways.get(config.connectionId);
     if (cached && cached.fingerprint === fingerprint) return cached.gateway;

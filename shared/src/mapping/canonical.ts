@@ -35,7 +35,10 @@ export function canonicalKeyText(value: unknown, family?: TypeFamily): string | 
   if (value instanceof Date) {
     if (!isValidDate(value)) throw new UnsupportedKeyValueError('an invalid Date cannot be part of a key');
     if (family === 'date') return formatUtcDate(value);
-    const iso = value.toISOString().replace(/\.?0+Z$/, 'Z').replace(/\.Z$/, 'Z');
+    const iso = value
+      .toISOString()
+      .replace(/\.?0+Z$/, 'Z')
+      .replace(/\.Z$/, 'Z');
     return family === 'timestamp' ? iso.slice(0, -1) : iso;
   }
   if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
@@ -76,7 +79,14 @@ function canonicalTimestamp(text: string, withZone: boolean): string | null {
     t.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
     t.setUTCHours(Number(h), Number(mi), Number(s) - offset, 0);
     if (Number.isNaN(t.getTime()) || t.getUTCFullYear() < 1) return null;
-    [y, mo, d, h, mi, s] = [pad(t.getUTCFullYear(), 4), pad(t.getUTCMonth() + 1), pad(t.getUTCDate()), pad(t.getUTCHours()), pad(t.getUTCMinutes()), pad(t.getUTCSeconds())];
+    [y, mo, d, h, mi, s] = [
+      pad(t.getUTCFullYear(), 4),
+      pad(t.getUTCMonth() + 1),
+      pad(t.getUTCDate()),
+      pad(t.getUTCHours()),
+      pad(t.getUTCMinutes()),
+      pad(t.getUTCSeconds()),
+    ];
   }
   return `${y}-${mo}-${d}T${h}:${mi}:${s}${frac ? `.${frac}` : ''}${withZone ? 'Z' : ''}`;
 }

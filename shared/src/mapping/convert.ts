@@ -28,9 +28,14 @@ function textual(value: unknown, column: IntrospectedColumn, mapping: FieldMappi
     return { ok: false, reason: `transform failed: ${(err as Error).message}` };
   }
   const limit = textLimitFor(mapping, column);
-  if (out.length > limit) return { ok: false, reason: `value is ${out.length} characters long, the ${mapping.targetType} column ${mapping.targetColumn} allows ${limit}` };
+  if (out.length > limit)
+    return { ok: false, reason: `value is ${out.length} characters long, the ${mapping.targetType} column ${mapping.targetColumn} allows ${limit}` };
   const bad = FORBIDDEN_CONTROL.exec(out);
-  if (bad) return { ok: false, reason: `value contains the control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which SharePoint cannot store` };
+  if (bad)
+    return {
+      ok: false,
+      reason: `value contains the control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which SharePoint cannot store`,
+    };
   return { ok: true, value: out };
 }
 

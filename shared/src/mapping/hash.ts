@@ -10,7 +10,9 @@ const HASH_VERSION = 'sb1';
  * a mapping change that changes a name or a converted value changes the hash.
  */
 export function contentHash(fields: Record<string, unknown>): string {
-  return createHash('sha256').update(`${HASH_VERSION}\n${canonicalJson(asSharePointKeepsIt(fields))}`).digest('hex');
+  return createHash('sha256')
+    .update(`${HASH_VERSION}\n${canonicalJson(asSharePointKeepsIt(fields))}`)
+    .digest('hex');
 }
 
 /**

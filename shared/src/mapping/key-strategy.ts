@@ -45,18 +45,27 @@ export function validateKeyStrategy(table: IntrospectedTable, strategy: KeyStrat
   if (issues.length) return issues;
 
   const sets = uniqueSets(table);
-  const relation = table.kind === 'view' || table.kind === 'foreign_table' ? ` (a ${table.kind.replace('_', ' ')} has no keys; sync its base table or a materialized view with a unique index)` : '';
+  const relation =
+    table.kind === 'view' || table.kind === 'foreign_table'
+      ? ` (a ${table.kind.replace('_', ' ')} has no keys; sync its base table or a materialized view with a unique index)`
+      : '';
   switch (strategy) {
     case 'pk':
       if (!table.primaryKey) add('keyStrategy', `${table.schema}.${table.name} has no primary key${relation}`);
-      else if (!sameSet(keyColumns, table.primaryKey.columns)) add('keyColumns', `the primary key is (${table.primaryKey.columns.join(', ')}), not (${keyColumns.join(', ')})`);
+      else if (!sameSet(keyColumns, table.primaryKey.columns))
+        add('keyColumns', `the primary key is (${table.primaryKey.columns.join(', ')}), not (${keyColumns.join(', ')})`);
       break;
     case 'unique':
-      if (!sets.some((s) => sameSet(s, keyColumns))) add('keyColumns', `no unique constraint or non-partial unique index on exactly (${keyColumns.join(', ')})${relation}`);
+      if (!sets.some((s) => sameSet(s, keyColumns)))
+        add('keyColumns', `no unique constraint or non-partial unique index on exactly (${keyColumns.join(', ')})${relation}`);
       break;
     case 'composite':
       if (keyColumns.length < 2) add('keyColumns', 'a composite key needs at least two columns (use "pk" or "unique" for one)');
-      else if (!sets.some((s) => covers(keyColumns, s))) add('keyColumns', `(${keyColumns.join(', ')}) is not guaranteed unique: no primary key or unique constraint/index lies within these columns${relation}`);
+      else if (!sets.some((s) => covers(keyColumns, s)))
+        add(
+          'keyColumns',
+          `(${keyColumns.join(', ')}) is not guaranteed unique: no primary key or unique constraint/index lies within these columns${relation}`,
+        );
       break;
     default:
       add('keyStrategy', `unknown key strategy "${String(strategy)}" (pk, unique, composite)`);
@@ -108,10 +117,12 @@ export function validateCursor(table: IntrospectedTable, strategy: CursorStrateg
   const col = table.columns.find((c) => c.name === cursorColumn);
   if (!col) return [{ field: 'cursorColumn', message: `column "${cursorColumn}" does not exist in ${table.schema}.${table.name}; ${cursorAdvice(table)}` }];
   if (!CURSOR_FAMILIES.has(col.typeFamily)) {
-    return [{
-      field: 'cursorColumn',
-      message: `column "${cursorColumn}" (${col.dataType}) cannot be a cursor: use a timestamp, timestamptz, date or integer version column; ${cursorAdvice(table)}`,
-    }];
+    return [
+      {
+        field: 'cursorColumn',
+        message: `column "${cursorColumn}" (${col.dataType}) cannot be a cursor: use a timestamp, timestamptz, date or integer version column; ${cursorAdvice(table)}`,
+      },
+    ];
   }
   return [];
 }

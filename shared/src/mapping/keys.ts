@@ -20,7 +20,10 @@ export const MAX_SOURCE_KEY_LENGTH = 255;
 
 export class KeyTooLongError extends Error {
   override name = 'KeyTooLongError';
-  constructor(readonly length: number, readonly maxLength = MAX_SOURCE_KEY_LENGTH) {
+  constructor(
+    readonly length: number,
+    readonly maxLength = MAX_SOURCE_KEY_LENGTH,
+  ) {
     super(`the encoded source key is ${length} characters long; a SharePoint text column holds ${maxLength}`);
   }
 }
@@ -72,7 +75,7 @@ function decodeComponent(part: string, whole: string): string | null {
   if (part === '_3') return '';
   if (part === '') throw new InvalidSourceKeyError(`"${whole}" has an empty component`);
   let out = '';
-  for (let i = 0; i < part.length; ) {
+  for (let i = 0; i < part.length;) {
     const ch = part[i] as string;
     if (LITERAL.test(ch)) {
       out += ch;

@@ -33,7 +33,22 @@ export interface ListColumnView {
   locale?: string;
 }
 
-const TYPE_FACETS = ['text', 'number', 'currency', 'boolean', 'dateTime', 'choice', 'hyperlinkOrPicture', 'lookup', 'personOrGroup', 'calculated', 'term', 'geolocation', 'thumbnail', 'contentApprovalStatus'];
+const TYPE_FACETS = [
+  'text',
+  'number',
+  'currency',
+  'boolean',
+  'dateTime',
+  'choice',
+  'hyperlinkOrPicture',
+  'lookup',
+  'personOrGroup',
+  'calculated',
+  'term',
+  'geolocation',
+  'thumbnail',
+  'contentApprovalStatus',
+];
 const DECIMAL_WORDS = ['none', 'one', 'two', 'three', 'four', 'five'];
 
 const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' ? (v as Record<string, unknown>) : {});

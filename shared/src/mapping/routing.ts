@@ -77,7 +77,8 @@ export function evaluateRule(rule: RoutingRule, row: Record<string, unknown>): b
     case 'not_in':
       return !rule.values.some((v) => equals(value, v));
     default: {
-      if (!('value' in rule) || !COMPARISON_OPS.has(rule.op)) throw new InvalidRoutingRuleError(`unknown routing operator "${String((rule as { op: unknown }).op)}"`);
+      if (!('value' in rule) || !COMPARISON_OPS.has(rule.op))
+        throw new InvalidRoutingRuleError(`unknown routing operator "${String((rule as { op: unknown }).op)}"`);
       if (rule.value === null) return false;
       const c = compareRoutingValues(value, rule.value);
       if (c === undefined) return false;
@@ -119,10 +120,12 @@ export function validateRoutingRule(rule: unknown, table?: IntrospectedTable, pa
   const op = r.op as string;
   let values: unknown[] = [];
   if (COMPARISON_OPS.has(op)) {
-    if (!('value' in r) || !isRoutingValue(r.value)) issues.push({ field: `${path}.value`, message: 'value must be a string, a finite number, a boolean or null' });
+    if (!('value' in r) || !isRoutingValue(r.value))
+      issues.push({ field: `${path}.value`, message: 'value must be a string, a finite number, a boolean or null' });
     else values = [r.value];
   } else if (SET_OPS.has(op)) {
-    if (!Array.isArray(r.values) || !r.values.every(isRoutingValue)) issues.push({ field: `${path}.values`, message: 'values must be an array of strings, numbers, booleans or null' });
+    if (!Array.isArray(r.values) || !r.values.every(isRoutingValue))
+      issues.push({ field: `${path}.values`, message: 'values must be an array of strings, numbers, booleans or null' });
     else values = r.values;
   } else {
     issues.push({ field: `${path}.op`, message: `op must be one of ${[...COMPARISON_OPS, ...SET_OPS].join(', ')}` });

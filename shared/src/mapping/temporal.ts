@@ -87,7 +87,10 @@ export function intervalToIso(text: string): string | null {
   const s = text.trim();
   if (ISO_DURATION.test(s)) return s;
   const tokens = s.split(/\s+/);
-  let years = 0, months = 0, days = 0, timePart: string | undefined;
+  let years = 0,
+    months = 0,
+    days = 0,
+    timePart: string | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     const next = tokens[i + 1];

@@ -3,11 +3,7 @@ export type SharePointColumnType = 'text' | 'note' | 'number' | 'currency' | 'bo
 
 export const SHAREPOINT_COLUMN_TYPES: readonly SharePointColumnType[] = ['text', 'note', 'number', 'currency', 'boolean', 'dateTime', 'choice', 'hyperlink'];
 
-export type Transform =
-  | { op: 'trim' }
-  | { op: 'upper' }
-  | { op: 'lower' }
-  | { op: 'regex_replace'; pattern: string; flags?: string; replacement: string };
+export type Transform = { op: 'trim' } | { op: 'upper' } | { op: 'lower' } | { op: 'regex_replace'; pattern: string; flags?: string; replacement: string };
 
 export interface FieldMappingSpec {
   sourceColumn: string;

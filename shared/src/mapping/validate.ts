@@ -31,7 +31,10 @@ export function validateMappings(table: IntrospectedTable, mappings: FieldMappin
     if (target === TITLE_COLUMN) {
       if (m.targetType !== 'text') add('targetType', 'Title is a single line of text column: its target type must be "text"');
     } else if (typeof target !== 'string' || !isValidInternalName(target)) {
-      add('targetColumn', `"${String(target)}" is not a valid internal name: letters, digits and _, starting with a letter, at most ${MAX_INTERNAL_NAME_LENGTH} characters`);
+      add(
+        'targetColumn',
+        `"${String(target)}" is not a valid internal name: letters, digits and _, starting with a letter, at most ${MAX_INTERNAL_NAME_LENGTH} characters`,
+      );
     } else if (target.toLowerCase() === KEY_COLUMN_NAME.toLowerCase()) {
       add('targetColumn', `${KEY_COLUMN_NAME} holds the row key and is managed by SyncBridge`);
     } else if (isReservedName(target)) {
@@ -53,18 +56,24 @@ export function validateMappings(table: IntrospectedTable, mappings: FieldMappin
     }
     const opts = m.converterOptions ?? {};
     const maxLength = opts.maxLength;
-    if (maxLength !== undefined && (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 1)) add('converterOptions.maxLength', 'maxLength must be a positive integer');
+    if (maxLength !== undefined && (typeof maxLength !== 'number' || !Number.isInteger(maxLength) || maxLength < 1))
+      add('converterOptions.maxLength', 'maxLength must be a positive integer');
     if (m.targetType === 'text') {
-      if (typeof maxLength === 'number' && maxLength > TEXT_MAX_LENGTH) add('converterOptions.maxLength', `a single line of text column holds at most ${TEXT_MAX_LENGTH} characters; use "note"`);
+      if (typeof maxLength === 'number' && maxLength > TEXT_MAX_LENGTH)
+        add('converterOptions.maxLength', `a single line of text column holds at most ${TEXT_MAX_LENGTH} characters; use "note"`);
       // An explicit maxLength is the user accepting that longer values quarantine (e.g. a text column mapped to Title).
       if (maxLength === undefined && isUnboundedText(column)) {
-        add('targetType', `${column.dataType} values can exceed ${TEXT_MAX_LENGTH} characters: map to "note", or set converterOptions.maxLength (≤ ${TEXT_MAX_LENGTH}) to quarantine longer values`);
+        add(
+          'targetType',
+          `${column.dataType} values can exceed ${TEXT_MAX_LENGTH} characters: map to "note", or set converterOptions.maxLength (≤ ${TEXT_MAX_LENGTH}) to quarantine longer values`,
+        );
       }
     }
     if (m.targetType === 'choice') {
       const choices = choicesFor(m, column);
       if (choices.length === 0) add('converterOptions.choices', 'a choice column needs choices: map an enum column or set converterOptions.choices');
-      if (choices.some((c) => c.length === 0 || c.length > CHOICE_MAX_LENGTH)) add('converterOptions.choices', `choices must be 1 to ${CHOICE_MAX_LENGTH} characters long`);
+      if (choices.some((c) => c.length === 0 || c.length > CHOICE_MAX_LENGTH))
+        add('converterOptions.choices', `choices must be 1 to ${CHOICE_MAX_LENGTH} characters long`);
       if (new Set(choices).size !== choices.length) add('converterOptions.choices', 'choices must be unique');
     }
     if ((m.targetType === 'number' || m.targetType === 'currency') && opts.decimalPlaces !== undefined) {
@@ -73,7 +82,8 @@ export function validateMappings(table: IntrospectedTable, mappings: FieldMappin
         add('converterOptions.decimalPlaces', `decimalPlaces must be 0..5 or one of ${DECIMAL_PLACES_VALUES.join(', ')}`);
       }
     }
-    if (opts.rounding !== undefined && opts.rounding !== 'exact' && opts.rounding !== 'nearest') add('converterOptions.rounding', 'rounding must be "exact" or "nearest"');
+    if (opts.rounding !== undefined && opts.rounding !== 'exact' && opts.rounding !== 'nearest')
+      add('converterOptions.rounding', 'rounding must be "exact" or "nearest"');
     if (m.targetType === 'dateTime' && opts.format !== undefined && opts.format !== 'dateOnly' && opts.format !== 'dateTime') {
       add('converterOptions.format', 'format must be "dateOnly" or "dateTime"');
     }

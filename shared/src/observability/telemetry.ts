@@ -17,13 +17,18 @@ export interface Telemetry {
  * OTEL_EXPORTER_OTLP_ENDPOINT is configured; otherwise they are created and dropped,
  * so instrumentation costs little and needs no collector.
  */
-export function startTelemetry(opts: { serviceName: string; version?: string; otlpEndpoint?: string | undefined; /** Tests: where spans go instead of OTLP. */ spanProcessor?: SpanProcessor }): Telemetry {
+export function startTelemetry(opts: {
+  serviceName: string;
+  version?: string;
+  otlpEndpoint?: string | undefined;
+  /** Tests: where spans go instead of OTLP. */ spanProcessor?: SpanProcessor;
+}): Telemetry {
   const resource = new Resource({ [ATTR_SERVICE_NAME]: opts.serviceName, [ATTR_SERVICE_VERSION]: opts.version ?? '0.1.0' });
   const spanProcessor: SpanProcessor = opts.spanProcessor
     ? opts.spanProcessor
     : opts.otlpEndpoint
-    ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))
-    : new NoopSpanProcessor();
+      ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))
+      : new NoopSpanProcessor();
   const sdk = new NodeSDK({ resource, spanProcessors: [spanProcessor] });
   sdk.start();
   return { resource, spanProcessor, exporting: Boolean(opts.otlpEndpoint || opts.spanProcessor), shutdown: () => sdk.shutdown() };

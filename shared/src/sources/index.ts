@@ -11,8 +11,24 @@ export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type Column
 export { quoteIdent, qualifiedName, InvalidIdentifierError } from './sql-ident.ts';
 export { SourceObjectNotFoundError, type RelationRef } from './postgres-query.ts';
 export {
-  readByWatermark, readByKey, readByKeys, keysPresent, maxWatermark, rewindWatermark, countRows, countRowsAfter,
-  type ReadByWatermarkParams, type WatermarkPage, type WatermarkPosition, type ReadByKeyParams, type ReadByKeysParams, type KeyPage, type CursorParams, type CountParams, type KeysPresentParams, type CountAfterParams,
+  readByWatermark,
+  readByKey,
+  readByKeys,
+  keysPresent,
+  maxWatermark,
+  rewindWatermark,
+  countRows,
+  countRowsAfter,
+  type ReadByWatermarkParams,
+  type WatermarkPage,
+  type WatermarkPosition,
+  type ReadByKeyParams,
+  type ReadByKeysParams,
+  type KeyPage,
+  type CursorParams,
+  type CountParams,
+  type KeysPresentParams,
+  type CountAfterParams,
 } from './postgres-read.ts';
 
 const adapters: Partial<Record<SourceConnectionParams['engine'], SourceAdapter>> = { postgres: postgresSourceAdapter };

@@ -93,15 +93,41 @@ order by i.indrelid, ic.relname`;
 const KINDS: Record<string, IntrospectedTable['kind']> = { r: 'table', v: 'view', m: 'materialized_view', p: 'partitioned_table', f: 'foreign_table' };
 
 interface RelationRow {
-  oid: number; schema: string; name: string; relkind: string; is_partition: boolean;
-  partition_of: string | null; partition_root: string | null; partition_bound: string | null; partitions: string[] | null;
+  oid: number;
+  schema: string;
+  name: string;
+  relkind: string;
+  is_partition: boolean;
+  partition_of: string | null;
+  partition_root: string | null;
+  partition_bound: string | null;
+  partitions: string[] | null;
 }
 
 const FAMILY_BY_TYPE: Record<string, TypeFamily> = {
-  text: 'text', varchar: 'text', bpchar: 'text', char: 'text', name: 'text', citext: 'text',
-  int2: 'smallint', int4: 'integer', int8: 'bigint', numeric: 'numeric', float4: 'real', float8: 'double',
-  bool: 'boolean', date: 'date', timestamp: 'timestamp', timestamptz: 'timestamptz', time: 'time', timetz: 'time',
-  uuid: 'uuid', json: 'json', jsonb: 'jsonb', bytea: 'bytea', interval: 'interval',
+  text: 'text',
+  varchar: 'text',
+  bpchar: 'text',
+  char: 'text',
+  name: 'text',
+  citext: 'text',
+  int2: 'smallint',
+  int4: 'integer',
+  int8: 'bigint',
+  numeric: 'numeric',
+  float4: 'real',
+  float8: 'double',
+  bool: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+  timestamptz: 'timestamptz',
+  time: 'time',
+  timetz: 'time',
+  uuid: 'uuid',
+  json: 'json',
+  jsonb: 'jsonb',
+  bytea: 'bytea',
+  interval: 'interval',
 };
 
 /** The family of a (base) type from its pg_type name and typtype. */
@@ -112,9 +138,24 @@ export function familyOfPgType(typname: string, typtype: string, category?: stri
 }
 
 interface ColumnRow {
-  rel: number; name: string; ordinal: number; data_type: string; udt_name: string; not_null: boolean; default_expr: string | null;
-  generated: boolean; identity: string; base_oid: number; base_name: string; base_typtype: string; base_category: string;
-  typmod: number; elem_oid: number | null; elem_name: string | null; elem_typtype: string | null; domain_base: string | null;
+  rel: number;
+  name: string;
+  ordinal: number;
+  data_type: string;
+  udt_name: string;
+  not_null: boolean;
+  default_expr: string | null;
+  generated: boolean;
+  identity: string;
+  base_oid: number;
+  base_name: string;
+  base_typtype: string;
+  base_category: string;
+  typmod: number;
+  elem_oid: number | null;
+  elem_name: string | null;
+  elem_typtype: string | null;
+  domain_base: string | null;
 }
 
 /** Length, precision and scale from a typmod, as information_schema derives them. */
@@ -163,7 +204,16 @@ function groupBy<T extends { rel: number }>(rows: readonly T[]): Map<number, T[]
 }
 
 type ConstraintRow = { rel: number; name: string; type: string; columns: string[] };
-type IndexRow = { rel: number; name: string; is_unique: boolean; is_primary: boolean; definition: string; partial: boolean; has_expressions: boolean; columns: string[] };
+type IndexRow = {
+  rel: number;
+  name: string;
+  is_unique: boolean;
+  is_primary: boolean;
+  definition: string;
+  partial: boolean;
+  has_expressions: boolean;
+  columns: string[];
+};
 
 /** Partition facts: `partitionOf`/`partitionRoot`/`partitionBound` on partitions, `partitions` on partitioned tables. */
 function partitionFacts(rel: RelationRow): Pick<IntrospectedTable, 'partitionOf' | 'partitionRoot' | 'partitionBound' | 'partitions'> {
@@ -175,7 +225,13 @@ function partitionFacts(rel: RelationRow): Pick<IntrospectedTable, 'partitionOf'
   };
 }
 
-function toTable(rel: RelationRow, columns: IntrospectedColumn[], constraints: ConstraintRow[], indexRows: IndexRow[], rowEstimate: RowEstimate): IntrospectedTable {
+function toTable(
+  rel: RelationRow,
+  columns: IntrospectedColumn[],
+  constraints: ConstraintRow[],
+  indexRows: IndexRow[],
+  rowEstimate: RowEstimate,
+): IntrospectedTable {
   const pk = constraints.find((c) => c.type === 'p');
   const indexes: IntrospectedIndex[] = indexRows.map((i) => ({
     name: i.name,
@@ -211,11 +267,19 @@ function toTable(rel: RelationRow, columns: IntrospectedColumn[], constraints: C
  */
 export async function introspectPostgres(sql: postgres.Sql, filter: IntrospectionFilter = {}, opts: EstimateOptions = {}): Promise<SchemaSnapshot> {
   return sql.begin('isolation level repeatable read read only', async (tx) => {
-    const [version] = await tx.unsafe<{ v: string; num: number }[]>(`select current_setting('server_version') as v, current_setting('server_version_num')::int as num`);
+    const [version] = await tx.unsafe<{ v: string; num: number }[]>(
+      `select current_setting('server_version') as v, current_setting('server_version_num')::int as num`,
+    );
     const relations = await tx.unsafe<RelationRow[]>(RELATIONS_SQL, [filter.schema ?? null, filter.table ?? null]);
     const oids = relations.map((r) => r.oid);
     const columnRows = oids.length ? await tx.unsafe<ColumnRow[]>(COLUMNS_SQL, [oids]) : [];
-    const enumOids = [...new Set(columnRows.flatMap((c) => [c.base_typtype === 'e' ? c.base_oid : null, c.elem_typtype === 'e' ? c.elem_oid : null]).filter((o): o is number => o !== null))];
+    const enumOids = [
+      ...new Set(
+        columnRows
+          .flatMap((c) => [c.base_typtype === 'e' ? c.base_oid : null, c.elem_typtype === 'e' ? c.elem_oid : null])
+          .filter((o): o is number => o !== null),
+      ),
+    ];
     const enumRows = enumOids.length ? await tx.unsafe<{ type_oid: number; label: string }[]>(ENUMS_SQL, [enumOids]) : [];
     const constraintRows = oids.length ? await tx.unsafe<ConstraintRow[]>(CONSTRAINTS_SQL, [oids]) : [];
     const indexRows = oids.length ? await tx.unsafe<IndexRow[]>(INDEXES_SQL, [oids]) : [];

@@ -57,8 +57,16 @@ export async function readByKeys(sql: postgres.Sql, p: ReadByKeysParams): Promis
   if (p.keys.length === 0) return { rows: [], keys: [] };
   const q = new Query(p, await columnTypes(sql, p), p.columns, p.keyColumns);
   const texts = p.keys.map((k) => keyTexts(k, p.keyColumns, q.types, p));
-  const arrays = p.keyColumns.map((k, i) => q.arrayParam(texts.map((t) => t[i] as string), k));
-  const rows = await q.run(sql, `select ${q.select()} from ${q.rel} where (${q.keyList()}) in (select * from unnest(${arrays.join(', ')})) order by ${q.keyList()}`);
+  const arrays = p.keyColumns.map((k, i) =>
+    q.arrayParam(
+      texts.map((t) => t[i] as string),
+      k,
+    ),
+  );
+  const rows = await q.run(
+    sql,
+    `select ${q.select()} from ${q.rel} where (${q.keyList()}) in (select * from unnest(${arrays.join(', ')})) order by ${q.keyList()}`,
+  );
   return { rows: rows.map((r) => r.row), keys: rows.map((r) => r.key) };
 }
 
@@ -79,7 +87,12 @@ export async function keysPresent(sql: postgres.Sql, p: KeysPresentParams): Prom
   if (p.keys.length === 0) return new Set();
   const q = new Query(p, await columnTypes(sql, p), [], p.keyColumns);
   const texts = p.keys.map((k) => keyTexts(k, p.keyColumns, q.types, p));
-  const arrays = p.keyColumns.map((k, i) => q.arrayParam(texts.map((t) => t[i] as string), k));
+  const arrays = p.keyColumns.map((k, i) =>
+    q.arrayParam(
+      texts.map((t) => t[i] as string),
+      k,
+    ),
+  );
   const names = p.keyColumns.map((_, i) => q.alias(`p${i}`));
   const rows = await sql.unsafe<{ ord: string }[]>(
     `select u.${q.alias('ord')}::text as ord from unnest(${arrays.join(', ')}) with ordinality as u(${names.join(', ')}, ${q.alias('ord')})
@@ -179,7 +192,12 @@ export async function readByWatermark(sql: postgres.Sql, p: ReadByWatermarkParam
     if (rows.length < limit) {
       const q2 = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);
       const order = `${q2.cursorIdent()}, ${q2.keyList()}`;
-      rows.push(...(await q2.run(sql, `select ${q2.select()} from ${q2.rel} where ${q2.cursorIdent()} is not null order by ${order} limit ${q2.limit(limit - rows.length)}`)));
+      rows.push(
+        ...(await q2.run(
+          sql,
+          `select ${q2.select()} from ${q2.rel} where ${q2.cursorIdent()} is not null order by ${order} limit ${q2.limit(limit - rows.length)}`,
+        )),
+      );
     }
   } else {
     const q = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);

@@ -9,9 +9,7 @@ export interface SourceConnectionParams {
   sslMode: 'disable' | 'prefer' | 'require' | 'verify-full';
 }
 
-export type ConnectionCheck =
-  | { ok: true; latencyMs: number; serverVersion: string }
-  | { ok: false; latencyMs: number; error: string; errorCode?: string };
+export type ConnectionCheck = { ok: true; latencyMs: number; serverVersion: string } | { ok: false; latencyMs: number; error: string; errorCode?: string };
 
 /** One source engine. PostgreSQL today; MySQL/MariaDB and SQL Server implement the same contract. */
 export interface SourceAdapter {
@@ -23,8 +21,26 @@ export interface SourceAdapter {
 
 /** How SyncBridge groups source column types; drives default mappings and value conversion. */
 export type TypeFamily =
-  | 'text' | 'smallint' | 'integer' | 'bigint' | 'numeric' | 'real' | 'double' | 'boolean' | 'date' | 'timestamp' | 'timestamptz'
-  | 'time' | 'uuid' | 'json' | 'jsonb' | 'array' | 'enum' | 'bytea' | 'interval' | 'other';
+  | 'text'
+  | 'smallint'
+  | 'integer'
+  | 'bigint'
+  | 'numeric'
+  | 'real'
+  | 'double'
+  | 'boolean'
+  | 'date'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'time'
+  | 'uuid'
+  | 'json'
+  | 'jsonb'
+  | 'array'
+  | 'enum'
+  | 'bytea'
+  | 'interval'
+  | 'other';
 
 export interface IntrospectedColumn {
   name: string;

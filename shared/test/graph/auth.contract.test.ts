@@ -37,7 +37,11 @@ describe('authentication against the emulated identity platform', () => {
   it('reports a wrong secret as a typed, non-retryable auth failure without leaking the secret', async () => {
     const secret = 'wrong-secret-value-1234';
     const lines: string[] = [];
-    const logger = createLogger({ service: 'graph-test', level: 'debug', destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }) });
+    const logger = createLogger({
+      service: 'graph-test',
+      level: 'debug',
+      destination: new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) }),
+    });
     const gateway = GraphGateway.create(harness.connection({ clientSecret: secret }), { logger });
     const result = await gateway.testConnection({ siteId });
     expect(result).toMatchObject({ ok: false, stage: 'token', code: 'invalid_client' });

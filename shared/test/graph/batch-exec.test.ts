@@ -31,7 +31,13 @@ function stubTransport(script: Script, maxAttempts = 4) {
   return { transport: transport as unknown as GraphTransport, envelopes };
 }
 
-const post = (id: string, dependsOn?: string[]): BatchRequest => ({ id, method: 'POST', url: '/sites/s/lists/l/items', body: { fields: { Title: id } }, ...(dependsOn ? { dependsOn } : {}) });
+const post = (id: string, dependsOn?: string[]): BatchRequest => ({
+  id,
+  method: 'POST',
+  url: '/sites/s/lists/l/items',
+  body: { fields: { Title: id } },
+  ...(dependsOn ? { dependsOn } : {}),
+});
 const created = (r: WireRequest): Sub => ({ id: r.id, status: 201, body: { id: `item-${r.id}`, '@odata.etag': `"e${r.id},1"` } });
 
 describe('executeBatch', () => {
@@ -42,7 +48,10 @@ describe('executeBatch', () => {
     const results = await executeBatch(transport, [post('a'), post('b'), post('c'), post('d')]);
     expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
     expect(results[1]).toMatchObject({ id: 'b', ok: true, status: 201, etag: '"e2,1"' });
-    expect(envelopes.map((e) => e.map((r) => r.id))).toEqual([['1', '2', '3', '4'], ['2', '3']]);
+    expect(envelopes.map((e) => e.map((r) => r.id))).toEqual([
+      ['1', '2', '3', '4'],
+      ['2', '3'],
+    ]);
   });
 
   it('resends a 424 dependant together with its throttled dependency, keeping dependsOn', async () => {
@@ -55,10 +64,7 @@ describe('executeBatch', () => {
     );
     const results = await executeBatch(transport, [post('parent'), post('child', ['parent']), post('other')]);
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(envelopes[1]).toEqual([
-      expect.objectContaining({ id: '1' }),
-      expect.objectContaining({ id: '2', dependsOn: ['1'] }),
-    ]);
+    expect(envelopes[1]).toEqual([expect.objectContaining({ id: '1' }), expect.objectContaining({ id: '2', dependsOn: ['1'] })]);
   });
 
   it('fails a 424 dependant with its dependency when that failure is permanent', async () => {
@@ -92,7 +98,9 @@ describe('executeBatch', () => {
 
   it('never resends a create after a lost envelope, but resends idempotent requests', async () => {
     const { transport, envelopes } = stubTransport((requests, n) =>
-      n === 1 ? new GraphError({ status: 0, code: 'outcomeUnknown', message: 'socket hang up', retryable: true }) : requests.map((r) => ({ id: r.id, status: 204 })),
+      n === 1
+        ? new GraphError({ status: 0, code: 'outcomeUnknown', message: 'socket hang up', retryable: true })
+        : requests.map((r) => ({ id: r.id, status: 204 })),
     );
     const results = await executeBatch(transport, [post('create'), { id: 'del', method: 'DELETE', url: '/sites/s/lists/l/items/9' }]);
     expect(results[0]).toMatchObject({ id: 'create', ok: false, code: 'outcomeUnknown', retryable: true });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { MAX_BATCH_SIZE, planBatches, topologicalOrder, type BatchRequest } from '../../src/graph/batch-plan.ts';
 import { GraphUsageError } from '../../src/graph/errors.ts';
 
-const req = (id: string, dependsOn?: string[]): BatchRequest => ({ id, method: 'POST', url: '/sites/s/lists/l/items', body: {}, ...(dependsOn ? { dependsOn } : {}) });
+const req = (id: string, dependsOn?: string[]): BatchRequest => ({
+  id,
+  method: 'POST',
+  url: '/sites/s/lists/l/items',
+  body: {},
+  ...(dependsOn ? { dependsOn } : {}),
+});
 const ids = (chunks: BatchRequest[][]): string[][] => chunks.map((c) => c.map((r) => r.id));
 
 describe('planBatches', () => {

@@ -18,7 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => harness.close());
 
-const rows = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, fields: { Title: `Row ${i}`, SyncKey: `${prefix}-${i}` } }));
+const rows = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, fields: { Title: `Row ${i}`, SyncKey: `${prefix}-${i}` } }));
 
 describe('resource-unit budget', () => {
   it('control: with a budget set far too high the burst is throttled, then completes via Retry-After and RateLimit-*', { timeout: 60_000 }, async () => {

@@ -19,9 +19,19 @@ const base = { connectionId: 'c1', tenantId: 'T', clientId: 'C', clientSecret: '
 describe('connection config', () => {
   it('applies defaults and splits the Graph base URL into host and version', () => {
     const config = resolveGraphConfig({ ...base, graphBaseUrl: '', authorityHost: '' });
-    expect(config).toMatchObject({ graphOrigin: 'https://graph.microsoft.com', graphHost: 'https://graph.microsoft.com/', graphVersion: 'v1.0', ruPerMinute: 1250 });
+    expect(config).toMatchObject({
+      graphOrigin: 'https://graph.microsoft.com',
+      graphHost: 'https://graph.microsoft.com/',
+      graphVersion: 'v1.0',
+      ruPerMinute: 1250,
+    });
     const emulator = resolveGraphConfig({ ...base, graphBaseUrl: 'http://127.0.0.1:8123/v1.0/', authorityHost: 'https://127.0.0.1:8124', ruPerMinute: 300 });
-    expect(emulator).toMatchObject({ graphOrigin: 'http://127.0.0.1:8123', graphHost: 'http://127.0.0.1:8123/', graphBaseUrl: 'http://127.0.0.1:8123/v1.0', ruPerMinute: 300 });
+    expect(emulator).toMatchObject({
+      graphOrigin: 'http://127.0.0.1:8123',
+      graphHost: 'http://127.0.0.1:8123/',
+      graphBaseUrl: 'http://127.0.0.1:8123/v1.0',
+      ruPerMinute: 300,
+    });
     expect(() => resolveGraphConfig({ ...base, graphBaseUrl: '', authorityHost: 'http://127.0.0.1:1' })).toThrow(/https/);
   });
 
@@ -40,7 +50,10 @@ describe('connection config', () => {
       defaultThrottleMs: 1,
       backoffBaseMs: 1,
     });
-    expect(transport.toClientPath('http://127.0.0.1:8123/v1.0/sites/s/lists/l/items?$skiptoken=x')).toEqual({ path: '/sites/s/lists/l/items?$skiptoken=x', version: 'v1.0' });
+    expect(transport.toClientPath('http://127.0.0.1:8123/v1.0/sites/s/lists/l/items?$skiptoken=x')).toEqual({
+      path: '/sites/s/lists/l/items?$skiptoken=x',
+      version: 'v1.0',
+    });
     expect(transport.toClientPath('/sites/root')).toEqual({ path: '/sites/root', version: 'v1.0' });
     expect(() => transport.toClientPath('https://evil.example/v1.0/sites')).toThrow(/outside/);
   });

@@ -2,8 +2,8 @@ import type { ListItem } from '@microsoft/microsoft-graph-types';
 import { describe, expect, it } from 'vitest';
 import { deltaStartPath, foldDeltaEntries, isDeletedEntry } from '../../src/graph/delta.ts';
 
-const changed = (id: string, title: string): ListItem => ({ id, fields: { Title: title } } as ListItem);
-const deleted = (id: string): ListItem => ({ id, deleted: { state: 'deleted' } } as unknown as ListItem);
+const changed = (id: string, title: string): ListItem => ({ id, fields: { Title: title } }) as ListItem;
+const deleted = (id: string): ListItem => ({ id, deleted: { state: 'deleted' } }) as unknown as ListItem;
 
 describe('delta folding', () => {
   it('keeps the last occurrence of each item and moves ids between changed and deleted', () => {
@@ -24,7 +24,9 @@ describe('delta folding', () => {
   it('builds the first request for enumeration, token=latest, a token and a stored deltaLink', () => {
     expect(deltaStartPath('h,1,2', 'L', undefined)).toBe('/sites/h,1,2/lists/L/items/delta?$expand=fields');
     expect(deltaStartPath('h,1,2', 'L', 'latest')).toBe('/sites/h,1,2/lists/L/items/delta?token=latest&$expand=fields');
-    expect(deltaStartPath('s', 'L', 'a b', { fields: ['Title', 'Key'] })).toBe('/sites/s/lists/L/items/delta?token=a%20b&$expand=fields(%24select%3DTitle%2CKey)');
+    expect(deltaStartPath('s', 'L', 'a b', { fields: ['Title', 'Key'] })).toBe(
+      '/sites/s/lists/L/items/delta?token=a%20b&$expand=fields(%24select%3DTitle%2CKey)',
+    );
     const link = 'http://127.0.0.1:9/v1.0/sites/s/lists/L/items/delta?token=abc';
     expect(deltaStartPath('s', 'L', link)).toBe(link);
   });

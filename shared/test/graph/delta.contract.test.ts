@@ -24,7 +24,10 @@ const keyOf = (item: { fields?: unknown }) => (item.fields as { SyncKey?: string
 describe('item delta', () => {
   it('enumerates across pages, then reports updates, creates and deletes since the deltaLink', async () => {
     const { siteId, listId } = await createKeyedList(gateway);
-    const seeded = await harness.seedItems(listId, Array.from({ length: 25 }, (_, i) => ({ fields: { Title: `t${i}`, SyncKey: `k${i}` } })));
+    const seeded = await harness.seedItems(
+      listId,
+      Array.from({ length: 25 }, (_, i) => ({ fields: { Title: `t${i}`, SyncKey: `k${i}` } })),
+    );
     const first = changes(await gateway.listItemsDelta(siteId, listId, undefined, { top: 10 }));
     expect(first.pages).toBe(3);
     expect(first.changed).toHaveLength(25);
@@ -35,7 +38,11 @@ describe('item delta', () => {
     await gateway.updateItemFields(siteId, listId, a, { Title: 'changed once' });
     await gateway.updateItemFields(siteId, listId, a, { Title: 'changed twice' });
     await gateway.updateItemFields(siteId, listId, b, { Title: 'changed b' });
-    const deleted = await gateway.deleteItems(siteId, listId, [c, d, e].map((itemId) => ({ id: itemId, itemId })));
+    const deleted = await gateway.deleteItems(
+      siteId,
+      listId,
+      [c, d, e].map((itemId) => ({ id: itemId, itemId })),
+    );
     expect(deleted.every((r) => r.ok)).toBe(true);
     await gateway.createItems(siteId, listId, [{ id: 'new', fields: { Title: 'new one', SyncKey: 'k-new' } }]);
 
@@ -62,7 +69,10 @@ describe('item delta', () => {
 
   it('turns 410 Gone on an expired token into a typed result with the resync location', async () => {
     const { siteId, listId } = await createKeyedList(gateway);
-    await harness.seedItems(listId, Array.from({ length: 5 }, (_, i) => ({ fields: { Title: `t${i}`, SyncKey: `e${i}` } })));
+    await harness.seedItems(
+      listId,
+      Array.from({ length: 5 }, (_, i) => ({ fields: { Title: `t${i}`, SyncKey: `e${i}` } })),
+    );
     const first = changes(await gateway.listItemsDelta(siteId, listId));
     await harness.admin('POST', '/delta/expire', { listId });
 

@@ -14,7 +14,8 @@ afterAll(async () => {
   await harness.close();
 });
 
-const rows = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, fields: { Title: `Row ${i}`, SyncKey: `${prefix}-${i}`, Amount: i } }));
+const rows = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, fields: { Title: `Row ${i}`, SyncKey: `${prefix}-${i}`, Amount: i } }));
 const keysOf = (items: EmulatedItem[]) => items.map((i) => i.fields.SyncKey as string);
 
 function expectAllCreated(results: BatchResult[], n: number): void {
@@ -26,7 +27,10 @@ function expectAllCreated(results: BatchResult[], n: number): void {
 describe('paging', () => {
   it('follows @odata.nextLink across several pages without gaps or repeats', async () => {
     const { siteId, listId } = await createKeyedList(gateway);
-    await harness.seedItems(listId, Array.from({ length: 450 }, (_, i) => ({ fields: { Title: `seed ${i}`, SyncKey: `s${i}` } })));
+    await harness.seedItems(
+      listId,
+      Array.from({ length: 450 }, (_, i) => ({ fields: { Title: `seed ${i}`, SyncKey: `s${i}` } })),
+    );
     const pageSizes: number[] = [];
     const ids: string[] = [];
     for await (const page of gateway.listItems(siteId, listId, { top: 100, fields: ['SyncKey'] })) {
@@ -40,9 +44,13 @@ describe('paging', () => {
 
   it('filters on an indexed column and follows pages of the filtered result', async () => {
     const { siteId, listId } = await createKeyedList(gateway);
-    await harness.seedItems(listId, Array.from({ length: 30 }, (_, i) => ({ fields: { Title: i % 3 === 0 ? 'pick' : 'skip', SyncKey: `f${i}` } })));
+    await harness.seedItems(
+      listId,
+      Array.from({ length: 30 }, (_, i) => ({ fields: { Title: i % 3 === 0 ? 'pick' : 'skip', SyncKey: `f${i}` } })),
+    );
     const picked: string[] = [];
-    for await (const page of gateway.listItems(siteId, listId, { filter: "fields/SyncKey ge 'f2'", top: 4 })) picked.push(...page.map((i) => (i.fields as { SyncKey: string }).SyncKey));
+    for await (const page of gateway.listItems(siteId, listId, { filter: "fields/SyncKey ge 'f2'", top: 4 }))
+      picked.push(...page.map((i) => (i.fields as { SyncKey: string }).SyncKey));
     expect(picked.length).toBeGreaterThan(4);
     expect(picked.every((k) => k >= 'f2')).toBe(true);
     // A non-indexed column needs the Prefer header.
@@ -128,13 +136,25 @@ describe('bulk writes through $batch', () => {
     const { siteId, listId } = await createKeyedList(gateway);
     const created = await gateway.createItems(siteId, listId, rows(30, 'ud'));
     const ids = created.map((r) => (r as { body: { id: string } }).body.id);
-    const updates = await gateway.updateItems(siteId, listId, ids.slice(0, 25).map((itemId, i) => ({ id: `u${i}`, itemId, fields: { Amount: 1000 + i } })));
+    const updates = await gateway.updateItems(
+      siteId,
+      listId,
+      ids.slice(0, 25).map((itemId, i) => ({ id: `u${i}`, itemId, fields: { Amount: 1000 + i } })),
+    );
     expect(updates.every((r) => r.ok)).toBe(true);
     const badField = await gateway.updateItems(siteId, listId, [{ id: 'bad', itemId: ids[0] as string, fields: { NoSuchColumn: 1 } }]);
     expect(badField[0]).toMatchObject({ ok: false, status: 400, retryable: false });
-    const deletes = await gateway.deleteItems(siteId, listId, ids.slice(25).map((itemId) => ({ id: itemId, itemId })));
+    const deletes = await gateway.deleteItems(
+      siteId,
+      listId,
+      ids.slice(25).map((itemId) => ({ id: itemId, itemId })),
+    );
     expect(deletes.every((r) => r.ok && r.status === 204)).toBe(true);
-    const again = await gateway.deleteItems(siteId, listId, ids.slice(25).map((itemId) => ({ id: itemId, itemId })));
+    const again = await gateway.deleteItems(
+      siteId,
+      listId,
+      ids.slice(25).map((itemId) => ({ id: itemId, itemId })),
+    );
     expect(again.every((r) => r.ok && r.status === 404)).toBe(true);
     const stored = await harness.items(listId);
     expect(stored).toHaveLength(25);

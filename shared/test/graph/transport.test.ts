@@ -97,7 +97,9 @@ describe('request decoration', () => {
 
 describe('top-level retries', () => {
   it('honours a decimal Retry-After on 429 and pauses the connection, then succeeds', async () => {
-    handlers.set('GET /v1.0/sites/busy', (_q, r, hit) => (hit === 1 ? json(r, 429, { error: { code: 'activityLimitReached', message: 'slow down' } }, { 'Retry-After': '0.249' }) : json(r, 200, { id: 'busy' })));
+    handlers.set('GET /v1.0/sites/busy', (_q, r, hit) =>
+      hit === 1 ? json(r, 429, { error: { code: 'activityLimitReached', message: 'slow down' } }, { 'Retry-After': '0.249' }) : json(r, 200, { id: 'busy' }),
+    );
     const gw = gateway();
     const response = await gw.request({ method: 'GET', path: '/sites/busy', template: '/sites/{site-id}' });
     gw.close();
@@ -156,7 +158,9 @@ describe('top-level retries', () => {
 
 describe('expired or revoked tokens', () => {
   it('answers a 401 by fetching a new token and retrying once, then gives up with GraphAuthError', async () => {
-    handlers.set('GET /v1.0/sites/once', (_q, r, hit) => (hit === 1 ? json(r, 401, { error: { code: 'InvalidAuthenticationToken', message: 'expired' } }) : json(r, 200, { id: 'once' })));
+    handlers.set('GET /v1.0/sites/once', (_q, r, hit) =>
+      hit === 1 ? json(r, 401, { error: { code: 'InvalidAuthenticationToken', message: 'expired' } }) : json(r, 200, { id: 'once' }),
+    );
     handlers.set('GET /v1.0/sites/never', (_q, r) => json(r, 401, { error: { code: 'InvalidAuthenticationToken', message: 'bad' } }));
     let tokensIssued = 0;
     const gw = gateway(() => {
@@ -174,7 +178,9 @@ describe('expired or revoked tokens', () => {
 
 describe('throttling signals and safety', () => {
   it('pauses the connection when RateLimit-Remaining reaches 0', async () => {
-    handlers.set('GET /v1.0/sites/near', (_q, r) => json(r, 200, { id: 'near' }, { 'RateLimit-Limit': '1250', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '30' }));
+    handlers.set('GET /v1.0/sites/near', (_q, r) =>
+      json(r, 200, { id: 'near' }, { 'RateLimit-Limit': '1250', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '30' }),
+    );
     const gw = gateway();
     await gw.getSite('near');
     const snapshot = gw.budgetSnapshot();

@@ -15,7 +15,10 @@ describe('text and note', () => {
     expect(conv('   ab  cd  ef   ', code, m)).toEqual({ ok: true, value: 'AB-CD-EF' });
     expect(conv('  Some Text ', code, mapping('code', 'text', { transforms: [{ op: 'trim' }, { op: 'lower' }] }))).toEqual({ ok: true, value: 'some text' });
     // Without "g" only the first match is replaced, as in JavaScript.
-    expect(conv('a-b-c', code, mapping('code', 'text', { transforms: [{ op: 'regex_replace', pattern: '-', replacement: '+' }] }))).toEqual({ ok: true, value: 'a+b-c' });
+    expect(conv('a-b-c', code, mapping('code', 'text', { transforms: [{ op: 'regex_replace', pattern: '-', replacement: '+' }] }))).toEqual({
+      ok: true,
+      value: 'a+b-c',
+    });
   });
 
   it('fails a value longer than the column after transforms', () => {
@@ -25,7 +28,10 @@ describe('text and note', () => {
   });
 
   it('refuses control characters SharePoint cannot store, keeps tabs and newlines', () => {
-    expect(conv('a\u0001b', code, mapping('code', 'text'))).toEqual({ ok: false, reason: 'value contains the control character U+0001, which SharePoint cannot store' });
+    expect(conv('a\u0001b', code, mapping('code', 'text'))).toEqual({
+      ok: false,
+      reason: 'value contains the control character U+0001, which SharePoint cannot store',
+    });
     expect(conv('a\tb\nc', col('d', 'text'), mapping('d', 'note'))).toEqual({ ok: true, value: 'a\tb\nc' });
   });
 
@@ -42,7 +48,10 @@ describe('text and note', () => {
   it('encodes bytea as base64 up to a size cap', () => {
     const blob = col('blob', 'bytea');
     expect(conv(Buffer.from('hello'), blob, mapping('blob', 'note'))).toEqual({ ok: true, value: 'aGVsbG8=' });
-    expect(conv(Buffer.alloc(11), blob, mapping('blob', 'note', { converterOptions: { maxBytes: 10 } }))).toEqual({ ok: false, reason: '11 bytes exceed the limit of 10 bytes for a base64 text column' });
+    expect(conv(Buffer.alloc(11), blob, mapping('blob', 'note', { converterOptions: { maxBytes: 10 } }))).toEqual({
+      ok: false,
+      reason: '11 bytes exceed the limit of 10 bytes for a base64 text column',
+    });
   });
 
   it('writes JSON-native array text, with every digit of bigint elements', () => {
@@ -56,9 +65,12 @@ describe('text and note', () => {
     const c = col('t', 'text', { maxLength: 255 });
     fc.assert(
       // Printable ASCII and beyond: control characters are covered by their own test.
-      fc.property(fc.string({ maxLength: 255 }).filter((s) => [...s].every((ch) => ch >= ' ' || ch === '\t' || ch === '\n' || ch === '\r')), (s) => {
-        expect(conv(s, c, mapping('t', 'text'))).toEqual({ ok: true, value: s });
-      }),
+      fc.property(
+        fc.string({ maxLength: 255 }).filter((s) => [...s].every((ch) => ch >= ' ' || ch === '\t' || ch === '\n' || ch === '\r')),
+        (s) => {
+          expect(conv(s, c, mapping('t', 'text'))).toEqual({ ok: true, value: s });
+        },
+      ),
     );
   });
 });
@@ -80,7 +92,10 @@ describe('number and currency', () => {
     const n = col('n', 'numeric', { numericPrecision: 30, numericScale: 2 });
     expect(conv('1234.50', n, mapping('n', 'currency'))).toEqual({ ok: true, value: 1234.5 });
     expect(conv('12345678901234567.89', n, mapping('n', 'number'))).toEqual({ ok: false, reason: expect.stringContaining('more significant digits') });
-    expect(conv('12345678901234567.89', n, mapping('n', 'number', { converterOptions: { rounding: 'nearest' } }))).toEqual({ ok: true, value: 12345678901234568 });
+    expect(conv('12345678901234567.89', n, mapping('n', 'number', { converterOptions: { rounding: 'nearest' } }))).toEqual({
+      ok: true,
+      value: 12345678901234568,
+    });
     expect(conv('NaN', n, mapping('n', 'number'))).toEqual({ ok: false, reason: '"NaN" is not a finite number' });
   });
 
@@ -94,7 +109,10 @@ describe('number and currency', () => {
   it('parses text sources after transforms', () => {
     const t = col('t', 'text');
     expect(conv(' 42 ', t, mapping('t', 'number', { transforms: [{ op: 'trim' }] }))).toEqual({ ok: true, value: 42 });
-    expect(conv('1,234', t, mapping('t', 'number', { transforms: [{ op: 'regex_replace', pattern: ',', flags: 'g', replacement: '' }] }))).toEqual({ ok: true, value: 1234 });
+    expect(conv('1,234', t, mapping('t', 'number', { transforms: [{ op: 'regex_replace', pattern: ',', flags: 'g', replacement: '' }] }))).toEqual({
+      ok: true,
+      value: 1234,
+    });
     expect(conv('abc', t, mapping('t', 'number'))).toEqual({ ok: false, reason: '"abc" is not a finite number' });
   });
 });
@@ -131,13 +149,22 @@ describe('boolean, dateTime, choice, hyperlink', () => {
     expect(conv('lost', status, mapping('status', 'choice'))).toEqual({ ok: false, reason: '"lost" is not one of the choices of status' });
     expect(conv('lost', status, mapping('status', 'choice', { converterOptions: { allowTextEntry: true } }))).toEqual({ ok: true, value: 'lost' });
     const t = col('t', 'text');
-    expect(conv(' b ', t, mapping('t', 'choice', { converterOptions: { choices: ['A', 'B'] }, transforms: [{ op: 'trim' }, { op: 'upper' }] }))).toEqual({ ok: true, value: 'B' });
+    expect(conv(' b ', t, mapping('t', 'choice', { converterOptions: { choices: ['A', 'B'] }, transforms: [{ op: 'trim' }, { op: 'upper' }] }))).toEqual({
+      ok: true,
+      value: 'B',
+    });
   });
 
   it('hyperlink: absolute http(s)/mailto/ftp URLs only', () => {
     const t = col('url', 'text');
-    expect(conv('https://example.com/a?b=1', t, mapping('url', 'hyperlink'))).toEqual({ ok: true, value: { Url: 'https://example.com/a?b=1', Description: 'https://example.com/a?b=1' } });
-    expect(conv('https://x.io', t, mapping('url', 'hyperlink', { converterOptions: { description: 'Open' } }))).toEqual({ ok: true, value: { Url: 'https://x.io', Description: 'Open' } });
+    expect(conv('https://example.com/a?b=1', t, mapping('url', 'hyperlink'))).toEqual({
+      ok: true,
+      value: { Url: 'https://example.com/a?b=1', Description: 'https://example.com/a?b=1' },
+    });
+    expect(conv('https://x.io', t, mapping('url', 'hyperlink', { converterOptions: { description: 'Open' } }))).toEqual({
+      ok: true,
+      value: { Url: 'https://x.io', Description: 'Open' },
+    });
     expect(conv('javascript:alert(1)', t, mapping('url', 'hyperlink')).ok).toBe(false);
     expect(conv('/relative', t, mapping('url', 'hyperlink')).ok).toBe(false);
   });
@@ -153,7 +180,11 @@ describe('convertRow', () => {
 
   it('fails the row on the first bad value, naming the source column', () => {
     const ms = [mapping('id', 'number'), mapping('name', 'text')];
-    expect(convertRow({ id: 1, name: 'toolong' }, ms, table)).toEqual({ ok: false, column: 'name', reason: 'name: value is 7 characters long, the text column name allows 5' });
+    expect(convertRow({ id: 1, name: 'toolong' }, ms, table)).toEqual({
+      ok: false,
+      column: 'name',
+      reason: 'name: value is 7 characters long, the text column name allows 5',
+    });
     expect(convertRow({ id: 1 }, ms, table)).toEqual({ ok: false, column: 'name', reason: 'name: value was not read from the source (missing from the row)' });
     expect(convertRow({ gone: 1 }, [mapping('gone', 'number')], table)).toMatchObject({ ok: false, column: 'gone' });
     // A broken pattern saved without validation quarantines instead of failing the batch.
@@ -163,7 +194,10 @@ describe('convertRow', () => {
 
   it('refuses a conversion the matrix does not allow', () => {
     const t = tableOf([col('blob', 'bytea'), col('doc', 'jsonb')]);
-    expect(convertRow({ blob: Buffer.from('x') }, [mapping('blob', 'number')], t)).toMatchObject({ ok: false, reason: 'blob: a bytea column cannot convert to a SharePoint number column' });
+    expect(convertRow({ blob: Buffer.from('x') }, [mapping('blob', 'number')], t)).toMatchObject({
+      ok: false,
+      reason: 'blob: a bytea column cannot convert to a SharePoint number column',
+    });
     expect(convertRow({ doc: { a: 1 } }, [mapping('doc', 'boolean')], t)).toMatchObject({ ok: false, column: 'doc' });
   });
 });

@@ -5,10 +5,13 @@ import { contentHash } from '../../src/mapping/hash.ts';
 describe('contentHash', () => {
   it('ignores key order and normalises -0 and Dates (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null))), (fields) => {
-        const reversed = Object.fromEntries(Object.entries(fields).reverse());
-        expect(contentHash(reversed)).toBe(contentHash(fields));
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null))),
+        (fields) => {
+          const reversed = Object.fromEntries(Object.entries(fields).reverse());
+          expect(contentHash(reversed)).toBe(contentHash(fields));
+        },
+      ),
     );
     expect(contentHash({ a: -0 })).toBe(contentHash({ a: 0 }));
     expect(contentHash({ d: new Date('2024-01-01T00:00:00Z') })).toBe(contentHash({ d: '2024-01-01T00:00:00Z' }));
@@ -32,10 +35,14 @@ describe('contentHash', () => {
 
   it('differs for different field sets (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })), fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })), (a, b) => {
-        const same = JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
-        expect(contentHash(a) === contentHash(b)).toBe(same);
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })),
+        fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 })),
+        (a, b) => {
+          const same = JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+          expect(contentHash(a) === contentHash(b)).toBe(same);
+        },
+      ),
     );
   });
 });

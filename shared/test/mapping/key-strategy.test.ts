@@ -19,12 +19,29 @@ const table = tableOf(
   ],
   {
     primaryKey: { name: 't_pkey', columns: ['id'] },
-    uniqueConstraints: [{ name: 't_tenant_sku_key', columns: ['tenant', 'sku'] }, { name: 't_email_key', columns: ['email'] }],
+    uniqueConstraints: [
+      { name: 't_tenant_sku_key', columns: ['tenant', 'sku'] },
+      { name: 't_email_key', columns: ['email'] },
+    ],
     indexes: [
       { name: 't_pkey', columns: ['id'], unique: true, primary: true, definition: 'CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)', partial: false },
-      { name: 't_region_partial', columns: ['region'], unique: true, primary: false, definition: 'CREATE UNIQUE INDEX t_region_partial ON public.t USING btree (region) WHERE (id > 0)' },
+      {
+        name: 't_region_partial',
+        columns: ['region'],
+        unique: true,
+        primary: false,
+        definition: 'CREATE UNIQUE INDEX t_region_partial ON public.t USING btree (region) WHERE (id > 0)',
+      },
       { name: 't_line_region', columns: ['line', 'region'], unique: true, primary: false, definition: 'CREATE UNIQUE INDEX ...', partial: false },
-      { name: 't_lower_sku', columns: [], unique: true, primary: false, definition: 'CREATE UNIQUE INDEX ... (lower(sku))', partial: false, hasExpressions: true },
+      {
+        name: 't_lower_sku',
+        columns: [],
+        unique: true,
+        primary: false,
+        definition: 'CREATE UNIQUE INDEX ... (lower(sku))',
+        partial: false,
+        hasExpressions: true,
+      },
     ],
   },
 );

@@ -76,7 +76,8 @@ describe('encodeSourceKey / decodeSourceKey', () => {
   });
 
   it('refuses malformed and non-canonical encodings', () => {
-    for (const bad of ['', 'ABC', '_041', '_0zz', 'a~', '~a', '_', '_1abc', 'a b', "a'"]) expect(() => decodeSourceKey(bad), bad).toThrow(InvalidSourceKeyError);
+    for (const bad of ['', 'ABC', '_041', '_0zz', 'a~', '~a', '_', '_1abc', 'a b', "a'"])
+      expect(() => decodeSourceKey(bad), bad).toThrow(InvalidSourceKeyError);
   });
 
   it('refuses values that cannot be keys', () => {

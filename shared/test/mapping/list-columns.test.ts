@@ -34,7 +34,15 @@ describe('listColumnsFor: the list column each mapping produces, as provisioning
     expect(views.get('status')).toMatchObject({ type: 'choice', choices: ['draft', 'active', 'retired'], allowTextEntry: false });
     expect(views.get('code')).toMatchObject({ type: 'text', maxLength: 40, allowMultipleLines: false, displayName: 'code' });
     expect(views.get('body')).toEqual({
-      name: 'body', displayName: 'body', type: 'note', allowMultipleLines: true, indexed: false, hidden: false, required: false, readOnly: false, enforceUniqueValues: false,
+      name: 'body',
+      displayName: 'body',
+      type: 'note',
+      allowMultipleLines: true,
+      indexed: false,
+      hidden: false,
+      required: false,
+      readOnly: false,
+      enforceUniqueValues: false,
     });
     // varchar(300) does not fit a single line of text.
     expect(views.get('site')).toMatchObject({ type: 'note' });
@@ -70,8 +78,16 @@ describe('listColumnsFor: the list column each mapping produces, as provisioning
 
   it('describes the key column as hidden, indexed and unique', () => {
     expect(describeListColumn(keyColumnDefinition())).toEqual({
-      name: 'SyncBridgeKey', displayName: 'SyncBridge Key', type: 'text', allowMultipleLines: false, maxLength: 255, indexed: true, hidden: true,
-      enforceUniqueValues: true, required: false, readOnly: false,
+      name: 'SyncBridgeKey',
+      displayName: 'SyncBridge Key',
+      type: 'text',
+      allowMultipleLines: false,
+      maxLength: 255,
+      indexed: true,
+      hidden: true,
+      enforceUniqueValues: true,
+      required: false,
+      readOnly: false,
     });
   });
 });
@@ -79,7 +95,13 @@ describe('listColumnsFor: the list column each mapping produces, as provisioning
 describe('describeListColumn on what Graph returns', () => {
   it('reads the options Graph reports', () => {
     const graph = {
-      name: 'amount', displayName: 'amount', indexed: false, hidden: false, required: false, readOnly: false, enforceUniqueValues: false,
+      name: 'amount',
+      displayName: 'amount',
+      indexed: false,
+      hidden: false,
+      required: false,
+      readOnly: false,
+      enforceUniqueValues: false,
       number: { decimalPlaces: 'three', displayAs: 'number', maximum: 1.7e308, minimum: -1.7e308 },
     };
     expect(describeListColumn(graph)).toMatchObject({ type: 'number', decimalPlaces: 3 });
@@ -110,7 +132,10 @@ describe('proposeMappings and sensitive columns', () => {
     expect(token.mapping.direction).toBe('push');
     expect(token.warnings).toEqual([expect.stringContaining('opted in')]);
     expect(some.items.some((i) => i.mapping.sourceColumn === 'password_hash')).toBe(false);
-    expect(some.sensitive.map((s) => [s.sourceColumn, s.proposed])).toEqual([['password_hash', false], ['api_token', true]]);
+    expect(some.sensitive.map((s) => [s.sourceColumn, s.proposed])).toEqual([
+      ['password_hash', false],
+      ['api_token', true],
+    ]);
 
     const all = proposeMappings(table, { includeSensitive: true });
     expect(all.items.filter((i) => i.warnings.length).map((i) => i.mapping.sourceColumn)).toEqual(['password_hash', 'api_token']);

@@ -10,6 +10,6 @@ describe('sourceTextFromList: empty list text back into the table', () => {
   });
   it('keeps any other text as it is, blanks included', () => {
     expect(sourceTextFromList(' ', { nullable: true })).toBe(' ');
-    expect(sourceTextFromList('O\'Brien', { nullable: false })).toBe("O'Brien");
+    expect(sourceTextFromList("O'Brien", { nullable: false })).toBe("O'Brien");
   });
 });

@@ -9,7 +9,12 @@ const target = (id: string, priority: number, routingRule: RoutingRule | null, i
 describe('routeRow', () => {
   const targets = [
     target('default', 100, null, true),
-    target('eu-big', 10, { all: [{ column: 'region', op: 'eq', value: 'EU' }, { column: 'amount', op: 'gte', value: 1000 }] }),
+    target('eu-big', 10, {
+      all: [
+        { column: 'region', op: 'eq', value: 'EU' },
+        { column: 'amount', op: 'gte', value: 1000 },
+      ],
+    }),
     target('eu', 20, { column: 'region', op: 'in', values: ['EU', 'UK'] }),
     target('archived', 5, { column: 'archived_at', op: 'lt', value: '2024-01-01' }),
   ];
@@ -23,7 +28,12 @@ describe('routeRow', () => {
   });
 
   it('returns null when nothing matches and there is no default', () => {
-    expect(routeRow({ region: 'US' }, targets.filter((t) => !t.isDefault))).toBeNull();
+    expect(
+      routeRow(
+        { region: 'US' },
+        targets.filter((t) => !t.isDefault),
+      ),
+    ).toBeNull();
     expect(routeRow({ region: 'US' }, [])).toBeNull();
   });
 
@@ -31,7 +41,12 @@ describe('routeRow', () => {
     const all = { column: 'x', op: 'ne', value: null } as const;
     fc.assert(
       fc.property(fc.shuffledSubarray(['b', 'a', 'c'], { minLength: 1 }), (ids) => {
-        expect(routeRow({ x: 1 }, ids.map((id) => target(id, 1, all)))).toBe([...ids].sort()[0]);
+        expect(
+          routeRow(
+            { x: 1 },
+            ids.map((id) => target(id, 1, all)),
+          ),
+        ).toBe([...ids].sort()[0]);
       }),
     );
   });
@@ -78,7 +93,18 @@ describe('validateRoutingRule', () => {
 
   it('accepts well-formed rules and reports problems with paths', () => {
     expect(validateRoutingRule({ any: [{ column: 'region', op: 'eq', value: 'EU' }, { not: { column: 'amount', op: 'gt', value: 5 } }] }, table)).toEqual([]);
-    expect(validateRoutingRule({ all: [{ column: 'ghost', op: 'eq', value: 1 }, { column: 'region', op: 'like', value: 'x' }, { column: 'amount', op: 'in', values: ['5'] }] }, table)).toEqual([
+    expect(
+      validateRoutingRule(
+        {
+          all: [
+            { column: 'ghost', op: 'eq', value: 1 },
+            { column: 'region', op: 'like', value: 'x' },
+            { column: 'amount', op: 'in', values: ['5'] },
+          ],
+        },
+        table,
+      ),
+    ).toEqual([
       { field: 'routingRule.all[0].column', message: 'column "ghost" does not exist in public.t' },
       { field: 'routingRule.all[1].op', message: expect.stringContaining('op must be one of') },
       { field: 'routingRule.all[2]', message: expect.stringContaining('write the value as a JSON number') },

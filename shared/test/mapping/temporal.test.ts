@@ -35,7 +35,8 @@ describe('parseTimestampText', () => {
   });
 
   it('refuses infinity, BC dates and impossible dates', () => {
-    for (const bad of ['infinity', '-infinity', '2024-01-15 BC', '2023-02-29', '2024-01-15 25:00:00', 'yesterday']) expect(parseTimestampText(bad), bad).toBeNull();
+    for (const bad of ['infinity', '-infinity', '2024-01-15 BC', '2023-02-29', '2024-01-15 25:00:00', 'yesterday'])
+      expect(parseTimestampText(bad), bad).toBeNull();
   });
 });
 

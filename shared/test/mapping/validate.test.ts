@@ -54,8 +54,16 @@ describe('validateMappings', () => {
       mapping('body', 'note', { targetColumn: 'Title' }),
     ]);
     expect(issues.map((i) => i.field)).toEqual([
-      'mappings[0].targetColumn', 'mappings[1].targetColumn', 'mappings[2].targetColumn', 'mappings[3].targetColumn', 'mappings[4].targetColumn',
-      'mappings[5].targetColumn', 'mappings[7].sourceColumn', 'mappings[7].targetColumn', 'mappings[8].sourceColumn', 'mappings[8].targetType',
+      'mappings[0].targetColumn',
+      'mappings[1].targetColumn',
+      'mappings[2].targetColumn',
+      'mappings[3].targetColumn',
+      'mappings[4].targetColumn',
+      'mappings[5].targetColumn',
+      'mappings[7].sourceColumn',
+      'mappings[7].targetColumn',
+      'mappings[8].sourceColumn',
+      'mappings[8].targetType',
     ]);
     expect(issues[0]?.message).toBe('"ID" is a reserved SharePoint field name');
   });
@@ -69,8 +77,13 @@ describe('validateMappings', () => {
       mapping('status', 'choice', { converterOptions: { choices: ['a', 'a'] }, targetColumn: 'st' }),
     ]);
     expect(issues.map((i) => i.field)).toEqual([
-      'mappings[0].transforms[0]', 'mappings[0].transforms[1]', 'mappings[1].converterOptions.decimalPlaces', 'mappings[1].transforms',
-      'mappings[2].converterOptions.choices', 'mappings[3].converterOptions.rounding', 'mappings[4].converterOptions.choices',
+      'mappings[0].transforms[0]',
+      'mappings[0].transforms[1]',
+      'mappings[1].converterOptions.decimalPlaces',
+      'mappings[1].transforms',
+      'mappings[2].converterOptions.choices',
+      'mappings[3].converterOptions.rounding',
+      'mappings[4].converterOptions.choices',
     ]);
   });
 });
@@ -79,7 +92,12 @@ describe('proposeDefaultMappings', () => {
   it('maps every column but the excluded ones, with valid unique names', () => {
     const ms = proposeDefaultMappings(table, { exclude: ['blob'] });
     expect(ms.map((m) => [m.sourceColumn, m.targetColumn, m.targetType])).toEqual([
-      ['id', 'id_2', 'number'], ['code', 'code', 'text'], ['body', 'body', 'note'], ['doc', 'doc', 'note'], ['status', 'status', 'choice'], ['price', 'price', 'number'],
+      ['id', 'id_2', 'number'],
+      ['code', 'code', 'text'],
+      ['body', 'body', 'note'],
+      ['doc', 'doc', 'note'],
+      ['status', 'status', 'choice'],
+      ['price', 'price', 'number'],
     ]);
     expect(validateMappings(table, ms)).toEqual([]);
   });
@@ -88,18 +106,29 @@ describe('proposeDefaultMappings', () => {
 describe('deriveInternalName', () => {
   it('always yields valid, unreserved, case-insensitively unique names (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ maxLength: 50 }), fc.constantFrom('ID', 'Title', 'title', 'Order', 'Ünïcödé', '__x', '9lives', 'a'.repeat(40))), { maxLength: 30 }), (names) => {
-        const taken = new Set<string>();
-        const out = names.map((n) => deriveInternalName(n, taken));
-        for (const name of out) {
-          expect(isValidInternalName(name)).toBe(true);
-          expect(isReservedName(name)).toBe(false);
-        }
-        expect(new Set(out.map((n) => n.toLowerCase())).size).toBe(out.length);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({ maxLength: 50 }), fc.constantFrom('ID', 'Title', 'title', 'Order', 'Ünïcödé', '__x', '9lives', 'a'.repeat(40))), {
+          maxLength: 30,
+        }),
+        (names) => {
+          const taken = new Set<string>();
+          const out = names.map((n) => deriveInternalName(n, taken));
+          for (const name of out) {
+            expect(isValidInternalName(name)).toBe(true);
+            expect(isReservedName(name)).toBe(false);
+          }
+          expect(new Set(out.map((n) => n.toLowerCase())).size).toBe(out.length);
+        },
+      ),
     );
     const taken = new Set<string>();
-    expect(['Order Date', 'Ünïcödé', '9lives', 'ID', '日本'].map((n) => deriveInternalName(n, taken))).toEqual(['Order_Date', 'Unicode', 'c9lives', 'ID_2', 'Column']);
+    expect(['Order Date', 'Ünïcödé', '9lives', 'ID', '日本'].map((n) => deriveInternalName(n, taken))).toEqual([
+      'Order_Date',
+      'Unicode',
+      'c9lives',
+      'ID_2',
+      'Column',
+    ]);
   });
 });
 
@@ -125,6 +154,12 @@ describe('column definitions', () => {
   });
 
   it('defines the hidden, indexed, unique key column', () => {
-    expect(keyColumnDefinition()).toMatchObject({ name: 'SyncBridgeKey', hidden: true, indexed: true, enforceUniqueValues: true, text: { allowMultipleLines: false, maxLength: 255 } });
+    expect(keyColumnDefinition()).toMatchObject({
+      name: 'SyncBridgeKey',
+      hidden: true,
+      indexed: true,
+      enforceUniqueValues: true,
+      text: { allowMultipleLines: false, maxLength: 255 },
+    });
   });
 });

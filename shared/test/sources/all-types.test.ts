@@ -51,17 +51,51 @@ afterAll(async () => {
 
 async function rows() {
   const mappings = proposeDefaultMappings(table);
-  const page = await readByKey(src.sql, { schema: 'public', table: 'every_type', columns: table.columns.map((c) => c.name), keyColumns: ['id'], afterKey: null, limit: 100 });
+  const page = await readByKey(src.sql, {
+    schema: 'public',
+    table: 'every_type',
+    columns: table.columns.map((c) => c.name),
+    keyColumns: ['id'],
+    afterKey: null,
+    limit: 100,
+  });
   return { mappings, rows: page.rows };
 }
 
 describe('every type family, from table to list fields', () => {
   it('introspects a family for every column', () => {
     expect(Object.fromEntries(table.columns.map((c) => [c.name, c.typeFamily]))).toEqual({
-      id: 'bigint', code: 'text', description: 'text', long_label: 'text', country: 'text', qty: 'smallint', units: 'integer', views: 'bigint',
-      amount: 'numeric', ratio: 'real', score: 'double', active: 'boolean', due: 'date', local_at: 'timestamp', created_at: 'timestamptz',
-      opens: 'time', ref: 'uuid', meta: 'json', attrs: 'jsonb', sizes: 'array', labels: 'array', big_ids: 'array', days: 'array',
-      status: 'enum', blob: 'bytea', duration: 'interval', addr: 'other', 'Order Date': 'date', order: 'integer', title: 'text', '2fa': 'boolean',
+      id: 'bigint',
+      code: 'text',
+      description: 'text',
+      long_label: 'text',
+      country: 'text',
+      qty: 'smallint',
+      units: 'integer',
+      views: 'bigint',
+      amount: 'numeric',
+      ratio: 'real',
+      score: 'double',
+      active: 'boolean',
+      due: 'date',
+      local_at: 'timestamp',
+      created_at: 'timestamptz',
+      opens: 'time',
+      ref: 'uuid',
+      meta: 'json',
+      attrs: 'jsonb',
+      sizes: 'array',
+      labels: 'array',
+      big_ids: 'array',
+      days: 'array',
+      status: 'enum',
+      blob: 'bytea',
+      duration: 'interval',
+      addr: 'other',
+      'Order Date': 'date',
+      order: 'integer',
+      title: 'text',
+      '2fa': 'boolean',
     });
   });
 
@@ -70,10 +104,26 @@ describe('every type family, from table to list fields', () => {
     expect(validateMappings(table, mappings)).toEqual([]);
     const by = Object.fromEntries(mappings.map((m) => [m.sourceColumn, `${m.targetColumn}:${m.targetType}:${m.direction}`]));
     expect(by).toMatchObject({
-      id: 'id_2:number:push', code: 'code:text:both', description: 'description:note:both', long_label: 'long_label:note:both', country: 'country:text:both',
-      views: 'views:number:both', amount: 'amount:number:both', due: 'due:dateTime:both', opens: 'opens:text:both', ref: 'ref:text:both',
-      meta: 'meta:note:push', sizes: 'sizes:note:push', status: 'status:choice:both', blob: 'blob:note:push', duration: 'duration:text:push',
-      addr: 'addr:note:push', 'Order Date': 'Order_Date:dateTime:both', order: 'order_2:number:both', title: 'title_2:note:both', '2fa': 'c2fa:boolean:both',
+      id: 'id_2:number:push',
+      code: 'code:text:both',
+      description: 'description:note:both',
+      long_label: 'long_label:note:both',
+      country: 'country:text:both',
+      views: 'views:number:both',
+      amount: 'amount:number:both',
+      due: 'due:dateTime:both',
+      opens: 'opens:text:both',
+      ref: 'ref:text:both',
+      meta: 'meta:note:push',
+      sizes: 'sizes:note:push',
+      status: 'status:choice:both',
+      blob: 'blob:note:push',
+      duration: 'duration:text:push',
+      addr: 'addr:note:push',
+      'Order Date': 'Order_Date:dateTime:both',
+      order: 'order_2:number:both',
+      title: 'title_2:note:both',
+      '2fa': 'c2fa:boolean:both',
     });
   });
 
@@ -83,8 +133,17 @@ describe('every type family, from table to list fields', () => {
     expect(result).toEqual({
       ok: true,
       fields: {
-        id_2: 42, code: 'ORD-42', description: 'Line one\nLine two', long_label: 'a label', country: 'DEU',
-        qty: 7, units: -120, views: 9007199254740992, amount: 1234.5, ratio: 0.25, score: 3.141592653589793,
+        id_2: 42,
+        code: 'ORD-42',
+        description: 'Line one\nLine two',
+        long_label: 'a label',
+        country: 'DEU',
+        qty: 7,
+        units: -120,
+        views: 9007199254740992,
+        amount: 1234.5,
+        ratio: 0.25,
+        score: 3.141592653589793,
         active: true,
         due: '2024-02-29T00:00:00Z', // a date is midnight UTC of the same day, never shifted
         local_at: '2024-03-10T02:30:00Z', // timestamp without time zone is taken as UTC; sub-seconds truncated
@@ -93,9 +152,18 @@ describe('every type family, from table to list fields', () => {
         ref: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
         meta: '{"a":[true,null],"b":1}',
         attrs: '{"a":{"x":1.5,"y":2},"z":"ü"}',
-        sizes: '[1,2,3]', labels: '["a b","c\\"d"]', big_ids: '[9007199254740993]', days: '["2024-01-01"]',
-        status: 'paid', blob: '3q2+7w==', duration: 'P1DT2H3M4.5S', addr: '10.0.0.1',
-        Order_Date: '1999-12-31T00:00:00Z', order_2: 5, title_2: 'T', c2fa: false,
+        sizes: '[1,2,3]',
+        labels: '["a b","c\\"d"]',
+        big_ids: '[9007199254740993]',
+        days: '["2024-01-01"]',
+        status: 'paid',
+        blob: '3q2+7w==',
+        duration: 'P1DT2H3M4.5S',
+        addr: '10.0.0.1',
+        Order_Date: '1999-12-31T00:00:00Z',
+        order_2: 5,
+        title_2: 'T',
+        c2fa: false,
       },
     });
     // The hash is stable for the same row and mapping.

@@ -13,11 +13,32 @@ describe('row estimate rules (pure)', () => {
   });
 
   it('sums leaf partitions and keeps the least exact source', () => {
-    expect(combineEstimates([{ rows: 10, source: 'count' }, { rows: 5, source: 'count' }])).toEqual({ rows: 15, source: 'count' });
-    expect(combineEstimates([{ rows: 10, source: 'count' }, { rows: 500, source: 'statistics' }])).toEqual({ rows: 510, source: 'statistics' });
-    expect(combineEstimates([{ rows: 500, source: 'statistics' }, { rows: 9000, source: 'size' }, { rows: 1, source: 'count' }])).toEqual({ rows: 9501, source: 'size' });
+    expect(
+      combineEstimates([
+        { rows: 10, source: 'count' },
+        { rows: 5, source: 'count' },
+      ]),
+    ).toEqual({ rows: 15, source: 'count' });
+    expect(
+      combineEstimates([
+        { rows: 10, source: 'count' },
+        { rows: 500, source: 'statistics' },
+      ]),
+    ).toEqual({ rows: 510, source: 'statistics' });
+    expect(
+      combineEstimates([
+        { rows: 500, source: 'statistics' },
+        { rows: 9000, source: 'size' },
+        { rows: 1, source: 'count' },
+      ]),
+    ).toEqual({ rows: 9501, source: 'size' });
     // One leaf without a figure leaves the total unknown rather than silently short.
-    expect(combineEstimates([{ rows: 10, source: 'count' }, { rows: null, source: 'none' }])).toEqual({ rows: null, source: 'none' });
+    expect(
+      combineEstimates([
+        { rows: 10, source: 'count' },
+        { rows: null, source: 'none' },
+      ]),
+    ).toEqual({ rows: null, source: 'none' });
     // No partitions: it cannot hold a row.
     expect(combineEstimates([])).toEqual({ rows: 0, source: 'count' });
   });

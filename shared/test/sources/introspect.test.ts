@@ -214,7 +214,11 @@ describe('introspection tells the truth about partitions, row counts, unique ind
     ]);
     expect(table('payments').partitions).toEqual(['billing.payments_2023', 'billing.payments_2024', 'billing.payments_default']);
     expect(table('payments').partitionOf).toBeUndefined();
-    expect(table('payments_2023')).toMatchObject({ partitionOf: 'billing.payments', partitionRoot: 'billing.payments', partitionBound: "FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')" });
+    expect(table('payments_2023')).toMatchObject({
+      partitionOf: 'billing.payments',
+      partitionRoot: 'billing.payments',
+      partitionBound: "FOR VALUES FROM ('2023-01-01') TO ('2024-01-01')",
+    });
     expect(table('payments_2023').partitions).toBeUndefined();
     // A sub-partition names the partition it belongs to, and the root a definition must use.
     expect(table('payments_2024')).toMatchObject({ partitionOf: 'billing.payments', partitions: ['billing.payments_2024_h1', 'billing.payments_2024_h2'] });
@@ -240,7 +244,10 @@ describe('introspection tells the truth about partitions, row counts, unique ind
   it('sums the partitions even when the filter names only the partitioned table', async () => {
     const only = await introspectPostgres(src.sql, { schema: 'billing', table: 'payments' });
     expect(only.tables.map((t) => t.name)).toEqual(['payments']);
-    expect(only.tables[0]).toMatchObject({ rowEstimate: { rows: 65, source: 'statistics' }, partitions: ['billing.payments_2023', 'billing.payments_2024', 'billing.payments_default'] });
+    expect(only.tables[0]).toMatchObject({
+      rowEstimate: { rows: 65, source: 'statistics' },
+      partitions: ['billing.payments_2023', 'billing.payments_2024', 'billing.payments_default'],
+    });
   });
 
   it('estimates from the size on disk when a relation without statistics is too large to count', async () => {
@@ -252,7 +259,9 @@ describe('introspection tells the truth about partitions, row counts, unique ind
     expect(estimate.rows).toBeLessThanOrEqual(8192 / 28);
     // The budget caps what all counts together may read: one page here, so one leaf is counted.
     const budget = await introspectPostgres(src.sql, { schema: 'billing' }, { exactCountBudgetBytes: 8192 });
-    const sources = budget.tables.filter((t) => ['ledger', 'payments_2024_h1', 'payments_2024_h2', 'payments_default'].includes(t.name)).map((t) => t.rowEstimate.source);
+    const sources = budget.tables
+      .filter((t) => ['ledger', 'payments_2024_h1', 'payments_2024_h2', 'payments_default'].includes(t.name))
+      .map((t) => t.rowEstimate.source);
     expect(sources.filter((s) => s === 'count')).toHaveLength(1);
     expect(sources.filter((s) => s === 'size')).toHaveLength(3);
   });
@@ -273,7 +282,13 @@ describe('introspection tells the truth about partitions, row counts, unique ind
 
   it('flags domain columns with their base type', () => {
     const email = table('customers').columns.find((c) => c.name === 'email');
-    expect(email).toMatchObject({ dataType: 'billing.email_address', udtName: 'email_address', typeFamily: 'text', maxLength: 254, domain: { name: 'email_address', baseType: 'character varying(254)' } });
+    expect(email).toMatchObject({
+      dataType: 'billing.email_address',
+      udtName: 'email_address',
+      typeFamily: 'text',
+      maxLength: 254,
+      domain: { name: 'email_address', baseType: 'character varying(254)' },
+    });
     expect(table('customers').columns.find((c) => c.name === 'code')?.domain).toBeUndefined();
   });
 
@@ -294,7 +309,9 @@ describe('introspection tells the truth about partitions, row counts, unique ind
       alter table billing.payments detach partition billing.payments_2023;`);
     const after = await introspectPostgres(src.sql, { schema: 'billing' });
     const diff = diffSnapshots(billing, after);
-    expect(diff.changedTables).toEqual([{ table: 'billing.payments', addedColumns: ['note'], removedColumns: [], changedColumns: [], primaryKeyChanged: false }]);
+    expect(diff.changedTables).toEqual([
+      { table: 'billing.payments', addedColumns: ['note'], removedColumns: [], changedColumns: [], primaryKeyChanged: false },
+    ]);
     expect(diff.addedPartitions).toEqual([{ table: 'billing.payments_2025', partitionOf: 'billing.payments' }]);
     expect(diff.removedPartitions).toEqual([{ table: 'billing.payments_2023', partitionOf: 'billing.payments' }]);
     // Detached, it is a table of its own now.
@@ -305,8 +322,17 @@ describe('introspection tells the truth about partitions, row counts, unique ind
     // A snapshot stored before partitions were recorded: they are not reported as new.
     const legacy: SchemaSnapshot = {
       ...after,
-      tables: after.tables.filter((t) => t.kind !== 'partition').map(({ partitions: _p, uniqueKeys: _u, rowEstimate: _r, ...t }) => t as SchemaSnapshot['tables'][number]),
+      tables: after.tables
+        .filter((t) => t.kind !== 'partition')
+        .map(({ partitions: _p, uniqueKeys: _u, rowEstimate: _r, ...t }) => t as SchemaSnapshot['tables'][number]),
     };
-    expect(diffSnapshots(legacy, after)).toEqual({ addedTables: [], removedTables: [], changedTables: [], addedPartitions: [], removedPartitions: [], hasChanges: false });
+    expect(diffSnapshots(legacy, after)).toEqual({
+      addedTables: [],
+      removedTables: [],
+      changedTables: [],
+      addedPartitions: [],
+      removedPartitions: [],
+      hasChanges: false,
+    });
   });
 });

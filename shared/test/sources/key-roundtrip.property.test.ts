@@ -36,7 +36,9 @@ const dateText = fc.oneof(
   fc.integer({ min: MIN_MS, max: MAX_MS }).map((ms) => new Date(ms).toISOString().slice(0, 10)),
   fc.constantFrom('0044-03-15 BC', 'infinity', '-infinity', '1900-01-01', '2000-02-29'),
 );
-const timeText = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 999_999 })).map(([h, m, s, us]) => `${pad(h)}:${pad(m)}:${pad(s)}.${pad(us, 6)}`);
+const timeText = fc
+  .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 59 }), fc.integer({ min: 0, max: 999_999 }))
+  .map(([h, m, s, us]) => `${pad(h)}:${pad(m)}:${pad(s)}.${pad(us, 6)}`);
 const numericText = fc.oneof(
   fc.tuple(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 12 }), fc.constantFrom('', '0', '00')).map(([n, scale, zeros]) => {
     const digits = (n < 0n ? -n : n).toString().padStart(scale + 1, '0');
@@ -72,7 +74,11 @@ const TYPES: KeyType[] = [
   { name: 'timestamptz', sql: 'timestamptz', values: timestampText(true) },
   { name: 'time', sql: 'time', values: timeText },
   { name: 'timetz', sql: 'timetz', values: fc.tuple(timeText, fc.constantFrom('+00', '+05:30', '-08')).map(([t, z]) => `${t}${z}`) },
-  { name: 'interval', sql: 'interval', values: fc.tuple(fc.integer({ min: -400, max: 400 }), fc.integer({ min: 0, max: 86_399_999 })).map(([d, ms]) => `${d} days ${ms / 1000} seconds`) },
+  {
+    name: 'interval',
+    sql: 'interval',
+    values: fc.tuple(fc.integer({ min: -400, max: 400 }), fc.integer({ min: 0, max: 86_399_999 })).map(([d, ms]) => `${d} days ${ms / 1000} seconds`),
+  },
   { name: 'enum', sql: 'mood', values: fc.constantFrom('sad', 'ok', 'Happy Days', "o'clock", 'naïve ✓') },
   { name: 'domain_text', sql: 'short_code', values: safeText(10) },
   { name: 'domain_ts', sql: 'event_time', values: timestampText(true) },
@@ -106,7 +112,9 @@ afterAll(async () => {
 /** Creates the table, inserts the generated keys (duplicates by the type's own equality are dropped). */
 async function loadTable(table: string, types: KeyType[], rows: string[][]): Promise<void> {
   const cols = types.map((t, i) => `k${i} ${t.sql} not null`).join(', ');
-  await src.sql.unsafe(`drop table if exists ${table}; create table ${table} (${cols}, payload int not null, at timestamptz not null, primary key (${types.map((_, i) => `k${i}`).join(', ')}))`);
+  await src.sql.unsafe(
+    `drop table if exists ${table}; create table ${table} (${cols}, payload int not null, at timestamptz not null, primary key (${types.map((_, i) => `k${i}`).join(', ')}))`,
+  );
   const arrays = types.map((t, i) => `$${i + 1}::text[]::${t.sql}[]`);
   const params = [...types.map((_, i) => rows.map((r) => r[i] as string)), rows.map((_, j) => j)];
   await src.sql.unsafe(
@@ -152,7 +160,11 @@ describe('lossless keys: row -> key -> read by key for every keyable type (real 
   it.each(TYPES.map((t) => [t.name, t] as const))('%s', async (name, type) => {
     await fc.assert(
       fc.asyncProperty(fc.array(type.values, { minLength: 1, maxLength: 30 }), async (values) => {
-        await loadTable(`k_${name}`, [type], values.map((v) => [v]));
+        await loadTable(
+          `k_${name}`,
+          [type],
+          values.map((v) => [v]),
+        );
         await checkRoundTrip(`k_${name}`, [type]);
       }),
       { seed: SEED, numRuns: RUNS },
@@ -171,7 +183,11 @@ describe('lossless keys: row -> key -> read by key for every keyable type (real 
 
   it('keys of timestamps that differ only in microseconds are distinct and ISO 8601', async () => {
     const ts = TYPES.find((t) => t.name === 'timestamptz')!;
-    await loadTable('k_micro', [ts], [['2022-02-16 09:12:58.90327+00'], ['2022-02-16 09:12:58.903+00'], ['2022-02-16 09:12:58.903001+00'], ['2022-02-16 14:42:58.90327+05:30']]);
+    await loadTable(
+      'k_micro',
+      [ts],
+      [['2022-02-16 09:12:58.90327+00'], ['2022-02-16 09:12:58.903+00'], ['2022-02-16 09:12:58.903001+00'], ['2022-02-16 14:42:58.90327+05:30']],
+    );
     const { keys } = await readByKey(src.sql, { schema: 'public', table: 'k_micro', columns: [], keyColumns: ['k0'], afterKey: null, limit: 10 });
     expect(keys.map((k) => k[0])).toEqual(['2022-02-16T09:12:58.903Z', '2022-02-16T09:12:58.903001Z', '2022-02-16T09:12:58.90327Z']);
   });

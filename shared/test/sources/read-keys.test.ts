@@ -34,7 +34,13 @@ describe('readByKey (full scan)', () => {
     const seen: string[][] = [];
     let afterKey: unknown[] | null = null;
     for (;;) {
-      const page = await readByKey(src.sql, { ...items, columns: ['Order ID', 'select', 'qty', '__sb_k0'], keyColumns: ['Order ID', 'select'], afterKey, limit: 7 });
+      const page = await readByKey(src.sql, {
+        ...items,
+        columns: ['Order ID', 'select', 'qty', '__sb_k0'],
+        keyColumns: ['Order ID', 'select'],
+        afterKey,
+        limit: 7,
+      });
       seen.push(...page.keys);
       // The position survives the ledger's encoding: encoded, stored, decoded.
       afterKey = page.lastKey ? decodeSourceKey(encodeSourceKey(page.lastKey)) : afterKey;
@@ -74,11 +80,20 @@ describe('readByKeys', () => {
     const byUuid = await readByKeys(src.sql, { ...items, columns: ['qty'], keyColumns: ['line'], keys: [[row?.line.toUpperCase()]] });
     expect(byUuid.keys).toEqual([[row?.line]]);
     const stamps = { schema: 'public', table: 'stamps', columns: ['v'], keyColumns: ['at', 'day', 'n'] };
-    const exact = await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000002+00', '2024-05-01', 2], ['2024-05-01 12:00:00.000001+00', new Date('2024-05-01T00:00:00Z'), '1.5']] });
+    const exact = await readByKeys(src.sql, {
+      ...stamps,
+      keys: [
+        ['2024-05-01 12:00:00.000002+00', '2024-05-01', 2],
+        ['2024-05-01 12:00:00.000001+00', new Date('2024-05-01T00:00:00Z'), '1.5'],
+      ],
+    });
     expect(exact.rows).toEqual([{ v: 'x' }, { v: 'y' }]);
     expect(await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000001+00', '2024-05-01', '1.50']] })).toMatchObject({ rows: [{ v: 'x' }] });
     // numeric keys are canonical (1.50 -> 1.5), timestamps are ISO 8601 UTC and keep microseconds.
-    expect(exact.keys).toEqual([['2024-05-01T12:00:00.000001Z', '2024-05-01', '1.5'], ['2024-05-01T12:00:00.000002Z', '2024-05-01', '2']]);
+    expect(exact.keys).toEqual([
+      ['2024-05-01T12:00:00.000001Z', '2024-05-01', '1.5'],
+      ['2024-05-01T12:00:00.000002Z', '2024-05-01', '2'],
+    ]);
     const off = await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000003+00', '2024-05-01', 2]] });
     expect(off.rows).toEqual([]);
   });
@@ -93,7 +108,10 @@ describe('identifiers and values are never spliced into SQL', () => {
   it('reads a table whose name looks like SQL injection, and the victim table survives', async () => {
     const ref = { schema: 'public', table: EVIL };
     const page = await readByKey(src.sql, { ...ref, columns: ['a"b', 'v'], keyColumns: ['a"b'], afterKey: null, limit: 10 });
-    expect(page.rows).toEqual([{ 'a"b': 1, v: 'one' }, { 'a"b': 2, v: 'two' }]);
+    expect(page.rows).toEqual([
+      { 'a"b': 1, v: 'one' },
+      { 'a"b': 2, v: 'two' },
+    ]);
     const byKey = await readByKeys(src.sql, { ...ref, columns: ['v'], keyColumns: ['a"b'], keys: [[2]] });
     expect(byKey.rows).toEqual([{ v: 'two' }]);
     expect(await countRows(src.sql, ref)).toBe(2);
@@ -107,6 +125,8 @@ describe('identifiers and values are never spliced into SQL', () => {
 
   it('reports unknown relations and columns with a typed error', async () => {
     await expect(countRows(src.sql, { schema: 'public', table: 'nope' })).rejects.toBeInstanceOf(SourceObjectNotFoundError);
-    await expect(readByKey(src.sql, { ...items, columns: ['missing'], keyColumns: ['Order ID'], afterKey: null, limit: 1 })).rejects.toThrow(/"missing" does not exist/);
+    await expect(readByKey(src.sql, { ...items, columns: ['missing'], keyColumns: ['Order ID'], afterKey: null, limit: 1 })).rejects.toThrow(
+      /"missing" does not exist/,
+    );
   });
 });

@@ -24,7 +24,13 @@ afterAll(async () => {
   await src.close();
 });
 
-const base: Omit<ReadByWatermarkParams, 'after' | 'limit'> = { schema: 'public', table: 'events', columns: ['tenant', 'id', 'updated_at', 'payload'], cursorColumn: 'updated_at', keyColumns: ['tenant', 'id'] };
+const base: Omit<ReadByWatermarkParams, 'after' | 'limit'> = {
+  schema: 'public',
+  table: 'events',
+  columns: ['tenant', 'id', 'updated_at', 'payload'],
+  cursorColumn: 'updated_at',
+  keyColumns: ['tenant', 'id'],
+};
 
 /** Reads a whole stream page by page, resuming from each page's `last` as a worker would after a restart. */
 async function readAll(p: Omit<ReadByWatermarkParams, 'after' | 'limit'>, limit: number, after: ReadByWatermarkParams['after'] = null) {
@@ -51,10 +57,18 @@ describe('readByWatermark', () => {
   it('orders NULL cursors first (by key), then by (cursor, key)', async () => {
     const { keys, pages } = await readAll(base, 4);
     const watermarks = pages.flatMap((p) => p.watermarks);
-    expect(keys.slice(0, 3)).toEqual([['t0', '3'], ['t1', '1'], ['t2', '2']]);
+    expect(keys.slice(0, 3)).toEqual([
+      ['t0', '3'],
+      ['t1', '1'],
+      ['t2', '2'],
+    ]);
     expect(watermarks.slice(0, 3)).toEqual([null, null, null]);
     expect(watermarks.slice(3, 5)).toEqual(['2024-03-01 10:00:00.000001+00', '2024-03-01 10:00:00.000002+00']);
-    expect(keys.slice(5, 8)).toEqual([['t0', '12'], ['t0', '15'], ['t0', '18']]);
+    expect(keys.slice(5, 8)).toEqual([
+      ['t0', '12'],
+      ['t0', '15'],
+      ['t0', '18'],
+    ]);
     // Keys within one timestamp are in key order (text "t0" < "t1", then id numerically).
     const sameStamp = keys.slice(5, 15).map((k) => k.join('/'));
     expect(sameStamp).toEqual([...sameStamp].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })));

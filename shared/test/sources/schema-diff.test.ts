@@ -14,7 +14,15 @@ describe('diffSnapshots (pure)', () => {
     expect(diffSnapshots(before, after)).toEqual({
       addedTables: [],
       removedTables: [],
-      changedTables: [{ table: 'public.t', addedColumns: [], removedColumns: [], changedColumns: [{ column: 'id', changes: [{ property: 'typeFamily', before: 'integer', after: 'bigint' }] }], primaryKeyChanged: true }],
+      changedTables: [
+        {
+          table: 'public.t',
+          addedColumns: [],
+          removedColumns: [],
+          changedColumns: [{ column: 'id', changes: [{ property: 'typeFamily', before: 'integer', after: 'bigint' }] }],
+          primaryKeyChanged: true,
+        },
+      ],
       addedPartitions: [],
       removedPartitions: [],
       hasChanges: true,
@@ -29,7 +37,8 @@ describe('diffSnapshots (pure)', () => {
 
   it('reports partitions apart from tables, and a table attached as a partition as both', () => {
     const parent = (partitions: string[], columns = [col('id', 'integer')]) => tableOf(columns, { name: 'pay', kind: 'partitioned_table', partitions });
-    const part = (name: string, columns = [col('id', 'integer')]) => tableOf(columns, { name, kind: 'partition', partitionOf: 'public.pay', partitionRoot: 'public.pay' });
+    const part = (name: string, columns = [col('id', 'integer')]) =>
+      tableOf(columns, { name, kind: 'partition', partitionOf: 'public.pay', partitionRoot: 'public.pay' });
     const before = snap([parent(['public.pay_1']), part('pay_1'), tableOf([col('id', 'integer')], { name: 'pay_2' })]);
     // pay_2 attached; a column added to the parent shows on every partition too.
     const wider = [col('id', 'integer'), col('note', 'text')];
@@ -43,7 +52,10 @@ describe('diffSnapshots (pure)', () => {
       hasChanges: true,
     });
     // Partitions alone changing is a change.
-    expect(diffSnapshots(snap([parent(['public.pay_1'])]), snap([parent([])]))).toMatchObject({ removedPartitions: [{ table: 'public.pay_1', partitionOf: 'public.pay' }], hasChanges: true });
+    expect(diffSnapshots(snap([parent(['public.pay_1'])]), snap([parent([])]))).toMatchObject({
+      removedPartitions: [{ table: 'public.pay_1', partitionOf: 'public.pay' }],
+      hasChanges: true,
+    });
   });
 });
 

@@ -48,12 +48,33 @@ beforeAll(async () => {
   await sql`insert into items (id, name, region) select g, 'item ' || g, case when g % 2 = 0 then 'eu' else 'us' end from generate_series(1, 60) g`;
   const reg = await registerSourceAndConnection(stack, source);
   definitionId = (
-    await apiJson(stack, '/v1/sync-definitions', {
-      method: 'POST',
-      json: { appId: reg.appId, name: 'items', sourceInstanceId: reg.instanceId, sourceSchema: 'public', sourceTable: 'items', keyStrategy: 'pk', keyColumns: ['id'], cursorStrategy: 'updated_at', cursorColumn: 'at', batchSize: 20 },
-    }, 201)
+    await apiJson(
+      stack,
+      '/v1/sync-definitions',
+      {
+        method: 'POST',
+        json: {
+          appId: reg.appId,
+          name: 'items',
+          sourceInstanceId: reg.instanceId,
+          sourceSchema: 'public',
+          sourceTable: 'items',
+          keyStrategy: 'pk',
+          keyColumns: ['id'],
+          cursorStrategy: 'updated_at',
+          cursorColumn: 'at',
+          batchSize: 20,
+        },
+      },
+      201,
+    )
   ).id;
-  await apiJson(stack, `/v1/sync-definitions/${definitionId}/targets`, { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Items', isDefault: true } }, 201);
+  await apiJson(
+    stack,
+    `/v1/sync-definitions/${definitionId}/targets`,
+    { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Items', isDefault: true } },
+    201,
+  );
   client = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }) });
 });
 
@@ -94,7 +115,11 @@ it('records health, provision and push histories', async () => {
   await stack.store.sql`update sync_definitions set batch_size = 20 where id = ${definitionId}`;
 
   // A run that is cancelled while it writes, and one skipped because the first holds the lease.
-  await fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 400 }) });
+  await fetch(`${stack.emulator!.adminUrl}/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs: 400 }),
+  });
   await sql`update items set name = name || '!', at = now()`;
   const slow = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
   await waitForRunning(slow.workflowId);
@@ -113,7 +138,11 @@ it('records health, provision and push histories', async () => {
 
   await waitForIdle();
   // A run that fails inside its batches: a mapped column disappears mid-run.
-  await fetch(`${stack.emulator!.adminUrl}/faults`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 300 }) });
+  await fetch(`${stack.emulator!.adminUrl}/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ latencyMs: 300 }),
+  });
   await sql`update items set name = name || '?', at = now()`;
   const doomed = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
   await waitForRunning(doomed.workflowId);
@@ -136,7 +165,8 @@ it('records health, provision and push histories', async () => {
     await sql`delete from items where id between ${range[0]} and ${range[1]}`;
     const started = await apiJson<{ runId: string; workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST' }, 202);
     await waitForStatus(started.workflowId, 'awaiting_approval');
-    if (decide === 'raise') await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { deleteGuardMaxPercent: 100, deleteGuardMaxItems: null } });
+    if (decide === 'raise')
+      await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { deleteGuardMaxPercent: 100, deleteGuardMaxItems: null } });
     else await apiJson(stack, `/v1/sync-runs/${started.runId}/${decide}-deletions`, { method: 'POST' }, 202);
     expect((await waitForRun(stack, definitionId, started.workflowId)).status).toBe('succeeded');
     await saveChain(scenario, started.workflowId);
@@ -174,7 +204,9 @@ async function waitForWorkflow(query: string): Promise<string> {
 /** Every run of the definition has ended, so the coordinator's history holds complete operations. */
 async function waitForIdle() {
   for (let i = 0; i < 300; i++) {
-    const [row] = await stack.store.sql<Array<{ n: number }>>`select count(*)::int as n from sync_runs where definition_id = ${definitionId} and status in ('queued', 'running', 'awaiting_approval')`;
+    const [row] = await stack.store.sql<
+      Array<{ n: number }>
+    >`select count(*)::int as n from sync_runs where definition_id = ${definitionId} and status in ('queued', 'running', 'awaiting_approval')`;
     if (row?.n === 0) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -192,7 +224,9 @@ async function waitForStatus(workflowId: string, status: string) {
 
 async function waitForRunning(workflowId: string) {
   for (let i = 0; i < 200; i++) {
-    const [row] = await stack.store.sql<Array<{ status: string; counts: Record<string, number> }>>`select status, counts from sync_runs where workflow_id = ${workflowId}`;
+    const [row] = await stack.store.sql<
+      Array<{ status: string; counts: Record<string, number> }>
+    >`select status, counts from sync_runs where workflow_id = ${workflowId}`;
     if (row?.status === 'running' && (row.counts.read ?? 0) > 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }

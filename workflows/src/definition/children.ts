@@ -5,7 +5,10 @@ import type { OperationKind, OperationRequest } from '@syncbridge/shared/operati
  * How the coordinator starts each operation kind: its workflow type and input. A new
  * operation kind adds a line here (and its workflow to the barrel).
  */
-export function childStart(kind: OperationKind, op: { definitionId: string; runId: string; request: OperationRequest }): { workflowType: string; args: unknown[] } {
+export function childStart(
+  kind: OperationKind,
+  op: { definitionId: string; runId: string; request: OperationRequest },
+): { workflowType: string; args: unknown[] } {
   const context = { requestId: op.request.requestId, requestedBy: op.request.requestedBy };
   switch (kind) {
     case 'push':

@@ -106,11 +106,24 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
       // have read the source before the change the caller wants synced (at most one waits).
       const same = ops.find((o) => o.state === 'queued' && o.recorded && o.kind === request.kind && sameOptions(o.request.options, request.options));
       if (same) {
-        return remember(request.requestId, { runId: same.runId, kind: same.kind, workflowId: same.workflowId, state: 'joined', reason: `the same ${same.kind} run is already queued; it starts after the run before it` });
+        return remember(request.requestId, {
+          runId: same.runId,
+          kind: same.kind,
+          workflowId: same.workflowId,
+          state: 'joined',
+          reason: `the same ${same.kind} run is already queued; it starts after the run before it`,
+        });
       }
       // Decided before the first await, so a concurrent request sees this one.
       const runId = request.runId;
-      const op: Op = { runId, kind: request.kind, workflowId: operationWorkflowId(request.kind, definitionId, runId), request, state: 'queued', recorded: false };
+      const op: Op = {
+        runId,
+        kind: request.kind,
+        workflowId: operationWorkflowId(request.kind, definitionId, runId),
+        request,
+        state: 'queued',
+        recorded: false,
+      };
       ops.push(op);
       try {
         await acts.createOperationRun({ definitionId, runId, kind: op.kind, workflowId: op.workflowId, request });
@@ -130,10 +143,13 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
     },
     {
       validator: (request: OperationRequest) => {
-        if (!request || !isOperationKind(request.kind)) throw ApplicationFailure.nonRetryable(`unknown operation kind "${String((request as { kind?: unknown } | undefined)?.kind)}"`, 'InvalidInput');
-        if (!OPERATIONS[request.kind].available) throw ApplicationFailure.nonRetryable(`the ${request.kind} operation is not available in this version`, 'NotAvailable');
+        if (!request || !isOperationKind(request.kind))
+          throw ApplicationFailure.nonRetryable(`unknown operation kind "${String((request as { kind?: unknown } | undefined)?.kind)}"`, 'InvalidInput');
+        if (!OPERATIONS[request.kind].available)
+          throw ApplicationFailure.nonRetryable(`the ${request.kind} operation is not available in this version`, 'NotAvailable');
         if (!request.requestId) throw ApplicationFailure.nonRetryable('a request needs a request id', 'InvalidInput');
-        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(request.runId ?? '')) throw ApplicationFailure.nonRetryable('a request needs the run id to use (a UUID)', 'InvalidInput');
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(request.runId ?? ''))
+          throw ApplicationFailure.nonRetryable('a request needs the run id to use (a UUID)', 'InvalidInput');
       },
     },
   );
@@ -182,7 +198,14 @@ export async function definitionWorkflow(input: DefinitionWorkflowInput): Promis
   // A coordinator started afresh adopts the definition's unfinished runs (its predecessor's, if any).
   if (!input.carry) {
     for (const active of await acts.activeOperations({ definitionId })) {
-      const op: Op = { runId: active.runId, kind: active.kind, workflowId: active.workflowId, state: 'queued', recorded: true, request: { kind: active.kind, requestId: active.runId, runId: active.runId, requestedBy: 'coordinator', trigger: 'api', options: active.options } };
+      const op: Op = {
+        runId: active.runId,
+        kind: active.kind,
+        workflowId: active.workflowId,
+        state: 'queued',
+        recorded: true,
+        request: { kind: active.kind, requestId: active.runId, runId: active.runId, requestedBy: 'coordinator', trigger: 'api', options: active.options },
+      };
       ops.push(op);
       if (active.status !== 'queued') watch(op);
     }

@@ -23,7 +23,11 @@ const OPERATION_MODEL_PATCH = 'provision-0.2-operation';
 
 const legacyActs = proxyActivities<ProvisionActivities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2 seconds', maximumAttempts: 8, nonRetryableErrorTypes: ['InvalidInput', 'NotFound', 'AuthenticationFailed', 'PermissionDenied', 'SchemaMismatch'] },
+  retry: {
+    initialInterval: '2 seconds',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: ['InvalidInput', 'NotFound', 'AuthenticationFailed', 'PermissionDenied', 'SchemaMismatch'],
+  },
 });
 
 const acts = proxyActivities<ProvisionActivities & OperationActivities>({
@@ -53,7 +57,11 @@ export async function provisionDefinitionWorkflow(input: ProvisionInput): Promis
     const { mappingsCreated, targetIds } = await acts.ensureFieldMappings({ definitionId: input.definitionId, runId, context: input.context });
     const targets: ProvisionedTarget[] = [];
     for (const targetId of targetIds) targets.push(await acts.provisionTarget({ definitionId: input.definitionId, targetId, runId, context: input.context }));
-    await acts.finishOperation({ runId, status: 'succeeded', counts: { mappingsCreated, targets: targets.length, listsCreated: targets.filter((t) => t.created).length } });
+    await acts.finishOperation({
+      runId,
+      status: 'succeeded',
+      counts: { mappingsCreated, targets: targets.length, listsCreated: targets.filter((t) => t.created).length },
+    });
     return { runRowId: runId, mappingsCreated, targets };
   } catch (err) {
     if (isCancellation(err)) {
@@ -73,7 +81,11 @@ async function legacyProvision(input: ProvisionInput): Promise<ProvisionResult> 
     const { mappingsCreated, targetIds } = await legacyActs.ensureFieldMappings({ definitionId: input.definitionId, context: input.context });
     const targets: ProvisionedTarget[] = [];
     for (const targetId of targetIds) targets.push(await legacyActs.provisionTarget({ definitionId: input.definitionId, targetId, context: input.context }));
-    await legacyActs.finishRun({ runRowId, status: 'succeeded', counts: { mappingsCreated, targets: targets.length, listsCreated: targets.filter((t) => t.created).length } });
+    await legacyActs.finishRun({
+      runRowId,
+      status: 'succeeded',
+      counts: { mappingsCreated, targets: targets.length, listsCreated: targets.filter((t) => t.created).length },
+    });
     return { runRowId, mappingsCreated, targets };
   } catch (err) {
     await legacyActs.finishRun({ runRowId, status: 'failed', counts: {}, error: errorText(err) });

@@ -29,14 +29,29 @@ export async function legacyPushRun(input: PushSyncInput, progress: PushProgress
   if (input.carry) {
     carry = input.carry;
   } else {
-    const begun = await acts.beginPushRun({ definitionId: input.definitionId, workflowId, temporalRunId: runId, context: input.context, trigger: input.trigger, fullResync: input.fullResync ?? false });
+    const begun = await acts.beginPushRun({
+      definitionId: input.definitionId,
+      workflowId,
+      temporalRunId: runId,
+      context: input.context,
+      trigger: input.trigger,
+      fullResync: input.fullResync ?? false,
+    });
     if (begun.skipped) return { runRowId: begun.runRowId, status: 'skipped', pass: null, counts: emptyCounts(), reason: begun.reason };
     carry = { runRowId: begun.runRowId, pass: begun.pass, phase: 'upsert', fullAfterKey: null, sweepAfterKey: null, counts: emptyCounts(), batches: 0 };
   }
   progress.pass = carry.pass;
 
   const finish = (status: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
-    acts.finishPushRun({ definitionId: input.definitionId, runRowId: carry.runRowId, workflowId, pass: carry.pass, status, context: input.context, ...(error ? { error } : {}) });
+    acts.finishPushRun({
+      definitionId: input.definitionId,
+      runRowId: carry.runRowId,
+      workflowId,
+      pass: carry.pass,
+      status,
+      context: input.context,
+      ...(error ? { error } : {}),
+    });
 
   try {
     for (let batchesThisRun = 0; carry.phase !== 'done'; batchesThisRun++) {
@@ -44,7 +59,13 @@ export async function legacyPushRun(input: PushSyncInput, progress: PushProgress
       progress.phase = carry.phase;
       const upsert = carry.phase === 'upsert';
       const step = upsert
-        ? await acts.pushBatch({ definitionId: input.definitionId, runRowId: carry.runRowId, pass: carry.pass, afterKey: carry.fullAfterKey, context: input.context })
+        ? await acts.pushBatch({
+            definitionId: input.definitionId,
+            runRowId: carry.runRowId,
+            pass: carry.pass,
+            afterKey: carry.fullAfterKey,
+            context: input.context,
+          })
         : await acts.sweepDeletedRows({ definitionId: input.definitionId, runRowId: carry.runRowId, afterKey: carry.sweepAfterKey, context: input.context });
       carry = {
         ...carry,

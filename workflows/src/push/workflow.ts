@@ -18,7 +18,16 @@ import {
 import type { OperationActivities, PushActivities } from '@syncbridge/activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from '@syncbridge/shared/errors';
 import { legacyPushRun } from './legacy.ts';
-import { addCounts, emptyCounts, type DeleteDecision, type PushCarry, type PushPhase, type PushProgress, type PushSyncInput, type PushSyncResult } from './types.ts';
+import {
+  addCounts,
+  emptyCounts,
+  type DeleteDecision,
+  type PushCarry,
+  type PushPhase,
+  type PushProgress,
+  type PushSyncInput,
+  type PushSyncResult,
+} from './types.ts';
 
 export * from './types.ts';
 
@@ -46,7 +55,13 @@ const acts = proxyActivities<PushActivities & OperationActivities>({
   heartbeatTimeout: '30 seconds',
   // On cancel, wait for the activity to commit what it wrote before the run is marked cancelled.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12, nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
+  },
 });
 
 /**
@@ -75,7 +90,14 @@ export async function pushSyncWorkflow(input: PushSyncInput): Promise<PushSyncRe
     // Started outside the coordinator (a schedule of 0.1, the Temporal Web UI): the coordinator decides.
     const ticket = await acts.requestOperation({
       definitionId: input.definitionId,
-      request: { kind: 'push', requestId: workflowInfo().workflowId, runId: uuid4(), requestedBy: input.context.requestedBy, trigger: input.trigger, options: input.fullResync ? { fullResync: true } : {} },
+      request: {
+        kind: 'push',
+        requestId: workflowInfo().workflowId,
+        runId: uuid4(),
+        requestedBy: input.context.requestedBy,
+        trigger: input.trigger,
+        options: input.fullResync ? { fullResync: true } : {},
+      },
     });
     return { runRowId: ticket.runId, status: 'forwarded', pass: null, counts: emptyCounts(), reason: `${ticket.state} as ${ticket.workflowId}` };
   }

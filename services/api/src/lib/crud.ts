@@ -55,19 +55,25 @@ export const pageQuery = {
   cursor: z.string().optional().openapi({ description: 'nextCursor from the previous page' }),
 };
 
-const idParam = z.string().uuid().openapi({ param: { name: 'id', in: 'path' }, example: '00000000-0000-4000-8000-000000000000' });
+const idParam = z
+  .string()
+  .uuid()
+  .openapi({ param: { name: 'id', in: 'path' }, example: '00000000-0000-4000-8000-000000000000' });
 
 export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps: ApiDeps, spec: CrudSpec<R, C, U>): void {
   const { db } = deps.store;
   const table = spec.table;
   const parentParams = spec.parent
-    ? { [spec.parent.param]: z.string().uuid().openapi({ param: { name: spec.parent.param, in: 'path' } }) }
+    ? {
+        [spec.parent.param]: z
+          .string()
+          .uuid()
+          .openapi({ param: { name: spec.parent.param, in: 'path' } }),
+      }
     : {};
   const openapiPath = spec.basePath.replace(/\{(\w+)\}/g, '{$1}');
   const honoPath = (suffix = '') => openapiPath + suffix;
-  const pageSchema = z
-    .object({ items: z.array(spec.response), nextCursor: z.string().nullable() })
-    .openapi(`${spec.singular}Page`);
+  const pageSchema = z.object({ items: z.array(spec.response), nextCursor: z.string().nullable() }).openapi(`${spec.singular}Page`);
   const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
   const errors = commonErrorResponses;
   const respond = async (rows: R[]) => {
@@ -76,8 +82,7 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
   };
   const respondOne = async (row: R) => (await respond([row]))[0];
 
-  const scope = (params: Record<string, string>): SQL | undefined =>
-    spec.parent ? eq(spec.parent.column, params[spec.parent.param] as string) : undefined;
+  const scope = (params: Record<string, string>): SQL | undefined => (spec.parent ? eq(spec.parent.column, params[spec.parent.param] as string) : undefined);
 
   async function assertParent(params: Record<string, string>) {
     if (!spec.parent) return undefined;
@@ -88,7 +93,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
   }
 
   async function load(params: Record<string, string>, id: string): Promise<R> {
-    const [row] = await db.select().from(table).where(and(eq(table.id, id), scope(params))).limit(1);
+    const [row] = await db
+      .select()
+      .from(table)
+      .where(and(eq(table.id, id), scope(params)))
+      .limit(1);
     if (!row) throw notFound(spec.singular, id);
     return row as R;
   }
@@ -100,7 +109,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
 
   app.openapi(
     createRoute({
-      method: 'get', path: honoPath(), tags: [spec.tag], security, summary: `List ${spec.tag.toLowerCase()}`,
+      method: 'get',
+      path: honoPath(),
+      tags: [spec.tag],
+      security,
+      summary: `List ${spec.tag.toLowerCase()}`,
       middleware: [requireRole('viewer')] as const,
       request: { params: z.object(parentParams), query: listQuery },
       responses: { 200: { description: `A page of ${spec.tag.toLowerCase()}`, ...json(pageSchema) }, ...errors },
@@ -125,7 +138,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
 
   app.openapi(
     createRoute({
-      method: 'post', path: honoPath(), tags: [spec.tag], security, summary: `Create a ${spec.singular}`,
+      method: 'post',
+      path: honoPath(),
+      tags: [spec.tag],
+      security,
+      summary: `Create a ${spec.singular}`,
       middleware: [requireRole(spec.writeRole)] as const,
       request: { params: z.object(parentParams), body: { required: true, ...json(spec.create) } },
       responses: { 201: { description: `The created ${spec.singular}`, ...json(spec.response) }, ...errors },
@@ -137,7 +154,10 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
       if (spec.parent && parentId) values[columnKey(table, spec.parent.column)] = parentId;
       const [row] = await db.transaction(async (tx) => {
         await spec.guardWrite?.(tx, { op: 'create', parentId });
-        return tx.insert(table).values(values as never).returning();
+        return tx
+          .insert(table)
+          .values(values as never)
+          .returning();
       });
       c.get('log').info({ resource: spec.singular, id: (row as R).id }, 'created');
       await spec.afterWrite?.(row as R, deps, c.req.valid('json') as Record<string, unknown>);
@@ -147,7 +167,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
 
   app.openapi(
     createRoute({
-      method: 'get', path: honoPath('/{id}'), tags: [spec.tag], security, summary: `Get a ${spec.singular}`,
+      method: 'get',
+      path: honoPath('/{id}'),
+      tags: [spec.tag],
+      security,
+      summary: `Get a ${spec.singular}`,
       middleware: [requireRole('viewer')] as const,
       request: { params: z.object({ ...parentParams, id: idParam }) },
       responses: { 200: { description: `The ${spec.singular}`, ...json(spec.response) }, ...errors },
@@ -160,7 +184,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
 
   app.openapi(
     createRoute({
-      method: 'patch', path: honoPath('/{id}'), tags: [spec.tag], security, summary: `Update a ${spec.singular}`,
+      method: 'patch',
+      path: honoPath('/{id}'),
+      tags: [spec.tag],
+      security,
+      summary: `Update a ${spec.singular}`,
       middleware: [requireRole(spec.writeRole)] as const,
       request: { params: z.object({ ...parentParams, id: idParam }), body: { required: true, ...json(spec.update) } },
       responses: { 200: { description: `The updated ${spec.singular}`, ...json(spec.response) }, ...errors },
@@ -180,7 +208,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
       }
       const [row] = await db.transaction(async (tx) => {
         await spec.guardWrite?.(tx, { op: 'update', existing, patch });
-        return tx.update(table).set(patch as never).where(eq(table.id, existing.id)).returning();
+        return tx
+          .update(table)
+          .set(patch as never)
+          .where(eq(table.id, existing.id))
+          .returning();
       });
       c.get('log').info({ resource: spec.singular, id: existing.id, fields: Object.keys(patch) }, 'updated');
       await spec.afterWrite?.(row as R, deps, c.req.valid('json') as Record<string, unknown>);
@@ -190,7 +222,11 @@ export function registerCrud<R extends Row, C, U>(app: OpenAPIHono<AppEnv>, deps
 
   app.openapi(
     createRoute({
-      method: 'delete', path: honoPath('/{id}'), tags: [spec.tag], security, summary: `Delete a ${spec.singular}`,
+      method: 'delete',
+      path: honoPath('/{id}'),
+      tags: [spec.tag],
+      security,
+      summary: `Delete a ${spec.singular}`,
       middleware: [requireRole(spec.writeRole)] as const,
       request: { params: z.object({ ...parentParams, id: idParam }) },
       responses: { 204: { description: 'Deleted' }, ...errors },

@@ -25,20 +25,41 @@ export async function resolveBinding(deps: ApiDeps, d: SourceBinding): Promise<{
   const { db } = deps.store;
   let databaseId = d.databaseId ?? null;
   if (d.sourceInstanceId) {
-    const [pinned] = await db.select({ databaseId: schema.databaseInstances.databaseId }).from(schema.databaseInstances).where(eq(schema.databaseInstances.id, d.sourceInstanceId));
+    const [pinned] = await db
+      .select({ databaseId: schema.databaseInstances.databaseId })
+      .from(schema.databaseInstances)
+      .where(eq(schema.databaseInstances.id, d.sourceInstanceId));
     if (!pinned) throw fieldError(422, ErrorCode.InvalidReference, 'body.sourceInstanceId', `database instance ${d.sourceInstanceId} does not exist`);
     if (databaseId && pinned.databaseId !== databaseId) {
-      throw fieldError(422, ErrorCode.ValidationFailed, 'body.sourceInstanceId', `database instance ${d.sourceInstanceId} is not an instance of database ${databaseId}; pin an instance of the definition's database`);
+      throw fieldError(
+        422,
+        ErrorCode.ValidationFailed,
+        'body.sourceInstanceId',
+        `database instance ${d.sourceInstanceId} is not an instance of database ${databaseId}; pin an instance of the definition's database`,
+      );
     }
     databaseId = pinned.databaseId;
   }
-  if (!databaseId) throw fieldError(422, ErrorCode.ValidationFailed, 'body.databaseId', 'give the source database (databaseId), and optionally pin one of its instances (sourceInstanceId)');
-  await assertDatabaseInApp(deps, databaseId, d.appId, d.sourceInstanceId ? 'body.sourceInstanceId' : 'body.databaseId', d.sourceInstanceId ? `database instance ${d.sourceInstanceId}` : `database ${databaseId}`);
+  if (!databaseId)
+    throw fieldError(
+      422,
+      ErrorCode.ValidationFailed,
+      'body.databaseId',
+      'give the source database (databaseId), and optionally pin one of its instances (sourceInstanceId)',
+    );
+  await assertDatabaseInApp(
+    deps,
+    databaseId,
+    d.appId,
+    d.sourceInstanceId ? 'body.sourceInstanceId' : 'body.databaseId',
+    d.sourceInstanceId ? `database instance ${d.sourceInstanceId}` : `database ${databaseId}`,
+  );
   try {
     const resolved = await resolveSourceInstance(db, { databaseId, sourceInstanceId: d.sourceInstanceId ?? null });
     return { databaseId, source: { instance: resolved.instance, engine: resolved.engine } };
   } catch (err) {
-    if (err instanceof NoSourceInstanceError) throw new ApiError(503, ErrorCode.Unavailable, `the definition cannot be validated now, so nothing was saved: ${err.message}`);
+    if (err instanceof NoSourceInstanceError)
+      throw new ApiError(503, ErrorCode.Unavailable, `the definition cannot be validated now, so nothing was saved: ${err.message}`);
     throw err;
   }
 }
@@ -52,12 +73,24 @@ export async function resolveBinding(deps: ApiDeps, d: SourceBinding): Promise<{
 export async function validateDefinitionSource(deps: ApiDeps, d: SourceBinding): Promise<{ databaseId: string; sourceSnapshotId: string }> {
   const { databaseId, source } = await resolveBinding(deps, d);
   const filter = { schema: d.sourceSchema, table: d.sourceTable };
-  const snapshot = await introspectSource(deps, source, filter, 'the definition cannot be validated now, so nothing was saved; retry when the source is reachable');
+  const snapshot = await introspectSource(
+    deps,
+    source,
+    filter,
+    'the definition cannot be validated now, so nothing was saved; retry when the source is reachable',
+  );
   const checked = checkDefinitionSource(snapshot, d, describeInstance(source.instance));
   if (checked.issues.length) {
     const errors = checked.issues.map((i) => ({ field: `body.${i.field}`, message: i.message }));
     const where = checked.table ? `the source table ${checked.table.schema}.${checked.table.name}` : 'the source';
-    throw new ApiError(422, ErrorCode.ValidationFailed, checked.table?.kind === 'partition' || !checked.table ? errors[0]!.message : `the definition does not fit ${where}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+    throw new ApiError(
+      422,
+      ErrorCode.ValidationFailed,
+      checked.table?.kind === 'partition' || !checked.table
+        ? errors[0]!.message
+        : `the definition does not fit ${where}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+      errors,
+    );
   }
   const recorded = await recordSnapshot(deps.store.db, source.instance.id, scopeOf(filter), snapshot);
   return { databaseId, sourceSnapshotId: recorded.id };

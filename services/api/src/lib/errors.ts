@@ -45,10 +45,12 @@ export function translatePgError(pg: PgErrorLike): ApiError | undefined {
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ApiError) return problemResponse(c, err);
   if (err instanceof DefinitionBusyError) return problemResponse(c, new ApiError(409, ErrorCode.Conflict, err.message));
-  if (err instanceof InvalidCursorError) return problemResponse(c, new ApiError(400, ErrorCode.ValidationFailed, err.message, [{ field: 'cursor', message: err.message }]));
+  if (err instanceof InvalidCursorError)
+    return problemResponse(c, new ApiError(400, ErrorCode.ValidationFailed, err.message, [{ field: 'cursor', message: err.message }]));
   if (err instanceof HTTPException) {
     const status = err.status;
-    const code = status === 401 ? ErrorCode.Unauthenticated : status === 404 ? ErrorCode.NotFound : status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal;
+    const code =
+      status === 401 ? ErrorCode.Unauthenticated : status === 404 ? ErrorCode.NotFound : status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal;
     return problemResponse(c, new ApiError(status, code, err.message || 'request could not be processed'));
   }
   const pg = pgErrorOf(err);

@@ -10,7 +10,8 @@ export const ListColumnSchema = z
     name: z.string().openapi({ description: 'Internal name' }),
     displayName: z.string().nullable(),
     type: z.string().openapi({
-      description: 'Graph\'s column type facet (`text`, `number`, `currency`, `boolean`, `dateTime`, `choice`, `hyperlinkOrPicture`, `lookup`, ...); `note` for multiple lines of text',
+      description:
+        "Graph's column type facet (`text`, `number`, `currency`, `boolean`, `dateTime`, `choice`, `hyperlinkOrPicture`, `lookup`, ...); `note` for multiple lines of text",
     }),
     indexed: z.boolean(),
     hidden: z.boolean(),

@@ -12,9 +12,11 @@ type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 export const RunEstimateSchema = z
   .object({
     firstLoad: z.boolean().openapi({ description: 'Nothing of the definition is in SharePoint yet: every row will be created' }),
-    rows: z.number().int().nullable().openapi({ description: 'Rows the run is expected to write (null: known only once it runs; see the run\'s progress)' }),
-    rowsSource: z.enum(['statistics', 'ledger']).nullable().openapi({ description: 'statistics: the table\'s row estimate from the last introspection; ledger: rows synced before (an upper bound for a full pass)' }),
-    ruPerMinute: z.number().int().nullable().openapi({ description: 'The smallest resource-unit budget among the definition\'s SharePoint connections' }),
+    rows: z.number().int().nullable().openapi({ description: "Rows the run is expected to write (null: known only once it runs; see the run's progress)" }),
+    rowsSource: z.enum(['statistics', 'ledger']).nullable().openapi({
+      description: "statistics: the table's row estimate from the last introspection; ledger: rows synced before (an upper bound for a full pass)",
+    }),
+    ruPerMinute: z.number().int().nullable().openapi({ description: "The smallest resource-unit budget among the definition's SharePoint connections" }),
     etaSeconds: z.number().int().nullable().openapi({ description: 'rows x 2 resource units / budget: the time the writes take at the budget' }),
     note: z.string(),
   })

@@ -18,12 +18,13 @@ export const RunProgressSchema = z
     pass: z.string().nullable().openapi({ description: 'watermark (changed rows only) or full (every row compared)' }),
     rowsDone: z.number().int().openapi({ description: 'Rows read and handled so far' }),
     rowsToDo: z.number().int().nullable().openapi({ description: 'Rows the run found ahead of it when it started (null: not known yet)' }),
-    rowsToDoSource: z.enum(['count', 'estimate']).nullable().openapi({ description: 'count: exact; estimate: the planner\'s statistics' }),
+    rowsToDoSource: z.enum(['count', 'estimate']).nullable().openapi({ description: "count: exact; estimate: the planner's statistics" }),
     percent: z.number().nullable(),
-    ruPerMinute: z.number().int().nullable().openapi({ description: 'The SharePoint connection\'s resource-unit budget per minute' }),
+    ruPerMinute: z.number().int().nullable().openapi({ description: "The SharePoint connection's resource-unit budget per minute" }),
     etaSeconds: z.number().int().nullable().openapi({ description: 'Estimated time left for the rows left' }),
     etaBasis: z.enum(['budget', 'measured']).nullable().openapi({
-      description: 'budget: rows left x 2 resource units per write / the budget per minute (an upper bound: unchanged rows cost nothing); measured: the rate this run has achieved so far',
+      description:
+        'budget: rows left x 2 resource units per write / the budget per minute (an upper bound: unchanged rows cost nothing); measured: the rate this run has achieved so far',
     }),
     waitingFor: z.string().nullable().openapi({ description: 'What the run waits for, e.g. an approval of the mass-delete guard' }),
   })

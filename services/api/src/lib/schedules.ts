@@ -25,7 +25,11 @@ export const isCron = (v: string) => {
 const specOf = (row: ScheduleRow): ScheduleSpec => (row.cron ? { cronExpressions: [row.cron] } : { intervals: [{ every: `${row.intervalSeconds}s` }] });
 
 const unavailable = (what: string, err: unknown) =>
-  new ApiError(503, ErrorCode.Unavailable, `${what} could not be updated in Temporal (${(err as Error).message}); the change is saved: repeat the request, or restart the API, to apply it`);
+  new ApiError(
+    503,
+    ErrorCode.Unavailable,
+    `${what} could not be updated in Temporal (${(err as Error).message}); the change is saved: repeat the request, or restart the API, to apply it`,
+  );
 
 async function deleteIfExists(deps: ApiDeps, scheduleId: string): Promise<void> {
   try {
@@ -51,11 +55,20 @@ async function applySchedule(deps: ApiDeps, row: ScheduleRow, definitionEnabled:
   const paused = row.paused || !definitionEnabled;
   const note = row.paused ? (row.note ?? 'paused') : definitionEnabled ? 'active' : 'definition disabled';
   try {
-    await deps.temporal.client.schedule.create({ scheduleId, spec: specOf(row), action, policies, state: { paused, note }, memo: { definitionId: row.definitionId, kind } });
+    await deps.temporal.client.schedule.create({
+      scheduleId,
+      spec: specOf(row),
+      action,
+      policies,
+      state: { paused, note },
+      memo: { definitionId: row.definitionId, kind },
+    });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     // update() replaces the whole schedule with what the callback returns.
-    await deps.temporal.client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec: specOf(row), action, policies, state: { ...prev.state, paused, note } }));
+    await deps.temporal.client.schedule
+      .getHandle(scheduleId)
+      .update((prev) => ({ ...prev, spec: specOf(row), action, policies, state: { ...prev.state, paused, note } }));
   }
 }
 
@@ -67,7 +80,8 @@ export async function syncDefinitionSchedules(deps: ApiDeps, definitionId: strin
   try {
     for (const row of rows) await applySchedule(deps, row, def!.enabled);
     const kept = new Set(rows.map((r) => r.kind));
-    for (const kind of OPERATION_KINDS) if (OPERATIONS[kind].schedulable && !kept.has(kind)) await deleteIfExists(deps, operationScheduleId(definitionId, kind));
+    for (const kind of OPERATION_KINDS)
+      if (OPERATIONS[kind].schedulable && !kept.has(kind)) await deleteIfExists(deps, operationScheduleId(definitionId, kind));
     await deleteIfExists(deps, legacyPushScheduleId(definitionId));
   } catch (err) {
     if (err instanceof ApiError) throw err;
@@ -81,7 +95,11 @@ export async function removeDefinitionSchedules(deps: ApiDeps, definitionId: str
     for (const kind of OPERATION_KINDS) if (OPERATIONS[kind].schedulable) await deleteIfExists(deps, operationScheduleId(definitionId, kind));
     await deleteIfExists(deps, legacyPushScheduleId(definitionId));
   } catch (err) {
-    throw new ApiError(503, ErrorCode.Unavailable, `the schedules of definition ${definitionId} could not be removed (${(err as Error).message}); nothing was deleted, retry`);
+    throw new ApiError(
+      503,
+      ErrorCode.Unavailable,
+      `the schedules of definition ${definitionId} could not be removed (${(err as Error).message}); nothing was deleted, retry`,
+    );
   }
 }
 
@@ -123,7 +141,10 @@ async function reconcileOnce(deps: ApiDeps): Promise<{ applied: number; removed:
 }
 
 /** The push schedule as the definition's shorthand fields. */
-export async function pushScheduleShorthand(deps: ApiDeps, definitionIds: string[]): Promise<Map<string, { scheduleCron: string | null; scheduleIntervalSeconds: number | null }>> {
+export async function pushScheduleShorthand(
+  deps: ApiDeps,
+  definitionIds: string[],
+): Promise<Map<string, { scheduleCron: string | null; scheduleIntervalSeconds: number | null }>> {
   if (definitionIds.length === 0) return new Map();
   const rows = await deps.store.db
     .select()
@@ -141,12 +162,25 @@ export async function saveScheduleShorthand(deps: ApiDeps, definitionId: string,
 }
 
 /** Writes (or, with null, deletes) a schedule row; paused stays as it was unless given. */
-export async function saveSchedule(deps: ApiDeps, definitionId: string, kind: OperationKind, spec: { cron: string | null; intervalSeconds: number | null; paused?: boolean; note?: string | null } | null): Promise<void> {
+export async function saveSchedule(
+  deps: ApiDeps,
+  definitionId: string,
+  kind: OperationKind,
+  spec: { cron: string | null; intervalSeconds: number | null; paused?: boolean; note?: string | null } | null,
+): Promise<void> {
   const t = schema.operationSchedules;
   if (!spec) {
     await deps.store.db.delete(t).where(and(eq(t.definitionId, definitionId), eq(t.kind, kind)));
     return;
   }
-  const values = { cron: spec.cron, intervalSeconds: spec.cron ? null : spec.intervalSeconds, ...(spec.paused !== undefined ? { paused: spec.paused } : {}), ...(spec.note !== undefined ? { note: spec.note } : {}) };
-  await deps.store.db.insert(t).values({ definitionId, kind, ...values }).onConflictDoUpdate({ target: [t.definitionId, t.kind], set: { ...values, updatedAt: new Date() } });
+  const values = {
+    cron: spec.cron,
+    intervalSeconds: spec.cron ? null : spec.intervalSeconds,
+    ...(spec.paused !== undefined ? { paused: spec.paused } : {}),
+    ...(spec.note !== undefined ? { note: spec.note } : {}),
+  };
+  await deps.store.db
+    .insert(t)
+    .values({ definitionId, kind, ...values })
+    .onConflictDoUpdate({ target: [t.definitionId, t.kind], set: { ...values, updatedAt: new Date() } });
 }

@@ -73,7 +73,8 @@ class IntrospectionTimeout extends Error {
 }
 
 /** Errors that are our own bugs, not the source's answer: they stay 500s. */
-const isProgrammingError = (err: unknown) => err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+const isProgrammingError = (err: unknown) =>
+  err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
 
 /** The driver's message without the password, should a driver ever echo it. */
 function driverMessage(err: unknown, password: string | null): string {
@@ -119,8 +120,26 @@ export async function introspectSource(
 // ---- OpenAPI shapes --------------------------------------------------------------------
 
 const TYPE_FAMILIES = [
-  'text', 'smallint', 'integer', 'bigint', 'numeric', 'real', 'double', 'boolean', 'date', 'timestamp', 'timestamptz',
-  'time', 'uuid', 'json', 'jsonb', 'array', 'enum', 'bytea', 'interval', 'other',
+  'text',
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double',
+  'boolean',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'time',
+  'uuid',
+  'json',
+  'jsonb',
+  'array',
+  'enum',
+  'bytea',
+  'interval',
+  'other',
 ] as const satisfies readonly TypeFamily[];
 // Fails to compile when the shared TypeFamily gains a member this list lacks.
 type MissingFamily = Exclude<TypeFamily, (typeof TYPE_FAMILIES)[number]>;
@@ -147,7 +166,10 @@ export const SourceColumnSchema = z
     domain: z
       .object({
         name: z.string().openapi({ example: 'email_address', description: 'The domain (as udtName)' }),
-        baseType: z.string().openapi({ example: 'character varying(254)', description: 'The type the domain is based on, as PostgreSQL prints it; typeFamily, maxLength, precision and scale come from it' }),
+        baseType: z.string().openapi({
+          example: 'character varying(254)',
+          description: 'The type the domain is based on, as PostgreSQL prints it; typeFamily, maxLength, precision and scale come from it',
+        }),
       })
       .nullable()
       .openapi({ description: "Set when the column's type is a domain (dataType then shows the domain's name); null otherwise" }),
@@ -156,7 +178,14 @@ export const SourceColumnSchema = z
 
 const ConstraintSchema = z.object({ name: z.string(), columns: z.array(z.string()) }).openapi('SourceConstraint');
 
-const TABLE_KINDS = ['table', 'view', 'materialized_view', 'partitioned_table', 'partition', 'foreign_table'] as const satisfies readonly IntrospectedTable['kind'][];
+const TABLE_KINDS = [
+  'table',
+  'view',
+  'materialized_view',
+  'partitioned_table',
+  'partition',
+  'foreign_table',
+] as const satisfies readonly IntrospectedTable['kind'][];
 type MissingKind = Exclude<IntrospectedTable['kind'], (typeof TABLE_KINDS)[number]>;
 const _allKindsListed: [MissingKind] extends [never] ? true : MissingKind = true;
 
@@ -191,19 +220,29 @@ export const SourceTableSchema = z
     schema: z.string(),
     name: z.string(),
     kind: z.enum(TABLE_KINDS).openapi({
-      description: 'partition: a partition of a partitioned table (listed for information; sync its partitioned table, named by partitionRoot); partitioned_table: reads include every partition',
+      description:
+        'partition: a partition of a partitioned table (listed for information; sync its partitioned table, named by partitionRoot); partitioned_table: reads include every partition',
     }),
     estimatedRows: z.number().int().nullable().openapi({ description: 'rowEstimate.rows (kept for older clients; see rowEstimate for how it was obtained)' }),
     rowEstimate: RowEstimateSchema,
-    partitionOf: qualified('For a partition: the partitioned table it is attached to (its immediate parent; for a sub-partition, a partition itself)').nullable(),
+    partitionOf: qualified(
+      'For a partition: the partitioned table it is attached to (its immediate parent; for a sub-partition, a partition itself)',
+    ).nullable(),
     partitionRoot: qualified('For a partition: the top-level partitioned table, the one a sync definition names').nullable(),
-    partitionBound: z.string().nullable().openapi({ example: "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')", description: 'For a partition: its bound, or DEFAULT' }),
-    partitions: z.array(z.string()).openapi({ example: ['public.payments_2024', 'public.payments_default'], description: 'For a partitioned table: its immediate partitions (schema.table), sorted; empty otherwise' }),
+    partitionBound: z
+      .string()
+      .nullable()
+      .openapi({ example: "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')", description: 'For a partition: its bound, or DEFAULT' }),
+    partitions: z.array(z.string()).openapi({
+      example: ['public.payments_2024', 'public.payments_default'],
+      description: 'For a partitioned table: its immediate partitions (schema.table), sorted; empty otherwise',
+    }),
     columns: z.array(SourceColumnSchema),
     primaryKey: ConstraintSchema.nullable(),
     uniqueConstraints: z.array(ConstraintSchema).openapi({ description: 'UNIQUE constraints only; uniqueKeys also lists unique indexes' }),
     uniqueKeys: z.array(UniqueKeySchema).openapi({
-      description: 'Every column set PostgreSQL guarantees unique and that a `unique` key strategy accepts: the primary key, unique constraints and unique indexes on plain columns without a WHERE predicate (each set once). Key columns must also be NOT NULL.',
+      description:
+        'Every column set PostgreSQL guarantees unique and that a `unique` key strategy accepts: the primary key, unique constraints and unique indexes on plain columns without a WHERE predicate (each set once). Key columns must also be NOT NULL.',
     }),
     indexes: z.array(
       z
@@ -221,15 +260,15 @@ export const SourceTableSchema = z
   })
   .openapi('SourceTable');
 
-const PartitionChangeSchema = z
-  .object({ table: qualified('The partition'), partitionOf: qualified('The partitioned table') })
-  .openapi('SourcePartitionChange');
+const PartitionChangeSchema = z.object({ table: qualified('The partition'), partitionOf: qualified('The partitioned table') }).openapi('SourcePartitionChange');
 
 const changeValue = z.union([z.string(), z.boolean(), z.array(z.string())]);
 
 export const SchemaDiffSchema = z
   .object({
-    addedTables: z.array(z.string()).openapi({ description: 'schema.table; partitions are not tables here (see addedPartitions), and their columns are compared on their partitioned table' }),
+    addedTables: z.array(z.string()).openapi({
+      description: 'schema.table; partitions are not tables here (see addedPartitions), and their columns are compared on their partitioned table',
+    }),
     removedTables: z.array(z.string()),
     changedTables: z.array(
       z.object({
@@ -245,7 +284,9 @@ export const SchemaDiffSchema = z
         primaryKeyChanged: z.boolean(),
       }),
     ),
-    addedPartitions: z.array(PartitionChangeSchema).openapi({ description: 'Partitions attached to (or created in) a partitioned table present in both snapshots' }),
+    addedPartitions: z
+      .array(PartitionChangeSchema)
+      .openapi({ description: 'Partitions attached to (or created in) a partitioned table present in both snapshots' }),
     removedPartitions: z.array(PartitionChangeSchema).openapi({ description: 'Partitions detached or dropped' }),
     hasChanges: z.boolean(),
   })
@@ -300,5 +341,8 @@ export function toApiTable(t: IntrospectedTable) {
 
 /** The 503 every route that reads a source live documents. */
 export const sourceUnavailableResponse = {
-  503: { description: 'The source database could not be reached (the message names the instance and the driver error); nothing was changed', content: commonErrorResponses[500].content },
+  503: {
+    description: 'The source database could not be reached (the message names the instance and the driver error); nothing was changed',
+    content: commonErrorResponses[500].content,
+  },
 } as const;

@@ -30,7 +30,13 @@ export async function startWorkflowOnce<W extends Workflow>(
       memo: { requestId: opts.context.requestId, requestedBy: opts.context.requestedBy },
     } as unknown as WorkflowStartOptions<W>;
     const handle = await client.workflow.start(workflow, options);
-    return { handle, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, alreadyStarted: false, uiUrl: temporalUiLink(uiUrl, namespace, handle.workflowId, handle.firstExecutionRunId) };
+    return {
+      handle,
+      workflowId: handle.workflowId,
+      runId: handle.firstExecutionRunId,
+      alreadyStarted: false,
+      uiUrl: temporalUiLink(uiUrl, namespace, handle.workflowId, handle.firstExecutionRunId),
+    };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const handle = client.workflow.getHandle<W>(opts.workflowId);

@@ -25,9 +25,15 @@ export function registerApps(app: App, deps: ApiDeps) {
     create: CreateApp,
     update: UpdateApp,
     writeRole: 'admin',
-    toResponse: (r) => ({ id: r.id, name: r.name, ownerTeam: r.ownerTeam, description: r.description, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() }),
+    toResponse: (r) => ({
+      id: r.id,
+      name: r.name,
+      ownerTeam: r.ownerTeam,
+      description: r.description,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+    }),
     toInsert: (b) => ({ ...b }),
     toPatch: (b) => ({ ...b }),
   });
 }
-

@@ -5,8 +5,7 @@ export const timestamps = {
   updatedAt: z.string().datetime(),
 };
 
-export const name = (description: string) =>
-  z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').openapi({ description });
+export const name = (description: string) => z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').openapi({ description });
 
 export const uuidRef = (description: string) => z.string().uuid('must be a UUID').openapi({ description });
 

@@ -58,7 +58,10 @@ const writable = {
   role,
   priority: z.number().int().min(0).max(10_000).optional().openapi({ description: 'Lower is preferred for failover' }),
 };
-const CreateInstance = z.object({ databaseId: uuidRef('Logical database'), ...writable }).strict().openapi('CreateDatabaseInstance');
+const CreateInstance = z
+  .object({ databaseId: uuidRef('Logical database'), ...writable })
+  .strict()
+  .openapi('CreateDatabaseInstance');
 const UpdateInstance = z
   .object({ ...writable, password: writable.password.nullable().openapi({ description: 'Write-only; null removes the stored password.' }) })
   .partial()
@@ -97,20 +100,32 @@ const ConnectionTestResult = z
   })
   .openapi('DatabaseInstanceTestResult');
 
-const identifierFilter = (description: string) =>
-  z.string().max(63, 'must be at most 63 characters').optional().openapi({ description });
+const identifierFilter = (description: string) => z.string().max(63, 'must be at most 63 characters').optional().openapi({ description });
 
 const SourceSchemaSnapshot = z
   .object({
-    snapshotId: z.string().uuid().openapi({ description: 'The stored snapshot this state matches (schema_snapshots); unchanged while the schema is unchanged' }),
+    snapshotId: z
+      .string()
+      .uuid()
+      .openapi({ description: 'The stored snapshot this state matches (schema_snapshots); unchanged while the schema is unchanged' }),
     capturedAt: z.string().datetime().openapi({ description: 'When the source was first seen in this state' }),
     checkedAt: z.string().datetime().openapi({ description: 'When it was introspected for this response' }),
     serverVersion: z.string().openapi({ example: '16.4' }),
-    fingerprint: z.string().openapi({ description: 'SHA-256 of the schema (tables, columns, keys, indexes and the partition tree; not statistics, nor the columns of partitions, which are their parent\'s)' }),
-    scope: z.object({ schema: z.string().nullable(), table: z.string().nullable() }).openapi({ description: 'The filter; snapshots are compared only with snapshots of the same scope' }),
+    fingerprint: z.string().openapi({
+      description:
+        "SHA-256 of the schema (tables, columns, keys, indexes and the partition tree; not statistics, nor the columns of partitions, which are their parent's)",
+    }),
+    scope: z
+      .object({ schema: z.string().nullable(), table: z.string().nullable() })
+      .openapi({ description: 'The filter; snapshots are compared only with snapshots of the same scope' }),
     tables: z.array(SourceTableSchema),
-    changesSince: z.string().uuid().nullable().openapi({ description: 'The snapshot `changes` compares with: the previous snapshot of this scope, or snapshotId itself when nothing changed; null for the first snapshot' }),
-    changes: SchemaDiffSchema.nullable().openapi({ description: 'Differences from the snapshot changesSince names; null for the first snapshot of this scope' }),
+    changesSince: z.string().uuid().nullable().openapi({
+      description:
+        'The snapshot `changes` compares with: the previous snapshot of this scope, or snapshotId itself when nothing changed; null for the first snapshot',
+    }),
+    changes: SchemaDiffSchema.nullable().openapi({
+      description: 'Differences from the snapshot changesSince names; null for the first snapshot of this scope',
+    }),
   })
   .openapi('SourceSchemaSnapshot');
 
@@ -142,7 +157,14 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
       summary: 'Test the connection to an instance and record its health',
       description: 'Connects with the stored credentials, runs a trivial query and stores status, latency and error on the instance.',
       middleware: [requireRole('operator')] as const,
-      request: { params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
+      request: {
+        params: z.object({
+          id: z
+            .string()
+            .uuid()
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
+      },
       responses: { 200: { description: 'The check ran (see ok)', content: { 'application/json': { schema: ConnectionTestResult } } }, ...commonErrorResponses },
     }),
     async (c) => {
@@ -197,7 +219,12 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
       ].join(' '),
       middleware: [requireRole('viewer')] as const,
       request: {
-        params: z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) }),
+        params: z.object({
+          id: z
+            .string()
+            .uuid()
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
         query: z.object({
           schema: identifierFilter('Only this schema (e.g. public)'),
           table: identifierFilter('Only this table or view (in every schema unless `schema` is given); 404 when it does not exist'),

@@ -9,9 +9,7 @@ type DatabaseRow = typeof schema.databases.$inferSelect;
 const engine = z.enum(schema.databaseEngine.enumValues).openapi({ description: 'Source database engine' });
 const environment = z.enum(schema.environment.enumValues);
 
-const DatabaseSchema = z
-  .object({ id: z.string().uuid(), appId: z.string().uuid(), name: z.string(), engine, environment, ...timestamps })
-  .openapi('Database');
+const DatabaseSchema = z.object({ id: z.string().uuid(), appId: z.string().uuid(), name: z.string(), engine, environment, ...timestamps }).openapi('Database');
 const CreateDatabase = z
   .object({ appId: uuidRef('Owning app'), name: name('Logical database name, unique per app'), engine, environment })
   .strict()
@@ -29,7 +27,15 @@ export function registerDatabases(app: App, deps: ApiDeps) {
     update: UpdateDatabase,
     writeRole: 'admin',
     listFilters: { appId: { column: schema.databases.appId, schema: uuidFilter('Only databases of this app') } },
-    toResponse: (r) => ({ id: r.id, appId: r.appId, name: r.name, engine: r.engine, environment: r.environment, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() }),
+    toResponse: (r) => ({
+      id: r.id,
+      appId: r.appId,
+      name: r.name,
+      engine: r.engine,
+      environment: r.environment,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+    }),
     toInsert: (b) => ({ ...b }),
     toPatch: (b) => ({ ...b }),
   });

@@ -1,7 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import { describeListColumn, keyColumnDefinition, listColumnsFor, TITLE_COLUMN, titleColumnDefinition, type FieldMappingSpec } from '@syncbridge/shared/mapping';
+import {
+  describeListColumn,
+  keyColumnDefinition,
+  listColumnsFor,
+  TITLE_COLUMN,
+  titleColumnDefinition,
+  type FieldMappingSpec,
+} from '@syncbridge/shared/mapping';
 import { latestSnapshotOfDatabase, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { findTable, type IntrospectedTable } from '@syncbridge/shared/sources';
 import type { ApiDeps } from '../lib/context.ts';
@@ -14,15 +21,17 @@ import { ListColumnSchema } from '../lib/list-columns.ts';
 
 export const SENSITIVE_DOCS = [
   'Columns whose names look like secrets or sensitive identifiers (password, passwd, pwd, password_hash, secret, api_key, token, access_token, salt, ssn, tax_id, credit_card, card_number, cvv, iban, pin, ...; word-aware, so hashtag, passenger or tokens_used are not)',
-  'are listed in `sensitive` with the reason and left out of `items`, unless they are part of the definition\'s key (then they stay, flagged) or named in `includeSensitive`:',
-  'then they are proposed push-only with a warning. Provisioning\'s default mapping follows the same rule; mapping such a column explicitly (POST or PUT .../field-mappings) is an opt-in and allowed.',
+  "are listed in `sensitive` with the reason and left out of `items`, unless they are part of the definition's key (then they stay, flagged) or named in `includeSensitive`:",
+  "then they are proposed push-only with a warning. Provisioning's default mapping follows the same rule; mapping such a column explicitly (POST or PUT .../field-mappings) is an opt-in and allowed.",
 ].join(' ');
 
 export const ProposeOptionsFields = {
   includeSensitive: z
     .union([z.boolean(), z.array(z.string().min(1).max(63)).max(1600)])
     .optional()
-    .openapi({ description: 'Propose these sensitive-looking columns anyway (push-only, with a warning), or true for all of them. `exclude` wins. Default: none' }),
+    .openapi({
+      description: 'Propose these sensitive-looking columns anyway (push-only, with a warning), or true for all of them. `exclude` wins. Default: none',
+    }),
 };
 
 /** Read-only fields of a proposal's items: PUT accepts and ignores them, so a proposal can be sent back as it is. */
@@ -33,13 +42,16 @@ export const readOnlyProposalFields = {
 
 export const ProposalExtras = {
   keyColumn: ListColumnSchema.openapi({
-    description: 'The hidden, indexed, unique SyncBridgeKey column provisioning adds to every list; it holds each row\'s encoded key',
+    description: "The hidden, indexed, unique SyncBridgeKey column provisioning adds to every list; it holds each row's encoded key",
   }),
   title: z
     .object({
-      filledFrom: z.enum(['key', 'mapping']).openapi({ description: '`key` when no mapping writes Title: each item\'s Title is its key values joined with " / " (at most 255 characters); `mapping` when one does' }),
+      filledFrom: z.enum(['key', 'mapping']).openapi({
+        description:
+          '`key` when no mapping writes Title: each item\'s Title is its key values joined with " / " (at most 255 characters); `mapping` when one does',
+      }),
       sourceColumns: z.array(z.string()).openapi({ description: 'The key columns, or the source column mapped to Title' }),
-      listColumn: ListColumnSchema.openapi({ description: 'SharePoint\'s own Title column (every list has it; provisioning does not create it)' }),
+      listColumn: ListColumnSchema.openapi({ description: "SharePoint's own Title column (every list has it; provisioning does not create it)" }),
     })
     .openapi('TitleRule'),
   sensitive: z
@@ -47,7 +59,7 @@ export const ProposalExtras = {
       z.object({
         sourceColumn: z.string(),
         reason: z.string(),
-        key: z.boolean().openapi({ description: 'Part of the definition\'s key: always proposed, since every item needs it' }),
+        key: z.boolean().openapi({ description: "Part of the definition's key: always proposed, since every item needs it" }),
         proposed: z.boolean().openapi({ description: 'In `items` (a key column, or opted in with includeSensitive)' }),
       }),
     )

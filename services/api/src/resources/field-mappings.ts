@@ -14,7 +14,15 @@ import { ApiError, commonErrorResponses, ErrorCode, notFound, type FieldError } 
 import { describeInstance, introspectSource, sourceUnavailableResponse } from '../lib/source-schema.ts';
 import { resolveBinding } from '../lib/definition-source.ts';
 import { timestamps } from './common.ts';
-import { keyAndTitle, ProposalExtras, ProposeOptionsFields, readOnlyProposalFields, recordedSourceTable, SENSITIVE_DOCS, withListColumns } from './field-mapping-proposal.ts';
+import {
+  keyAndTitle,
+  ProposalExtras,
+  ProposeOptionsFields,
+  readOnlyProposalFields,
+  recordedSourceTable,
+  SENSITIVE_DOCS,
+  withListColumns,
+} from './field-mapping-proposal.ts';
 
 type MappingRow = typeof schema.fieldMappings.$inferSelect;
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
@@ -26,7 +34,15 @@ const Transform = z.discriminatedUnion('op', [
   z.object({ op: z.literal('upper') }).strict(),
   z.object({ op: z.literal('lower') }).strict(),
   z
-    .object({ op: z.literal('regex_replace'), pattern: z.string().min(1).max(500), flags: z.string().regex(/^[gimsuy]*$/).optional(), replacement: z.string().max(500) })
+    .object({
+      op: z.literal('regex_replace'),
+      pattern: z.string().min(1).max(500),
+      flags: z
+        .string()
+        .regex(/^[gimsuy]*$/)
+        .optional(),
+      replacement: z.string().max(500),
+    })
     .strict()
     .refine((t) => {
       try {
@@ -52,13 +68,14 @@ const fields = {
 const listColumn = ListColumnSchema.nullable().openapi({
   description: [
     'The list column this mapping produces, derived from the same column definition provisioning sends (before provisioning)',
-    'and shaped like GET .../lists/{listId}/columns (after it). For a mapping to Title: SharePoint\'s own Title column, which provisioning never creates.',
+    "and shaped like GET .../lists/{listId}/columns (after it). For a mapping to Title: SharePoint's own Title column, which provisioning never creates.",
     'null when the source column is not in the source table.',
   ].join(' '),
 });
-const MappingSchema = z
-  .object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, listColumn, ...timestamps })
-  .openapi('FieldMapping', { description: 'listColumn is derived from the latest recorded snapshot of the source table (taken whenever the definition or its mappings are saved, on provisioning and by the schema endpoint)' });
+const MappingSchema = z.object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, listColumn, ...timestamps }).openapi('FieldMapping', {
+  description:
+    'listColumn is derived from the latest recorded snapshot of the source table (taken whenever the definition or its mappings are saved, on provisioning and by the schema endpoint)',
+});
 const CreateMapping = z
   .object({ ...fields, converterOptions: fields.converterOptions.optional(), transforms: fields.transforms.optional(), direction: fields.direction.optional() })
   .strict()
@@ -68,10 +85,10 @@ const UpdateMapping = z.object(fields).partial().strict().openapi('UpdateFieldMa
 const MAX_MAPPINGS = 500;
 const ReplaceMappings = z
   .object({
-    mappings: z
-      .array(CreateMapping.extend(readOnlyProposalFields))
-      .max(MAX_MAPPINGS)
-      .openapi({ description: 'The complete new mapping set; mappings of source columns not listed are removed. A proposal\'s items may be sent as they are: their listColumn and warnings are ignored' }),
+    mappings: z.array(CreateMapping.extend(readOnlyProposalFields)).max(MAX_MAPPINGS).openapi({
+      description:
+        "The complete new mapping set; mappings of source columns not listed are removed. A proposal's items may be sent as they are: their listColumn and warnings are ignored",
+    }),
   })
   .strict()
   .openapi('ReplaceFieldMappings');
@@ -80,7 +97,9 @@ const ProposedMapping = z
   .object({
     ...fields,
     listColumn,
-    warnings: z.array(z.string()).openapi({ description: 'Why this mapping deserves a second look (a sensitive column proposed because it is a key or was opted in); usually empty' }),
+    warnings: z
+      .array(z.string())
+      .openapi({ description: 'Why this mapping deserves a second look (a sensitive column proposed because it is a key or was opted in); usually empty' }),
   })
   .openapi('ProposedFieldMapping');
 const ProposeRequest = z
@@ -90,7 +109,9 @@ const ProposeRequest = z
 const Proposal = z
   .object({
     table: z.object({ schema: z.string(), name: z.string() }),
-    items: z.array(ProposedMapping).openapi({ description: 'One mapping per column, in column order, minus sensitive columns not opted in; send them to PUT .../field-mappings to use them' }),
+    items: z.array(ProposedMapping).openapi({
+      description: 'One mapping per column, in column order, minus sensitive columns not opted in; send them to PUT .../field-mappings to use them',
+    }),
     ...ProposalExtras,
     issues: z.array(z.object({ field: z.string(), message: z.string() })).openapi({ description: 'Problems the proposal would have (normally none)' }),
   })
@@ -132,7 +153,12 @@ async function liveSourceTable(deps: ApiDeps, definitionId: string, action: stri
   if (!definition) throw notFound('SyncDefinition', definitionId);
   const { source } = await resolveBinding(deps, definition);
   const filter = { schema: definition.sourceSchema, table: definition.sourceTable };
-  const snapshot = await introspectSource(deps, source, filter, `${action} cannot be validated now, so nothing was changed; retry when the source is reachable`);
+  const snapshot = await introspectSource(
+    deps,
+    source,
+    filter,
+    `${action} cannot be validated now, so nothing was changed; retry when the source is reachable`,
+  );
   const table = findTable(snapshot, definition.sourceSchema, definition.sourceTable);
   if (!table) {
     throw new ApiError(
@@ -190,7 +216,12 @@ const setErrors = (issues: ValidationIssue[], prefix: string): FieldError[] =>
 
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const definitionParam = z.object({ definitionId: z.string().uuid().openapi({ param: { name: 'definitionId', in: 'path' } }) });
+const definitionParam = z.object({
+  definitionId: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'definitionId', in: 'path' } }),
+});
 
 export function registerFieldMappings(app: App, deps: ApiDeps) {
   const { db } = deps.store;
@@ -220,7 +251,7 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
     decorate: async (rows, bodies) => withListColumns(bodies, rows.map(specOf), await recordedSourceTable(deps, rows[0]!.definitionId)),
   });
   const validated = [
-    'The mapping is validated, as part of the definition\'s whole mapping set, against the live source table:',
+    "The mapping is validated, as part of the definition's whole mapping set, against the live source table:",
     'an unknown source column, a conversion the column type cannot make (e.g. bytea to number), text that can exceed 255 characters mapped to a single line of text (`text`; use `note` or set converterOptions.maxLength),',
     'a reserved, invalid or duplicate (case-insensitive) target name, or a column mapped twice is a 422 whose errors name `body.sourceColumn`, `body.targetType`, `body.targetColumn`, ...',
     'An unreachable source is a 503 and nothing is changed.',
@@ -231,10 +262,14 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/sync-definitions/{definitionId}/field-mappings/propose', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'post',
+      path: '/v1/sync-definitions/{definitionId}/field-mappings/propose',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Propose the default mapping from the live source table (nothing is saved)',
       description: [
-        'Introspects the definition\'s source table live and returns the mapping provisioning would create: one mapping per column with the default SharePoint type of its type family and a derived internal name,',
+        "Introspects the definition's source table live and returns the mapping provisioning would create: one mapping per column with the default SharePoint type of its type family and a derived internal name,",
         'each with the list column it produces (`listColumn`: type, maxLength, decimalPlaces, format, choices, indexed, ...), plus the hidden SyncBridgeKey column (`keyColumn`) and what fills Title (`title`).',
         SENSITIVE_DOCS,
         'Review or edit it, then save it with PUT .../field-mappings.',
@@ -249,14 +284,22 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
       const exclude = body.exclude ?? [];
       const includeSensitive = body.includeSensitive ?? false;
       const unknownIn = (field: string, names: string[]) =>
-        names.filter((name) => !table.columns.some((col) => col.name === name)).map((name) => ({ field, message: `column "${name}" does not exist in ${table.schema}.${table.name}` }));
+        names
+          .filter((name) => !table.columns.some((col) => col.name === name))
+          .map((name) => ({ field, message: `column "${name}" does not exist in ${table.schema}.${table.name}` }));
       const unknown = [...unknownIn('body.exclude', exclude), ...unknownIn('body.includeSensitive', Array.isArray(includeSensitive) ? includeSensitive : [])];
       if (unknown.length) throw invalid('the proposal names unknown columns', unknown);
       const proposal = proposeMappings(table, { exclude, includeSensitive, keyColumns: definition.keyColumns });
       const specs = proposal.items.map((i) => i.mapping);
       const items = withListColumns(specs, specs, table).map((item, i) => ({ ...item, warnings: proposal.items[i]!.warnings }));
       return c.json(
-        { table: { schema: table.schema, name: table.name }, items, ...keyAndTitle(specs, definition.keyColumns), sensitive: proposal.sensitive, issues: setErrors(validateMappings(table, specs), 'items') },
+        {
+          table: { schema: table.schema, name: table.name },
+          items,
+          ...keyAndTitle(specs, definition.keyColumns),
+          sensitive: proposal.sensitive,
+          issues: setErrors(validateMappings(table, specs), 'items'),
+        },
         200,
       );
     },
@@ -264,11 +307,15 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'put', path: '/v1/sync-definitions/{definitionId}/field-mappings', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'put',
+      path: '/v1/sync-definitions/{definitionId}/field-mappings',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Replace the whole mapping set atomically',
       description: [
         'Validates the new set as a whole against the live source table (unknown columns, impossible conversions, text that does not fit a single line, reserved or duplicate target names)',
-        'and then replaces the definition\'s mappings in one transaction: all or nothing. A mapping of a source column that stays keeps its id.',
+        "and then replaces the definition's mappings in one transaction: all or nothing. A mapping of a source column that stays keeps its id.",
         'Errors name `body.mappings.<index>.<field>`. Lists are not changed until the next provisioning.',
       ].join(' '),
       request: { params: definitionParam, body: { required: true, ...json(ReplaceMappings) } },
@@ -284,7 +331,11 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
 
       const rows = await db.transaction(async (tx) => {
         // Serialises concurrent replacements of the same set (and fails cleanly if the definition was deleted meanwhile).
-        const [locked] = await tx.select({ id: schema.syncDefinitions.id }).from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId)).for('update');
+        const [locked] = await tx
+          .select({ id: schema.syncDefinitions.id })
+          .from(schema.syncDefinitions)
+          .where(eq(schema.syncDefinitions.id, definitionId))
+          .for('update');
         if (!locked) throw notFound('SyncDefinition', definitionId);
         await assertDefinitionIdle(tx, definitionId, 'the field mappings');
         const current = await tx.select().from(schema.fieldMappings).where(eq(schema.fieldMappings.definitionId, definitionId));

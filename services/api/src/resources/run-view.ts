@@ -19,7 +19,7 @@ export const RunHoldSchema = z
     kind: z.literal('mass-delete'),
     since: z.string().datetime(),
     deletions: z.number().int().openapi({ description: 'Items the run would delete' }),
-    lists: z.array(GuardList).openapi({ description: 'Per list: deletions, items and the guard\'s limit' }),
+    lists: z.array(GuardList).openapi({ description: "Per list: deletions, items and the guard's limit" }),
     sampleKeys: z.array(z.unknown()).openapi({ description: 'Up to 20 keys of rows found gone at the source' }),
     guard: z.object({ maxItems: z.number().int().nullable(), maxPercent: z.number().int().nullable() }),
     message: z.string(),
@@ -32,13 +32,19 @@ export const RunSchema = z
     id: z.string().uuid(),
     definitionId: z.string().uuid().nullable(),
     kind: z.enum(schema.runKind.enumValues),
-    status: z.enum(schema.runStatus.enumValues).openapi({ description: 'awaiting_approval: the mass-delete guard holds the run until a person decides (see hold)' }),
+    status: z
+      .enum(schema.runStatus.enumValues)
+      .openapi({ description: 'awaiting_approval: the mass-delete guard holds the run until a person decides (see hold)' }),
     trigger: z.string(),
     workflowId: z.string(),
     temporalUiUrl: z.string().url(),
     requestId: z.string().nullable(),
     requestedBy: z.string().nullable().openapi({ description: 'The API key id that asked, or "schedule"' }),
-    instanceId: z.string().uuid().nullable().openapi({ description: 'The source instance the run resolved when it began (pinned, or primary / healthy replica)' }),
+    instanceId: z
+      .string()
+      .uuid()
+      .nullable()
+      .openapi({ description: 'The source instance the run resolved when it began (pinned, or primary / healthy replica)' }),
     options: z.record(z.string(), z.unknown()).openapi({ description: 'Options the run was asked with (e.g. fullResync)' }),
     counts: z.record(z.string(), z.number()).openapi({ description: 'read, created, updated, moved, deleted, unchanged, quarantined' }),
     errors: z.array(z.object({ at: z.string(), message: z.string() })),

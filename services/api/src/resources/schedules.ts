@@ -13,7 +13,12 @@ type ScheduleRow = typeof schema.operationSchedules.$inferSelect;
 
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const definitionParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const definitionParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 const kindParams = definitionParam.extend({ kind: z.enum(OPERATION_KINDS).openapi({ param: { name: 'kind', in: 'path' } }) });
 
 const ScheduleSchema = z
@@ -32,7 +37,13 @@ const ScheduleSchema = z
 const PutSchedule = z
   .object({
     cron: z.string().refine(isCron, 'must be a 5-field cron expression (UTC) or @hourly/@daily/@every <duration>').nullable().optional(),
-    intervalSeconds: z.number().int().min(10).max(86_400 * 7).nullable().optional(),
+    intervalSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(86_400 * 7)
+      .nullable()
+      .optional(),
     paused: z.boolean().optional(),
   })
   .strict()
@@ -46,16 +57,28 @@ export function registerSchedules(app: App, deps: ApiDeps) {
   const { db } = deps.store;
   const tags = ['Schedules'];
   const loadDefinition = async (id: string) => {
-    const [def] = await db.select({ id: schema.syncDefinitions.id, enabled: schema.syncDefinitions.enabled }).from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, id));
+    const [def] = await db
+      .select({ id: schema.syncDefinitions.id, enabled: schema.syncDefinitions.enabled })
+      .from(schema.syncDefinitions)
+      .where(eq(schema.syncDefinitions.id, id));
     if (!def) throw notFound('SyncDefinition', id);
     return def;
   };
   const assertSchedulable = (kind: OperationKind) => {
-    if (!OPERATIONS[kind].schedulable) throw new ApiError(422, ErrorCode.ValidationFailed, `${kind} runs are started on request, not on a schedule`, [{ field: 'path.kind', message: 'not schedulable' }]);
-    if (!OPERATIONS[kind].available) throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [{ field: 'path.kind', message: 'not available yet' }]);
+    if (!OPERATIONS[kind].schedulable)
+      throw new ApiError(422, ErrorCode.ValidationFailed, `${kind} runs are started on request, not on a schedule`, [
+        { field: 'path.kind', message: 'not schedulable' },
+      ]);
+    if (!OPERATIONS[kind].available)
+      throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [
+        { field: 'path.kind', message: 'not available yet' },
+      ]);
   };
   const loadRow = async (id: string, kind: OperationKind) => {
-    const [row] = await db.select().from(schema.operationSchedules).where(and(eq(schema.operationSchedules.definitionId, id), eq(schema.operationSchedules.kind, kind)));
+    const [row] = await db
+      .select()
+      .from(schema.operationSchedules)
+      .where(and(eq(schema.operationSchedules.definitionId, id), eq(schema.operationSchedules.kind, kind)));
     if (!row) throw notFound('OperationSchedule', `${id}/${kind}`);
     return row;
   };
@@ -72,24 +95,40 @@ export function registerSchedules(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sync-definitions/{id}/schedules', tags, security, middleware: [requireRole('viewer')] as const,
-      summary: 'The definition\'s schedules, one per operation kind',
+      method: 'get',
+      path: '/v1/sync-definitions/{id}/schedules',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
+      summary: "The definition's schedules, one per operation kind",
       request: { params: definitionParam },
-      responses: { 200: { description: 'Schedules', ...json(z.object({ items: z.array(ScheduleSchema) }).openapi('OperationScheduleList')) }, ...commonErrorResponses },
+      responses: {
+        200: { description: 'Schedules', ...json(z.object({ items: z.array(ScheduleSchema) }).openapi('OperationScheduleList')) },
+        ...commonErrorResponses,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       const def = await loadDefinition(id);
-      const rows = await db.select().from(schema.operationSchedules).where(eq(schema.operationSchedules.definitionId, id)).orderBy(schema.operationSchedules.kind);
+      const rows = await db
+        .select()
+        .from(schema.operationSchedules)
+        .where(eq(schema.operationSchedules.definitionId, id))
+        .orderBy(schema.operationSchedules.kind);
       return c.json({ items: rows.map((r) => view(r, def.enabled)) }, 200);
     },
   );
 
   app.openapi(
     createRoute({
-      method: 'put', path: '/v1/sync-definitions/{id}/schedules/{kind}', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'put',
+      path: '/v1/sync-definitions/{id}/schedules/{kind}',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Set the schedule of an operation kind',
-      description: 'Creates or replaces the schedule (a cron expression in UTC, or an interval). Each fire asks the definition\'s coordinator for the operation, which joins it to a run already going. A disabled definition keeps its schedules paused.',
+      description:
+        "Creates or replaces the schedule (a cron expression in UTC, or an interval). Each fire asks the definition's coordinator for the operation, which joins it to a run already going. A disabled definition keeps its schedules paused.",
       request: { params: kindParams, body: { required: true, ...json(PutSchedule) } },
       responses: { 200: { description: 'The schedule', ...json(ScheduleSchema) }, ...commonErrorResponses },
     }),
@@ -98,7 +137,11 @@ export function registerSchedules(app: App, deps: ApiDeps) {
       const body = c.req.valid('json');
       const def = await loadDefinition(id);
       assertSchedulable(kind);
-      await saveSchedule(deps, id, kind, { cron: body.cron ?? null, intervalSeconds: body.intervalSeconds ?? null, ...(body.paused !== undefined ? { paused: body.paused } : {}) });
+      await saveSchedule(deps, id, kind, {
+        cron: body.cron ?? null,
+        intervalSeconds: body.intervalSeconds ?? null,
+        ...(body.paused !== undefined ? { paused: body.paused } : {}),
+      });
       await syncDefinitionSchedules(deps, id);
       return c.json(view(await loadRow(id, kind), def.enabled), 200);
     },
@@ -106,7 +149,11 @@ export function registerSchedules(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'delete', path: '/v1/sync-definitions/{id}/schedules/{kind}', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'delete',
+      path: '/v1/sync-definitions/{id}/schedules/{kind}',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Remove the schedule of an operation kind',
       request: { params: kindParams },
       responses: { 204: { description: 'Removed' }, ...commonErrorResponses },
@@ -124,10 +171,28 @@ export function registerSchedules(app: App, deps: ApiDeps) {
   for (const action of ['pause', 'resume'] as const) {
     app.openapi(
       createRoute({
-        method: 'post', path: `/v1/sync-definitions/{id}/schedules/{kind}/${action}`, tags, security, middleware: [requireRole('operator')] as const,
+        method: 'post',
+        path: `/v1/sync-definitions/{id}/schedules/{kind}/${action}`,
+        tags,
+        security,
+        middleware: [requireRole('operator')] as const,
         summary: action === 'pause' ? 'Pause a schedule' : 'Resume a paused schedule',
-        description: action === 'pause' ? 'Runs can still be started on request. The note says why (shown in the Temporal Web UI).' : 'A disabled definition keeps it paused until enabled.',
-        request: { params: kindParams, body: { required: false, ...json(z.object({ note: z.string().max(500).optional() }).strict().openapi('SchedulePauseNote')) } },
+        description:
+          action === 'pause'
+            ? 'Runs can still be started on request. The note says why (shown in the Temporal Web UI).'
+            : 'A disabled definition keeps it paused until enabled.',
+        request: {
+          params: kindParams,
+          body: {
+            required: false,
+            ...json(
+              z
+                .object({ note: z.string().max(500).optional() })
+                .strict()
+                .openapi('SchedulePauseNote'),
+            ),
+          },
+        },
         responses: { 200: { description: 'The schedule', ...json(ScheduleSchema) }, ...commonErrorResponses },
       }),
       async (c) => {
@@ -135,7 +200,12 @@ export function registerSchedules(app: App, deps: ApiDeps) {
         const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
         const def = await loadDefinition(id);
         const row = await loadRow(id, kind);
-        await saveSchedule(deps, id, kind, { cron: row.cron, intervalSeconds: row.intervalSeconds, paused: action === 'pause', note: action === 'pause' ? (body.note ?? 'paused through the API') : null });
+        await saveSchedule(deps, id, kind, {
+          cron: row.cron,
+          intervalSeconds: row.intervalSeconds,
+          paused: action === 'pause',
+          note: action === 'pause' ? (body.note ?? 'paused through the API') : null,
+        });
         await syncDefinitionSchedules(deps, id);
         return c.json(view(await loadRow(id, kind), def.enabled), 200);
       },
@@ -144,9 +214,14 @@ export function registerSchedules(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/sync-definitions/{id}/schedules/{kind}/trigger', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'post',
+      path: '/v1/sync-definitions/{id}/schedules/{kind}/trigger',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Fire a schedule now',
-      description: 'Runs the schedule\'s action once, now (also while paused): it asks the coordinator for the operation. To start one with options, use POST /v1/sync-definitions/{id}/operations/{kind}.',
+      description:
+        "Runs the schedule's action once, now (also while paused): it asks the coordinator for the operation. To start one with options, use POST /v1/sync-definitions/{id}/operations/{kind}.",
       request: { params: kindParams },
       responses: { 202: { description: 'Fired', ...json(z.object({ scheduleId: z.string() }).openapi('ScheduleTriggered')) }, ...commonErrorResponses },
     }),

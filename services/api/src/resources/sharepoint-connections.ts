@@ -52,9 +52,18 @@ const writable = {
     .max(64_000)
     .optional()
     .openapi({ description: 'Extra CA certificate (PEM) to trust, e.g. for a TLS-inspecting proxy' }),
-  ruPerMinute: z.number().int().min(10).max(1_000_000).optional().openapi({ description: 'SharePoint resource units per minute this app may spend (Microsoft: 1,250 for tenants up to 1k licences)' }),
+  ruPerMinute: z
+    .number()
+    .int()
+    .min(10)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: 'SharePoint resource units per minute this app may spend (Microsoft: 1,250 for tenants up to 1k licences)' }),
 };
-const CreateConnection = z.object({ appId: uuidRef('Owning app'), ...writable }).strict().openapi('CreateSharePointConnection');
+const CreateConnection = z
+  .object({ appId: uuidRef('Owning app'), ...writable })
+  .strict()
+  .openapi('CreateSharePointConnection');
 const UpdateConnection = z
   .object({ ...writable, caCertificatePem: writable.caCertificatePem.nullable() })
   .partial()

@@ -16,13 +16,34 @@ import { connectionToResponse } from './sharepoint-connections.ts';
  */
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const pathParam = (name: string) => z.string().min(1).max(512).openapi({ param: { name, in: 'path' } });
-const connectionParams = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const pathParam = (name: string) =>
+  z
+    .string()
+    .min(1)
+    .max(512)
+    .openapi({ param: { name, in: 'path' } });
+const connectionParams = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
-const Site = z.object({ id: z.string(), displayName: z.string().nullable(), webUrl: z.string().nullable(), name: z.string().nullable() }).openapi('SharePointSite');
-const List = z.object({ id: z.string(), displayName: z.string().nullable(), webUrl: z.string().nullable(), template: z.string().nullable() }).openapi('SharePointList');
+const Site = z
+  .object({ id: z.string(), displayName: z.string().nullable(), webUrl: z.string().nullable(), name: z.string().nullable() })
+  .openapi('SharePointSite');
+const List = z
+  .object({ id: z.string(), displayName: z.string().nullable(), webUrl: z.string().nullable(), template: z.string().nullable() })
+  .openapi('SharePointList');
 const TestResult = z
-  .object({ ok: z.boolean(), stage: z.enum(['token', 'graph', 'done']), message: z.string(), status: z.number().int().optional(), code: z.string().optional(), connection: z.record(z.string(), z.unknown()) })
+  .object({
+    ok: z.boolean(),
+    stage: z.enum(['token', 'graph', 'done']),
+    message: z.string(),
+    status: z.number().int().optional(),
+    code: z.string().optional(),
+    connection: z.record(z.string(), z.unknown()),
+  })
   .openapi('SharePointConnectionTestResult');
 
 // Live Graph lookups, not stored rows: there is no stable order to put a keyset cursor on, so they answer the whole set.
@@ -50,15 +71,21 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
     } catch (err) {
       if (!(err instanceof GraphError)) throw err;
       if (err.status === 404) throw new ApiError(404, ErrorCode.NotFound, `SharePoint says: ${err.message}`);
-      if (err.status === 401 || err.status === 403) throw new ApiError(422, ErrorCode.ValidationFailed, `SharePoint refused the connection's credentials (${err.status} ${err.code}): ${err.message}`);
-      if (err.status >= 400 && err.status < 500 && err.status !== 429) throw new ApiError(422, ErrorCode.ValidationFailed, `SharePoint refused the request (${err.status} ${err.code}): ${err.message}`);
+      if (err.status === 401 || err.status === 403)
+        throw new ApiError(422, ErrorCode.ValidationFailed, `SharePoint refused the connection's credentials (${err.status} ${err.code}): ${err.message}`);
+      if (err.status >= 400 && err.status < 500 && err.status !== 429)
+        throw new ApiError(422, ErrorCode.ValidationFailed, `SharePoint refused the request (${err.status} ${err.code}): ${err.message}`);
       throw new ApiError(503, ErrorCode.Unavailable, `SharePoint is unavailable (${err.status} ${err.code}): ${err.message}`);
     }
   }
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/sharepoint-connections/{id}/test', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'post',
+      path: '/v1/sharepoint-connections/{id}/test',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Acquire a token and read a site; records the result on the connection',
       request: { params: connectionParams },
       responses: { 200: { description: 'The test ran (see ok)', ...json(TestResult) }, ...commonErrorResponses },
@@ -74,7 +101,14 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
         .returning();
       c.get('log').info({ connectionId: id, ok: result.ok, stage: result.stage }, 'sharepoint connection tested');
       return c.json(
-        { ok: result.ok, stage: result.stage, message: result.message, ...(result.status ? { status: result.status } : {}), ...(result.code ? { code: result.code } : {}), connection: connectionToResponse(updated!) },
+        {
+          ok: result.ok,
+          stage: result.stage,
+          message: result.message,
+          ...(result.status ? { status: result.status } : {}),
+          ...(result.code ? { code: result.code } : {}),
+          connection: connectionToResponse(updated!),
+        },
         200,
       );
     },
@@ -82,7 +116,11 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sharepoint-connections/{id}/sites', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sharepoint-connections/{id}/sites',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'Search sites the connection can see',
       description: NOT_PAGED,
       request: { params: connectionParams, query: z.object({ search: z.string().max(200).default('*') }) },
@@ -97,7 +135,11 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sharepoint-connections/{id}/sites/{siteId}/lists', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sharepoint-connections/{id}/sites/{siteId}/lists',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'Lists of a site',
       description: NOT_PAGED,
       request: { params: connectionParams.extend({ siteId: pathParam('siteId') }) },
@@ -107,16 +149,23 @@ export function registerSharePointDiscovery(app: App, deps: ApiDeps) {
       const { id, siteId } = c.req.valid('param');
       const { graph } = await connection(id);
       const lists = await viaGraph((g) => g.listLists(siteId), graph);
-      return c.json({ items: lists.map((l) => ({ id: l.id ?? '', displayName: l.displayName ?? null, webUrl: l.webUrl ?? null, template: l.list?.template ?? null })) }, 200);
+      return c.json(
+        { items: lists.map((l) => ({ id: l.id ?? '', displayName: l.displayName ?? null, webUrl: l.webUrl ?? null, template: l.list?.template ?? null })) },
+        200,
+      );
     },
   );
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sharepoint-connections/{id}/sites/{siteId}/lists/{listId}/columns', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sharepoint-connections/{id}/sites/{siteId}/lists/{listId}/columns',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'Columns of a list',
       description: [
-        'The list\'s columns as Graph reports them, with their options (maxLength, decimalPlaces, format, choices, indexed, enforceUniqueValues, ...)',
+        "The list's columns as Graph reports them, with their options (maxLength, decimalPlaces, format, choices, indexed, enforceUniqueValues, ...)",
         'under the same names a field-mapping proposal and a saved mapping use in `listColumn`, so what provisioning was to create and what the list has can be compared.',
         NOT_PAGED,
       ].join(' '),

@@ -19,7 +19,9 @@ const identifier = (description: string) => z.string().min(1).max(63).openapi({ 
 const fields = {
   name: name('Definition name, unique per app'),
   databaseId: uuidRef('The source database; each run reads from one of its instances (the primary, or a healthy replica by priority, unless pinned)'),
-  sourceInstanceId: uuidRef('Pins the definition to this instance of its database (null: each run picks one). Giving only this also sets databaseId').nullable(),
+  sourceInstanceId: uuidRef(
+    'Pins the definition to this instance of its database (null: each run picks one). Giving only this also sets databaseId',
+  ).nullable(),
   sourceSchema: identifier('Source schema, e.g. public'),
   sourceTable: identifier('Source table'),
   keyStrategy: z.enum(schema.keyStrategy.enumValues).openapi({ description: 'pk, unique (a unique constraint) or composite (several columns)' }),
@@ -33,7 +35,13 @@ const fields = {
   scheduleCron: z.string().refine(isCron, 'must be a 5-field cron expression (UTC) or @hourly/@daily/@every <duration>').nullable().openapi({
     description: 'Shorthand for the push schedule (see /v1/sync-definitions/{id}/schedules): a cron expression in UTC',
   }),
-  scheduleIntervalSeconds: z.number().int().min(10).max(86_400 * 7).nullable().openapi({ description: 'Shorthand for the push schedule: every this many seconds' }),
+  scheduleIntervalSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(86_400 * 7)
+    .nullable()
+    .openapi({ description: 'Shorthand for the push schedule: every this many seconds' }),
   batchSize: z.number().int().min(1).max(5000),
   enabled: z.boolean(),
   deleteGuardMaxItems: z.number().int().min(0).max(100_000_000).nullable().openapi({
@@ -42,7 +50,7 @@ const fields = {
   }),
   deleteGuardMaxPercent: z.number().int().min(0).max(100).nullable().openapi({
     description:
-      'Mass-delete guard: the same, as a percentage of the list\'s items (whichever limit is smaller applies; at least one item may always go). Null: no percentage limit; both null turn the guard off. Default 10.',
+      "Mass-delete guard: the same, as a percentage of the list's items (whichever limit is smaller applies; at least one item may always go). Null: no percentage limit; both null turn the guard off. Default 10.",
   }),
 };
 
@@ -56,7 +64,8 @@ export function definitionRules(d: DefinitionShape): FieldError[] {
   if (new Set(keys).size !== keys.length) out.push({ field: 'body.keyColumns', message: 'key columns must be distinct' });
   if (d.cursorStrategy === 'updated_at' && !d.cursorColumn) out.push({ field: 'body.cursorColumn', message: 'required when cursorStrategy is updated_at' });
   if (d.cursorStrategy === 'full_scan' && d.cursorColumn) out.push({ field: 'body.cursorColumn', message: 'must be null when cursorStrategy is full_scan' });
-  if (d.scheduleCron && d.scheduleIntervalSeconds) out.push({ field: 'body.scheduleCron', message: 'give either scheduleCron or scheduleIntervalSeconds, not both' });
+  if (d.scheduleCron && d.scheduleIntervalSeconds)
+    out.push({ field: 'body.scheduleCron', message: 'give either scheduleCron or scheduleIntervalSeconds, not both' });
   return out;
 }
 
@@ -93,7 +102,8 @@ const CreateDefinition = z
   .strict()
   .superRefine((d, ctx) => {
     for (const e of definitionRules(d)) ctx.addIssue({ code: 'custom', path: [e.field.replace(/^body\./, '')], message: e.message });
-    if (!d.databaseId && !d.sourceInstanceId) ctx.addIssue({ code: 'custom', path: ['databaseId'], message: 'give the source database (databaseId), or pin an instance (sourceInstanceId)' });
+    if (!d.databaseId && !d.sourceInstanceId)
+      ctx.addIssue({ code: 'custom', path: ['databaseId'], message: 'give the source database (databaseId), or pin an instance (sourceInstanceId)' });
   })
   .openapi('CreateSyncDefinition');
 
@@ -130,7 +140,8 @@ const SOURCE_FIELDS = ['databaseId', 'sourceInstanceId', 'sourceSchema', 'source
 const SCHEDULE_FIELDS = ['scheduleCron', 'scheduleIntervalSeconds'] as const;
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-const withoutSchedule = <T extends Record<string, unknown>>(b: T) => Object.fromEntries(Object.entries(b).filter(([k]) => !(SCHEDULE_FIELDS as readonly string[]).includes(k)));
+const withoutSchedule = <T extends Record<string, unknown>>(b: T) =>
+  Object.fromEntries(Object.entries(b).filter(([k]) => !(SCHEDULE_FIELDS as readonly string[]).includes(k)));
 
 export function registerSyncDefinitions(app: App, deps: ApiDeps) {
   registerCrud<DefinitionRow, z.infer<typeof CreateDefinition>, z.infer<typeof UpdateDefinition>>(app, deps, {
@@ -145,7 +156,10 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     listFilters: { appId: { column: schema.syncDefinitions.appId, schema: uuidFilter('Only definitions of this app') } },
     toResponse,
     decorate: async (rows, bodies) => {
-      const shorthand = await pushScheduleShorthand(deps, rows.map((r) => r.id));
+      const shorthand = await pushScheduleShorthand(
+        deps,
+        rows.map((r) => r.id),
+      );
       return bodies.map((b, i) => ({ ...b, ...(shorthand.get(rows[i]!.id) ?? { scheduleCron: null, scheduleIntervalSeconds: null }) }));
     },
     toInsert: async (b) => {
@@ -170,7 +184,9 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     guardWrite: async (tx, w) => {
       if (!w.existing) return;
       if (w.op === 'delete') return assertDefinitionIdle(tx, w.existing.id, 'the definition');
-      const guarded = (GUARDED_DEFINITION_FIELDS as readonly string[]).filter((f) => f in (w.patch ?? {}) && !sameValue(w.patch![f], (w.existing as Record<string, unknown>)[f]));
+      const guarded = (GUARDED_DEFINITION_FIELDS as readonly string[]).filter(
+        (f) => f in (w.patch ?? {}) && !sameValue(w.patch![f], (w.existing as Record<string, unknown>)[f]),
+      );
       if (guarded.length) await assertDefinitionIdle(tx, w.existing.id, `the definition's ${guarded.join(', ')}`);
     },
     afterWrite: async (row, _deps, body) => {
@@ -183,12 +199,12 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
   });
 
   const validated = [
-    'The source table is introspected live (with the instance\'s stored credentials) and the key and cursor are checked against it:',
+    "The source table is introspected live (with the instance's stored credentials) and the key and cursor are checked against it:",
     'a key that is not the primary key / a unique constraint / a superset of one, a nullable or float key column, or a cursor column that is not a timestamp, date or integer is a 422 naming `body.keyColumns` / `body.cursorColumn`;',
     'the message names the columns that could be the cursor, or suggests cursorStrategy full_scan when the table has none;',
     'a missing table is a 422 naming schema.table, and so is a partition (name its partitioned table instead); an unreachable source is a 503 and nothing is saved.',
     'The snapshot the definition was checked against is recorded as `sourceSnapshotId`.',
-    'The database (and a pinned instance) must belong to the definition\'s app: another app\'s is a 422 naming `body.databaseId` / `body.sourceInstanceId` and both apps, checked before any connection is made.',
+    "The database (and a pinned instance) must belong to the definition's app: another app's is a 422 naming `body.databaseId` / `body.sourceInstanceId` and both apps, checked before any connection is made.",
     'The instance introspected is the one a run would use now: the pinned one, or the primary (a healthy replica by priority when the primary is unhealthy).',
     'Changing what a writer reads (source, keys, cursor, routing strategy, direction) while an operation that writes is queued, running or awaiting approval is a 409 naming that run.',
   ].join(' ');

@@ -9,13 +9,33 @@ import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/prob
 
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const params = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
+const params = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 const QuarantineEntry = z
-  .object({ id: z.string().uuid(), sourceKey: z.string(), reason: z.string(), detail: z.unknown().nullable(), firstSeenAt: z.string().datetime(), lastSeenAt: z.string().datetime() })
+  .object({
+    id: z.string().uuid(),
+    sourceKey: z.string(),
+    reason: z.string(),
+    detail: z.unknown().nullable(),
+    firstSeenAt: z.string().datetime(),
+    lastSeenAt: z.string().datetime(),
+  })
   .openapi('QuarantineEntry');
 const LedgerEntry = z
-  .object({ sourceKey: z.string(), targetId: z.string().uuid().nullable(), listItemId: z.string().nullable(), contentHash: z.string(), etag: z.string().nullable(), provenance: z.string(), lastPushedAt: z.string().datetime().nullable() })
+  .object({
+    sourceKey: z.string(),
+    targetId: z.string().uuid().nullable(),
+    listItemId: z.string().nullable(),
+    contentHash: z.string(),
+    etag: z.string().nullable(),
+    provenance: z.string(),
+    lastPushedAt: z.string().datetime().nullable(),
+  })
   .openapi('LedgerEntry');
 
 const nextCursor = z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' });
@@ -23,13 +43,19 @@ const nextCursor = z.string().nullable().openapi({ description: 'Pass as `cursor
 // The ledger paged with `after` (a raw source key) / `nextAfter` before it paged like every list; both stay, deprecated, so existing clients keep working.
 const LedgerQuery = z.object({
   ...pageQuery,
-  after: z.string().optional().openapi({ param: { deprecated: true }, description: 'Deprecated: use `cursor`. The sourceKey of the last entry of the previous page (`nextAfter`).' }),
+  after: z
+    .string()
+    .optional()
+    .openapi({ param: { deprecated: true }, description: 'Deprecated: use `cursor`. The sourceKey of the last entry of the previous page (`nextAfter`).' }),
 });
 const LedgerPage = z
   .object({
     items: z.array(LedgerEntry),
     nextCursor,
-    nextAfter: z.string().nullable().openapi({ deprecated: true, description: 'Deprecated: use `nextCursor`. The sourceKey to pass as `after`; null on the last page.' }),
+    nextAfter: z
+      .string()
+      .nullable()
+      .openapi({ deprecated: true, description: 'Deprecated: use `nextCursor`. The sourceKey to pass as `after`; null on the last page.' }),
   })
   .openapi('LedgerPage');
 const QuarantinePage = z.object({ items: z.array(QuarantineEntry), nextCursor }).openapi('QuarantinePage');
@@ -45,9 +71,14 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sync-definitions/{id}/quarantine', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sync-definitions/{id}/quarantine',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'Rows that could not be synced, with the reason',
-      description: 'Open entries only, oldest first; pages with `cursor` / `nextCursor` like every list. An entry is resolved when its row syncs (after it is fixed at the source).',
+      description:
+        'Open entries only, oldest first; pages with `cursor` / `nextCursor` like every list. An entry is resolved when its row syncs (after it is fixed at the source).',
       request: { params, query: z.object(pageQuery) },
       responses: { 200: { description: 'Open quarantine entries', ...json(QuarantinePage) }, ...commonErrorResponses },
     }),
@@ -66,7 +97,14 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
       const page = pageOf(rows, limit, (r) => encodeCursor({ createdAt: r.firstSeenAt, id: r.id }));
       return c.json(
         {
-          items: page.items.map((r) => ({ id: r.id, sourceKey: r.sourceKey, reason: r.reason, detail: r.detail ?? null, firstSeenAt: r.firstSeenAt.toISOString(), lastSeenAt: r.lastSeenAt.toISOString() })),
+          items: page.items.map((r) => ({
+            id: r.id,
+            sourceKey: r.sourceKey,
+            reason: r.reason,
+            detail: r.detail ?? null,
+            firstSeenAt: r.firstSeenAt.toISOString(),
+            lastSeenAt: r.lastSeenAt.toISOString(),
+          })),
           nextCursor: page.nextCursor,
         },
         200,
@@ -76,9 +114,14 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sync-definitions/{id}/ledger', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sync-definitions/{id}/ledger',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'The sync ledger: where each source row lives in SharePoint',
-      description: 'Entries in source-key order; pages with `cursor` / `nextCursor` like every list. `after` / `nextAfter` (raw source keys) still work but are deprecated.',
+      description:
+        'Entries in source-key order; pages with `cursor` / `nextCursor` like every list. `after` / `nextAfter` (raw source keys) still work but are deprecated.',
       request: { params, query: LedgerQuery },
       responses: { 200: { description: 'Ledger entries in source-key order', ...json(LedgerPage) }, ...commonErrorResponses },
     }),
@@ -96,7 +139,15 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
       const last = page.nextCursor ? page.items.at(-1)! : undefined;
       return c.json(
         {
-          items: page.items.map((r) => ({ sourceKey: r.sourceKey, targetId: r.targetId, listItemId: r.listItemId, contentHash: r.contentHash, etag: r.etag, provenance: r.provenance, lastPushedAt: r.lastPushedAt?.toISOString() ?? null })),
+          items: page.items.map((r) => ({
+            sourceKey: r.sourceKey,
+            targetId: r.targetId,
+            listItemId: r.listItemId,
+            contentHash: r.contentHash,
+            etag: r.etag,
+            provenance: r.provenance,
+            lastPushedAt: r.lastPushedAt?.toISOString() ?? null,
+          })),
           nextCursor: page.nextCursor,
           nextAfter: last?.sourceKey ?? null,
         },

@@ -15,20 +15,28 @@ import { RunSchema, runView } from './run-view.ts';
 
 const security = [{ bearerAuth: [] }];
 const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const definitionParam = z.object({ id: z.string().uuid().openapi({ param: { name: 'id', in: 'path' } }) });
-const kindParam = z.enum(OPERATION_KINDS).openapi({ param: { name: 'kind', in: 'path' }, description: 'Operation kind (see the operations table in the README)' });
+const definitionParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+const kindParam = z
+  .enum(OPERATION_KINDS)
+  .openapi({ param: { name: 'kind', in: 'path' }, description: 'Operation kind (see the operations table in the README)' });
 
 const Ticket = z
   .object({
     runId: z.string().uuid().openapi({ description: 'The run: GET /v1/sync-runs/{runId} shows its progress, POST .../cancel stops it' }),
     kind: z.enum(OPERATION_KINDS),
-    workflowId: z.string().openapi({ description: 'The operation\'s workflow (a child of the definition\'s coordinator)' }),
+    workflowId: z.string().openapi({ description: "The operation's workflow (a child of the definition's coordinator)" }),
     state: z.enum(['started', 'queued', 'joined']).openapi({
-      description: 'started: runs now; queued: waits for another writer of the definition to end; joined: the same operation was already queued or running, and this is that run',
+      description:
+        'started: runs now; queued: waits for another writer of the definition to end; joined: the same operation was already queued or running, and this is that run',
     }),
     reason: z.string().nullable(),
     temporalUiUrl: z.string().url(),
-    coordinatorUiUrl: z.string().url().openapi({ description: 'The definition\'s coordinator in the Temporal Web UI: its operations, running and queued' }),
+    coordinatorUiUrl: z.string().url().openapi({ description: "The definition's coordinator in the Temporal Web UI: its operations, running and queued" }),
     alreadyStarted: z.boolean().openapi({ description: 'Deprecated: state is joined' }),
   })
   .openapi('OperationTicket');
@@ -45,22 +53,52 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     return def;
   };
   const assertProvisioned = async (id: string) => {
-    const unprovisioned = await db.select({ id: schema.syncTargets.id }).from(schema.syncTargets).where(and(eq(schema.syncTargets.definitionId, id), isNull(schema.syncTargets.listId)));
+    const unprovisioned = await db
+      .select({ id: schema.syncTargets.id })
+      .from(schema.syncTargets)
+      .where(and(eq(schema.syncTargets.definitionId, id), isNull(schema.syncTargets.listId)));
     const anyTarget = await db.select({ id: schema.syncTargets.id }).from(schema.syncTargets).where(eq(schema.syncTargets.definitionId, id)).limit(1);
     if (anyTarget.length === 0 || unprovisioned.length > 0) {
-      throw new ApiError(409, ErrorCode.Conflict, `the definition has ${anyTarget.length === 0 ? 'no targets' : 'unprovisioned targets'}; add targets and POST /v1/sync-definitions/${id}/provision first`);
+      throw new ApiError(
+        409,
+        ErrorCode.Conflict,
+        `the definition has ${anyTarget.length === 0 ? 'no targets' : 'unprovisioned targets'}; add targets and POST /v1/sync-definitions/${id}/provision first`,
+      );
     }
   };
-  const ask = async (c: { get(k: 'requestId'): string; get(k: 'principal'): { keyId: string } }, definitionId: string, kind: OperationKind, options: Record<string, unknown>) => {
-    const ticket = await askCoordinator(deps, definitionId, { kind, requestId: c.get('requestId'), runId: randomUUID(), requestedBy: c.get('principal').keyId, trigger: 'api', options });
-    return { ...ticket, reason: ticket.reason ?? null, temporalUiUrl: ui(ticket.workflowId), coordinatorUiUrl: ui(definitionWorkflowId(definitionId)), alreadyStarted: ticket.state === 'joined' };
+  const ask = async (
+    c: { get(k: 'requestId'): string; get(k: 'principal'): { keyId: string } },
+    definitionId: string,
+    kind: OperationKind,
+    options: Record<string, unknown>,
+  ) => {
+    const ticket = await askCoordinator(deps, definitionId, {
+      kind,
+      requestId: c.get('requestId'),
+      runId: randomUUID(),
+      requestedBy: c.get('principal').keyId,
+      trigger: 'api',
+      options,
+    });
+    return {
+      ...ticket,
+      reason: ticket.reason ?? null,
+      temporalUiUrl: ui(ticket.workflowId),
+      coordinatorUiUrl: ui(definitionWorkflowId(definitionId)),
+      alreadyStarted: ticket.state === 'joined',
+    };
   };
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/sync-definitions/{id}/provision', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'post',
+      path: '/v1/sync-definitions/{id}/provision',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Provision the target lists',
-      description: 'Asks the definition\'s coordinator for a provision run: it persists the default field mapping if the definition has none, then creates or adopts every target list with the mapped columns and the hidden, indexed key column. Idempotent. Waits (queued) while another writer of the definition runs.',
+      description:
+        "Asks the definition's coordinator for a provision run: it persists the default field mapping if the definition has none, then creates or adopts every target list with the mapped columns and the hidden, indexed key column. Idempotent. Waits (queued) while another writer of the definition runs.",
       request: { params: definitionParam },
       responses: { 202: { description: 'Provisioning accepted', ...json(Ticket) }, ...commonErrorResponses },
     }),
@@ -73,14 +111,29 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/sync-definitions/{id}/runs', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'post',
+      path: '/v1/sync-definitions/{id}/runs',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Run a push sync now',
       description: [
-        'Asks the definition\'s coordinator for a push run. With fullResync every row is re-read and compared with the ledger (changed rows are written, deleted rows removed).',
+        "Asks the definition's coordinator for a push run. With fullResync every row is re-read and compared with the ledger (changed rows are written, deleted rows removed).",
         'A push already queued or running with the same options is the answer (state joined, its run id): there is never a second writer. While another writer runs (e.g. provisioning) the run is queued and starts after it.',
-        'The answer names the run and, for a first load, estimates how long it takes at the connection\'s budget (2 resource units per item written).',
+        "The answer names the run and, for a first load, estimates how long it takes at the connection's budget (2 resource units per item written).",
       ].join(' '),
-      request: { params: definitionParam, body: { required: false, ...json(z.object({ fullResync: z.boolean().default(false) }).strict().openapi('StartRun')) } },
+      request: {
+        params: definitionParam,
+        body: {
+          required: false,
+          ...json(
+            z
+              .object({ fullResync: z.boolean().default(false) })
+              .strict()
+              .openapi('StartRun'),
+          ),
+        },
+      },
       responses: { 202: { description: 'Run accepted', ...json(RunStarted) }, ...commonErrorResponses },
     }),
     async (c) => {
@@ -96,17 +149,36 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'post', path: '/v1/sync-definitions/{id}/operations/{kind}', tags, security, middleware: [requireRole('operator')] as const,
+      method: 'post',
+      path: '/v1/sync-definitions/{id}/operations/{kind}',
+      tags,
+      security,
+      middleware: [requireRole('operator')] as const,
       summary: 'Ask for an operation',
-      description: 'Any operation kind, through the definition\'s coordinator: started, queued behind another writer, or joined to the same operation already going. Kinds this version does not have are a 422.',
-      request: { params: definitionParam.extend({ kind: kindParam }), body: { required: false, ...json(z.object({ options: z.record(z.string(), z.unknown()).optional() }).strict().openapi('OperationRequestBody')) } },
+      description:
+        "Any operation kind, through the definition's coordinator: started, queued behind another writer, or joined to the same operation already going. Kinds this version does not have are a 422.",
+      request: {
+        params: definitionParam.extend({ kind: kindParam }),
+        body: {
+          required: false,
+          ...json(
+            z
+              .object({ options: z.record(z.string(), z.unknown()).optional() })
+              .strict()
+              .openapi('OperationRequestBody'),
+          ),
+        },
+      },
       responses: { 202: { description: 'Operation accepted', ...json(Ticket) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id, kind } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
       await loadDefinition(id);
-      if (!OPERATIONS[kind].available) throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [{ field: 'path.kind', message: 'not available yet' }]);
+      if (!OPERATIONS[kind].available)
+        throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [
+          { field: 'path.kind', message: 'not available yet' },
+        ]);
       if (kind === 'push') await assertProvisioned(id);
       return c.json(await ask(c, id, kind, body.options ?? {}), 202);
     },
@@ -114,11 +186,18 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sync-definitions/{id}/operations', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sync-definitions/{id}/operations',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'Operations of a definition that are queued, running or waiting for approval',
       description: 'In request order. Writers run one at a time; read-only operations run beside them.',
       request: { params: definitionParam },
-      responses: { 200: { description: 'Active runs', ...json(z.object({ items: z.array(RunSchema), coordinatorUiUrl: z.string().url() }).openapi('ActiveOperations')) }, ...commonErrorResponses },
+      responses: {
+        200: { description: 'Active runs', ...json(z.object({ items: z.array(RunSchema), coordinatorUiUrl: z.string().url() }).openapi('ActiveOperations')) },
+        ...commonErrorResponses,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -132,7 +211,11 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     },
   );
 
-  const listRuns = async (filters: { definitionId?: string | undefined; kind?: string | undefined; status?: string | undefined }, limit: number, cursor: string | undefined) => {
+  const listRuns = async (
+    filters: { definitionId?: string | undefined; kind?: string | undefined; status?: string | undefined },
+    limit: number,
+    cursor: string | undefined,
+  ) => {
     const rows = await db
       .select()
       .from(schema.syncRuns)
@@ -153,7 +236,11 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sync-definitions/{id}/runs', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sync-definitions/{id}/runs',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'List runs of a definition, newest first',
       description: 'Each run carries its progress (rows done and to do, phase, time left); pages with `cursor` / `nextCursor` like every list.',
       request: { params: definitionParam, query: z.object(pageQuery) },
@@ -169,7 +256,11 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/v1/sync-runs', tags, security, middleware: [requireRole('viewer')] as const,
+      method: 'get',
+      path: '/v1/sync-runs',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
       summary: 'List runs of every kind, newest first',
       request: {
         query: z.object({

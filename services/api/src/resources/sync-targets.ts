@@ -23,13 +23,19 @@ const fields = {
 
 const TargetSchema = z.object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, ...timestamps }).openapi('SyncTarget');
 const CreateTarget = z
-  .object({ ...fields, listId: fields.listId.optional(), routingRule: fields.routingRule.optional(), priority: fields.priority.optional(), isDefault: fields.isDefault.optional() })
+  .object({
+    ...fields,
+    listId: fields.listId.optional(),
+    routingRule: fields.routingRule.optional(),
+    priority: fields.priority.optional(),
+    isDefault: fields.isDefault.optional(),
+  })
   .strict()
   .openapi('CreateSyncTarget');
 const UpdateTarget = z.object(fields).partial().strict().openapi('UpdateSyncTarget');
 
 const CONNECTION_RULE =
-  'The SharePoint connection must belong to the definition\'s app: another app\'s connection is a 422 naming `body.connectionId` and both apps (cross-app use is refused; there is no grant).';
+  "The SharePoint connection must belong to the definition's app: another app's connection is a 422 naming `body.connectionId` and both apps (cross-app use is refused; there is no grant).";
 
 function targetRules(t: { isDefault?: boolean | null; routingRule?: unknown }): FieldError[] {
   return t.isDefault && t.routingRule ? [{ field: 'body.routingRule', message: 'the default target takes rows no rule matches; it has no rule' }] : [];

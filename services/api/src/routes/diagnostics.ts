@@ -24,7 +24,8 @@ export function registerDiagnosticsRoutes(app: App, deps: ApiDeps) {
       tags: ['Diagnostics'],
       security: [{ bearerAuth: [] }],
       summary: 'Run the end-to-end health workflow',
-      description: 'Starts a workflow on the worker task queue whose activity writes to the meta-store, and waits for its result (API -> Temporal -> worker -> activity -> PostgreSQL).',
+      description:
+        'Starts a workflow on the worker task queue whose activity writes to the meta-store, and waits for its result (API -> Temporal -> worker -> activity -> PostgreSQL).',
       middleware: [requireRole('operator')] as const,
       responses: { 200: { description: 'The workflow completed', content: { 'application/json': { schema: HealthWorkflowResult } } }, ...commonErrorResponses },
     }),
@@ -43,7 +44,17 @@ export function registerDiagnosticsRoutes(app: App, deps: ApiDeps) {
           throw err;
         }),
         new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new ApiError(503, ErrorCode.Unavailable, `no worker completed ${started.workflowId} within 60 s; is a worker polling task queue "${deps.temporal.taskQueue}"?`)), 60_000).unref(),
+          setTimeout(
+            () =>
+              reject(
+                new ApiError(
+                  503,
+                  ErrorCode.Unavailable,
+                  `no worker completed ${started.workflowId} within 60 s; is a worker polling task queue "${deps.temporal.taskQueue}"?`,
+                ),
+              ),
+            60_000,
+          ).unref(),
         ),
       ]);
       return c.json({ ...result, temporalUiUrl: started.uiUrl }, 200);

@@ -17,7 +17,10 @@ async function timed(fn: () => Promise<unknown>, timeoutMs: number): Promise<z.i
 export function registerHealthRoutes(app: App, deps: ApiDeps) {
   app.openapi(
     createRoute({
-      method: 'get', path: '/healthz', tags: ['Health'], summary: 'Liveness: the process is up',
+      method: 'get',
+      path: '/healthz',
+      tags: ['Health'],
+      summary: 'Liveness: the process is up',
       responses: { 200: { description: 'Alive', content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } } } },
     }),
     (c) => c.json({ status: 'ok' as const }, 200),
@@ -25,7 +28,10 @@ export function registerHealthRoutes(app: App, deps: ApiDeps) {
 
   app.openapi(
     createRoute({
-      method: 'get', path: '/readyz', tags: ['Health'], summary: 'Readiness: meta-store and Temporal reachable',
+      method: 'get',
+      path: '/readyz',
+      tags: ['Health'],
+      summary: 'Readiness: meta-store and Temporal reachable',
       responses: {
         200: { description: 'Ready', content: { 'application/json': { schema: Readiness } } },
         503: { description: 'A dependency is unreachable', content: { 'application/json': { schema: Readiness } } },

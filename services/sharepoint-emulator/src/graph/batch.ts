@@ -106,7 +106,13 @@ export function registerBatch(app: Hono<GraphEnv>, deps: GraphDeps): void {
       }
       const target = new URL(`/v1.0/${step.url.replace(/^\/+/, '')}`, origin);
       if (/^[a-z]+:/i.test(step.url) || !target.pathname.startsWith('/v1.0/')) {
-        return errorResponse(c, step.id, 400, 'BadRequest', `Batch request '${step.id}' must use a URL relative to the Graph version, such as /sites/{site-id}.`);
+        return errorResponse(
+          c,
+          step.id,
+          400,
+          'BadRequest',
+          `Batch request '${step.id}' must use a URL relative to the Graph version, such as /sites/{site-id}.`,
+        );
       }
       const headers = new Headers(step.headers);
       headers.set('authorization', c.req.header('authorization') ?? '');

@@ -16,7 +16,11 @@ export async function readJsonBody(c: Context<GraphEnv>): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.');
+    throw new GraphError(
+      400,
+      'BadRequest',
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    );
   }
 }
 
@@ -40,5 +44,8 @@ export function carriedParams(url: URL, drop: string[]): Array<[string, string]>
 }
 
 export function preferences(c: Context<GraphEnv>): string[] {
-  return (c.req.header('prefer') ?? '').split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  return (c.req.header('prefer') ?? '')
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter(Boolean);
 }

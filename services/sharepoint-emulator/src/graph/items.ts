@@ -123,10 +123,14 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
     for (const key of Object.keys(body)) if (!key.startsWith('@') && key !== 'fields') throw unknownProperty(key, 'listItem');
     const item = createItem(list, body.fields, c.get('auth').clientId);
     deps.store.changed();
-    return graphJson(c, {
-      '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items/$entity`,
-      ...renderItem(tenant, site, list, item, { fields: true }),
-    }, 201);
+    return graphJson(
+      c,
+      {
+        '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items/$entity`,
+        ...renderItem(tenant, site, list, item, { fields: true }),
+      },
+      201,
+    );
   });
 
   app.patch(`${base}/:itemId/fields`, async (c) => {

@@ -86,10 +86,14 @@ export function registerLists(app: Hono<GraphEnv>, deps: GraphDeps): void {
     for (const def of (body.columns as unknown[] | undefined) ?? []) list.columns.push(parseColumnDefinition(def, list));
     site.lists.push(list);
     deps.store.changed();
-    return graphJson(c, {
-      '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists/$entity`,
-      ...renderList(tenant, site, list),
-    }, 201);
+    return graphJson(
+      c,
+      {
+        '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists/$entity`,
+        ...renderList(tenant, site, list),
+      },
+      201,
+    );
   });
 
   app.delete('/sites/:siteId/lists/:listId', (c) => {

@@ -18,8 +18,7 @@ export const correlation: MiddlewareHandler<GraphEnv> = async (c, next) => {
 const WWW_AUTHENTICATE =
   'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"';
 
-const unauthenticated = (message: string) =>
-  new GraphError(401, 'InvalidAuthenticationToken', message, { 'WWW-Authenticate': WWW_AUTHENTICATE });
+const unauthenticated = (message: string) => new GraphError(401, 'InvalidAuthenticationToken', message, { 'WWW-Authenticate': WWW_AUTHENTICATE });
 
 /** Every Graph call needs `Authorization: Bearer <token>` issued by the emulator's identity endpoint. */
 export function authenticate(deps: GraphDeps): MiddlewareHandler<GraphEnv> {
@@ -90,12 +89,21 @@ export function limits(deps: GraphDeps): MiddlewareHandler<GraphEnv> {
       : {};
     if (charge?.throttled) {
       deps.counters.add(tenantId, clientId, 'throttled');
-      throw new GraphError(429, 'activityLimitReached', 'The request has been throttled', { 'Retry-After': String(charge.resetSeconds), ...rateHeaders }, 'throttledRequest');
+      throw new GraphError(
+        429,
+        'activityLimitReached',
+        'The request has been throttled',
+        { 'Retry-After': String(charge.resetSeconds), ...rateHeaders },
+        'throttledRequest',
+      );
     }
     const retryAfter = String(deps.faults.config.retryAfterSeconds);
     if (deps.faults.roll(deps.faults.config.unavailableProbability)) {
       deps.counters.add(tenantId, clientId, 'injected503');
-      throw new GraphError(503, 'serviceNotAvailable', 'The service is temporarily unavailable. Please retry later.', { 'Retry-After': retryAfter, ...rateHeaders });
+      throw new GraphError(503, 'serviceNotAvailable', 'The service is temporarily unavailable. Please retry later.', {
+        'Retry-After': retryAfter,
+        ...rateHeaders,
+      });
     }
     if (deps.faults.roll(deps.faults.config.throttleProbability)) {
       deps.counters.add(tenantId, clientId, 'injected429');

@@ -51,13 +51,7 @@ export interface ItemRenderOptions {
 }
 
 /** The listItem resource: eTag `"{guid},{version}"`, string id, and `fields` only when expanded. */
-export function renderItem(
-  tenant: TenantRecord,
-  site: SiteRecord,
-  list: ListRecord,
-  item: ItemRecord,
-  options: ItemRenderOptions,
-): Record<string, unknown> {
+export function renderItem(tenant: TenantRecord, site: SiteRecord, list: ListRecord, item: ItemRecord, options: ItemRenderOptions): Record<string, unknown> {
   const etag = itemEtag(item);
   return {
     '@odata.etag': etag,

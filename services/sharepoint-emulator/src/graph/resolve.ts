@@ -16,9 +16,7 @@ export function resolveSite(tenant: TenantRecord, raw: string): SiteRecord {
     site = tenant.sites.find((s) => s.path === '/');
   } else {
     const [host, collection, web] = ref.toLowerCase().split(',');
-    site = tenant.sites.find(
-      (s) => s.hostname === host && s.siteCollectionId === collection && (web === undefined || s.webId === web),
-    );
+    site = tenant.sites.find((s) => s.hostname === host && s.siteCollectionId === collection && (web === undefined || s.webId === web));
   }
   if (!site) throw notFound('Requested site could not be found');
   return site;
@@ -28,9 +26,7 @@ export function resolveSite(tenant: TenantRecord, raw: string): SiteRecord {
 export function resolveList(site: SiteRecord, raw: string): ListRecord {
   const ref = raw.toLowerCase();
   const list =
-    site.lists.find((l) => l.id === ref) ??
-    site.lists.find((l) => l.displayName.toLowerCase() === ref) ??
-    site.lists.find((l) => l.name.toLowerCase() === ref);
+    site.lists.find((l) => l.id === ref) ?? site.lists.find((l) => l.displayName.toLowerCase() === ref) ?? site.lists.find((l) => l.name.toLowerCase() === ref);
   if (!list) throw notFound('List not found');
   return list;
 }

@@ -10,9 +10,7 @@ export function registerSites(app: Hono<GraphEnv>): void {
   app.get('/sites', (c) => {
     // `search=*` (or no search) lists every site the app can see.
     const term = (readQuery(new URL(c.req.url)).search ?? '').replace(/^"|"$/g, '').replace(/^\*$/, '').toLowerCase();
-    const sites = c.get('tenant').sites.filter((s) =>
-      !term || [s.name, s.displayName, s.description, s.path].some((v) => v.toLowerCase().includes(term)),
-    );
+    const sites = c.get('tenant').sites.filter((s) => !term || [s.name, s.displayName, s.description, s.path].some((v) => v.toLowerCase().includes(term)));
     return graphJson(c, { '@odata.context': `${graphBase(c)}/$metadata#sites`, value: sites.map(renderSite) });
   });
 

@@ -33,7 +33,9 @@ export const syncLedger = pgTable(
   (t) => [
     uniqueIndex('sync_ledger_definition_key_uq').on(t.definitionId, t.sourceKey),
     index('sync_ledger_target_item_idx').on(t.targetId, t.listItemId),
-    index('sync_ledger_sweep_idx').on(t.definitionId, t.sweepRunId, t.sourceKey).where(sql`${t.sweepRunId} is not null`),
+    index('sync_ledger_sweep_idx')
+      .on(t.definitionId, t.sweepRunId, t.sourceKey)
+      .where(sql`${t.sweepRunId} is not null`),
   ],
 );
 

@@ -8,7 +8,19 @@ import { syncDefinitions } from './sync.ts';
  * Operation kinds (shared/src/domain/operations.ts). `drift` and `failover` are kept for rows
  * written before the operation model; new runs use `drift_check` / `drift_repair` and `rebind`.
  */
-export const runKind = pgEnum('run_kind', ['push', 'ingress', 'provision', 'reshard', 'drift', 'failover', 'health', 'drift_check', 'drift_repair', 'rebind', 'ledger_rebuild']);
+export const runKind = pgEnum('run_kind', [
+  'push',
+  'ingress',
+  'provision',
+  'reshard',
+  'drift',
+  'failover',
+  'health',
+  'drift_check',
+  'drift_repair',
+  'rebind',
+  'ledger_rebuild',
+]);
 export const runStatus = pgEnum('run_status', ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'awaiting_approval']);
 export const conflictStatus = pgEnum('conflict_status', ['open', 'resolved', 'dismissed']);
 
@@ -47,7 +59,9 @@ export const syncRuns = pgTable(
     uniqueIndex('sync_runs_workflow_uq').on(t.workflowId),
     index('sync_runs_list_idx').on(t.createdAt, t.id),
     // Written with the statuses that ended (migrations run in one transaction, which cannot use a value its enum just gained).
-    index('sync_runs_active_idx').on(t.definitionId, t.kind).where(sql`${t.status} not in ('succeeded', 'failed', 'cancelled')`),
+    index('sync_runs_active_idx')
+      .on(t.definitionId, t.kind)
+      .where(sql`${t.status} not in ('succeeded', 'failed', 'cancelled')`),
   ],
 );
 
@@ -128,6 +142,8 @@ export const quarantine = pgTable(
   (t) => [
     index('quarantine_definition_idx').on(t.definitionId, t.resolvedAt),
     // One open entry per row key; resolved entries stay as history.
-    uniqueIndex('quarantine_open_uq').on(t.definitionId, t.sourceKey).where(sql`${t.resolvedAt} is null`),
+    uniqueIndex('quarantine_open_uq')
+      .on(t.definitionId, t.sourceKey)
+      .where(sql`${t.resolvedAt} is null`),
   ],
 );

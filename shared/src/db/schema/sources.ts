@@ -61,7 +61,9 @@ export const databaseInstances = pgTable(
   (t) => [
     uniqueIndex('database_instances_db_name_uq').on(t.databaseId, t.name),
     // At most one primary per logical database, enforced by PostgreSQL itself.
-    uniqueIndex('database_instances_one_primary_uq').on(t.databaseId).where(sql`${t.role} = 'primary'`),
+    uniqueIndex('database_instances_one_primary_uq')
+      .on(t.databaseId)
+      .where(sql`${t.role} = 'primary'`),
     check('database_instances_port_ck', sql`${t.port} between 1 and 65535`),
   ],
 );

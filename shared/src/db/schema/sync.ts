@@ -61,7 +61,10 @@ export const syncDefinitions = pgTable(
     check('sync_definitions_cursor_column_ck', sql`${t.cursorStrategy} <> 'updated_at' or ${t.cursorColumn} is not null`),
     check('sync_definitions_key_columns_ck', sql`cardinality(${t.keyColumns}) >= 1`),
     check('sync_definitions_batch_ck', sql`${t.batchSize} between 1 and 5000`),
-    check('sync_definitions_delete_guard_ck', sql`(${t.deleteGuardMaxItems} is null or ${t.deleteGuardMaxItems} >= 0) and (${t.deleteGuardMaxPercent} is null or ${t.deleteGuardMaxPercent} between 0 and 100)`),
+    check(
+      'sync_definitions_delete_guard_ck',
+      sql`(${t.deleteGuardMaxItems} is null or ${t.deleteGuardMaxItems} >= 0) and (${t.deleteGuardMaxPercent} is null or ${t.deleteGuardMaxPercent} between 0 and 100)`,
+    ),
   ],
 );
 
@@ -88,7 +91,9 @@ export const syncTargets = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex('sync_targets_one_default_uq').on(t.definitionId).where(sql`${t.isDefault}`),
+    uniqueIndex('sync_targets_one_default_uq')
+      .on(t.definitionId)
+      .where(sql`${t.isDefault}`),
     uniqueIndex('sync_targets_list_uq').on(t.definitionId, t.siteId, t.listDisplayName),
   ],
 );
