@@ -4,6 +4,7 @@ import type { MetaStore } from '@syncbridge/shared/db';
 import type { OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
 import { GatewayRegistry } from '@syncbridge/shared/graph';
 import type { Logger } from '@syncbridge/shared/logger';
+import { EgressPolicy } from '@syncbridge/shared/net';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { SourcePools } from './sync/sources.ts';
 import { SchemaCache } from './sync/table.ts';
@@ -29,19 +30,24 @@ export interface ActivityDeps {
   schemas: SchemaCache;
   /** Null where activities need not start operations (they then refuse to). */
   coordinators: Coordinators | null;
+  /** Where source and Graph connections may go (shared/src/net/egress.ts): the same policy as the API's. */
+  egress: EgressPolicy;
 }
 
 export type BaseActivityDeps = Pick<ActivityDeps, 'store' | 'secrets' | 'logger'> & Partial<Omit<ActivityDeps, 'store' | 'secrets' | 'logger'>>;
 
 /** Builds the owned parts; `close()` releases the pools and gateways (not the meta-store, which the caller owns). */
 export function createActivityDeps(base: BaseActivityDeps): ActivityDeps & { close(): Promise<void> } {
+  // Without a policy of its own the strict default applies: built-in refusals, no local mode.
+  const egress = base.egress ?? new EgressPolicy();
   const deps: ActivityDeps = {
     store: base.store,
     secrets: base.secrets,
     logger: base.logger,
-    sources: base.sources ?? new SourcePools(),
-    graph: base.graph ?? new GatewayRegistry(),
-    schemas: base.schemas ?? new SchemaCache(),
+    egress,
+    sources: base.sources ?? new SourcePools(egress),
+    graph: base.graph ?? new GatewayRegistry({ egress }),
+    schemas: base.schemas ?? new SchemaCache(egress),
     coordinators: base.coordinators ?? null,
   };
   return {

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.ts';
+import { typedFailures } from './failures.ts';
 import { createHealthActivities } from './health/activities.ts';
 import { createOperationActivities } from './operations/activities.ts';
 import { createProvisionActivities } from './provision/activities.ts';
@@ -14,13 +15,13 @@ export type { PushActivities } from './push/activities.ts';
 
 /** The barrel the worker registers: every activity, built from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return typedFailures({
     ...createHealthActivities(deps),
     ...createRunActivities(deps),
     ...createOperationActivities(deps),
     ...createProvisionActivities(deps),
     ...createPushActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

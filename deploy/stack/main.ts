@@ -83,6 +83,8 @@ try {
     SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY: adminKey,
     API_PORT: String(cfg.API_PORT),
     LOG_LEVEL: cfg.LOG_LEVEL,
+    // A developer's machine: the demo's source (the embedded PostgreSQL) and the emulator are on 127.0.0.1.
+    SYNCBRIDGE_EGRESS_ALLOW_LOCAL: cfg.SYNCBRIDGE_EGRESS_ALLOW_LOCAL,
   };
   const apiUrl = `http://127.0.0.1:${cfg.API_PORT}`;
   const onExit = (name: string, code: number | null) => {

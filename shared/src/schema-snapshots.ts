@@ -41,6 +41,22 @@ export async function recordSnapshot(db: MetaDb, instanceId: string, scope: Snap
   const fingerprint = snapshotFingerprint(snapshot);
   const scopeJson = JSON.stringify(scope);
   const t = schema.schemaSnapshots;
+  // The usual case, nothing changed, is answered by a plain read: no transaction, lock or write.
+  const [current] = (await db
+    .select()
+    .from(t)
+    .where(and(eq(t.instanceId, instanceId), sql`${t.snapshot} -> 'scope' = ${scopeJson}::jsonb`))
+    .orderBy(desc(t.capturedAt), desc(t.id))
+    .limit(1)) as SnapshotRow[];
+  if (current && current.fingerprint === fingerprint) {
+    return {
+      id: current.id,
+      capturedAt: current.capturedAt,
+      fingerprint,
+      created: false,
+      previous: { id: current.id, snapshot: current.snapshot as SchemaSnapshot },
+    };
+  }
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`schema_snapshots|${instanceId}|${scopeJson}`}, 0))`);
     const [latest] = (await tx
@@ -62,6 +78,17 @@ export async function recordSnapshot(db: MetaDb, instanceId: string, scope: Snap
       .returning({ id: t.id, capturedAt: t.capturedAt });
     return { id: row!.id, capturedAt: row!.capturedAt, fingerprint, created: true, previous };
   });
+}
+
+/**
+ * recordSnapshot for what a read saw (GET .../schema, which a viewer may call with any filter):
+ * a scope whose filter matches no table and has no history yet is not recorded (null), so
+ * filters naming schemas that do not exist cannot add rows. A scope with history records
+ * its tables going away as usual.
+ */
+export async function recordObservedSnapshot(db: MetaDb, instanceId: string, scope: SnapshotScope, snapshot: SchemaSnapshot): Promise<RecordedSnapshot | null> {
+  if (snapshot.tables.length === 0 && !(await latestSnapshot(db, instanceId, scope))) return null;
+  return recordSnapshot(db, instanceId, scope, snapshot);
 }
 
 /** The latest stored snapshot of the scope, or null when none was ever recorded. */

@@ -271,8 +271,9 @@ describe('sync definitions and field mappings are validated against the live sou
       await sql`alter table public.documents drop column revision`;
 
       // Fields that do not touch the source (or repeat its current values) need no source: an outage cannot block a rename.
+      // (Moving the instance needs its password again: it decides where the password is sent.)
       const u = new URL(source.url);
-      await ok(await stack.api(`/v1/database-instances/${instanceId}`, { method: 'PATCH', json: { port: 1 } }), 200);
+      await ok(await stack.api(`/v1/database-instances/${instanceId}`, { method: 'PATCH', json: { port: 1, password: 'trust-auth-ignores-it' } }), 200);
       try {
         const renamed = await ok<Json>(
           await call('PATCH', `/v1/sync-definitions/${definition.id}`, { name: 'documents-renamed', keyColumns: ['id'], sourceTable: 'documents' }),
@@ -281,7 +282,13 @@ describe('sync definitions and field mappings are validated against the live sou
         expect(renamed.name).toBe('documents-renamed');
         await problemOf(await call('PATCH', `/v1/sync-definitions/${definition.id}`, { cursorStrategy: 'full_scan', cursorColumn: null }), 503);
       } finally {
-        await ok(await stack.api(`/v1/database-instances/${instanceId}`, { method: 'PATCH', json: { port: Number(u.port || 5432) } }), 200);
+        await ok(
+          await stack.api(`/v1/database-instances/${instanceId}`, {
+            method: 'PATCH',
+            json: { port: Number(u.port || 5432), password: 'trust-auth-ignores-it' },
+          }),
+          200,
+        );
       }
     });
   });
@@ -360,13 +367,19 @@ describe('sync definitions and field mappings are validated against the live sou
     it('answers 503 for a mapping change while the source is unreachable, and changes nothing', async () => {
       const before = await list();
       const u = new URL(source.url);
-      await ok(await stack.api(`/v1/database-instances/${instanceId}`, { method: 'PATCH', json: { port: 1 } }), 200);
+      await ok(await stack.api(`/v1/database-instances/${instanceId}`, { method: 'PATCH', json: { port: 1, password: 'trust-auth-ignores-it' } }), 200);
       try {
         const p = await problemOf(await call('POST', base, { sourceColumn: 'summary', targetColumn: 'Summary', targetType: 'text' }), 503);
         expect(p.detail).toMatch(/cannot be validated now/);
         await problemOf(await call('PATCH', `${base}/${before[0]!.id}`, { direction: 'push' }), 503);
       } finally {
-        await ok(await stack.api(`/v1/database-instances/${instanceId}`, { method: 'PATCH', json: { port: Number(u.port || 5432) } }), 200);
+        await ok(
+          await stack.api(`/v1/database-instances/${instanceId}`, {
+            method: 'PATCH',
+            json: { port: Number(u.port || 5432), password: 'trust-auth-ignores-it' },
+          }),
+          200,
+        );
       }
       expect(await list()).toEqual(before);
     });

@@ -57,8 +57,8 @@ describe('admin API resources over HTTP', () => {
       await post('/v1/sharepoint-connections', {
         appId,
         name: 'contoso',
-        tenantId: 'tenant-1',
-        clientId: 'client-1',
+        tenantId: 'contoso.onmicrosoft.com',
+        clientId: '3b2a1c0d-8e7f-4a6b-9c5d-000000000001',
         clientSecret: 'super-secret-value-123',
         graphBaseUrl: 'http://127.0.0.1:9/v1.0',
       })
@@ -307,7 +307,14 @@ describe('admin API resources over HTTP', () => {
   it('refuses plain-http Graph URLs except on loopback', async () => {
     const res = await stack.api('/v1/sharepoint-connections', {
       method: 'POST',
-      json: { appId, name: 'plain', tenantId: 't', clientId: 'c', clientSecret: 's', graphBaseUrl: 'http://graph.example.com/v1.0' },
+      json: {
+        appId,
+        name: 'plain',
+        tenantId: 'contoso.onmicrosoft.com',
+        clientId: '3b2a1c0d-8e7f-4a6b-9c5d-000000000001',
+        clientSecret: 's',
+        graphBaseUrl: 'http://graph.example.com/v1.0',
+      },
     });
     const body = await problemOf(res, 400);
     expect(body.errors?.[0]).toMatchObject({ field: 'body.graphBaseUrl' });

@@ -35,7 +35,13 @@ describe('secrets are encrypted at rest, write-only and never logged', () => {
     expect(inst.json).not.toHaveProperty('passwordEncrypted');
     const conn = await call('/v1/sharepoint-connections', {
       method: 'POST',
-      json: { appId: app.json.id, name: 'c', tenantId: 't', clientId: 'c', clientSecret: CLIENT_SECRET },
+      json: {
+        appId: app.json.id,
+        name: 'c',
+        tenantId: 'contoso.onmicrosoft.com',
+        clientId: '3b2a1c0d-8e7f-4a6b-9c5d-00000000000c',
+        clientSecret: CLIENT_SECRET,
+      },
     });
     expect(conn.status).toBe(201);
     expect(conn.json.hasClientSecret).toBe(true);

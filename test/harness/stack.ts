@@ -12,6 +12,7 @@ import { createLogger } from '@syncbridge/shared/logger';
 import { createSyncBridgeWorker, WORKFLOWS_PATH } from '@syncbridge/worker';
 import { createActivityDeps } from '@syncbridge/activities';
 import { GatewayRegistry } from '@syncbridge/shared/graph';
+import { EgressPolicy } from '@syncbridge/shared/net';
 import { CoordinatorClient } from '@syncbridge/workflows/client';
 import { startEmulator, type RunningEmulator } from '@syncbridge/sharepoint-emulator';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -60,7 +61,19 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startTestStack(opts: { worker?: boolean; temporalAddress?: string; emulator?: boolean } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  worker?: boolean;
+  temporalAddress?: string;
+  emulator?: boolean;
+  /** The API's egress policy; local mode by default (tests reach 127.0.0.1 sources and the emulator, as `npm start` does). */
+  egress?: EgressPolicy;
+  /** The in-process worker's egress policy; the API's by default. */
+  workerEgress?: EgressPolicy;
+  /** Per-key limits of live calls to sources and Graph; practically none by default (suites such as the fuzz test call them often). */
+  probeLimits?: { perMinute: number; burst: number };
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const db = await createTestDatabase();
   const store = connectMetaStore(db.url, { max: 5 });
   await applyMigrations(store);
@@ -77,12 +90,22 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
   const probe = Connection.lazy({ address: temporalAddress, interceptors: [] });
   const client = new Client({ connection });
   const coordinators = new CoordinatorClient(client, taskQueue);
-  const graph = new GatewayRegistry();
+  const egress = opts.egress ?? new EgressPolicy({ allowLocal: true });
+  const graph = new GatewayRegistry({ egress });
+  const probeLimits = opts.probeLimits ?? { perMinute: 100_000, burst: 100_000 };
   const apiDeps = {
     store,
     secrets,
     logger,
-    config: { TEMPORAL_UI_URL: 'http://127.0.0.1:8233' },
+    // Failed-authentication throttling off: suites present forged keys on purpose (auth, fuzz) and must
+    // not be locked out of the rest of their run; test/api/auth-throttle.test.ts builds its own API with it on.
+    config: {
+      TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+      API_AUTH_FAILURE_LIMIT: 0,
+      API_PROBE_RATE_PER_MINUTE: probeLimits.perMinute,
+      API_PROBE_BURST: probeLimits.burst,
+    },
+    egress,
     temporal: { client, connection, probe, namespace: 'default', taskQueue, uiUrl: 'http://127.0.0.1:8233' },
     coordinators,
     graph,
@@ -96,7 +119,7 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let nativeConnection: NativeConnection | undefined;
-  const activityDeps = createActivityDeps({ store, secrets, logger, coordinators });
+  const activityDeps = createActivityDeps({ store, secrets, logger, coordinators, egress: opts.workerEgress ?? egress });
   if (opts.worker) {
     nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     worker = await createSyncBridgeWorker({
@@ -109,7 +132,8 @@ export async function startTestStack(opts: { worker?: boolean; temporalAddress?:
     });
     workerRun = worker.run();
   }
-  const emulator = opts.emulator ? await startEmulator({ ruPerMinute: 0 }) : undefined;
+  // Strict: the emulator fails where Graph fails (e.g. $filter on a non-indexed column past 5,000 items).
+  const emulator = opts.emulator ? await startEmulator({ ruPerMinute: 0, strict: true }) : undefined;
 
   return {
     baseUrl,

@@ -24,6 +24,8 @@ export function startWorkerProcess(stack: TestStack, env: Record<string, string>
       SYNCBRIDGE_ENCRYPTION_KEYS: stack.encryptionKeys,
       LOG_LEVEL: 'info',
       WORKER_SHUTDOWN_GRACE_MS: '1000',
+      // The tests' sources and the emulator are on 127.0.0.1.
+      SYNCBRIDGE_EGRESS_ALLOW_LOCAL: 'true',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

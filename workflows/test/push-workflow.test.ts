@@ -302,6 +302,55 @@ test('cancel mid-batch: the run is finished as cancelled only after the batch in
   }
 });
 
+describe('before its first batch, a run still finishes its row', () => {
+  test('a failure while it begins (no usable source instance) finishes the run as failed', async () => {
+    const rig = await pushRig(
+      env,
+      baseMocks({
+        beginOperation: async () => {
+          throw ApplicationFailure.nonRetryable('no usable instance of database "shop"', 'NoSourceInstance');
+        },
+      }),
+    );
+    try {
+      const cause = await failureOf((await rig.start()).result());
+      expect((cause as ApplicationFailure).type).toBe('PushFailed');
+      expect(rig.callsOf('preparePushRun')).toHaveLength(0);
+      expect(rig.callsOf('finishPushRun')).toEqual([
+        expect.objectContaining({ runRowId: rig.runId, status: 'failed', error: 'no usable instance of database "shop"' }),
+      ]);
+    } finally {
+      await rig.stop();
+    }
+  });
+
+  test('a cancel while it prepares finishes the run as cancelled', async () => {
+    const gates = new Gates();
+    let preparing = false;
+    const rig = await pushRig(
+      env,
+      baseMocks({
+        preparePushRun: async () => {
+          preparing = true;
+          await awaitGateInActivity(gates.get('never'));
+          return { pass: 'watermark' };
+        },
+      }),
+    );
+    try {
+      const handle = await rig.start({ fullResync: true });
+      await waitFor(() => preparing, 'the run did not start preparing');
+      await handle.cancel();
+      expect(await failureOf(handle.result())).toBeInstanceOf(CancelledFailure);
+      expect(rig.callsOf('pushBatch')).toHaveLength(0);
+      expect(rig.callsOf('finishPushRun')).toEqual([expect.objectContaining({ runRowId: rig.runId, status: 'cancelled', pass: 'full' })]);
+    } finally {
+      gates.openAll();
+      await rig.stop();
+    }
+  });
+});
+
 test('more than 100 batches: the run continues as new and carries its position, batch number and counts', async () => {
   const TOTAL = 103;
   const gates = new Gates();

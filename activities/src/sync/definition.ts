@@ -14,7 +14,7 @@ import {
   type FrozenTarget,
 } from '@syncbridge/shared/domain';
 import { FailureType } from '@syncbridge/shared/errors';
-import type { GraphGateway } from '@syncbridge/shared/graph';
+import { GraphConfigError, type GraphGateway } from '@syncbridge/shared/graph';
 import type { FieldMappingSpec } from '@syncbridge/shared/mapping';
 import type { SourceConnectionParams } from '@syncbridge/shared/sources';
 import type { ActivityDeps } from '../deps.ts';
@@ -119,9 +119,9 @@ export async function loadDefinitionContext(deps: ActivityDeps, definitionId: st
 /** The Graph gateway of a connection, built from its stored (decrypted) secret. */
 export function gatewayFor(deps: ActivityDeps, connection: ConnectionRow): GraphGateway {
   try {
-    return deps.graph.get(graphConfigFromConnection(connection, deps.secrets), { logger: deps.logger });
+    return deps.graph.get(graphConfigFromConnection(connection, deps.secrets), { logger: deps.logger, egress: deps.egress });
   } catch (err) {
-    if (err instanceof MissingSecretError) throw invalid(err.message);
+    if (err instanceof MissingSecretError || err instanceof GraphConfigError) throw invalid(`SharePoint connection "${connection.name}": ${err.message}`);
     throw err;
   }
 }

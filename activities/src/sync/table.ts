@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '@syncbridge/shared/errors';
+import { EgressDeniedError, type EgressPolicy } from '@syncbridge/shared/net';
 import { sourceAdapterFor, type IntrospectedTable, type SchemaSnapshot } from '@syncbridge/shared/sources';
 import type { ActivityDeps } from '../deps.ts';
 import type { DefinitionContext } from './definition.ts';
@@ -10,12 +11,23 @@ const TTL_MS = 30_000;
 export class SchemaCache {
   private readonly entries = new Map<string, { at: number; snapshot: SchemaSnapshot }>();
 
+  constructor(private readonly egress?: EgressPolicy) {}
+
   async snapshot(ctx: DefinitionContext, fresh: boolean): Promise<SchemaSnapshot> {
     const { sourceSchema, sourceTable } = ctx.definition;
     const key = `${ctx.instanceId}|${ctx.instanceVersion}|${sourceSchema}|${sourceTable}`;
     let entry = this.entries.get(key);
     if (!entry || fresh || Date.now() - entry.at > TTL_MS) {
-      const snapshot = await sourceAdapterFor(ctx.source.engine).introspect(ctx.source, { schema: sourceSchema, table: sourceTable });
+      // A one-shot pool: three connection attempts, a deadline (DEFAULT_INTROSPECTION_DEADLINE_MS) and the egress policy.
+      let snapshot: SchemaSnapshot;
+      try {
+        snapshot = await sourceAdapterFor(ctx.source.engine).introspect(ctx.source, { schema: sourceSchema, table: sourceTable }, { egress: this.egress });
+      } catch (err) {
+        // Every operation introspects first: a host the policy refuses fails it here, once, instead of after every retry.
+        if (err instanceof EgressDeniedError)
+          throw ApplicationFailure.nonRetryable(`source instance ${ctx.instanceId}: ${err.message}`, FailureType.InvalidInput);
+        throw err;
+      }
       entry = { at: Date.now(), snapshot };
       this.entries.set(key, entry);
     }

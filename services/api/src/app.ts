@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { Scalar } from '@scalar/hono-api-reference';
 import { createMiddleware } from 'hono/factory';
+import { API_LIMIT_DEFAULTS } from '@syncbridge/shared/config';
 import type { ApiDeps, AppEnv } from './lib/context.ts';
 import { authenticate } from './lib/auth.ts';
+import { FailureThrottle } from './lib/auth-throttle.ts';
+import { limitBody, noStore, registerDocs, securityHeaders } from './lib/hardening.ts';
+import { documentHardening, recordRequiredRoles } from './lib/openapi-hardening.ts';
 import { onError } from './lib/errors.ts';
 import { ApiError, ErrorCode, problemResponse } from './lib/problem.ts';
 import { defaultHook } from './lib/validation.ts';
@@ -41,8 +44,15 @@ export const OPENAPI_DOCUMENT = {
   servers: [{ url: '/' }],
 };
 
+/** A configured limit, or its default (`pnpm openapi` builds the app from stand-ins that are no numbers). */
+const limitOf = (value: unknown, fallback: number): number => (typeof value === 'number' ? value : fallback);
+
 export function createApp(deps: ApiDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook });
+  recordRequiredRoles(app);
+  const bodyLimitBytes = limitOf(deps.config.API_BODY_LIMIT_BYTES, API_LIMIT_DEFAULTS.API_BODY_LIMIT_BYTES);
+  const failureLimit = limitOf(deps.config.API_AUTH_FAILURE_LIMIT, API_LIMIT_DEFAULTS.API_AUTH_FAILURE_LIMIT);
+  const windowMs = limitOf(deps.config.API_AUTH_FAILURE_WINDOW_SECONDS, API_LIMIT_DEFAULTS.API_AUTH_FAILURE_WINDOW_SECONDS) * 1000;
 
   // Request id first: every later log line and every error body carries it.
   app.use(
@@ -59,7 +69,19 @@ export function createApp(deps: ApiDeps) {
       log.info({ method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Math.round(performance.now() - started) }, 'request');
     }),
   );
-  app.use('/v1/*', authenticate(deps.store));
+  app.use('*', securityHeaders);
+  app.use('/v1/*', noStore);
+  // Before authentication: an oversized body is refused on its Content-Length, unread.
+  app.use('/v1/*', limitBody(bodyLimitBytes));
+  app.use(
+    '/v1/*',
+    authenticate(deps.store, {
+      throttle: {
+        byAddress: new FailureThrottle({ limit: failureLimit, windowMs }),
+        byPrefix: new FailureThrottle({ limit: failureLimit, windowMs }),
+      },
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -83,8 +105,9 @@ export function createApp(deps: ApiDeps) {
   registerSyncInspection(app, deps);
   registerDiagnosticsRoutes(app, deps);
 
+  documentHardening(app, { bodyLimitBytes });
   app.doc31('/openapi.json', OPENAPI_DOCUMENT);
-  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'SyncBridge API' }));
+  registerDocs(app);
 
   app.notFound((c) => problemResponse(c, new ApiError(404, ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`)));
   app.onError(onError);

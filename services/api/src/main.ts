@@ -7,6 +7,7 @@ import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
 import { createLogger } from '@syncbridge/shared/logger';
 import { startTelemetry } from '@syncbridge/shared/telemetry';
 import { GatewayRegistry } from '@syncbridge/shared/graph';
+import { egressPolicyFromConfig } from '@syncbridge/shared/net';
 import { CoordinatorClient } from '@syncbridge/workflows/client';
 import { createApp, ensureBootstrapAdminKey } from './app.ts';
 import { reconcileAllSchedules } from './lib/schedules.ts';
@@ -29,12 +30,17 @@ if (await ensureBootstrapAdminKey(store, config.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY))
 const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
 const probe = Connection.lazy({ address: config.TEMPORAL_ADDRESS, interceptors: [] });
 const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
-const graph = new GatewayRegistry();
+// Where tests, introspection and discovery may connect: loopback, link-local and SyncBridge's own servers are refused outside local mode.
+const egress = egressPolicyFromConfig(config);
+if (egress.allowLocal)
+  logger.warn('egress local mode (SYNCBRIDGE_EGRESS_ALLOW_LOCAL=true): loopback, link-local and the meta-store may be reached; development only');
+const graph = new GatewayRegistry({ egress });
 const deps = {
   store,
   secrets: secretBoxFromConfig(config),
   logger,
   config,
+  egress,
   temporal: { client, connection, probe, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, uiUrl: config.TEMPORAL_UI_URL },
   coordinators: new CoordinatorClient(client, config.TEMPORAL_TASK_QUEUE),
   graph,

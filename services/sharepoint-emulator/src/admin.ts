@@ -6,6 +6,7 @@ import { GraphError } from './errors.ts';
 import { faultConfigSchema, faultPatchSchema, defaultFaults, type Faults } from './faults.ts';
 import { renderFields, itemEtag } from './fields.ts';
 import { createItem } from './list-ops.ts';
+import { DEFAULT_CLIENT_ROLES, SITE_ROLES } from './permissions.ts';
 import { applySettingsPatch, renderSettings, settingsPatchSchema, type Settings } from './settings.ts';
 import { siteId, type ListRecord, type SiteRecord, type Store, type TenantRecord } from './state.ts';
 import type { Throttle } from './throttle.ts';
@@ -36,7 +37,15 @@ const siteSchema = z.object({
 
 const tenantSchema = z.object({
   tenantId: z.string().min(1),
-  clients: z.array(z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1), displayName: z.string().optional() })),
+  clients: z.array(
+    z.object({
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      displayName: z.string().optional(),
+      /** Application permissions (the token's `roles` claim); DEFAULT_CLIENT_ROLES when left out. */
+      roles: z.array(z.enum(SITE_ROLES)).optional(),
+    }),
+  ),
   seedDefaultSite: z.boolean().optional(),
 });
 
@@ -93,7 +102,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     c.json({
       value: [...store.tenants.values()].map((t) => ({
         tenantId: t.tenantId,
-        clients: t.clients.map((x) => ({ clientId: x.clientId, displayName: x.displayName })),
+        clients: t.clients.map((x) => ({ clientId: x.clientId, displayName: x.displayName, roles: x.roles ?? DEFAULT_CLIENT_ROLES })),
       })),
     }),
   );

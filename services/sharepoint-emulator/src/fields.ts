@@ -1,12 +1,11 @@
 import { COMPUTED_FIELD_NAMES, MAX_TEXT_LENGTH, isMultiLineText } from './columns.ts';
+import { parseIsoDateTime } from './dates.ts';
 import { badRequest, conflict } from './errors.ts';
 import type { ColumnRecord, ItemRecord, ListRecord } from './state.ts';
 import { graphTimestamp, isRecord } from './util.ts';
 
 /** SharePoint's lookup id of the "SharePoint App" principal that app-only writes are attributed to. */
 export const APP_PRINCIPAL_LOOKUP_ID = '1073741822';
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 function invalid(name: string, expected: string): never {
   throw badRequest(`Invalid value for field '${name}': expected ${expected}.`);
@@ -38,10 +37,9 @@ function coerceValue(column: ColumnRecord, value: unknown): unknown {
       if (typeof value !== 'boolean') invalid(name, 'a boolean');
       return value;
     case 'dateTime': {
-      if (typeof value !== 'string' || !ISO_DATE.test(value) || Number.isNaN(Date.parse(value))) {
-        invalid(name, 'an ISO 8601 date and time string');
-      }
-      const ms = Date.parse(/T/.test(value) ? value : `${value}T00:00:00Z`);
+      // A real calendar date in SharePoint's range: 2024-02-30 is refused, not rolled forward.
+      const ms = typeof value === 'string' ? parseIsoDateTime(value) : undefined;
+      if (ms === undefined) invalid(name, 'an ISO 8601 date and time string of a real date between 1900-01-01 and 8900-12-31');
       return graphTimestamp(ms);
     }
     case 'choice': {

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type { Settings } from './settings.ts';
 import type { Store } from './state.ts';
+import { DEFAULT_CLIENT_ROLES } from './permissions.ts';
 import { GRAPH_APP_ID, GRAPH_RESOURCE, mintAccessToken } from './tokens.ts';
 import { newGuid } from './util.ts';
 
@@ -145,7 +146,13 @@ export function createIdentityApp(store: Store, settings: Settings): Hono {
     }
 
     const lifetime = settings.tokenLifetimeSeconds;
-    const { token } = mintAccessToken(store.tokenSigningKey, { tenantId: tenant.tenantId, clientId: client.clientId, lifetimeSeconds: lifetime });
+    // The roles claim lists the application permissions granted (and consented) to the app.
+    const { token } = mintAccessToken(store.tokenSigningKey, {
+      tenantId: tenant.tenantId,
+      clientId: client.clientId,
+      lifetimeSeconds: lifetime,
+      roles: client.roles ?? DEFAULT_CLIENT_ROLES,
+    });
     c.header('cache-control', 'no-store, no-cache');
     c.header('pragma', 'no-cache');
     c.header('x-ms-request-id', newGuid());

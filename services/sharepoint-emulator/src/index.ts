@@ -11,7 +11,8 @@ import { createGraphApp, graphPath } from './graph/app.ts';
 import type { GraphDeps, GraphEnv, Logger } from './graph/env.ts';
 import { createIdentityApp } from './identity.ts';
 import { Persister, loadStore } from './persist.ts';
-import { DEFAULT_DELTA_TOKEN_TTL_MS, DEFAULT_RU_PER_MINUTE, DEFAULT_TOKEN_LIFETIME_SECONDS, type Settings } from './settings.ts';
+import { DEFAULT_CLIENT_ROLES, SITE_ROLES, type SiteRole } from './permissions.ts';
+import { DEFAULT_DELTA_TOKEN_TTL_MS, DEFAULT_LIST_VIEW_THRESHOLD, DEFAULT_RU_PER_MINUTE, DEFAULT_TOKEN_LIFETIME_SECONDS, type Settings } from './settings.ts';
 import { Store } from './state.ts';
 import { Throttle } from './throttle.ts';
 
@@ -20,9 +21,13 @@ export interface EmulatorOptions {
   host?: string;
   tokenPort?: number;
   persistFile?: string;
-  tenants?: Array<{ tenantId: string; clients: Array<{ clientId: string; clientSecret: string }> }>;
+  /** App registrations; a client without `roles` gets DEFAULT_CLIENT_ROLES (Sites.Manage.All). */
+  tenants?: Array<{ tenantId: string; clients: Array<{ clientId: string; clientSecret: string; displayName?: string; roles?: SiteRole[] }> }>;
   ruPerMinute?: number;
   deltaTokenTtlMs?: number;
+  /** Strict mode (see Settings.strict); defaults to the EMULATOR_STRICT environment variable (`1`/`true`), else off. */
+  strict?: boolean;
+  listViewThreshold?: number;
   logger?: { info(...a: unknown[]): void; warn(...a: unknown[]): void };
 }
 
@@ -38,7 +43,10 @@ export interface RunningEmulator {
 export const DEFAULT_TENANT_ID = '7f0c2d1e-5b3a-4c1d-9e8f-000000000001';
 export const DEFAULT_CLIENT_ID = '3b2a1c0d-8e7f-4a6b-9c5d-000000000002';
 export const DEFAULT_CLIENT_SECRET = 'syncbridge-emulator-secret';
-export { DEFAULT_SITE };
+export { DEFAULT_SITE, DEFAULT_CLIENT_ROLES, SITE_ROLES, type SiteRole };
+
+/** `1`, `true`, `yes`, `on` (any case) turn a flag on. */
+export const envFlag = (value: string | undefined): boolean => /^(1|true|yes|on)$/i.test((value ?? '').trim());
 
 const silent: Logger = { info: () => {}, warn: () => {} };
 
@@ -82,6 +90,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     deltaTokenTtlMs: opts.deltaTokenTtlMs ?? DEFAULT_DELTA_TOKEN_TTL_MS,
     tokenLifetimeSeconds: DEFAULT_TOKEN_LIFETIME_SECONDS,
     graphOrigins: [],
+    strict: opts.strict ?? envFlag(process.env.EMULATOR_STRICT),
+    listViewThreshold: opts.listViewThreshold ?? DEFAULT_LIST_VIEW_THRESHOLD,
   };
   const settings: Settings = { ...initial };
 

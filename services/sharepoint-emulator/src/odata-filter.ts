@@ -1,3 +1,4 @@
+import { parseIsoDateTime } from './dates.ts';
 import { badRequest } from './errors.ts';
 
 /**
@@ -58,6 +59,7 @@ function tokenize(src: string): Token[] {
     const rest = src.slice(i);
     const dt = /^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})/.exec(rest);
     if (dt && DATETIME.test(dt[0])) {
+      if (parseIsoDateTime(dt[0], false) === undefined) throw invalidFilter(`'${dt[0]}' is not a valid date and time`);
       tokens.push({ t: 'str', v: dt[0] });
       i += dt[0].length;
       continue;

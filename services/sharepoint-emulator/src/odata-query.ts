@@ -1,7 +1,10 @@
-import { badRequest } from './errors.ts';
+import { GraphError, badRequest } from './errors.ts';
 
+/** One `$expand` clause: `name($select=...;$expand=...;$top=...)`. */
 export interface ExpandOption {
   select?: string[];
+  expand: Map<string, ExpandOption>;
+  top?: number;
 }
 
 export interface QueryOptions {
@@ -41,31 +44,116 @@ const splitList = (s: string): string[] =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** Query options Graph allows inside `$expand` that the emulator does not evaluate there: refused, never ignored. */
+const UNSUPPORTED_NESTED = ['filter', 'orderby', 'count', 'skip', 'search', 'levels', 'compute'];
+
 export function parseExpand(src: string | undefined): Map<string, ExpandOption> {
   const out = new Map<string, ExpandOption>();
   if (!src) return out;
   for (const part of splitTopLevel(src, ',')) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$/.exec(part);
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:\((.*)\))?$/s.exec(part);
     if (!m) throw badRequest(`Invalid $expand clause '${part}'.`, 'BadRequest');
-    const option: ExpandOption = {};
+    const option: ExpandOption = { expand: new Map() };
     for (const inner of splitTopLevel(m[2] ?? '', ';')) {
-      const [key, value] = inner.split(/=(.*)/s);
-      if (key?.replace(/^\$/, '').toLowerCase() === 'select' && value !== undefined) option.select = splitList(value);
+      const [rawKey, value] = inner.split(/=(.*)/s);
+      const key = (rawKey ?? '').trim().replace(/^\$/, '').toLowerCase();
+      if (value === undefined) throw badRequest(`Invalid query option '${inner}' in $expand clause '${part}'.`, 'BadRequest');
+      if (key === 'select') option.select = splitList(value);
+      else if (key === 'expand') option.expand = parseExpand(value);
+      else if (key === 'top') option.top = parseTop(value, 5000);
+      else if (UNSUPPORTED_NESTED.includes(key)) {
+        throw new GraphError(400, 'notSupported', `The query option '$${key}' inside $expand is not supported by the SharePoint emulator.`);
+      } else throw badRequest(`The query parameter '${rawKey ?? ''}' is not supported in $expand clause '${part}'.`, 'BadRequest');
     }
     out.set(m[1] as string, option);
   }
   return out;
 }
 
+function parseTop(raw: string, maxTop: number): number {
+  const top = Number(raw);
+  if (!Number.isInteger(top) || top < 1 || top > maxTop) {
+    throw badRequest(`The $top query option must be an integer between 1 and ${maxTop}.`);
+  }
+  return top;
+}
+
+/** Writes an `$expand` map back as query text (for `@odata.nextLink`s of expanded collections). */
+export function formatExpand(expand: Map<string, ExpandOption>): string | undefined {
+  if (expand.size === 0) return undefined;
+  return [...expand]
+    .map(([name, o]) => {
+      const inner = [
+        o.select ? `$select=${o.select.join(',')}` : undefined,
+        o.expand.size > 0 ? `$expand=${formatExpand(o.expand)}` : undefined,
+        o.top !== undefined ? `$top=${o.top}` : undefined,
+      ].filter(Boolean);
+      return inner.length > 0 ? `${name}(${inner.join(';')})` : name;
+    })
+    .join(',');
+}
+
+/** Graph entity types the emulator renders, with their navigation properties. */
+export type EntityType = 'site' | 'list' | 'listItem' | 'columnDefinition' | 'fieldValueSet';
+
+const NAVIGATION: Record<EntityType, { modelled: Record<string, EntityType>; unmodelled: string[] }> = {
+  site: {
+    modelled: {},
+    unmodelled: [
+      'analytics',
+      'columns',
+      'contentTypes',
+      'drive',
+      'drives',
+      'externalColumns',
+      'items',
+      'lists',
+      'onenote',
+      'operations',
+      'pages',
+      'permissions',
+      'sites',
+      'termStore',
+    ],
+  },
+  list: {
+    modelled: { columns: 'columnDefinition', items: 'listItem' },
+    unmodelled: ['contentTypes', 'createdByUser', 'drive', 'lastModifiedByUser', 'operations', 'subscriptions'],
+  },
+  listItem: {
+    modelled: { fields: 'fieldValueSet' },
+    unmodelled: ['analytics', 'createdByUser', 'documentSetVersions', 'driveItem', 'lastModifiedByUser', 'versions'],
+  },
+  columnDefinition: { modelled: {}, unmodelled: ['sourceColumn'] },
+  fieldValueSet: { modelled: {}, unmodelled: [] },
+};
+
+/**
+ * Checks an `$expand` against the navigation properties of `type` (recursively): the ones
+ * the emulator models are answered, the ones Graph defines but the emulator does not model
+ * answer 400 `notSupported`, and names the type does not have answer OData's 400. `$top`
+ * is only evaluated on the expanded items collection. Graph never answers 200 without the
+ * data asked for, and neither does the emulator.
+ */
+export function validateExpand(expand: Map<string, ExpandOption>, type: EntityType): void {
+  for (const [name, option] of expand) {
+    const target = NAVIGATION[type].modelled[name];
+    if (target === undefined) {
+      if (NAVIGATION[type].unmodelled.includes(name)) {
+        throw new GraphError(400, 'notSupported', `Expanding '${name}' on microsoft.graph.${type} is not supported by the SharePoint emulator.`);
+      }
+      throw badRequest(`Could not find a property named '${name}' on type 'microsoft.graph.${type}'.`, 'BadRequest');
+    }
+    if (option.top !== undefined && !(type === 'list' && name === 'items')) {
+      throw new GraphError(400, 'notSupported', `$top inside $expand=${name} is not supported by the SharePoint emulator.`);
+    }
+    validateExpand(option.expand, target);
+  }
+}
+
 export function readQuery(url: URL, maxTop = 5000): QueryOptions {
   const topRaw = param(url, 'top');
-  let top: number | undefined;
-  if (topRaw !== undefined) {
-    top = Number(topRaw);
-    if (!Number.isInteger(top) || top < 1 || top > maxTop) {
-      throw badRequest(`The $top query option must be an integer between 1 and ${maxTop}.`);
-    }
-  }
+  const top = topRaw === undefined ? undefined : parseTop(topRaw, maxTop);
   const select = param(url, 'select');
   return {
     select: select ? splitList(select) : undefined,

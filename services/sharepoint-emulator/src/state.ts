@@ -79,6 +79,8 @@ export interface ClientRecord {
   clientId: string;
   clientSecret: string;
   displayName?: string;
+  /** Application permissions granted to the app (the token's `roles` claim); DEFAULT_CLIENT_ROLES when unset. */
+  roles?: string[];
 }
 
 export interface TenantRecord {

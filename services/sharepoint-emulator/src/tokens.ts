@@ -14,7 +14,8 @@ export interface AccessTokenClaims {
   appid: string;
   idtyp: 'app';
   oid: string;
-  roles: string[];
+  /** Application permissions granted to the app; Entra ID leaves the claim out when there are none. */
+  roles?: string[];
   sub: string;
   tid: string;
   uti: string;
@@ -32,7 +33,7 @@ const sign = (key: string, data: string): string => createHmac('sha256', key).up
  */
 export function mintAccessToken(
   key: string,
-  input: { tenantId: string; clientId: string; lifetimeSeconds: number; now?: number },
+  input: { tenantId: string; clientId: string; lifetimeSeconds: number; roles: readonly string[]; now?: number },
 ): { token: string; claims: AccessTokenClaims } {
   const now = Math.floor((input.now ?? Date.now()) / 1000);
   const claims: AccessTokenClaims = {
@@ -44,7 +45,7 @@ export function mintAccessToken(
     appid: input.clientId,
     idtyp: 'app',
     oid: input.clientId,
-    roles: ['Sites.ReadWrite.All'],
+    ...(input.roles.length > 0 ? { roles: [...input.roles] } : {}),
     sub: input.clientId,
     tid: input.tenantId,
     uti: newGuid().replace(/-/g, '').slice(0, 22),

@@ -107,9 +107,42 @@ export async function startHarness(options: EmulatorOptions = {}): Promise<Harne
   };
 }
 
+/** A Graph request with full control of headers and body (no default Content-Type), for content negotiation and permission tests. */
+export async function rawGraph(
+  emu: RunningEmulator,
+  token: string,
+  method: string,
+  path: string,
+  init: { body?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<GraphResponse> {
+  const url = path.startsWith('http') ? path : `${emu.graphBaseUrl}${path}`;
+  const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, ...init.headers }, body: init.body });
+  return toGraphResponse(res);
+}
+
+/** Registers an app in the default tenant with the given application permissions (`roles`) and returns a token for it. */
+export async function tokenWithRoles(h: Harness, clientId: string, roles: string[]): Promise<string> {
+  const clientSecret = `${clientId}-secret`;
+  const res = await h.admin('POST', '/tenants', { tenantId: DEFAULT_TENANT_ID, clients: [{ clientId, clientSecret, roles }], seedDefaultSite: false });
+  if (res.status !== 201) throw new Error(`registering ${clientId} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return fetchToken(h.emu, DEFAULT_TENANT_ID, clientId, clientSecret);
+}
+
+/** The claims of an access token (the emulator's tokens are JWTs, as Entra ID's are). */
+export function tokenClaims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
 /** Restores default faults and settings between tests that change them. */
 export async function restoreDefaults(h: Harness): Promise<void> {
   await h.admin('PUT', '/faults', {});
-  await h.admin('PUT', '/settings', { ruPerMinute: 1250, throttleWindowMs: 60_000, deltaTokenTtlMs: 7 * 24 * 3600 * 1000, tokenLifetimeSeconds: 3599 });
+  await h.admin('PUT', '/settings', {
+    ruPerMinute: 1250,
+    throttleWindowMs: 60_000,
+    deltaTokenTtlMs: 7 * 24 * 3600 * 1000,
+    tokenLifetimeSeconds: 3599,
+    strict: false,
+    listViewThreshold: 5000,
+  });
   await h.admin('POST', '/counters/reset');
 }

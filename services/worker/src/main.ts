@@ -6,6 +6,7 @@ import { loadWorkerConfig } from '@syncbridge/shared/config';
 import { secretBoxFromConfig } from '@syncbridge/shared/crypto';
 import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
 import { createLogger } from '@syncbridge/shared/logger';
+import { egressPolicyFromConfig } from '@syncbridge/shared/net';
 import { startTelemetry } from '@syncbridge/shared/telemetry';
 import { temporalRuntimeLogger } from './runtime-logger.ts';
 import { createSyncBridgeWorker } from './worker.ts';
@@ -19,11 +20,16 @@ const store = connectMetaStore(config.DATABASE_URL, { max: config.DATABASE_POOL_
 // Activities reach definitions' coordinators through a client of their own (schedules, forwarded starts).
 const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
 const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+const egress = egressPolicyFromConfig(config);
+if (egress.allowLocal)
+  logger.warn('egress local mode (SYNCBRIDGE_EGRESS_ALLOW_LOCAL=true): loopback, link-local and the meta-store may be reached; development only');
 const deps = createActivityDeps({
   store,
   secrets: secretBoxFromConfig(config),
   logger,
   coordinators: new CoordinatorClient(client, config.TEMPORAL_TASK_QUEUE),
+  // Sources and Graph are reached under the same policy as the API's (same variables).
+  egress,
 });
 try {
   await assertMigrated(store);

@@ -26,7 +26,8 @@ function encodePosition(values: string[]): string {
 function decodePosition(cursor: string, arity: number): string[] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === arity && parsed.every((v) => typeof v === 'string')) return parsed as string[];
+    // No NUL: PostgreSQL text cannot hold one, so the query would fail (22021) rather than find nothing.
+    if (Array.isArray(parsed) && parsed.length === arity && parsed.every((v) => typeof v === 'string' && !v.includes('\u0000'))) return parsed as string[];
   } catch {
     // fall through to the error below
   }
@@ -37,9 +38,16 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
   return encodePosition([row.createdAt.toISOString(), row.id]);
 }
 
+/** What encodeCursor writes: Date#toISOString() of a year PostgreSQL and JavaScript both hold (0001-9999), and a row id. */
+const CURSOR_DATE = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function decodeCursor(cursor: string): PageCursor {
   const [createdAt, id] = decodePosition(cursor, 2) as [string, string];
-  if (Number.isNaN(Date.parse(createdAt))) throw invalid();
+  // Only the exact text encodeCursor produces: Date.parse alone accepts dates PostgreSQL cannot
+  // store (year -200000, +275760), which made the list query fail with a 500, and rolls over
+  // impossible ones (2024-02-30). A non-UUID id would fail the uuid comparison the same way.
+  if (!CURSOR_DATE.test(createdAt) || new Date(createdAt).toISOString() !== createdAt || !ROW_ID.test(id)) throw invalid();
   return { createdAt, id };
 }
 

@@ -1,6 +1,7 @@
 import { request as httpsRequest, type Agent } from 'node:https';
 import { ClientSecretCredential, type AccessToken, type ClientSecretCredentialOptions, type TokenCredential } from '@azure/identity';
 import { isMicrosoftAuthority, type ResolvedGraphConfig } from './config.ts';
+import { markIdentityFailure } from './classify.ts';
 import { GraphAuthError } from './errors.ts';
 
 /**
@@ -24,12 +25,24 @@ const CA_POLICY_NAME = 'syncbridgeExtraCaPolicy';
 /** @azure/core-rest-pipeline's PipelinePolicy, reached through identity's own options type. */
 type PipelinePolicy = NonNullable<ClientSecretCredentialOptions['additionalPolicies']>[number]['policy'];
 
-/** Gives identity requests our agent, unless a proxy policy already chose one. */
+/**
+ * Each identity request may take this long; @azure/identity sets no limit of its own, so a
+ * server that accepts and never answers held a token request (and a connection test) forever.
+ */
+export const IDENTITY_REQUEST_TIMEOUT_MS = 10_000;
+/** Resends of a failed identity request (the pipeline's default is 3, each after a growing pause). */
+export const IDENTITY_MAX_RETRIES = 1;
+
+/**
+ * Gives identity requests our agent (egress policy, extra CA), unless a proxy policy already
+ * chose one, and a time limit.
+ */
 export function extraCaPolicy(agent: Agent): PipelinePolicy {
   return {
     name: CA_POLICY_NAME,
     sendRequest(request, next) {
       request.agent ??= agent;
+      if (!request.timeout || request.timeout > IDENTITY_REQUEST_TIMEOUT_MS) request.timeout = IDENTITY_REQUEST_TIMEOUT_MS;
       return next(request);
     },
   };
@@ -52,6 +65,7 @@ export function createCredential(config: ResolvedGraphConfig, userAgent: string,
     authorityHost: config.authorityHost,
     disableInstanceDiscovery: !isMicrosoftAuthority(config.authorityHost),
     userAgentOptions: { userAgentPrefix: userAgent },
+    retryOptions: { maxRetries: IDENTITY_MAX_RETRIES, retryDelayInMs: 500, maxRetryDelayInMs: 2_000 },
     additionalPolicies: httpsAgent ? [{ policy: extraCaPolicy(httpsAgent), position: 'perCall' }] : [],
   });
 }
@@ -69,18 +83,22 @@ export function createTokenProvider(config: ResolvedGraphConfig, makeCredential:
       try {
         token = await credential.getToken(scope, signal ? { abortSignal: signal } : {});
       } catch (error) {
-        const mapped = authErrorFromIdentity(error, config.clientSecret, config.clientId);
+        const mapped = markIdentityFailure(authErrorFromIdentity(error, config.clientSecret, config.clientId));
         // MSAL reports any failure to read the tenant's OpenID configuration as
         // `endpoints_resolution_error`, hiding whether the tenant is unknown, the TLS
-        // certificate untrusted or the host unreachable. Ask the endpoint ourselves.
-        if (/endpoints_resolution_error/.test(mapped.message)) {
+        // certificate untrusted or the host unreachable. Ask the endpoint ourselves
+        // (not when the caller gave up: that would be one more connection after its answer).
+        if (/endpoints_resolution_error/.test(mapped.message) && !signal?.aborted) {
           const diagnosis = await diagnoseAuthority(config, httpsAgent);
-          if (diagnosis) throw new GraphAuthError({ ...diagnosis, status: mapped.status, message: `${mapped.message} — ${diagnosis.message}`, cause: mapped });
+          if (diagnosis)
+            throw markIdentityFailure(
+              new GraphAuthError({ ...diagnosis, status: mapped.status, message: `${mapped.message} — ${diagnosis.message}`, cause: mapped }),
+            );
         }
         throw mapped;
       }
       if (!token?.token) {
-        throw new GraphAuthError({ status: 401, code: 'noToken', message: 'The identity endpoint returned no access token' });
+        throw markIdentityFailure(new GraphAuthError({ status: 401, code: 'noToken', message: 'The identity endpoint returned no access token' }));
       }
       return token.token;
     },

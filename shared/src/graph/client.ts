@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ResponseType, type Client, type GraphRequest } from '@microsoft/microsoft-graph-client';
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Logger } from '../observability/logger.ts';
+import { AgentClosedError } from './agents.ts';
 import type { ResourceUnitBudget } from './budget.ts';
 import { SYNCBRIDGE_VERSION, type ResolvedGraphConfig } from './config.ts';
+import { egressDeniedIn } from './classify.ts';
 import { resourceUnitCost, type HttpMethod } from './cost.ts';
 import { GraphError, GraphUsageError, graphErrorFromResponse, graphNetworkError } from './errors.ts';
 import type { CallState } from './http.ts';
@@ -59,6 +61,12 @@ export interface TransportOptions {
   backoffBaseMs: number;
   /** Called on a 401 before the single retry with a fresh token. */
   onUnauthorized?: () => void;
+  /**
+   * Longest wait a 429/503 may impose before the call gives up with GraphThrottledError
+   * instead of waiting (interactive callers such as the API: an hour's Retry-After is an
+   * answer to give, not a wait). Unlimited when absent (the worker waits as Graph asks).
+   */
+  maxThrottleWaitMs?: number;
 }
 
 export class GraphTransport {
@@ -108,7 +116,9 @@ export class GraphTransport {
               const cause = state.error ?? error;
               if (cause instanceof GraphError) throw cause;
               const networkError = graphNetworkError(cause, `${spec.method} ${spec.template}`, state.clientRequestId);
-              if (idempotent && attempt < maxAttempts && !spec.signal?.aborted) {
+              // A refusal of the egress policy, or a gateway closed under the call, gives the same answer every time.
+              const final = egressDeniedIn(cause) !== undefined || cause instanceof AgentClosedError;
+              if (idempotent && attempt < maxAttempts && !spec.signal?.aborted && !final) {
                 const delay = backoffMs(attempt, this.options.backoffBaseMs);
                 span.addEvent('retry', { attempt, reason: networkError.code, delay_ms: delay });
                 await sleep(delay, spec.signal);
@@ -126,7 +136,8 @@ export class GraphTransport {
                 { connectionId: this.config.connectionId, status, delayMs: delay, template: spec.template, clientRequestId: state.clientRequestId },
                 'graph throttled; pausing connection',
               );
-              if (attempt < maxAttempts) {
+              const tooLong = this.options.maxThrottleWaitMs !== undefined && delay > this.options.maxThrottleWaitMs;
+              if (attempt < maxAttempts && !tooLong) {
                 span.addEvent('retry', { attempt, reason: String(status), delay_ms: delay });
                 await response.arrayBuffer().catch(() => undefined);
                 continue;

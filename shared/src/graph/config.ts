@@ -1,5 +1,10 @@
 import { createRequire } from 'node:module';
 
+/** A stored connection that Graph or the identity platform cannot work with: fixing it needs a person. */
+export class GraphConfigError extends Error {
+  override name = 'GraphConfigError';
+}
+
 /**
  * One SharePoint connection as stored in the meta-store (`sharepoint_connections`),
  * decrypted. The same shape drives real Microsoft 365 and the SharePoint emulator:
@@ -63,19 +68,19 @@ export function resolveGraphConfig(config: GraphConnectionConfig): ResolvedGraph
   const authorityHost = stripTrailingSlash(config.authorityHost || DEFAULT_AUTHORITY_HOST);
   const graphUrl = new URL(graphBaseUrl);
   if (graphUrl.protocol !== 'https:' && graphUrl.protocol !== 'http:') {
-    throw new Error(`graphBaseUrl must be http(s): ${graphBaseUrl}`);
+    throw new GraphConfigError(`graphBaseUrl must be http(s): ${graphBaseUrl}`);
   }
   // MSAL refuses a non-https authority; fail early with a clear message instead.
   if (new URL(authorityHost).protocol !== 'https:') {
-    throw new Error(`authorityHost must use https: ${authorityHost}`);
+    throw new GraphConfigError(`authorityHost must use https: ${authorityHost}`);
   }
   const segments = graphUrl.pathname.split('/').filter(Boolean);
   const graphVersion = segments.pop() ?? 'v1.0';
   const prefix = segments.length ? `/${segments.join('/')}/` : '/';
   const ruPerMinute = config.ruPerMinute ?? DEFAULT_RU_PER_MINUTE;
-  if (!Number.isFinite(ruPerMinute) || ruPerMinute <= 0) throw new Error(`ruPerMinute must be positive: ${ruPerMinute}`);
+  if (!Number.isFinite(ruPerMinute) || ruPerMinute <= 0) throw new GraphConfigError(`ruPerMinute must be positive: ${ruPerMinute}`);
   for (const key of ['connectionId', 'tenantId', 'clientId', 'clientSecret'] as const) {
-    if (!config[key]) throw new Error(`GraphConnectionConfig.${key} is required`);
+    if (!config[key]) throw new GraphConfigError(`GraphConnectionConfig.${key} is required`);
   }
   return {
     connectionId: config.connectionId,

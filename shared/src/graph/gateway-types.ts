@@ -1,5 +1,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type { ColumnDefinition } from '@microsoft/microsoft-graph-types';
+import type { EgressPolicy } from '../net/egress.ts';
+import type { ConnectionErrorClass } from '../net/error-class.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /** Options and result shapes of the gateway's public API. */
@@ -29,18 +31,31 @@ export interface GraphGatewayOptions {
    * A factory is called again when Graph rejects a token (401), to start afresh.
    */
   credential?: TokenCredential | (() => TokenCredential);
+  /** Longest Retry-After wait before a call gives up with GraphThrottledError; unlimited by default (client.ts). */
+  maxThrottleWaitMs?: number;
+  /** Where this connection may connect (shared/src/net/egress.ts); unrestricted when absent. */
+  egress?: EgressPolicy;
 }
 
 export interface ConnectionTestResult {
   ok: boolean;
-  /** Where it stopped: acquiring the token, or calling Graph. */
-  stage: 'token' | 'graph' | 'done';
+  /**
+   * Where it stopped: acquiring the token, the app's permissions (the token's roles lack
+   * Sites.Manage.All, code `missingPermission`), or calling Graph.
+   */
+  stage: 'token' | 'permissions' | 'graph' | 'done';
   status?: number;
   code?: string;
   message: string;
   requestId?: string;
-  /** Set when the check passed with a caveat (the root site is not readable, e.g. Sites.Selected). */
+  /** On failure: its class (shared/src/net/error-class.ts). */
+  errorClass?: ConnectionErrorClass;
+  /** On failure: a message of our own for the class, safe to show and store (`message` quotes the servers: logs only). */
+  summary?: string;
+  /** Set when the check passed with a caveat (the root site is not readable, e.g. Sites.Selected; roles unreadable). */
   warning?: string;
+  /** The application permissions in the access token's `roles` claim, when the token is a readable JWT. */
+  roles?: string[];
   site?: { id: string; webUrl: string | undefined; displayName: string | undefined };
 }
 

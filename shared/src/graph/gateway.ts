@@ -8,10 +8,12 @@ import { budgetFor, type BudgetSnapshot } from './budget.ts';
 import { GraphTransport, type GraphRequestSpec, type GraphResponse } from './client.ts';
 import { connectionKey, resolveGraphConfig, userAgent, type GraphConnectionConfig, type ResolvedGraphConfig } from './config.ts';
 import { iterateItemsDelta, listItemsDelta, type DeltaOptions, type DeltaPage, type DeltaResult } from './delta.ts';
+import { classifyGraphError } from './classify.ts';
 import { GraphError } from './errors.ts';
 import type { ConnectionTestResult, GraphGatewayOptions, ListItemsOptions, NewList } from './gateway-types.ts';
 import { AuthMiddleware, DecorationMiddleware, NodeHttpHandler, createAgents, type HttpAgents } from './http.ts';
 import * as items from './items.ts';
+import { checkAppPermissions, tokenRoles } from './permissions.ts';
 import { clampTop, collectPages, iteratePages, queryString, segment } from './paging.ts';
 
 /**
@@ -38,11 +40,11 @@ export class GraphGateway {
       connectionId: config.connectionId,
     });
     const ua = userAgent(options.appVersion);
-    const agents = createAgents(config.caCertificatePem);
+    const agents = createAgents(config.caCertificatePem, undefined, options.egress);
     const custom = options.credential;
-    const makeCredential = () =>
-      typeof custom === 'function' ? custom() : (custom ?? createCredential(config, ua, config.caCertificatePem ? agents.https : undefined));
-    const tokens = createTokenProvider(config, makeCredential, config.caCertificatePem ? agents.https : undefined);
+    // Identity traffic goes through the same guarded agent as Graph's (egress policy, extra CA).
+    const makeCredential = () => (typeof custom === 'function' ? custom() : (custom ?? createCredential(config, ua, agents.https)));
+    const tokens = createTokenProvider(config, makeCredential, agents.https);
     const client = Client.initWithMiddleware({
       baseUrl: config.graphHost,
       defaultVersion: config.graphVersion,
@@ -61,6 +63,7 @@ export class GraphGateway {
       defaultThrottleMs: options.defaultThrottleMs ?? 10_000,
       backoffBaseMs: options.backoffBaseMs ?? 500,
       onUnauthorized: () => tokens.invalidate(),
+      ...(options.maxThrottleWaitMs !== undefined ? { maxThrottleWaitMs: options.maxThrottleWaitMs } : {}),
     });
     return new GraphGateway(config, transport, tokens, agents, options.batchConcurrency ?? 4);
   }
@@ -75,55 +78,93 @@ export class GraphGateway {
   }
 
   /**
-   * Acquires a token, then reads a site (the given one, or the tenant root). Never
-   * throws and never includes the secret. With `Sites.Selected` the root site is
-   * usually forbidden: pass the site the connection is meant for.
+   * Acquires a token, checks its application permissions, then reads a site (the given
+   * one, or the tenant root). Never throws and never includes the secret. An app without
+   * Sites.Manage.All (or Sites.FullControl.All) fails at stage `permissions`, naming the
+   * permission: SyncBridge creates lists and columns. With `Sites.Selected` the root site
+   * is usually forbidden (pass the connection's site) and the site grant cannot be seen in
+   * the token, so that passes with a warning.
    */
-  async testConnection(options: { siteId?: string } = {}): Promise<ConnectionTestResult> {
+  async testConnection(options: { siteId?: string; signal?: AbortSignal } = {}): Promise<ConnectionTestResult> {
+    let token: string;
     try {
-      await this.tokens.getAccessToken();
+      token = await this.tokens.getAccessToken(options.signal);
     } catch (error) {
       const e = error instanceof GraphError ? error : undefined;
-      return { ok: false, stage: 'token', status: e?.status ?? 0, code: e?.code ?? 'authenticationFailed', message: e?.message ?? String(error) };
-    }
-    try {
-      const site = options.siteId ? await this.getSite(options.siteId) : await this.getSite('root');
       return {
+        ok: false,
+        stage: 'token',
+        status: e?.status ?? 0,
+        code: e?.code ?? 'authenticationFailed',
+        message: e?.message ?? String(error),
+        ...this.classified(error),
+      };
+    }
+    const permissions = checkAppPermissions(tokenRoles(token));
+    const finish = (result: ConnectionTestResult): ConnectionTestResult => {
+      const withRoles = permissions.roles ? { ...result, roles: permissions.roles } : result;
+      if (!result.ok) return withRoles;
+      if (permissions.missing) {
+        const { status: _status, code: _code, ...rest } = withRoles;
+        return {
+          ...rest,
+          ok: false,
+          stage: 'permissions',
+          code: 'missingPermission',
+          message: permissions.missing,
+          errorClass: 'permission_denied',
+          summary: permissions.missing,
+        };
+      }
+      const warning = [result.warning, permissions.warning].filter(Boolean).join('; ');
+      return warning ? { ...withRoles, warning } : withRoles;
+    };
+    try {
+      const site = await this.getSite(options.siteId ?? 'root', options.signal);
+      return finish({
         ok: true,
         stage: 'done',
         message: 'Token acquired and site readable',
         site: { id: site.id as string, webUrl: site.webUrl ?? undefined, displayName: site.displayName ?? undefined },
-      };
+      });
     } catch (error) {
       if (!(error instanceof GraphError)) throw error;
       if (!options.siteId && (error.status === 403 || error.status === 404)) {
         // The credentials work; an app granted Sites.Selected cannot read the root site.
-        return {
+        return finish({
           ok: true,
           stage: 'done',
           status: error.status,
           code: error.code,
           message: 'Token acquired',
           warning: `The tenant root site is not readable by this app (${error.status} ${error.code}); pass the connection's site to check access to it`,
-        };
+        });
       }
-      return {
+      return finish({
         ok: false,
         stage: 'graph',
         status: error.status,
         code: error.code,
         message: error.message,
         ...(error.requestId ? { requestId: error.requestId } : {}),
-      };
+        ...this.classified(error),
+      });
     }
+  }
+
+  /** A failure as a class and a message of our own (classify.ts), for API answers and stored health. */
+  private classified(error: unknown): Pick<ConnectionTestResult, 'errorClass' | 'summary'> {
+    const { errorClass, message } = classifyGraphError(error, this.config);
+    return { errorClass, summary: message };
   }
 
   async searchSites(query: string, signal?: AbortSignal): Promise<Site[]> {
     return collectPages(iteratePages<Site>(this.transport, `/sites${queryString({ search: query })}`, '/sites?search', signal ? { signal } : {}));
   }
 
-  async getSite(siteId: string): Promise<Site> {
-    return (await this.transport.send<Site>({ method: 'GET', path: `/sites/${segment(siteId)}`, template: '/sites/{site-id}' })).body;
+  async getSite(siteId: string, signal?: AbortSignal): Promise<Site> {
+    return (await this.transport.send<Site>({ method: 'GET', path: `/sites/${segment(siteId)}`, template: '/sites/{site-id}', ...(signal ? { signal } : {}) }))
+      .body;
   }
 
   /** `GET /sites/{hostname}:/{server-relative-path}`, e.g. ('contoso.sharepoint.com', '/sites/syncbridge'). */
@@ -132,8 +173,8 @@ export class GraphGateway {
     return (await this.transport.send<Site>({ method: 'GET', path: `/sites/${segment(hostname)}:/${relative}`, template: '/sites/{hostname}:/{path}' })).body;
   }
 
-  async listLists(siteId: string): Promise<List[]> {
-    return collectPages(iteratePages<List>(this.transport, `/sites/${segment(siteId)}/lists`, '/sites/{site-id}/lists'));
+  async listLists(siteId: string, signal?: AbortSignal): Promise<List[]> {
+    return collectPages(iteratePages<List>(this.transport, `/sites/${segment(siteId)}/lists`, '/sites/{site-id}/lists', signal ? { signal } : {}));
   }
 
   /** A list by id or display name; null when it does not exist (provisioning adopts or creates). */
@@ -158,9 +199,14 @@ export class GraphGateway {
     return (await this.transport.send<List>({ method: 'POST', path: `/sites/${segment(siteId)}/lists`, template: '/sites/{site-id}/lists', body })).body;
   }
 
-  async listColumns(siteId: string, listId: string): Promise<ColumnDefinition[]> {
+  async listColumns(siteId: string, listId: string, signal?: AbortSignal): Promise<ColumnDefinition[]> {
     return collectPages(
-      iteratePages<ColumnDefinition>(this.transport, `/sites/${segment(siteId)}/lists/${segment(listId)}/columns`, '/sites/{site-id}/lists/{list-id}/columns'),
+      iteratePages<ColumnDefinition>(
+        this.transport,
+        `/sites/${segment(siteId)}/lists/${segment(listId)}/columns`,
+        '/sites/{site-id}/lists/{list-id}/columns',
+        signal ? { signal } : {},
+      ),
     );
   }
 

@@ -3,6 +3,8 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import type { Context, FetchOptions, Middleware } from '@microsoft/microsoft-graph-client';
+import type { EgressPolicy } from '../net/egress.ts';
+import { GuardedHttpAgent, GuardedHttpsAgent } from './agents.ts';
 import type { GraphTokenProvider } from './auth.ts';
 import { GraphUsageError } from './errors.ts';
 
@@ -37,17 +39,20 @@ export interface HttpAgents {
 }
 
 /**
- * Keep-alive agents for one connection. With an extra CA, trust it *in addition to*
- * the public roots: `ca` replaces Node's default list, and behind a corporate proxy the
- * same process may still reach hosts signed by public CAs.
+ * Keep-alive agents for one connection, guarded by the egress policy (agents.ts). With an
+ * extra CA, trust it *in addition to* the public roots: `ca` replaces Node's default list,
+ * and behind a corporate proxy the same process may still reach hosts signed by public CAs.
  */
-export function createAgents(caCertificatePem: string | undefined, maxSockets = 32): HttpAgents {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
-  const httpsAgent = new https.Agent({
-    keepAlive: true,
-    maxSockets,
-    ...(caCertificatePem ? { ca: [...tls.rootCertificates, caCertificatePem] } : {}),
-  });
+export function createAgents(caCertificatePem: string | undefined, maxSockets = 32, egress?: EgressPolicy): HttpAgents {
+  const httpAgent = new GuardedHttpAgent({ keepAlive: true, maxSockets }, egress);
+  const httpsAgent = new GuardedHttpsAgent(
+    {
+      keepAlive: true,
+      maxSockets,
+      ...(caCertificatePem ? { ca: [...tls.rootCertificates, caCertificatePem] } : {}),
+    },
+    egress,
+  );
   return {
     http: httpAgent,
     https: httpsAgent,

@@ -8,6 +8,7 @@ export {
   DEFAULT_GRAPH_BASE_URL,
   DEFAULT_AUTHORITY_HOST,
   DEFAULT_RU_PER_MINUTE,
+  GraphConfigError,
   connectionKey,
   isMicrosoftAuthority,
   resolveGraphConfig,
@@ -15,6 +16,7 @@ export {
 } from './config.ts';
 export { GraphGateway, type GraphGatewayOptions, type ConnectionTestResult, type ListItemsOptions, type NewList } from './gateway.ts';
 export { GatewayRegistry } from './registry.ts';
+export { REQUIRED_APP_PERMISSION, checkAppPermissions, tokenRoles, type PermissionCheck } from './permissions.ts';
 export { type GraphRequestSpec, type GraphResponse } from './client.ts';
 export { executeBatch, type BatchResult, type BatchSuccess, type BatchFailure, type BatchOptions } from './batch.ts';
 export { MAX_BATCH_SIZE, planBatches, type BatchRequest } from './batch-plan.ts';
@@ -34,3 +36,5 @@ export {
   DeltaTokenExpiredError,
   isRetryableStatus,
 } from './errors.ts';
+export { classifyGraphError, egressDeniedIn } from './classify.ts';
+export { AgentClosedError } from './agents.ts';

@@ -5,7 +5,8 @@ export { canonicalJson, CanonicalJsonError } from './json.ts';
 export { intervalToIso, parseTimestampText, toSharePointDateTime, SHAREPOINT_MIN_DATE_MS, SHAREPOINT_MAX_DATE_MS } from './temporal.ts';
 export { KEY_COLUMN_NAME, TITLE_COLUMN, deriveInternalName, isReservedName, isValidInternalName, MAX_INTERNAL_NAME_LENGTH } from './names.ts';
 export { ALLOWED_TARGETS, defaultTargetType, TEXT_MAX_LENGTH, NOTE_MAX_LENGTH, DEFAULT_MAX_BYTES } from './rules.ts';
-export { applyTransforms, checkTransform } from './transforms.ts';
+export { applyTransforms, checkTransform, MAX_TRANSFORM_INPUT, type TransformProblem } from './transforms.ts';
+export { compileLinearRegex, UnsupportedPatternError } from './regex.ts';
 export { convertRow, convertValue } from './convert.ts';
 export { proposeDefaultMappings, proposeMappings, type MappingProposal, type ProposeOptions, type SensitiveColumn } from './defaults.ts';
 export { sensitiveColumnReason, sensitiveNameReason } from './sensitive.ts';
@@ -16,4 +17,12 @@ export { encodeSourceKey, decodeSourceKey, keyFilter, KeyTooLongError, InvalidSo
 export { contentHash } from './hash.ts';
 export { sourceTextFromList } from './list-text.ts';
 export { validateKeyStrategy, validateCursor } from './key-strategy.ts';
-export { routeRow, evaluateRule, compareRoutingValues, validateRoutingRule, InvalidRoutingRuleError } from './routing.ts';
+export {
+  routeRow,
+  evaluateRule,
+  compareRoutingValues,
+  validateRoutingRule,
+  InvalidRoutingRuleError,
+  MAX_ROUTING_RULE_DEPTH,
+  routingRuleTooDeep,
+} from './routing.ts';

@@ -22,6 +22,29 @@ export class InvalidRoutingRuleError extends Error {
   override name = 'InvalidRoutingRuleError';
 }
 
+/**
+ * How deeply rules may nest (a leaf comparison is 1, `{ not: leaf }` is 2). Real rules are a few
+ * levels deep; a cap keeps every recursive walk of a rule (validation, evaluation) far from the
+ * stack limit, which a rule nested thousands deep would otherwise reach (a crash, not a 4xx).
+ */
+export const MAX_ROUTING_RULE_DEPTH = 32;
+
+/** Whether `rule` (any JSON, not yet validated) nests deeper than `max`; iterative, and stops at the first path past it. */
+export function routingRuleTooDeep(rule: unknown, max = MAX_ROUTING_RULE_DEPTH): boolean {
+  const stack: Array<[unknown, number]> = [[rule, 1]];
+  while (stack.length) {
+    const [r, depth] = stack.pop()!;
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) continue;
+    const o = r as Record<string, unknown>;
+    const children = [...(Array.isArray(o.all) ? o.all : []), ...(Array.isArray(o.any) ? o.any : []), ...('not' in o ? [o.not] : [])];
+    if (children.length && depth >= max) return true;
+    for (const child of children) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+const tooDeep = () => `a routing rule must not be nested more than ${MAX_ROUTING_RULE_DEPTH} levels deep`;
+
 const COMPARISON_OPS = new Set(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']);
 const SET_OPS = new Set(['in', 'not_in']);
 
@@ -59,12 +82,14 @@ function equals(rowValue: unknown, ruleValue: RoutingValue): boolean {
   return compareRoutingValues(rowValue, ruleValue) === 0;
 }
 
-/** Evaluates a rule against a row. Throws InvalidRoutingRuleError for a malformed rule. */
-export function evaluateRule(rule: RoutingRule, row: Record<string, unknown>): boolean {
+/** Evaluates a rule against a row. Throws InvalidRoutingRuleError for a malformed rule (one nested too deep included). */
+export function evaluateRule(rule: RoutingRule, row: Record<string, unknown>, depth = 1): boolean {
   if (typeof rule !== 'object' || rule === null) throw new InvalidRoutingRuleError('a routing rule must be an object');
-  if ('all' in rule) return rule.all.every((r) => evaluateRule(r, row));
-  if ('any' in rule) return rule.any.some((r) => evaluateRule(r, row));
-  if ('not' in rule) return !evaluateRule(rule.not, row);
+  // The API refuses deeper rules; a stored one from before that check fails here instead of overflowing the stack.
+  if (depth > MAX_ROUTING_RULE_DEPTH) throw new InvalidRoutingRuleError(tooDeep());
+  if ('all' in rule) return rule.all.every((r) => evaluateRule(r, row, depth + 1));
+  if ('any' in rule) return rule.any.some((r) => evaluateRule(r, row, depth + 1));
+  if ('not' in rule) return !evaluateRule(rule.not, row, depth + 1);
   if (!('column' in rule)) throw new InvalidRoutingRuleError('a routing rule needs all, any, not or column');
   const value = row[rule.column];
   switch (rule.op) {
@@ -102,18 +127,20 @@ const isRoutingValue = (v: unknown) => v === null || typeof v === 'string' || ty
 const NUMERIC_FAMILIES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double']);
 
 /** Structural problems of a (JSON) rule, plus unknown columns and string-vs-number mistakes when a table is given. */
-export function validateRoutingRule(rule: unknown, table?: IntrospectedTable, path = 'routingRule'): ValidationIssue[] {
+export function validateRoutingRule(rule: unknown, table?: IntrospectedTable, path = 'routingRule', depth = 1): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return [{ field: path, message: 'a rule must be an object' }];
+  // Stops the recursion at the cap, so a rule nested thousands deep is an issue, not a stack overflow.
+  if (depth > MAX_ROUTING_RULE_DEPTH) return [{ field: path, message: tooDeep() }];
   const r = rule as Record<string, unknown>;
   for (const group of ['all', 'any'] as const) {
     if (group in r) {
       if (!Array.isArray(r[group])) return [{ field: `${path}.${group}`, message: `${group} must be an array of rules` }];
-      (r[group] as unknown[]).forEach((sub, i) => issues.push(...validateRoutingRule(sub, table, `${path}.${group}[${i}]`)));
+      (r[group] as unknown[]).forEach((sub, i) => issues.push(...validateRoutingRule(sub, table, `${path}.${group}[${i}]`, depth + 1)));
       return issues;
     }
   }
-  if ('not' in r) return validateRoutingRule(r.not, table, `${path}.not`);
+  if ('not' in r) return validateRoutingRule(r.not, table, `${path}.not`, depth + 1);
   if (typeof r.column !== 'string') return [{ field: path, message: 'a rule needs "all", "any", "not", or a "column" with an "op"' }];
   const column = table?.columns.find((c) => c.name === r.column);
   if (table && !column) issues.push({ field: `${path}.column`, message: `column "${r.column}" does not exist in ${table.schema}.${table.name}` });

@@ -98,7 +98,7 @@ export function validateMappings(table: IntrospectedTable, mappings: FieldMappin
     }
     m.transforms.forEach((t, j) => {
       const problem = checkTransform(t);
-      if (problem) issues.push({ field: `${at('transforms')}[${j}]`, message: problem });
+      if (problem) issues.push({ field: `${at('transforms')}[${j}]${problem.property ? `.${problem.property}` : ''}`, message: problem.message });
     });
   });
   return issues;

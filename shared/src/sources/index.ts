@@ -2,7 +2,16 @@ import { postgresSourceAdapter } from './postgres.ts';
 import type { SourceAdapter, SourceConnectionParams } from './types.ts';
 
 export * from './types.ts';
-export { connectPostgresSource } from './postgres.ts';
+export {
+  connectPostgresSource,
+  openSourcePool,
+  withSourcePool,
+  DEFAULT_CHECK_DEADLINE_MS,
+  DEFAULT_INTROSPECTION_DEADLINE_MS,
+  type SourcePoolOptions,
+} from './postgres.ts';
+export { SourceSocketFactory, SourceConnectError, ONE_SHOT_ATTEMPTS, poolAttempts, type AttemptBudget } from './postgres-socket.ts';
+export { classifySourceError, sourceErrorDetail, SourceDeadlineError } from './source-errors.ts';
 export { introspectPostgres, findTable, familyOfPgType } from './postgres-introspect.ts';
 export { snapshotFingerprint } from './fingerprint.ts';
 export { uniqueKeysOf } from './unique-keys.ts';

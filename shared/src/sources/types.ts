@@ -1,3 +1,6 @@
+import type { EgressPolicy } from '../net/egress.ts';
+import type { ConnectionErrorClass } from '../net/error-class.ts';
+
 /** What SyncBridge needs to reach a source database instance (secret already decrypted). */
 export interface SourceConnectionParams {
   engine: 'postgres' | 'mysql' | 'sqlserver';
@@ -9,14 +12,38 @@ export interface SourceConnectionParams {
   sslMode: 'disable' | 'prefer' | 'require' | 'verify-full';
 }
 
-export type ConnectionCheck = { ok: true; latencyMs: number; serverVersion: string } | { ok: false; latencyMs: number; error: string; errorCode?: string };
+export type ConnectionCheck =
+  | { ok: true; latencyMs: number; serverVersion: string }
+  | {
+      ok: false;
+      latencyMs: number;
+      /** What went wrong, as a class (shared/src/net/error-class.ts). */
+      errorClass: ConnectionErrorClass;
+      /** A message built from the class and what the caller configured; safe to show and store. */
+      error: string;
+      /** The SQLSTATE when the server answered with one. */
+      errorCode?: string;
+      /** The driver's own message, password scrubbed: for logs only, never for a response or a stored row. */
+      detail: string;
+    };
+
+/** Limits of one call to a source (a connection test, an introspection). */
+export interface SourceCallOptions {
+  /** Overall time limit of the call; it fails with SourceDeadlineError past it. */
+  deadlineMs?: number;
+  /** Time limit of one connection attempt (TCP and handshake). */
+  connectTimeoutMs?: number;
+  /** Where the call may connect (shared/src/net/egress.ts); unrestricted when absent. */
+  egress?: EgressPolicy | undefined;
+}
 
 /** One source engine. PostgreSQL today; MySQL/MariaDB and SQL Server implement the same contract. */
 export interface SourceAdapter {
   readonly engine: SourceConnectionParams['engine'];
-  checkConnection(params: SourceConnectionParams, timeoutMs?: number): Promise<ConnectionCheck>;
+  /** Never throws for what the server or the network did (that is the result); throws EgressDeniedError when the policy refuses the host. */
+  checkConnection(params: SourceConnectionParams, options?: SourceCallOptions): Promise<ConnectionCheck>;
   /** Tables, views and their columns, keys and indexes; system schemas are never included. */
-  introspect(params: SourceConnectionParams, filter?: IntrospectionFilter): Promise<SchemaSnapshot>;
+  introspect(params: SourceConnectionParams, filter?: IntrospectionFilter, options?: SourceCallOptions): Promise<SchemaSnapshot>;
 }
 
 /** How SyncBridge groups source column types; drives default mappings and value conversion. */

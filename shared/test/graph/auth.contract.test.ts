@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { request, type Agent } from 'node:https';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,25 @@ describe('authentication against the emulated identity platform', () => {
     // The emulator has no root site (like an app limited to Sites.Selected would see it).
     expect(result).toMatchObject({ ok: true, stage: 'done', status: 404 });
     expect(result.warning).toMatch(/root site/);
+  });
+
+  it('reads the application permissions from the token and fails, naming Sites.Manage.All, for an app that only has Sites.ReadWrite.All', async () => {
+    const good = harness.gateway();
+    const passed = await good.testConnection({ siteId });
+    good.close();
+    expect(passed).toMatchObject({ ok: true, stage: 'done', roles: ['Sites.Manage.All'] });
+    expect(passed.warning).toBeUndefined();
+
+    const client = { clientId: randomUUID(), clientSecret: `secret-${randomUUID()}`, roles: ['Sites.ReadWrite.All'] };
+    await harness.admin('POST', '/tenants', { tenantId: DEFAULT_TENANT_ID, clients: [client], seedDefaultSite: false });
+    const writer = harness.gateway({ clientId: client.clientId, clientSecret: client.clientSecret });
+    const result = await writer.testConnection({ siteId });
+    // What the check predicts is what Graph does: list creation is refused.
+    const refused = await writer.createList(siteId, { displayName: `Refused ${randomUUID().slice(0, 8)}` }).catch((e: unknown) => e);
+    writer.close();
+    expect(result).toMatchObject({ ok: false, stage: 'permissions', code: 'missingPermission', roles: ['Sites.ReadWrite.All'], site: { id: siteId } });
+    expect(result.message).toContain('Sites.Manage.All');
+    expect(refused).toMatchObject({ status: 403, code: 'accessDenied' });
   });
 
   it('reports a wrong secret as a typed, non-retryable auth failure without leaking the secret', async () => {

@@ -35,7 +35,7 @@ export class Harness {
   private constructor(readonly emulator: RunningEmulator) {}
 
   static async start(options: EmulatorOptions = {}): Promise<Harness> {
-    return new Harness(await startEmulator({ ruPerMinute: 0, ...options }));
+    return new Harness(await startEmulator({ ruPerMinute: 0, strict: true, ...options }));
   }
 
   connection(overrides: Partial<GraphConnectionConfig> = {}): GraphConnectionConfig {

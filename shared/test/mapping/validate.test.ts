@@ -77,7 +77,7 @@ describe('validateMappings', () => {
       mapping('status', 'choice', { converterOptions: { choices: ['a', 'a'] }, targetColumn: 'st' }),
     ]);
     expect(issues.map((i) => i.field)).toEqual([
-      'mappings[0].transforms[0]',
+      'mappings[0].transforms[0].pattern',
       'mappings[0].transforms[1]',
       'mappings[1].converterOptions.decimalPlaces',
       'mappings[1].transforms',

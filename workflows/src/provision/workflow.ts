@@ -52,8 +52,8 @@ export async function provisionDefinitionWorkflow(input: ProvisionInput): Promis
     return { runRowId: ticket.runId, mappingsCreated: 0, targets: [], forwarded: true };
   }
   const runId = input.runId;
-  await acts.beginOperation({ definitionId: input.definitionId, runId, kind: 'provision', context: input.context });
   try {
+    await acts.beginOperation({ definitionId: input.definitionId, runId, kind: 'provision', context: input.context });
     const { mappingsCreated, targetIds } = await acts.ensureFieldMappings({ definitionId: input.definitionId, runId, context: input.context });
     const targets: ProvisionedTarget[] = [];
     for (const targetId of targetIds) targets.push(await acts.provisionTarget({ definitionId: input.definitionId, targetId, runId, context: input.context }));

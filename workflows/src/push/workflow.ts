@@ -111,17 +111,21 @@ async function coordinatedPushRun(
   continueWith: (carry: PushCarry) => Promise<never>,
 ): Promise<PushSyncResult> {
   const { workflowId } = workflowInfo();
-  let carry: PushCarry;
-  if (input.carry) {
-    // A run of 0.1 continued as new on this version: its sweep starts over, guarded.
-    carry = input.carry.phase === 'sweep' ? { ...input.carry, phase: 'scan', sweepAfterKey: null } : input.carry;
-  } else {
-    const runId = input.runId!;
-    await acts.beginOperation({ definitionId: input.definitionId, runId, kind: 'push', context: input.context });
-    const prepared = await acts.preparePushRun({ definitionId: input.definitionId, runId, fullResync: input.fullResync ?? false, context: input.context });
-    carry = { runRowId: runId, pass: prepared.pass, phase: 'upsert', fullAfterKey: null, sweepAfterKey: null, counts: emptyCounts(), batches: 0 };
-  }
-  progress.pass = carry.pass;
+  // Until the run has begun and chosen its pass, a failure or cancel still finishes its row (pass: as asked).
+  let carry: PushCarry = input.carry
+    ? // A run of 0.1 continued as new on this version: its sweep starts over, guarded.
+      input.carry.phase === 'sweep'
+      ? { ...input.carry, phase: 'scan', sweepAfterKey: null }
+      : input.carry
+    : {
+        runRowId: input.runId!,
+        pass: input.fullResync ? 'full' : 'watermark',
+        phase: 'upsert',
+        fullAfterKey: null,
+        sweepAfterKey: null,
+        counts: emptyCounts(),
+        batches: 0,
+      };
   const base = { definitionId: input.definitionId, runRowId: carry.runRowId, context: input.context };
   const finish = (status: 'succeeded' | 'failed' | 'cancelled', error?: string) =>
     acts.finishPushRun({ ...base, workflowId, pass: carry.pass, status, ...(error ? { error } : {}) });
@@ -150,6 +154,17 @@ async function coordinatedPushRun(
   }
 
   try {
+    if (!input.carry) {
+      await acts.beginOperation({ definitionId: input.definitionId, runId: carry.runRowId, kind: 'push', context: input.context });
+      const prepared = await acts.preparePushRun({
+        definitionId: input.definitionId,
+        runId: carry.runRowId,
+        fullResync: input.fullResync ?? false,
+        context: input.context,
+      });
+      carry = { ...carry, pass: prepared.pass };
+    }
+    progress.pass = carry.pass;
     for (let batchesThisRun = 0; carry.phase !== 'done'; batchesThisRun++) {
       if (batchesThisRun >= BATCHES_PER_RUN || workflowInfo().continueAsNewSuggested) await continueWith(carry);
       progress.phase = carry.phase;

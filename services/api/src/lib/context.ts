@@ -4,6 +4,7 @@ import type { ApiConfig } from '@syncbridge/shared/config';
 import type { SecretBox } from '@syncbridge/shared/crypto';
 import type { MetaStore } from '@syncbridge/shared/db';
 import type { GatewayRegistry } from '@syncbridge/shared/graph';
+import type { EgressPolicy } from '@syncbridge/shared/net';
 import type { CoordinatorClient } from '@syncbridge/workflows/client';
 import type { Logger } from '@syncbridge/shared/logger';
 
@@ -34,7 +35,12 @@ export interface ApiDeps {
   /** Graph gateways for the short interactive calls (connection test, discovery); closed with the API. */
   graph: GatewayRegistry;
   logger: Logger;
-  config: Pick<ApiConfig, 'TEMPORAL_UI_URL'>;
+  /** The request limits are optional: absent ones take API_LIMIT_DEFAULTS / API_PROBE_LIMIT_DEFAULTS (shared/src/config/env.ts). */
+  config: Pick<ApiConfig, 'TEMPORAL_UI_URL'> &
+    Partial<Pick<ApiConfig, 'API_BODY_LIMIT_BYTES' | 'API_AUTH_FAILURE_LIMIT' | 'API_AUTH_FAILURE_WINDOW_SECONDS'>> &
+    Partial<Pick<ApiConfig, 'API_PROBE_RATE_PER_MINUTE' | 'API_PROBE_BURST'>>;
+  /** Where live calls to sources and Graph may connect (shared/src/net/egress.ts). */
+  egress: EgressPolicy;
 }
 
 export interface AppEnv {

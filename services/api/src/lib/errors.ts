@@ -35,8 +35,13 @@ export function translatePgError(pg: PgErrorLike): ApiError | undefined {
       return new ApiError(400, ErrorCode.ValidationFailed, `the values break the rule ${constraint}`);
     case '22P02':
     case '22007':
+    case '22008':
     case '22003':
       return new ApiError(400, ErrorCode.ValidationFailed, 'a value has the wrong format for its field');
+    // A NUL byte in text (22021) or jsonb (22P05): refused per field by the request check (nul-guard.ts); this catches any value that got past it.
+    case '22021':
+    case '22P05':
+      return new ApiError(400, ErrorCode.ValidationFailed, 'a value contains a character PostgreSQL cannot store (e.g. a NUL byte, U+0000)');
     default:
       return undefined;
   }
@@ -49,9 +54,24 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     return problemResponse(c, new ApiError(400, ErrorCode.ValidationFailed, err.message, [{ field: 'cursor', message: err.message }]));
   if (err instanceof HTTPException) {
     const status = err.status;
+    // 415 comes from @hono/zod-openapi's content-type gate (a JSON route called with another type).
     const code =
-      status === 401 ? ErrorCode.Unauthenticated : status === 404 ? ErrorCode.NotFound : status < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal;
-    return problemResponse(c, new ApiError(status, code, err.message || 'request could not be processed'));
+      status === 401
+        ? ErrorCode.Unauthenticated
+        : status === 404
+          ? ErrorCode.NotFound
+          : status === 413
+            ? ErrorCode.PayloadTooLarge
+            : status === 415
+              ? ErrorCode.UnsupportedMediaType
+              : status < 500
+                ? ErrorCode.ValidationFailed
+                : ErrorCode.Internal;
+    const detail =
+      status === 415
+        ? `this operation takes a JSON body: send it with Content-Type: application/json (the request said ${JSON.stringify((c.req.header('content-type') ?? '(none)').slice(0, 100))})`
+        : err.message || 'request could not be processed';
+    return problemResponse(c, new ApiError(status, code, detail));
   }
   const pg = pgErrorOf(err);
   const translated = pg && translatePgError(pg);

@@ -11,6 +11,9 @@ export const ErrorCode = {
   Conflict: 'conflict',
   InvalidReference: 'invalid_reference',
   Unavailable: 'unavailable',
+  PayloadTooLarge: 'payload_too_large',
+  UnsupportedMediaType: 'unsupported_media_type',
+  TooManyRequests: 'too_many_requests',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -23,8 +26,22 @@ const titles: Record<ErrorCode, string> = {
   conflict: 'Conflict',
   invalid_reference: 'Referenced resource does not exist',
   unavailable: 'Dependency unavailable',
+  payload_too_large: 'Request body too large',
+  unsupported_media_type: 'Unsupported content type',
+  too_many_requests: 'Too many requests',
   internal: 'Internal error',
 };
+
+/**
+ * Error bodies stay small whatever the request was: at most this many field errors are listed
+ * (omittedErrors counts the rest), and detail and each message are cut to these lengths. A
+ * request with thousands of unknown keys once got a 5 MB answer.
+ */
+export const MAX_LISTED_ERRORS = 20;
+export const MAX_DETAIL_LENGTH = 2000;
+export const MAX_ERROR_MESSAGE_LENGTH = 500;
+
+const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 
 export interface FieldError {
   field: string;
@@ -54,18 +71,28 @@ export const ProblemSchema = z
     code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
     requestId: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    omittedErrors: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: `Field errors not listed (at most ${MAX_LISTED_ERRORS} are)` }),
   })
   .openapi('Problem');
 
 export function problemBody(c: Context, err: ApiError) {
+  const listed = err.errors
+    .slice(0, MAX_LISTED_ERRORS)
+    .map((e) => ({ field: cut(e.field, MAX_ERROR_MESSAGE_LENGTH), message: cut(e.message, MAX_ERROR_MESSAGE_LENGTH) }));
+  const omitted = err.errors.length - listed.length;
   return {
     type: `https://syncbridge.dev/problems/${err.code}`,
     title: titles[err.code],
     status: err.status,
-    detail: err.message,
+    detail: cut(err.message, MAX_DETAIL_LENGTH),
     code: err.code,
     requestId: (c.get('requestId') as string | undefined) ?? 'unknown',
-    ...(err.errors.length ? { errors: err.errors } : {}),
+    ...(listed.length ? { errors: listed } : {}),
+    ...(omitted > 0 ? { omittedErrors: omitted } : {}),
   };
 }
 

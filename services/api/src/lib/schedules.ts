@@ -22,7 +22,9 @@ export const isCron = (v: string) => {
   return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
 };
 
-const specOf = (row: ScheduleRow): ScheduleSpec => (row.cron ? { cronExpressions: [row.cron] } : { intervals: [{ every: `${row.intervalSeconds}s` }] });
+// The table's check guarantees one of cron and interval_seconds.
+const specOf = (row: ScheduleRow): ScheduleSpec =>
+  row.cron ? { cronExpressions: [row.cron] } : { intervals: [{ every: (row.intervalSeconds ?? 60) * 1000 }] };
 
 const unavailable = (what: string, err: unknown) =>
   new ApiError(
@@ -51,7 +53,7 @@ async function applySchedule(deps: ApiDeps, row: ScheduleRow, definitionEnabled:
     args: [{ definitionId: row.definitionId, kind }],
   };
   // A trigger only asks the coordinator (which joins a request to a run already going), so skipping overlaps loses nothing.
-  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 minute', pauseOnFailure: false };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: 60_000, pauseOnFailure: false };
   const paused = row.paused || !definitionEnabled;
   const note = row.paused ? (row.note ?? 'paused') : definitionEnabled ? 'active' : 'definition disabled';
   try {

@@ -2,7 +2,9 @@ import { z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { sourceParamsFromInstance } from '@syncbridge/shared/connections';
 import { schema } from '@syncbridge/shared/db';
+import { EgressDeniedError } from '@syncbridge/shared/net';
 import {
+  classifySourceError,
   sourceAdapterFor,
   UnsupportedEngineError,
   uniqueKeysOf,
@@ -14,7 +16,9 @@ import {
   type TypeFamily,
 } from '@syncbridge/shared/sources';
 import type { ApiDeps } from './context.ts';
+import { egressOf, egressRefused } from './probes.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from './problem.ts';
+import { scrubSecretText } from './secret-text.ts';
 
 /*
  * Live access to a source database for the API: load an instance with its decrypted
@@ -68,10 +72,6 @@ export function adapterFor(source: SourceInstance): SourceAdapter {
   }
 }
 
-class IntrospectionTimeout extends Error {
-  override name = 'IntrospectionTimeout';
-}
-
 /** Errors that are our own bugs, not the source's answer: they stay 500s. */
 const isProgrammingError = (err: unknown) =>
   err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
@@ -81,14 +81,15 @@ function driverMessage(err: unknown, password: string | null): string {
   const e = err as { message?: unknown; code?: unknown };
   let message = typeof e?.message === 'string' && e.message ? e.message : String(err);
   if (typeof e?.code === 'string' && !message.includes(e.code)) message = `${message} (${e.code})`;
-  if (password && password.length >= 3) message = message.split(password).join('***');
-  return message;
+  return scrubSecretText(message, [password]);
 }
 
 /**
- * Introspects an instance live. `unavailablePrefix` starts the 503 message, e.g. "the
- * definition cannot be validated now". The message names the instance and the driver's
- * error, never the password.
+ * Introspects an instance live, within INTROSPECTION_TIMEOUT_MS and the egress policy.
+ * `unavailablePrefix` starts the 503 message, e.g. "the definition cannot be validated now".
+ * The message names the instance and the failure's class (shared/src/net/error-class.ts),
+ * never the server's own text nor the password; the driver's detail goes to the log. A host
+ * the egress policy refuses answers 422 naming `host`.
  */
 export async function introspectSource(
   deps: ApiDeps,
@@ -98,22 +99,18 @@ export async function introspectSource(
 ): Promise<SchemaSnapshot> {
   const adapter = adapterFor(source);
   const params = connectionParams(deps, source);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([
-      adapter.introspect(params, filter),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new IntrospectionTimeout(`no answer within ${INTROSPECTION_TIMEOUT_MS / 1000} s`)), INTROSPECTION_TIMEOUT_MS);
-      }),
-    ]);
+    return await adapter.introspect(params, filter, { deadlineMs: INTROSPECTION_TIMEOUT_MS, egress: egressOf(deps) });
   } catch (err) {
     if (isProgrammingError(err)) throw err;
-    const reason = driverMessage(err, params.password);
-    deps.logger.warn({ instanceId: source.instance.id, error: reason }, 'source introspection failed');
-    const what = `${describeInstance(source.instance)} cannot be reached: ${reason}`;
+    if (err instanceof EgressDeniedError) throw egressRefused(err, 'host', deps.logger.child({ instanceId: source.instance.id }));
+    const classified = classifySourceError(err, params);
+    deps.logger.warn(
+      { instanceId: source.instance.id, errorClass: classified.errorClass, error: driverMessage(err, params.password) },
+      'source introspection failed',
+    );
+    const what = `${describeInstance(source.instance)} cannot be reached (${classified.errorClass}): ${classified.message}`;
     throw new ApiError(503, ErrorCode.Unavailable, unavailablePrefix ? `${unavailablePrefix}: ${what}` : what);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -342,7 +339,8 @@ export function toApiTable(t: IntrospectedTable) {
 /** The 503 every route that reads a source live documents. */
 export const sourceUnavailableResponse = {
   503: {
-    description: 'The source database could not be reached (the message names the instance and the driver error); nothing was changed',
+    description:
+      'The source database could not be reached or did not answer within 30 s (the message names the instance and the class of failure: unreachable, timeout, tls, protocol, authentication_failed, database_not_found, permission_denied, server_error); nothing was changed',
     content: commonErrorResponses[500].content,
   },
 } as const;

@@ -2,12 +2,16 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
 import { sourceParamsFromInstance } from '@syncbridge/shared/connections';
 import { schema } from '@syncbridge/shared/db';
-import { sourceAdapterFor, UnsupportedEngineError } from '@syncbridge/shared/sources';
+import { CONNECTION_ERROR_CLASSES, EgressDeniedError } from '@syncbridge/shared/net';
+import { snapshotFingerprint, sourceAdapterFor, UnsupportedEngineError } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
+import { egressOf, egressRefused, limitProbes, probeErrorResponses, SOURCE_TEST_DEADLINE_MS } from '../lib/probes.ts';
 import { registerCrud } from '../lib/crud.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
-import { changesSince, recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
+import { requireSecretWhenMoved, secretResendNote } from '../lib/secret-resend.ts';
+import { scrubSecretText } from '../lib/secret-text.ts';
+import { changesSince, recordObservedSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import {
   describeInstance,
   introspectSource,
@@ -62,11 +66,18 @@ const CreateInstance = z
   .object({ databaseId: uuidRef('Logical database'), ...writable })
   .strict()
   .openapi('CreateDatabaseInstance');
+/** The fields that decide where the stored password goes (sslMode: a downgrade sends it in clear; databaseName: a pooler routes by it). */
+const PASSWORD_TARGET = ['host', 'port', 'databaseName', 'username', 'sslMode'] as const;
 const UpdateInstance = z
-  .object({ ...writable, password: writable.password.nullable().openapi({ description: 'Write-only; null removes the stored password.' }) })
+  .object({
+    ...writable,
+    password: writable.password
+      .nullable()
+      .openapi({ description: 'Write-only; null removes the stored password. Required when host, port, databaseName, username or sslMode changes.' }),
+  })
   .partial()
   .strict()
-  .openapi('UpdateDatabaseInstance');
+  .openapi('UpdateDatabaseInstance', { description: secretResendNote(PASSWORD_TARGET, 'password') });
 
 const toResponse = (r: InstanceRow) => ({
   id: r.id,
@@ -94,8 +105,15 @@ const ConnectionTestResult = z
     ok: z.boolean(),
     latencyMs: z.number().int(),
     serverVersion: z.string().optional(),
-    error: z.string().optional(),
-    errorCode: z.string().optional(),
+    errorClass: z.enum(CONNECTION_ERROR_CLASSES).optional().openapi({
+      description:
+        "When ok is false: what went wrong, as a class. The server's own message is never returned (it is logged); error says what the class means for this instance.",
+    }),
+    error: z
+      .string()
+      .optional()
+      .openapi({ description: 'When ok is false: a message for errorClass, naming the host, user or database; also stored as lastHealthError' }),
+    errorCode: z.string().optional().openapi({ description: 'The SQLSTATE, when the server answered with one (e.g. 28P01)' }),
     instance: InstanceSchema,
   })
   .openapi('DatabaseInstanceTestResult');
@@ -104,11 +122,11 @@ const identifierFilter = (description: string) => z.string().max(63, 'must be at
 
 const SourceSchemaSnapshot = z
   .object({
-    snapshotId: z
-      .string()
-      .uuid()
-      .openapi({ description: 'The stored snapshot this state matches (schema_snapshots); unchanged while the schema is unchanged' }),
-    capturedAt: z.string().datetime().openapi({ description: 'When the source was first seen in this state' }),
+    snapshotId: z.string().uuid().nullable().openapi({
+      description:
+        'The stored snapshot this state matches (schema_snapshots); unchanged while the schema is unchanged. null when the filter matches no table and its scope has no history: nothing is recorded for it',
+    }),
+    capturedAt: z.string().datetime().nullable().openapi({ description: 'When the source was first seen in this state; null with snapshotId' }),
     checkedAt: z.string().datetime().openapi({ description: 'When it was introspected for this response' }),
     serverVersion: z.string().openapi({ example: '16.4' }),
     fingerprint: z.string().openapi({
@@ -142,10 +160,11 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
     listFilters: { databaseId: { column: schema.databaseInstances.databaseId, schema: uuidFilter('Only instances of this database') } },
     toResponse,
     toInsert: ({ password, ...rest }) => ({ ...rest, passwordEncrypted: password ? deps.secrets.encrypt(password) : null }),
-    toPatch: ({ password, ...rest }) => ({
-      ...rest,
-      ...(password === undefined ? {} : { passwordEncrypted: password === null ? null : deps.secrets.encrypt(password) }),
-    }),
+    toPatch: (body, _deps, existing) => {
+      requireSecretWhenMoved({ body, existing, fields: PASSWORD_TARGET, secretField: 'password', hasStoredSecret: existing.passwordEncrypted !== null });
+      const { password, ...rest } = body;
+      return { ...rest, ...(password === undefined ? {} : { passwordEncrypted: password === null ? null : deps.secrets.encrypt(password) }) };
+    },
   });
 
   app.openapi(
@@ -155,8 +174,12 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
       tags: ['Database instances'],
       security: [{ bearerAuth: [] }],
       summary: 'Test the connection to an instance and record its health',
-      description: 'Connects with the stored credentials, runs a trivial query and stores status, latency and error on the instance.',
-      middleware: [requireRole('operator')] as const,
+      description: [
+        'Connects with the stored credentials, runs a trivial query and stores status, latency and error on the instance.',
+        `Answers within ${SOURCE_TEST_DEADLINE_MS / 1000} s, after at most three connection attempts: a source that does not answer by then is reported with ok false and errorClass timeout.`,
+        'A host the egress policy does not allow answers 422 naming `host` (nothing is attempted or recorded). Live calls are rate-limited per API key (429 with Retry-After).',
+      ].join(' '),
+      middleware: [requireRole('operator'), limitProbes(deps, 'source')] as const,
       request: {
         params: z.object({
           id: z
@@ -165,7 +188,11 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
             .openapi({ param: { name: 'id', in: 'path' } }),
         }),
       },
-      responses: { 200: { description: 'The check ran (see ok)', content: { 'application/json': { schema: ConnectionTestResult } } }, ...commonErrorResponses },
+      responses: {
+        200: { description: 'The check ran (see ok)', content: { 'application/json': { schema: ConnectionTestResult } } },
+        ...commonErrorResponses,
+        ...probeErrorResponses,
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -183,7 +210,17 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         if (err instanceof UnsupportedEngineError) throw new ApiError(422, ErrorCode.ValidationFailed, err.message);
         throw err;
       }
-      const result = await adapter.checkConnection(sourceParamsFromInstance(row.instance, row.engine, deps.secrets));
+      const params = sourceParamsFromInstance(row.instance, row.engine, deps.secrets);
+      let checked;
+      try {
+        checked = await adapter.checkConnection(params, { deadlineMs: SOURCE_TEST_DEADLINE_MS, egress: egressOf(deps) });
+      } catch (err) {
+        if (err instanceof EgressDeniedError) throw egressRefused(err, 'host', c.get('log'));
+        throw err;
+      }
+      // Returned and stored where viewers read it: the class and our message only (never the password, nor the server's text); the detail is logged.
+      const result = checked.ok ? checked : { ...checked, error: scrubSecretText(checked.error, [params.password]) };
+      if (!checked.ok) c.get('log').warn({ instanceId: id, errorClass: checked.errorClass, detail: checked.detail }, 'database instance test failed');
       const [updated] = await db
         .update(schema.databaseInstances)
         .set({
@@ -196,7 +233,16 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         .where(eq(schema.databaseInstances.id, id))
         .returning();
       c.get('log').info({ instanceId: id, ok: result.ok, latencyMs: result.latencyMs }, 'database instance tested');
-      return c.json({ ...result, instance: toResponse(updated as InstanceRow) }, 200);
+      const answer = result.ok
+        ? { ok: true, latencyMs: result.latencyMs, serverVersion: result.serverVersion }
+        : {
+            ok: false,
+            latencyMs: result.latencyMs,
+            errorClass: result.errorClass,
+            error: result.error,
+            ...(result.errorCode ? { errorCode: result.errorCode } : {}),
+          };
+      return c.json({ ...answer, instance: toResponse(updated as InstanceRow) }, 200);
     },
   );
 
@@ -214,10 +260,11 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         '`uniqueKeys` lists every column set a `unique` key strategy accepts (primary key, unique constraints, unique indexes); domain columns name their base type in `domain`.',
         'Each call stores a snapshot in schema_snapshots only when the schema differs from the latest snapshot of the same scope (the same schema/table filter),',
         'and reports the differences from it in `changes`. Filtered and unfiltered calls keep separate histories.',
-        'An unknown `schema` answers 200 with no tables; a `table` that does not exist answers 404 (nothing is stored).',
-        'An unreachable source answers 503 naming the instance and the driver error; an engine without an adapter answers 422.',
+        'An unknown `schema` answers 200 with no tables and `snapshotId: null` (nothing is stored); a `table` that does not exist answers 404 (nothing is stored).',
+        "A source that cannot be reached or does not answer within 30 s answers 503 naming the instance and the class of failure (the driver's own text is logged, not returned); an engine without an adapter answers 422, and so does a host the egress policy does not allow (naming `host`).",
+        'Live calls are rate-limited per API key (429 with Retry-After).',
       ].join(' '),
-      middleware: [requireRole('viewer')] as const,
+      middleware: [requireRole('viewer'), limitProbes(deps, 'source')] as const,
       request: {
         params: z.object({
           id: z
@@ -234,6 +281,7 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         200: { description: 'The live schema and its snapshot', content: { 'application/json': { schema: SourceSchemaSnapshot } } },
         ...commonErrorResponses,
         ...sourceUnavailableResponse,
+        ...probeErrorResponses,
       },
     }),
     async (c) => {
@@ -248,19 +296,23 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         throw new ApiError(404, ErrorCode.NotFound, `table ${name} does not exist on ${describeInstance(source.instance)} (or its user cannot see it)`);
       }
       const scope = scopeOf(filter);
-      const recorded = await recordSnapshot(deps.store.db, id, scope, live);
-      c.get('log').info({ instanceId: id, snapshotId: recorded.id, created: recorded.created, tables: live.tables.length }, 'source schema introspected');
+      // A read (viewers may call it): stores a row only when the schema changed, never for a filter that matched nothing new.
+      const recorded = await recordObservedSnapshot(deps.store.db, id, scope, live);
+      c.get('log').info(
+        { instanceId: id, snapshotId: recorded?.id ?? null, created: recorded?.created ?? false, tables: live.tables.length },
+        'source schema introspected',
+      );
       return c.json(
         {
-          snapshotId: recorded.id,
-          capturedAt: recorded.capturedAt.toISOString(),
+          snapshotId: recorded?.id ?? null,
+          capturedAt: recorded?.capturedAt.toISOString() ?? null,
           checkedAt: live.capturedAt,
           serverVersion: live.serverVersion,
-          fingerprint: recorded.fingerprint,
+          fingerprint: recorded?.fingerprint ?? snapshotFingerprint(live),
           scope,
           tables: live.tables.map(toApiTableRow),
-          changesSince: recorded.previous ? (recorded.created ? recorded.previous.id : recorded.id) : null,
-          changes: changesSince(recorded, live),
+          changesSince: recorded?.previous ? (recorded.created ? recorded.previous.id : recorded.id) : null,
+          changes: recorded ? changesSince(recorded, live) : null,
         },
         200,
       );

@@ -39,19 +39,24 @@ const Transform = z.discriminatedUnion('op', [
       pattern: z.string().min(1).max(500),
       flags: z
         .string()
-        .regex(/^[gimsuy]*$/)
+        .regex(/^[gimsu]*$/, 'flags are g, i, m, s and u')
         .optional(),
       replacement: z.string().max(500),
     })
     .strict()
-    .refine((t) => {
-      try {
-        new RegExp(t.pattern, t.flags);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'pattern is not a valid regular expression'),
+    // Malformed JavaScript is a 400 here; valid JavaScript the linear-time engine cannot run
+    // (backreferences, lookaround) is a 422 from validateMappings, naming the same field.
+    .refine(
+      (t) => {
+        try {
+          new RegExp(t.pattern, t.flags);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'pattern is not a valid regular expression', path: ['pattern'] },
+    ),
 ]);
 
 const fields = {
@@ -254,6 +259,7 @@ export function registerFieldMappings(app: App, deps: ApiDeps) {
     "The mapping is validated, as part of the definition's whole mapping set, against the live source table:",
     'an unknown source column, a conversion the column type cannot make (e.g. bytea to number), text that can exceed 255 characters mapped to a single line of text (`text`; use `note` or set converterOptions.maxLength),',
     'a reserved, invalid or duplicate (case-insensitive) target name, or a column mapped twice is a 422 whose errors name `body.sourceColumn`, `body.targetType`, `body.targetColumn`, ...',
+    'regex_replace patterns run on a linear-time engine (RE2): a backreference, lookahead or lookbehind is a 422 naming `body.transforms.N.pattern` (see TYPE-MAPPING.md).',
     'An unreachable source is a 503 and nothing is changed.',
     'A column the proposal flags as sensitive may be mapped: mapping it explicitly is the opt-in.',
   ].join(' ');

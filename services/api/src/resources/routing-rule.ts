@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { MAX_ROUTING_RULE_DEPTH, routingRuleTooDeep } from '@syncbridge/shared/mapping';
 
 /**
  * Routing rules decide which list a row goes to (target strategy "conditional").
@@ -13,12 +14,21 @@ export type RoutingRule =
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const RoutingRuleSchema: z.ZodType<RoutingRule> = z.lazy(() =>
+const RuleNode: z.ZodType<RoutingRule> = z.lazy(() =>
   z.union([
-    z.object({ all: z.array(RoutingRuleSchema).min(1) }).strict(),
-    z.object({ any: z.array(RoutingRuleSchema).min(1) }).strict(),
-    z.object({ not: RoutingRuleSchema }).strict(),
+    z.object({ all: z.array(RuleNode).min(1) }).strict(),
+    z.object({ any: z.array(RuleNode).min(1) }).strict(),
+    z.object({ not: RuleNode }).strict(),
     z.object({ column: z.string().min(1).max(63), op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']), value: scalar }).strict(),
     z.object({ column: z.string().min(1).max(63), op: z.enum(['in', 'not_in']), values: z.array(scalar).min(1).max(1000) }).strict(),
   ]),
 );
+
+/**
+ * The depth is checked first, without recursion: the recursive union above would otherwise
+ * overflow the stack on a rule nested thousands deep (a 500 instead of a 400).
+ */
+export const RoutingRuleSchema: z.ZodType<RoutingRule> = z
+  .unknown()
+  .refine((rule) => !routingRuleTooDeep(rule), `must not be nested more than ${MAX_ROUTING_RULE_DEPTH} levels deep`)
+  .pipe(RuleNode);

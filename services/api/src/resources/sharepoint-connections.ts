@@ -1,23 +1,12 @@
 import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
+import { authorityHostField, caCertificatePemField, clientIdField, graphBaseUrlField, tenantIdField } from '../lib/connection-rules.ts';
 import { registerCrud } from '../lib/crud.ts';
+import { requireSecretWhenMoved, secretResendNote } from '../lib/secret-resend.ts';
 import { iso, name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type ConnectionRow = typeof schema.sharepointConnections.$inferSelect;
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** https everywhere; plain http only for a loopback host (the local SharePoint emulator). */
-const serviceUrl = (description: string) =>
-  z
-    .string()
-    .url('must be an absolute URL')
-    .refine((v) => {
-      const u = new URL(v);
-      return u.protocol === 'https:' || (u.protocol === 'http:' && LOOPBACK.has(u.hostname));
-    }, 'must use https (plain http is accepted only for a loopback host such as the local emulator)')
-    .openapi({ description });
 
 const ConnectionSchema = z
   .object({
@@ -38,20 +27,15 @@ const ConnectionSchema = z
   })
   .openapi('SharePointConnection');
 
-const guidish = (what: string) => z.string().trim().min(1).max(100).openapi({ description: what, example: '00000000-0000-0000-0000-000000000000' });
+// The rules of these fields (connection-rules.ts) are what the identity and Graph layers require, checked here rather than failing on use.
 const writable = {
   name: name('Connection name, unique per app'),
-  tenantId: guidish('Entra ID tenant id (GUID) or verified domain'),
-  clientId: guidish('Application (client) id of the Entra ID app registration'),
+  tenantId: tenantIdField,
+  clientId: clientIdField,
   clientSecret: z.string().min(1).max(2048).openapi({ description: 'Write-only; stored encrypted (AES-256-GCM).', writeOnly: true }),
-  graphBaseUrl: serviceUrl('Microsoft Graph endpoint including version, e.g. https://graph.microsoft.com/v1.0').optional(),
-  authorityHost: serviceUrl('Identity authority, e.g. https://login.microsoftonline.com').optional(),
-  caCertificatePem: z
-    .string()
-    .includes('-----BEGIN CERTIFICATE-----', { message: 'must be a PEM certificate' })
-    .max(64_000)
-    .optional()
-    .openapi({ description: 'Extra CA certificate (PEM) to trust, e.g. for a TLS-inspecting proxy' }),
+  graphBaseUrl: graphBaseUrlField.optional(),
+  authorityHost: authorityHostField.optional(),
+  caCertificatePem: caCertificatePemField.optional(),
   ruPerMinute: z
     .number()
     .int()
@@ -64,11 +48,19 @@ const CreateConnection = z
   .object({ appId: uuidRef('Owning app'), ...writable })
   .strict()
   .openapi('CreateSharePointConnection');
+/** The fields that decide where the stored client secret goes (and the bearer tokens it buys), or whom TLS trusts on the way. */
+const SECRET_TARGET = ['tenantId', 'clientId', 'authorityHost', 'graphBaseUrl', 'caCertificatePem'] as const;
 const UpdateConnection = z
-  .object({ ...writable, caCertificatePem: writable.caCertificatePem.nullable() })
+  .object({
+    ...writable,
+    clientSecret: writable.clientSecret.openapi({
+      description: 'Write-only; stored encrypted (AES-256-GCM). Required when tenantId, clientId, authorityHost, graphBaseUrl or caCertificatePem changes.',
+    }),
+    caCertificatePem: writable.caCertificatePem.nullable(),
+  })
   .partial()
   .strict()
-  .openapi('UpdateSharePointConnection');
+  .openapi('UpdateSharePointConnection', { description: secretResendNote(SECRET_TARGET, 'clientSecret') });
 
 export const connectionToResponse = (r: ConnectionRow) => ({
   id: r.id,
@@ -101,6 +93,10 @@ export function registerSharePointConnections(app: App, deps: ApiDeps) {
     listFilters: { appId: { column: schema.sharepointConnections.appId, schema: uuidFilter('Only connections of this app') } },
     toResponse: connectionToResponse,
     toInsert: ({ clientSecret, ...rest }) => ({ ...rest, clientSecretEncrypted: deps.secrets.encrypt(clientSecret) }),
-    toPatch: ({ clientSecret, ...rest }) => ({ ...rest, ...(clientSecret === undefined ? {} : { clientSecretEncrypted: deps.secrets.encrypt(clientSecret) }) }),
+    toPatch: (body, _deps, existing) => {
+      requireSecretWhenMoved({ body, existing, fields: SECRET_TARGET, secretField: 'clientSecret', hasStoredSecret: existing.clientSecretEncrypted !== null });
+      const { clientSecret, ...rest } = body;
+      return { ...rest, ...(clientSecret === undefined ? {} : { clientSecretEncrypted: deps.secrets.encrypt(clientSecret) }) };
+    },
   });
 }

@@ -6,7 +6,7 @@ import { registerDelta } from './delta.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
 import { registerItems } from './items.ts';
 import { registerLists } from './lists.ts';
-import { authenticate, correlation, limits } from './middleware.ts';
+import { authenticate, authorize, correlation, limits } from './middleware.ts';
 import { registerSites } from './sites.ts';
 
 /** The Microsoft Graph v1.0 subset SyncBridge uses, mounted under `/v1.0`. */
@@ -19,6 +19,7 @@ export function createGraphApp(deps: GraphDeps): Hono<GraphEnv> {
   });
   app.use('*', correlation);
   app.use('*', authenticate(deps));
+  app.use('*', authorize);
   app.use('*', limits(deps));
   registerSites(app);
   registerLists(app, deps);

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { checkIndexRules, parseColumnDefinition, renderColumn } from '../columns.ts';
 import { badRequest, notFound, unknownProperty } from '../errors.ts';
+import { applySelect, readQuery, validateExpand } from '../odata-query.ts';
 import { graphTimestamp, isRecord } from '../util.ts';
 import { siteId, type ColumnRecord, type ListRecord } from '../state.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
@@ -27,16 +28,27 @@ export function registerColumns(app: Hono<GraphEnv>, deps: GraphDeps): void {
   const context = (c: Context<GraphEnv>, sid: string, list: ListRecord, entity = false) =>
     `${graphBase(c)}/$metadata#sites('${sid}')/lists('${list.id}')/columns${entity ? '/$entity' : ''}`;
 
+  const query = (c: Context<GraphEnv>) => {
+    const q = readQuery(new URL(c.req.url));
+    validateExpand(q.expand, 'columnDefinition');
+    return q;
+  };
+
   app.get(base, (c) => {
     const site = resolveSite(c.get('tenant'), c.req.param('siteId'));
     const list = resolveList(site, c.req.param('listId'));
-    return graphJson(c, { '@odata.context': context(c, siteId(site), list), value: list.columns.map(renderColumn) });
+    const q = query(c);
+    return graphJson(c, { '@odata.context': context(c, siteId(site), list), value: list.columns.map((col) => applySelect(renderColumn(col), q.select)) });
   });
 
   app.get(`${base}/:columnId`, (c) => {
     const site = resolveSite(c.get('tenant'), c.req.param('siteId'));
     const list = resolveList(site, c.req.param('listId'));
-    return graphJson(c, { '@odata.context': context(c, siteId(site), list, true), ...renderColumn(resolveColumn(list, c.req.param('columnId'))) });
+    const q = query(c);
+    return graphJson(c, {
+      '@odata.context': context(c, siteId(site), list, true),
+      ...applySelect(renderColumn(resolveColumn(list, c.req.param('columnId'))), q.select),
+    });
   });
 
   app.post(base, async (c) => {

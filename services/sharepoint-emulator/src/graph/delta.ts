@@ -1,12 +1,12 @@
 import type { Hono } from 'hono';
 import { GraphError, badRequest } from '../errors.ts';
-import { readQuery } from '../odata-query.ts';
+import { applySelect, readQuery, validateExpand } from '../odata-query.ts';
 import { siteId, type ItemRecord, type ListRecord, type SiteRecord, type Tombstone } from '../state.ts';
 import { base64UrlDecode, base64UrlEncode, isRecord } from '../util.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
 import { buildLink, carriedParams, graphBase, graphJson } from './http.ts';
 import { itemRenderOptions } from './items.ts';
-import { renderItem } from './render.ts';
+import { itemContentType, renderItem } from './render.ts';
 import { resolveList, resolveSite } from './resolve.ts';
 
 const DEFAULT_DELTA_PAGE_SIZE = 200;
@@ -57,8 +57,13 @@ export function registerDelta(app: Hono<GraphEnv>, deps: GraphDeps): void {
     const list = resolveList(site, c.req.param('listId'));
     const q = readQuery(url);
     if (q.filter) throw badRequest('The $filter query option is not supported on delta.');
+    validateExpand(q.expand, 'listItem');
     const pageSize = q.top ?? DEFAULT_DELTA_PAGE_SIZE;
-    const options = itemRenderOptions(q);
+    const options = itemRenderOptions(q.expand);
+    // "This method also supports the $select, $expand, and $top OData query parameters."
+    const render = (item: ItemRecord) => applySelect(renderItem(tenant, site, list, item, options), q.select, ['fields']);
+    // A deleted entry always keeps what says it is one: its id and the deleted facet.
+    const renderTombstone = (t: Tombstone) => applySelect(renderDeleted(site, list, t), q.select, ['id', 'deleted']);
     const link = (token?: DeltaToken) =>
       buildLink(`${graphBase(c)}/sites/${siteId(site)}/lists/${list.id}/items/delta`, [
         ...carriedParams(url, ['token']),
@@ -93,7 +98,7 @@ export function registerDelta(app: Hono<GraphEnv>, deps: GraphDeps): void {
         }
         page.push(item);
       }
-      const value = page.map((item) => renderItem(tenant, site, list, item, options));
+      const value = page.map(render);
       const last = page[page.length - 1];
       if (more && last) return respond(value, { k: 'e', l: list.id, e: list.deltaEpoch, t: started, s: snapshot, a: last.id }, false);
       return respond(value, { k: 'd', l: list.id, e: list.deltaEpoch, t: now, s: snapshot }, true);
@@ -105,7 +110,7 @@ export function registerDelta(app: Hono<GraphEnv>, deps: GraphDeps): void {
     // Each item appears once with its latest state; a deleted item appears as a tombstone.
     const changes = changesBetween(list, after, upto);
     const page = changes.slice(0, pageSize);
-    const value = page.map((ch) => (ch.item ? renderItem(tenant, site, list, ch.item, options) : renderDeleted(site, ch.tombstone as Tombstone)));
+    const value = page.map((ch) => (ch.item ? render(ch.item) : renderTombstone(ch.tombstone as Tombstone)));
     const last = page[page.length - 1];
     if (changes.length > pageSize && last) {
       return respond(value, { k: 'c', l: list.id, e: list.deltaEpoch, t: token.t, f: from, u: upto, a: last.seq }, false);
@@ -114,8 +119,9 @@ export function registerDelta(app: Hono<GraphEnv>, deps: GraphDeps): void {
   });
 }
 
-function renderDeleted(site: SiteRecord, t: Tombstone): Record<string, unknown> {
-  return { id: String(t.id), parentReference: { siteId: siteId(site) }, deleted: { state: 'deleted' } };
+/** A deleted item as "listItem: delta" Example 2 shows it: id, parentReference.siteId, contentType and the deleted facet. */
+function renderDeleted(site: SiteRecord, list: ListRecord, t: Tombstone): Record<string, unknown> {
+  return { id: String(t.id), parentReference: { siteId: siteId(site) }, contentType: itemContentType(list), deleted: { state: 'deleted' } };
 }
 
 /**

@@ -16,7 +16,7 @@ export type GraphEnv = {
   Variables: {
     requestId: string;
     clientRequestId: string;
-    auth: { tenantId: string; clientId: string };
+    auth: { tenantId: string; clientId: string; roles: readonly string[] };
     tenant: TenantRecord;
   };
 };

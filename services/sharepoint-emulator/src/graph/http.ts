@@ -10,9 +10,33 @@ export function graphJson(c: Context<GraphEnv>, body: unknown, status: Contentfu
   return c.body(JSON.stringify(body), status, { 'content-type': GRAPH_JSON_CONTENT_TYPE, 'OData-Version': '4.0' });
 }
 
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * The JSON body of a write. Every write Graph documents lists `Content-Type:
+ * application/json. Required.`: a body sent without it is refused with Graph's "Unable to
+ * read JSON request payload" 400, one of another media type with 415 Unsupported Media Type
+ * ("Microsoft Graph error responses and resource types"). Parameters such as
+ * `; charset=utf-8` or `;odata.metadata=minimal` are fine.
+ */
 export async function readJsonBody(c: Context<GraphEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) return undefined;
+  const contentType = c.req.header('content-type');
+  if (contentType === undefined || contentType.trim() === '') {
+    throw new GraphError(
+      400,
+      'BadRequest',
+      'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+    );
+  }
+  if (!JSON_MEDIA_TYPE.test(contentType.trim())) {
+    throw new GraphError(
+      415,
+      'UnsupportedMediaType',
+      `The content type of the request is a format that is not supported by the service: '${contentType}'. Send JSON with Content-Type: application/json.`,
+    );
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {

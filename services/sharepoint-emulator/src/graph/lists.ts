@@ -1,22 +1,51 @@
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { builtInColumns, parseColumnDefinition, renderColumn } from '../columns.ts';
 import { GraphError, badRequest, conflict, unknownProperty } from '../errors.ts';
-import { applySelect, readQuery } from '../odata-query.ts';
+import { applySelect, formatExpand, readQuery, validateExpand, type ExpandOption } from '../odata-query.ts';
 import { newList, siteId, type ListRecord, type SiteRecord, type TenantRecord } from '../state.ts';
 import { base64UrlDecode, base64UrlEncode, isRecord } from '../util.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
 import { buildLink, carriedParams, graphBase, graphJson, readJsonBody } from './http.ts';
-import { renderList } from './render.ts';
+import { DEFAULT_ITEM_PAGE_SIZE, encodeSkipToken, itemRenderOptions, pageItems } from './items.ts';
+import { renderItem, renderList } from './render.ts';
 import { resolveList, resolveSite } from './resolve.ts';
 
 const DEFAULT_PAGE_SIZE = 200;
 const LIST_PROPS = ['displayName', 'description', 'columns', 'list'];
 
-function renderWithExpand(tenant: TenantRecord, site: SiteRecord, list: ListRecord, url: URL): Record<string, unknown> {
+/**
+ * A list with `$expand` and `$select` applied, as "Get metadata for a list" documents them
+ * (`?expand=columns,items(expand=fields(select=Name,Color,Quantity))`): columns with an
+ * optional `$select`, and the first page of items (200, or the `$top` inside the expand)
+ * with their own `$select`/`$expand=fields(...)`; when more items follow, an
+ * `items@odata.nextLink` continues on the items collection.
+ */
+function renderWithExpand(c: Context<GraphEnv>, tenant: TenantRecord, site: SiteRecord, list: ListRecord, url: URL): Record<string, unknown> {
   const q = readQuery(url);
+  validateExpand(q.expand, 'list');
   const entity = renderList(tenant, site, list);
-  if (q.expand.has('columns')) entity.columns = list.columns.map(renderColumn);
-  return applySelect(entity, q.select, ['columns']);
+  const columns = q.expand.get('columns');
+  if (columns) entity.columns = list.columns.map((col) => applySelect(renderColumn(col), columns.select));
+  const items = q.expand.get('items');
+  if (items) Object.assign(entity, expandItems(c, tenant, site, list, items));
+  return applySelect(entity, q.select, ['columns', 'items', 'items@odata.nextLink']);
+}
+
+function expandItems(c: Context<GraphEnv>, tenant: TenantRecord, site: SiteRecord, list: ListRecord, option: ExpandOption): Record<string, unknown> {
+  const top = option.top ?? DEFAULT_ITEM_PAGE_SIZE;
+  const { page, more } = pageItems(list, 0, top);
+  const options = itemRenderOptions(option.expand);
+  const out: Record<string, unknown> = { items: page.map((item) => applySelect(renderItem(tenant, site, list, item, options), option.select, ['fields'])) };
+  const last = page[page.length - 1];
+  if (more && last) {
+    out['items@odata.nextLink'] = buildLink(`${graphBase(c)}/sites/${siteId(site)}/lists/${list.id}/items`, [
+      ['$select', option.select?.join(',')],
+      ['$expand', formatExpand(option.expand)],
+      ['$top', String(top)],
+      ['$skiptoken', encodeSkipToken(last.id)],
+    ]);
+  }
+  return out;
 }
 
 /** "List lists in a site", "Get metadata for a list" and "Create a new list". */
@@ -26,6 +55,7 @@ export function registerLists(app: Hono<GraphEnv>, deps: GraphDeps): void {
     const tenant = c.get('tenant');
     const site = resolveSite(tenant, c.req.param('siteId'));
     const q = readQuery(url);
+    validateExpand(q.expand, 'list');
     let lists = site.lists;
     if (q.filter) {
       // Graph only supports filtering lists on displayName.
@@ -39,7 +69,7 @@ export function registerLists(app: Hono<GraphEnv>, deps: GraphDeps): void {
     const page = lists.slice(offset, offset + top);
     const body: Record<string, unknown> = {
       '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists`,
-      value: page.map((l) => renderWithExpand(tenant, site, l, url)),
+      value: page.map((l) => renderWithExpand(c, tenant, site, l, url)),
     };
     if (offset + top < lists.length) {
       body['@odata.nextLink'] = buildLink(`${graphBase(c)}/sites/${siteId(site)}/lists`, [
@@ -56,7 +86,7 @@ export function registerLists(app: Hono<GraphEnv>, deps: GraphDeps): void {
     const list = resolveList(site, c.req.param('listId'));
     return graphJson(c, {
       '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists/$entity`,
-      ...renderWithExpand(tenant, site, list, new URL(c.req.url)),
+      ...renderWithExpand(c, tenant, site, list, new URL(c.req.url)),
     });
   });
 

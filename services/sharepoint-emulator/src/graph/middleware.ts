@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { GraphError } from '../errors.ts';
+import { grants, requiredAccess } from '../permissions.ts';
 import { resourceUnitCost } from '../throttle.ts';
 import { verifyAccessToken } from '../tokens.ts';
 import { newGuid, sleep } from '../util.ts';
@@ -32,14 +33,27 @@ export function authenticate(deps: GraphDeps): MiddlewareHandler<GraphEnv> {
       if (result.reason === 'malformed') throw unauthenticated('IDX14100: JWT is not well formed, there are no dots (.).');
       throw unauthenticated('Access token validation failure.');
     }
-    const { tid, appid } = result.claims;
+    const { tid, appid, roles } = result.claims;
     const tenant = deps.store.getTenant(tid);
     if (!tenant || !deps.store.findClient(tid, appid)) throw unauthenticated('Access token validation failure. Invalid audience.');
-    c.set('auth', { tenantId: tenant.tenantId, clientId: appid });
+    // An app-only token for an app granted no application permission has no roles claim.
+    if (!Array.isArray(roles) || roles.length === 0) throw unauthenticated('Either scp or roles claim need to be present in the token.');
+    c.set('auth', { tenantId: tenant.tenantId, clientId: appid, roles });
     c.set('tenant', tenant);
     await next();
   };
 }
+
+/**
+ * Application permissions: the token's roles must grant the access the operation needs
+ * (see permissions.ts); otherwise SharePoint answers 403 `accessDenied`, "Access denied".
+ * `$batch` sub-requests are checked one by one.
+ */
+export const authorize: MiddlewareHandler<GraphEnv> = async (c, next) => {
+  const level = requiredAccess(c.req.method, new URL(c.req.url).pathname.replace(/^\/v1\.0/, ''));
+  if (level && !grants(c.get('auth').roles, level)) throw new GraphError(403, 'accessDenied', 'Access denied');
+  await next();
+};
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 

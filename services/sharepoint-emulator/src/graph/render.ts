@@ -45,6 +45,9 @@ export function renderList(tenant: TenantRecord, site: SiteRecord, list: ListRec
   };
 }
 
+/** The list's item content type (`Item`), as listItems and their delta entries carry it. */
+export const itemContentType = (list: ListRecord): { id: string; name: string } => ({ id: `0x0100${list.id.replace(/-/g, '').toUpperCase()}`, name: 'Item' });
+
 export interface ItemRenderOptions {
   fields: boolean;
   fieldsSelect?: string[];
@@ -63,7 +66,7 @@ export function renderItem(tenant: TenantRecord, site: SiteRecord, list: ListRec
     createdBy: identitySet(tenant, item.createdBy),
     lastModifiedBy: identitySet(tenant, item.modifiedBy),
     parentReference: { id: list.id, siteId: siteId(site) },
-    contentType: { id: `0x0100${list.id.replace(/-/g, '').toUpperCase()}`, name: 'Item' },
+    contentType: itemContentType(list),
     ...(options.fields ? { fields: renderFields(item, options.fieldsSelect) } : {}),
   };
 }
