@@ -6,7 +6,7 @@ import { GatewayRegistry } from '@syncbridge/shared/graph';
 import type { Logger } from '@syncbridge/shared/logger';
 import { EgressPolicy } from '@syncbridge/shared/net';
 import type { RunContext } from '@syncbridge/shared/temporal';
-import { SourcePools } from './sync/sources.ts';
+import { SourceSessions } from './sync/sources.ts';
 import { SchemaCache } from './sync/table.ts';
 
 /** How activities reach a definition's coordinator workflow (a Temporal client in the worker; a fake in tests). */
@@ -22,8 +22,8 @@ export interface ActivityDeps {
   store: MetaStore;
   secrets: SecretBox;
   logger: Logger;
-  /** Connection pools to source instances. */
-  sources: SourcePools;
+  /** Sessions (connection pools) to source instances, whatever their engine. */
+  sources: SourceSessions;
   /** Graph gateways per SharePoint connection. */
   graph: GatewayRegistry;
   /** Short-lived introspections of source tables. */
@@ -45,7 +45,7 @@ export function createActivityDeps(base: BaseActivityDeps): ActivityDeps & { clo
     secrets: base.secrets,
     logger: base.logger,
     egress,
-    sources: base.sources ?? new SourcePools(egress),
+    sources: base.sources ?? new SourceSessions(egress),
     graph: base.graph ?? new GatewayRegistry({ egress }),
     schemas: base.schemas ?? new SchemaCache(egress),
     coordinators: base.coordinators ?? null,

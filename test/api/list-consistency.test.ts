@@ -161,6 +161,50 @@ describe('list endpoints page alike; definitions use only their own app', () => 
     });
   });
 
+  describe('a definition at a glance', () => {
+    it('filters the ledger and the quarantine by a piece of the source key', async () => {
+      const all = await apiJson<LedgerPage>(stack, `/v1/sync-definitions/${definitionId}/ledger?limit=200`);
+      const one = all.items.at(-1)!.sourceKey;
+      const found = await apiJson<LedgerPage>(stack, `/v1/sync-definitions/${definitionId}/ledger?key=${encodeURIComponent(one)}`);
+      // Every entry whose key contains the text, in key order, and nothing else.
+      expect(found.items.map((i) => i.sourceKey)).toEqual(all.items.map((i) => i.sourceKey).filter((k) => k.includes(one)));
+      expect(found.items.map((i) => i.sourceKey)).toContain(one);
+      expect(found.items.length).toBeLessThan(all.items.length);
+      // Plain text, not a pattern: '%' and '_' match only themselves.
+      expect((await apiJson<LedgerPage>(stack, `/v1/sync-definitions/${definitionId}/ledger?key=%25`)).items).toEqual([]);
+      const quarantined = await apiJson<QuarantinePage>(stack, `/v1/sync-definitions/${definitionId}/quarantine?limit=200`);
+      const q = quarantined.items[1]!;
+      const qFound = await apiJson<QuarantinePage>(stack, `/v1/sync-definitions/${definitionId}/quarantine?key=${encodeURIComponent(q.sourceKey)}`);
+      expect(qFound.items.map((i) => i.id)).toEqual(quarantined.items.filter((i) => i.sourceKey.includes(q.sourceKey)).map((i) => i.id));
+      expect(qFound.items.map((i) => i.id)).toContain(q.id);
+      expect((await problemOf(await stack.api(`/v1/sync-definitions/${definitionId}/ledger?key=`), 400)).errors?.[0]?.field).toMatch(/key/);
+    });
+
+    it('sums up the last run, the quarantine and the ledger', async () => {
+      const summary = await apiJson<Record<string, unknown>>(stack, `/v1/sync-definitions/${definitionId}/summary`);
+      expect(summary).toMatchObject({
+        definitionId,
+        activeRuns: 0,
+        quarantineOpen: NAN_ROWS,
+        ledgerEntries: ROWS - NAN_ROWS,
+        schedules: [],
+        nextRunAt: null,
+        lastRun: { kind: 'push', status: 'succeeded' },
+      });
+      await problemOf(await stack.api('/v1/sync-definitions/00000000-0000-4000-8000-000000000000/summary'), 404);
+    });
+
+    it('warns on the definition when no index serves its watermark column', async () => {
+      const def = await apiJson<{ sourceWarnings: Array<{ field: string; code: string; message: string }> }>(stack, `/v1/sync-definitions/${definitionId}`);
+      expect(def.sourceWarnings).toEqual([{ field: 'cursorColumn', code: 'cursor_not_indexed', message: expect.stringContaining('updated_at') }]);
+    });
+
+    it('tells a key who it is', async () => {
+      expect(await apiJson(stack, '/v1/me')).toMatchObject({ role: 'admin', keyId: expect.any(String), name: expect.any(String) });
+      await problemOf(await stack.api('/v1/me', { key: null }), 401);
+    });
+  });
+
   describe('cross-app use is refused', () => {
     const readings = (reg: SyncSetup, name: string) => ({
       appId: reg.appId,

@@ -362,20 +362,20 @@ describe('GET /v1/database-instances/{id}/schema: live introspection with snapsh
   });
 
   it('answers 422 for an engine without a source adapter', async () => {
-    const appId = (await post('/v1/apps', { name: 'mysql-app', ownerTeam: 'data' })).id;
-    const mysqlDb = (await post('/v1/databases', { appId, name: 'legacy', engine: 'mysql', environment: 'dev' })).id;
+    const appId = (await post('/v1/apps', { name: 'mssql-app', ownerTeam: 'data' })).id;
+    const mssqlDb = (await post('/v1/databases', { appId, name: 'legacy', engine: 'sqlserver', environment: 'dev' })).id;
     const inst = await post('/v1/database-instances', {
-      databaseId: mysqlDb,
+      databaseId: mssqlDb,
       name: 'm1',
       host: '127.0.0.1',
-      port: 3306,
+      port: 1433,
       databaseName: 'legacy',
       username: 'u',
       role: 'primary',
     });
     const { body } = await problemOf(await stack.api(`/v1/database-instances/${inst.id}/schema`), 422);
     expect(body.code).toBe('validation_failed');
-    expect(body.detail).toMatch(/mysql.*not supported/);
+    expect(body.detail).toMatch(/sqlserver.*not supported/);
   });
 
   it('lets a viewer introspect, and refuses a request without a key', async () => {

@@ -12,15 +12,19 @@ export async function apiJson<T = Json>(stack: TestStack, path: string, init?: P
   return (text ? JSON.parse(text) : null) as T;
 }
 
-/** Registers app, database and instance (a real PostgreSQL database) through the API. */
-export async function registerSource(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
+/** A source database for registration: its URL (postgres:// or mysql://) and its name. */
+export interface SourceRef {
+  url: string;
+  name: string;
+  /** The engine to register (default postgres). */
+  engine?: 'postgres' | 'mysql' | 'mariadb';
+}
+
+/** Registers app, database and instance (a real PostgreSQL, MySQL or MariaDB database) through the API. */
+export async function registerSource(stack: TestStack, source: SourceRef, label = 'demo') {
+  const engine = source.engine ?? 'postgres';
   const app = await apiJson(stack, '/v1/apps', { method: 'POST', json: { name: label, ownerTeam: 'data-platform' } }, 201);
-  const database = await apiJson(
-    stack,
-    '/v1/databases',
-    { method: 'POST', json: { appId: app.id, name: `${label}-db`, engine: 'postgres', environment: 'dev' } },
-    201,
-  );
+  const database = await apiJson(stack, '/v1/databases', { method: 'POST', json: { appId: app.id, name: `${label}-db`, engine, environment: 'dev' } }, 201);
   const u = new URL(source.url);
   const instance = await apiJson(
     stack,
@@ -31,10 +35,11 @@ export async function registerSource(stack: TestStack, source: { url: string; na
         databaseId: database.id,
         name: 'primary',
         host: u.hostname,
-        port: Number(u.port || 5432),
+        port: Number(u.port || (engine === 'postgres' ? 5432 : 3306)),
         databaseName: source.name,
-        username: decodeURIComponent(u.username) || 'postgres',
-        password: 'unused-with-trust-auth',
+        username: decodeURIComponent(u.username) || (engine === 'postgres' ? 'postgres' : 'root'),
+        // PostgreSQL here trusts local connections; MariaDB's root has an empty password.
+        ...(engine === 'postgres' ? { password: 'unused-with-trust-auth' } : u.password ? { password: decodeURIComponent(u.password) } : {}),
         sslMode: 'disable',
         role: 'primary',
       },
@@ -44,8 +49,8 @@ export async function registerSource(stack: TestStack, source: { url: string; na
   return { appId: app.id, databaseId: database.id, instanceId: instance.id };
 }
 
-/** Registers app, database, instance (a real PostgreSQL database) and an emulator connection through the API. */
-export async function registerSourceAndConnection(stack: TestStack, source: { url: string; name: string }, label = 'demo') {
+/** Registers app, database, instance (a real source database) and an emulator connection through the API. */
+export async function registerSourceAndConnection(stack: TestStack, source: SourceRef, label = 'demo') {
   const { appId, instanceId, databaseId } = await registerSource(stack, source, label);
   const emulator = stack.emulator!;
   const connection = await apiJson(

@@ -1,7 +1,6 @@
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { clearMarks, definitionFingerprint } from '@syncbridge/shared/domain';
-import { countRowsAfter, maxWatermark, rewindWatermark } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, withHeartbeat, type ActivityDeps } from '../deps.ts';
 import { invalid, loadDefinitionContext, loadRunContext, type DefinitionContext } from '../sync/definition.ts';
@@ -26,7 +25,7 @@ const COUNT_TIMEOUT_MS = 2_000;
 async function estimateRun(deps: ActivityDeps, ctx: DefinitionContext, pass: PushPass, watermark: string | null) {
   const d = ctx.definition;
   const after = pass === 'watermark' ? watermark : null;
-  let rowsToDo = await countRowsAfter(sourceOf(deps, ctx), {
+  let rowsToDo = await sourceOf(deps, ctx).countRowsAfter({
     ...tableRef(ctx),
     cursorColumn: pass === 'watermark' ? d.cursorColumn : null,
     watermark: after,
@@ -63,13 +62,13 @@ async function preparePass(deps: ActivityDeps, ctx: DefinitionContext, runRowId:
   let watermark: string | null = null;
   if (pass === 'full') {
     // Rows changing during the full pass are caught by the next incremental run from here.
-    const startedWatermark = d.cursorColumn ? await maxWatermark(source, { ...tableRef(ctx), cursorColumn: d.cursorColumn }) : null;
+    const startedWatermark = d.cursorColumn ? await source.maxWatermark({ ...tableRef(ctx), cursorColumn: d.cursorColumn }) : null;
     await upsertCursor(db, d.id, 'full_scan', { startedWatermark, mappingFingerprint: fingerprint, runRowId });
   } else if (!cursor) {
     await upsertCursor(db, d.id, 'source_watermark', { watermark: null, key: null, mappingFingerprint: fingerprint });
   } else if (cursor.watermark !== null && d.cursorOverlapSeconds > 0) {
     // Re-read a window behind the watermark for rows committed late; unchanged rows cost only a hash compare.
-    watermark = await rewindWatermark(source, { ...tableRef(ctx), cursorColumn: d.cursorColumn! }, cursor.watermark as string, d.cursorOverlapSeconds);
+    watermark = await source.rewindWatermark({ ...tableRef(ctx), cursorColumn: d.cursorColumn! }, cursor.watermark as string, d.cursorOverlapSeconds);
     await upsertCursor(db, d.id, 'source_watermark', { ...cursor, watermark, key: [] });
   } else {
     watermark = (cursor.watermark as string | null) ?? null;

@@ -1,6 +1,5 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
-import { readByKey, readByWatermark } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
 import { loadRunContext, routingTargets } from '../sync/definition.ts';
@@ -58,13 +57,13 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     const watermark = (cursor.watermark as string | null | undefined) ?? null;
     const key = (cursor.key as unknown[] | null | undefined) ?? [];
     const after = watermark === null && key.length === 0 ? null : { watermark, key };
-    const page = await readByWatermark(source, { ...tableRef(ctx), columns, cursorColumn: d.cursorColumn!, keyColumns: d.keyColumns, after, limit });
+    const page = await source.readByWatermark({ ...tableRef(ctx), columns, cursorColumn: d.cursorColumn!, keyColumns: d.keyColumns, after, limit });
     rows = page.rows.map((values, i) => ({ values, key: page.keys[i]! }));
     ({ hasMore } = page);
     lastKey = page.last?.key ?? null;
     if (page.last) cursorUpdate = { ...cursor, watermark: page.last.watermark, key: page.last.key };
   } else {
-    const page = await readByKey(source, {
+    const page = await source.readByKey({
       ...tableRef(ctx),
       columns,
       keyColumns: d.keyColumns,

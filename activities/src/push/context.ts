@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import type postgres from 'postgres';
+import { UnsupportedEngineError, type SourceSession } from '@syncbridge/shared/sources';
 import type { ActivityDeps } from '../deps.ts';
 import { gatewayFor, invalid, type DefinitionContext } from '../sync/definition.ts';
 import type { TargetList } from './apply.ts';
@@ -19,8 +19,15 @@ export function targetLists(deps: ActivityDeps, ctx: DefinitionContext): Map<str
 
 export const tableRef = (ctx: DefinitionContext) => ({ schema: ctx.definition.sourceSchema, table: ctx.definition.sourceTable });
 
-/** The pooled connection to the run's source instance. */
-export const sourceOf = (deps: ActivityDeps, ctx: DefinitionContext): postgres.Sql => deps.sources.get(ctx.instanceId, ctx.instanceVersion, ctx.source);
+/** The session (pooled connections) to the run's source instance. */
+export function sourceOf(deps: ActivityDeps, ctx: DefinitionContext): SourceSession {
+  try {
+    return deps.sources.get(ctx.instanceId, ctx.instanceVersion, ctx.source);
+  } catch (err) {
+    if (err instanceof UnsupportedEngineError) throw invalid(`source instance ${ctx.instanceId}: ${err.message}`);
+    throw err;
+  }
+}
 
 /** Keeps a 0.1 run's lease on the definition (only while that workflow holds it; no-op otherwise). */
 export async function renewLease(deps: ActivityDeps, definitionId: string, workflowId: string): Promise<void> {

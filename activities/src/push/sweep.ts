@@ -1,7 +1,6 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { clearMarks, ledgerPage, markedPage, markGone } from '@syncbridge/shared/domain';
 import { decodeSourceKey, InvalidSourceKeyError } from '@syncbridge/shared/mapping';
-import { keysPresent } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
 import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
@@ -56,7 +55,7 @@ async function goneAtSource<T extends { sourceKey: string }>(
   const d = ctx.definition;
   const decoded = decodeKeys(entries, d.keyColumns.length, log);
   const source = sourceOf(deps, ctx);
-  const found = await keysPresent(source, { ...tableRef(ctx), keyColumns: d.keyColumns, keys: decoded.map((k) => k.key) });
+  const found = await source.keysPresent({ ...tableRef(ctx), keyColumns: d.keyColumns, keys: decoded.map((k) => k.key) });
   const goneIndexes = new Set(decoded.filter((_, i) => !found.has(i)).map((k) => k.index));
   return { gone: entries.filter((_, i) => goneIndexes.has(i)), present: entries.filter((_, i) => !goneIndexes.has(i)) };
 }

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { FailureType } from '@syncbridge/shared/errors';
 import { EgressDeniedError, type EgressPolicy } from '@syncbridge/shared/net';
-import { sourceAdapterFor, type IntrospectedTable, type SchemaSnapshot } from '@syncbridge/shared/sources';
+import { introspectOnce, sourceConnectorFor, UnsupportedEngineError, type IntrospectedTable, type SchemaSnapshot } from '@syncbridge/shared/sources';
 import type { ActivityDeps } from '../deps.ts';
 import type { DefinitionContext } from './definition.ts';
 
@@ -18,13 +18,18 @@ export class SchemaCache {
     const key = `${ctx.instanceId}|${ctx.instanceVersion}|${sourceSchema}|${sourceTable}`;
     let entry = this.entries.get(key);
     if (!entry || fresh || Date.now() - entry.at > TTL_MS) {
-      // A one-shot pool: three connection attempts, a deadline (DEFAULT_INTROSPECTION_DEADLINE_MS) and the egress policy.
+      // A one-shot session: three connection attempts, a deadline (DEFAULT_INTROSPECTION_DEADLINE_MS) and the egress policy.
       let snapshot: SchemaSnapshot;
       try {
-        snapshot = await sourceAdapterFor(ctx.source.engine).introspect(ctx.source, { schema: sourceSchema, table: sourceTable }, { egress: this.egress });
+        snapshot = await introspectOnce(
+          sourceConnectorFor(ctx.source.engine),
+          ctx.source,
+          { schema: sourceSchema, table: sourceTable },
+          { egress: this.egress },
+        );
       } catch (err) {
-        // Every operation introspects first: a host the policy refuses fails it here, once, instead of after every retry.
-        if (err instanceof EgressDeniedError)
+        // Every operation introspects first: a host the policy refuses, or an engine without a connector, fails it here, once, instead of after every retry.
+        if (err instanceof EgressDeniedError || err instanceof UnsupportedEngineError)
           throw ApplicationFailure.nonRetryable(`source instance ${ctx.instanceId}: ${err.message}`, FailureType.InvalidInput);
         throw err;
       }

@@ -14,7 +14,9 @@ import { registerApiKeys } from './resources/api-keys.ts';
 import { registerApps } from './resources/apps.ts';
 import { registerDatabaseInstances } from './resources/database-instances.ts';
 import { registerDatabases } from './resources/databases.ts';
+import { registerDefinitionSummary } from './resources/definition-summary.ts';
 import { registerFieldMappings } from './resources/field-mappings.ts';
+import { registerMe } from './resources/me.ts';
 import { registerSharePointConnections } from './resources/sharepoint-connections.ts';
 import { registerSharePointDiscovery } from './resources/sharepoint-discovery.ts';
 import { registerSyncDefinitions } from './resources/sync-definitions.ts';
@@ -91,6 +93,7 @@ export function createApp(deps: ApiDeps) {
 
   registerHealthRoutes(app, deps);
   registerApiKeys(app, deps);
+  registerMe(app);
   registerApps(app, deps);
   registerDatabases(app, deps);
   registerDatabaseInstances(app, deps);
@@ -103,6 +106,7 @@ export function createApp(deps: ApiDeps) {
   registerRunControl(app, deps);
   registerSchedules(app, deps);
   registerSyncInspection(app, deps);
+  registerDefinitionSummary(app, deps);
   registerDiagnosticsRoutes(app, deps);
 
   documentHardening(app, { bodyLimitBytes });

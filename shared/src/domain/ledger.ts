@@ -26,12 +26,18 @@ export async function ledgerEntries(db: MetaDb, definitionId: string, keys: stri
   return new Map(rows.map((r) => [r.sourceKey, r]));
 }
 
-/** Entries in source-key order after `afterKey`. */
-export function ledgerPage(db: MetaDb, definitionId: string, afterKey: string | null, limit: number) {
+/** Entries in source-key order after `afterKey`; with `keyContains`, only keys containing that text. */
+export function ledgerPage(db: MetaDb, definitionId: string, afterKey: string | null, limit: number, keyContains?: string) {
   return db
     .select()
     .from(L)
-    .where(and(eq(L.definitionId, definitionId), afterKey ? gt(L.sourceKey, afterKey) : undefined))
+    .where(
+      and(
+        eq(L.definitionId, definitionId),
+        afterKey ? gt(L.sourceKey, afterKey) : undefined,
+        keyContains ? sql`strpos(${L.sourceKey}, ${keyContains}) > 0` : undefined,
+      ),
+    )
     .orderBy(asc(L.sourceKey))
     .limit(limit);
 }

@@ -1,5 +1,5 @@
 import { validateCursor, validateKeyStrategy, type ValidationIssue } from '../mapping/index.ts';
-import { findTable, type IntrospectedTable, type SchemaSnapshot } from '../sources/index.ts';
+import { cursorIndexed, findTable, readOnlyReason, type IntrospectedTable, type SchemaSnapshot } from '../sources/index.ts';
 import type { DefinitionRow } from './definition-context.ts';
 
 /*
@@ -37,4 +37,37 @@ export function checkDefinitionSource(snapshot: SchemaSnapshot, d: Checked, wher
     };
   }
   return { table, issues: [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)] };
+}
+
+/** Something that works but that the user should know: the definition is saved anyway. */
+export interface SourceWarning {
+  /** The definition field concerned (cursorColumn, direction). */
+  field: string;
+  code: 'cursor_not_indexed' | 'ingress_not_possible';
+  message: string;
+}
+
+/**
+ * Where the source makes a valid definition slower or narrower than it looks: a watermark
+ * column no index starts with (each incremental run scans the whole table), and ingress asked
+ * of a relation SyncBridge only reads (a view, a non-transactional table).
+ */
+export function definitionWarnings(
+  table: IntrospectedTable,
+  d: Pick<DefinitionRow, 'cursorStrategy' | 'cursorColumn' | 'keyColumns'> & { direction?: DefinitionRow['direction'] | undefined },
+): SourceWarning[] {
+  const warnings: SourceWarning[] = [];
+  const name = `${table.schema}.${table.name}`;
+  if (d.cursorStrategy === 'updated_at' && d.cursorColumn && table.columns.some((c) => c.name === d.cursorColumn) && !cursorIndexed(table, d.cursorColumn)) {
+    warnings.push({
+      field: 'cursorColumn',
+      code: 'cursor_not_indexed',
+      message: `no index of ${name} starts with "${d.cursorColumn}": every incremental run reads the whole table to find changed rows; an index on (${[d.cursorColumn, ...d.keyColumns].join(', ')}) serves the reads`,
+    });
+  }
+  const readOnly = readOnlyReason(table);
+  if (readOnly && (d.direction === 'ingress' || d.direction === 'both')) {
+    warnings.push({ field: 'direction', code: 'ingress_not_possible', message: `${readOnly}; only the push side of this definition will run` });
+  }
+  return warnings;
 }

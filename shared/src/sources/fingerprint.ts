@@ -5,7 +5,8 @@ import type { IntrospectedTable, SchemaSnapshot } from './types.ts';
 /**
  * The schema-relevant part of a table: everything introspection reports except planner
  * statistics (`estimatedRows`, `rowEstimate` move with every ANALYZE without the schema
- * changing) and `uniqueKeys` (derived from keys and indexes, which are included). A partition
+ * changing) and `uniqueKeys` (derived from keys and indexes, which are included); an empty
+ * `foreignKeys` counts as absent. A partition
  * counts only as its place in the tree: its columns mirror its parent's, so a change there
  * would otherwise count once per partition.
  */
@@ -14,8 +15,9 @@ function schemaOf(table: IntrospectedTable): Partial<IntrospectedTable> {
     const { schema, name, kind, partitionOf, partitionRoot, partitionBound, partitions } = table;
     return { schema, name, kind, partitionOf, partitionRoot, partitionBound, partitions };
   }
-  const { estimatedRows: _statistics, rowEstimate: _estimate, uniqueKeys: _derived, ...rest } = table;
-  return rest;
+  const { estimatedRows: _statistics, rowEstimate: _estimate, uniqueKeys: _derived, foreignKeys, ...rest } = table;
+  // Snapshots from before foreign keys were recorded have none: an unchanged table without any keeps its fingerprint.
+  return foreignKeys?.length ? { ...rest, foreignKeys } : rest;
 }
 
 /**

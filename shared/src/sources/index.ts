@@ -1,53 +1,25 @@
-import { postgresSourceAdapter } from './postgres.ts';
-import type { SourceAdapter, SourceConnectionParams } from './types.ts';
-
 export * from './types.ts';
+export * from './reads.ts';
+export * from './writes.ts';
+export type { IdentifierRules, SessionOptions, SourceConnector, SourceSession } from './connector.ts';
+export { SOURCE_CONNECTORS, sourceConnectorFor } from './connectors.ts';
+export { checkSourceConnection, introspectOnce, withSourceSession, DEFAULT_CHECK_DEADLINE_MS, DEFAULT_INTROSPECTION_DEADLINE_MS } from './call.ts';
 export {
-  connectPostgresSource,
-  openSourcePool,
-  withSourcePool,
-  DEFAULT_CHECK_DEADLINE_MS,
-  DEFAULT_INTROSPECTION_DEADLINE_MS,
-  type SourcePoolOptions,
-} from './postgres.ts';
-export { SourceSocketFactory, SourceConnectError, ONE_SHOT_ATTEMPTS, poolAttempts, type AttemptBudget } from './postgres-socket.ts';
-export { classifySourceError, sourceErrorDetail, SourceDeadlineError } from './source-errors.ts';
-export { introspectPostgres, findTable, familyOfPgType } from './postgres-introspect.ts';
+  SourceDeadlineError,
+  SourceObjectNotFoundError,
+  SourceNotWritableError,
+  InvalidIdentifierError,
+  UnsupportedEngineError,
+  sourceErrorDetail,
+  type ClassifiedSourceError,
+} from './errors.ts';
+export { SourceSocketFactory, SourceConnectError, ONE_SHOT_ATTEMPTS, poolAttempts, type AttemptBudget } from './socket.ts';
+export { MAX_IDENTIFIER_LENGTH, identifierProblem } from './identifiers.ts';
+export { canonicalValueText, sourceRowHash } from './row-text.ts';
+export { writeText, arrayElementTexts, type WriteColumn, type WriteText } from './write-values.ts';
+export { tableNotes, cursorIndexed, readOnlyReason, type TableNote, type TableNoteCode } from './capabilities.ts';
+export { findTable } from './find-table.ts';
 export { snapshotFingerprint } from './fingerprint.ts';
 export { uniqueKeysOf } from './unique-keys.ts';
-export { EXACT_COUNT_MAX_BYTES, EXACT_COUNT_BUDGET_BYTES, type EstimateOptions } from './postgres-estimates.ts';
 export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type ColumnChange, type PartitionChange } from './schema-diff.ts';
-export { quoteIdent, qualifiedName, InvalidIdentifierError } from './sql-ident.ts';
-export { SourceObjectNotFoundError, type RelationRef } from './postgres-query.ts';
-export {
-  readByWatermark,
-  readByKey,
-  readByKeys,
-  keysPresent,
-  maxWatermark,
-  rewindWatermark,
-  countRows,
-  countRowsAfter,
-  type ReadByWatermarkParams,
-  type WatermarkPage,
-  type WatermarkPosition,
-  type ReadByKeyParams,
-  type ReadByKeysParams,
-  type KeyPage,
-  type CursorParams,
-  type CountParams,
-  type KeysPresentParams,
-  type CountAfterParams,
-} from './postgres-read.ts';
-
-const adapters: Partial<Record<SourceConnectionParams['engine'], SourceAdapter>> = { postgres: postgresSourceAdapter };
-
-export class UnsupportedEngineError extends Error {
-  override name = 'UnsupportedEngineError';
-}
-
-export function sourceAdapterFor(engine: SourceConnectionParams['engine']): SourceAdapter {
-  const adapter = adapters[engine];
-  if (!adapter) throw new UnsupportedEngineError(`source engine "${engine}" is not supported yet (supported: ${Object.keys(adapters).join(', ')})`);
-  return adapter;
-}
+export { connectPostgresSource } from './postgres/index.ts';

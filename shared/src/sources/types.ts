@@ -1,9 +1,12 @@
 import type { EgressPolicy } from '../net/egress.ts';
 import type { ConnectionErrorClass } from '../net/error-class.ts';
 
+/** The engines a database may declare (`databases.engine`); which of them this build can reach is in connectors.ts. */
+export type SourceEngine = 'postgres' | 'mysql' | 'mariadb' | 'sqlserver';
+
 /** What SyncBridge needs to reach a source database instance (secret already decrypted). */
 export interface SourceConnectionParams {
-  engine: 'postgres' | 'mysql' | 'sqlserver';
+  engine: SourceEngine;
   host: string;
   port: number;
   databaseName: string;
@@ -37,16 +40,11 @@ export interface SourceCallOptions {
   egress?: EgressPolicy | undefined;
 }
 
-/** One source engine. PostgreSQL today; MySQL/MariaDB and SQL Server implement the same contract. */
-export interface SourceAdapter {
-  readonly engine: SourceConnectionParams['engine'];
-  /** Never throws for what the server or the network did (that is the result); throws EgressDeniedError when the policy refuses the host. */
-  checkConnection(params: SourceConnectionParams, options?: SourceCallOptions): Promise<ConnectionCheck>;
-  /** Tables, views and their columns, keys and indexes; system schemas are never included. */
-  introspect(params: SourceConnectionParams, filter?: IntrospectionFilter, options?: SourceCallOptions): Promise<SchemaSnapshot>;
-}
-
-/** How SyncBridge groups source column types; drives default mappings and value conversion. */
+/**
+ * The canonical type families (shared/src/mapping/TYPE-MAPPING.md): every engine maps each of
+ * its column types to one of them, and everything after the connector (default mappings,
+ * conversions, keys, writes) works on families, never on an engine's type names.
+ */
 export type TypeFamily =
   | 'text'
   | 'smallint'
@@ -73,10 +71,10 @@ export interface IntrospectedColumn {
   name: string;
   /** The column's attribute number (as information_schema.ordinal_position); gaps remain where columns were dropped. */
   ordinal: number;
-  /** format_type output, e.g. "character varying(40)", "numeric(12,2)", "timestamp with time zone". */
+  /** The declared type as the engine prints it: PostgreSQL's format_type ("character varying(40)", "timestamp with time zone"). */
   dataType: string;
   typeFamily: TypeFamily;
-  /** pg_type.typname of the column's declared type (the domain's name for a domain). */
+  /** The engine's name of the declared type without modifiers (PostgreSQL: pg_type.typname, the domain's name for a domain). */
   udtName: string;
   nullable: boolean;
   defaultExpr: string | null;
@@ -121,7 +119,21 @@ export interface IntrospectedIndex {
   hasExpressions?: boolean;
 }
 
-/** Where a column set that PostgreSQL guarantees unique comes from. */
+/** A foreign key: `columns` reference `referencedColumns` of another (or the same) table, in order. */
+export interface IntrospectedForeignKey {
+  name: string;
+  columns: string[];
+  referencedSchema: string;
+  referencedTable: string;
+  referencedColumns: string[];
+  /** What the engine does to this row when the referenced row is updated / deleted. */
+  onUpdate: ForeignKeyAction;
+  onDelete: ForeignKeyAction;
+}
+
+export type ForeignKeyAction = 'no_action' | 'restrict' | 'cascade' | 'set_null' | 'set_default';
+
+/** Where a column set that the engine guarantees unique comes from. */
 export interface IntrospectedUniqueKey {
   name: string;
   columns: string[];
@@ -153,6 +165,14 @@ export interface IntrospectedTable {
   indexes: IntrospectedIndex[];
   /** Every column set usable as a `unique` key: primary key, unique constraints, unique non-partial indexes on plain columns. */
   uniqueKeys?: IntrospectedUniqueKey[];
+  /** Foreign keys declared on this table (absent in snapshots taken before they were recorded). */
+  foreignKeys?: IntrospectedForeignKey[];
+  /**
+   * The storage engine, where the database has several (MySQL/MariaDB: InnoDB, MyISAM, ...).
+   * `transactional: false` means writes cannot be rolled back: the write path refuses the table.
+   * Absent where every table is transactional (PostgreSQL).
+   */
+  storage?: { engine: string; transactional: boolean };
   /** rowEstimate.rows, kept for older readers. */
   estimatedRows: number | null;
   rowEstimate: RowEstimate;
@@ -167,7 +187,7 @@ export interface IntrospectedTable {
 }
 
 export interface SchemaSnapshot {
-  engine: 'postgres';
+  engine: SourceEngine;
   serverVersion: string;
   capturedAt: string;
   tables: IntrospectedTable[];

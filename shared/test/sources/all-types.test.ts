@@ -4,8 +4,7 @@ import { convertRow } from '../../src/mapping/convert.ts';
 import { proposeDefaultMappings } from '../../src/mapping/defaults.ts';
 import { contentHash } from '../../src/mapping/hash.ts';
 import { validateMappings } from '../../src/mapping/validate.ts';
-import { findTable, introspectPostgres } from '../../src/sources/postgres-introspect.ts';
-import { readByKey } from '../../src/sources/postgres-read.ts';
+import { findTable } from '../../src/sources/find-table.ts';
 import type { IntrospectedTable } from '../../src/sources/types.ts';
 import { createSourceDb, type SourceDb } from './source-db.ts';
 
@@ -42,7 +41,7 @@ beforeAll(async () => {
     insert into every_type (id, created_at) values (46, 'infinity');
     insert into every_type (id, due) values (47, '1899-12-31');
   `);
-  table = findTable(await introspectPostgres(src.sql), 'public', 'every_type') as IntrospectedTable;
+  table = findTable(await src.session.introspect(), 'public', 'every_type') as IntrospectedTable;
 });
 
 afterAll(async () => {
@@ -51,7 +50,7 @@ afterAll(async () => {
 
 async function rows() {
   const mappings = proposeDefaultMappings(table);
-  const page = await readByKey(src.sql, {
+  const page = await src.session.readByKey({
     schema: 'public',
     table: 'every_type',
     columns: table.columns.map((c) => c.name),

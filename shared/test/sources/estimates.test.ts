@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineEstimates, hasStatistics, rowsFromSize } from '../../src/sources/postgres-estimates.ts';
+import { combineEstimates, hasStatistics, rowsFromSize } from '../../src/sources/postgres/estimates.ts';
 
 describe('row estimate rules (pure)', () => {
   it('knows when statistics are missing: reltuples -1 on PostgreSQL 14+, 0 with 0 pages before', () => {

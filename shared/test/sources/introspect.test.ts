@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceAdapterFor } from '../../src/sources/index.ts';
-import { findTable, introspectPostgres } from '../../src/sources/postgres-introspect.ts';
-import { connectPostgresSource } from '../../src/sources/postgres.ts';
+import { introspectOnce } from '../../src/sources/call.ts';
+import { findTable } from '../../src/sources/find-table.ts';
+import { introspectPostgres } from '../../src/sources/postgres/introspect.ts';
+import { connectPostgresSource, postgresConnector } from '../../src/sources/postgres/index.ts';
 import type { SchemaSnapshot } from '../../src/sources/types.ts';
 import { createSourceDb, type SourceDb } from './source-db.ts';
 
@@ -108,7 +109,7 @@ describe('introspectPostgres', () => {
   });
 
   it('never includes temporary tables', async () => {
-    const sql = connectPostgresSource(src.params, { max: 1 });
+    const sql = connectPostgresSource(src.params, { maxConnections: 1 });
     try {
       await sql.unsafe('create temporary table scratch (id int)');
       const snap = await introspectPostgres(sql);
@@ -118,8 +119,8 @@ describe('introspectPostgres', () => {
     }
   });
 
-  it('is reachable through the source adapter', async () => {
-    const snap = await sourceAdapterFor('postgres').introspect(src.params, { schema: 'sales', table: 'orders' });
+  it('is reachable through the connector, in a one-shot session', async () => {
+    const snap = await introspectOnce(postgresConnector, src.params, { schema: 'sales', table: 'orders' });
     expect(snap.tables).toHaveLength(1);
     expect(snap.tables[0]?.columns.map((c) => c.name)).toEqual(findTable(snapshot, 'sales', 'orders')?.columns.map((c) => c.name));
   });

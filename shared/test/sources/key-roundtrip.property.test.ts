@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSourceKey, encodeSourceKey } from '../../src/mapping/keys.ts';
-import { keysPresent, readByKey, readByKeys, readByWatermark } from '../../src/sources/postgres-read.ts';
 import { createSourceDb, type SourceDb } from './source-db.ts';
 
 /*
+ * Through the connector's session (the interface every engine implements), PostgreSQL's types.
  * Keys must be lossless (a key that loses precision makes the delete sweep remove live
  * items). For every keyable type, and composites of them: random values, including ones
  * that differ only beyond millisecond precision, numerics beyond double precision and
@@ -127,7 +127,7 @@ async function loadTable(table: string, types: KeyType[], rows: string[][]): Pro
 async function checkRoundTrip(table: string, types: KeyType[]): Promise<void> {
   const keyColumns = types.map((_, i) => `k${i}`);
   const ref = { schema: 'public', table };
-  const { rows, keys } = await readByKey(src.sql, { ...ref, columns: ['payload'], keyColumns, afterKey: null, limit: 50_000 });
+  const { rows, keys } = await src.session.readByKey({ ...ref, columns: ['payload'], keyColumns, afterKey: null, limit: 50_000 });
   const [{ n }] = (await src.sql.unsafe(`select count(*)::int as n from ${table}`)) as unknown as [{ n: number }];
   expect(rows).toHaveLength(n);
 
@@ -137,20 +137,20 @@ async function checkRoundTrip(table: string, types: KeyType[]): Promise<void> {
 
   // Every key, through the ledger's encoding, reads back exactly its own row.
   const decoded = encoded.map((e) => decodeSourceKey(e) as string[]);
-  const back = await readByKeys(src.sql, { ...ref, columns: ['payload'], keyColumns, keys: decoded });
+  const back = await src.session.readByKeys({ ...ref, columns: ['payload'], keyColumns, keys: decoded });
   expect(back.rows.map((r) => r.payload).sort()).toEqual(rows.map((r) => r.payload).sort());
   const backByKey = new Map(back.keys.map((k, i) => [encodeSourceKey(k), back.rows[i]!.payload]));
   encoded.forEach((e, i) => expect(backByKey.get(e), `key ${e}`).toBe(rows[i]!.payload));
-  expect([...(await keysPresent(src.sql, { ...ref, keyColumns, keys: decoded }))].sort((a, b) => a - b)).toEqual(decoded.map((_, i) => i));
+  expect([...(await src.session.keysPresent({ ...ref, keyColumns, keys: decoded }))].sort((a, b) => a - b)).toEqual(decoded.map((_, i) => i));
 
   // The watermark reader yields the same keys (one canonical form per value, whatever the reader).
-  const byWatermark = await readByWatermark(src.sql, { ...ref, columns: ['payload'], cursorColumn: 'at', keyColumns, after: null, limit: 50_000 });
+  const byWatermark = await src.session.readByWatermark({ ...ref, columns: ['payload'], cursorColumn: 'at', keyColumns, after: null, limit: 50_000 });
   expect(new Set(byWatermark.keys.map((k) => encodeSourceKey(k)))).toEqual(new Set(encoded));
 
   // A deleted row is reported gone, and only it.
   if (rows.length > 1) {
     await src.sql.unsafe(`delete from ${table} where payload = $1`, [rows[0]!.payload as number]);
-    const present = await keysPresent(src.sql, { ...ref, keyColumns, keys: decoded });
+    const present = await src.session.keysPresent({ ...ref, keyColumns, keys: decoded });
     expect(present.has(0)).toBe(false);
     expect(present.size).toBe(decoded.length - 1);
   }
@@ -188,7 +188,7 @@ describe('lossless keys: row -> key -> read by key for every keyable type (real 
       [ts],
       [['2022-02-16 09:12:58.90327+00'], ['2022-02-16 09:12:58.903+00'], ['2022-02-16 09:12:58.903001+00'], ['2022-02-16 14:42:58.90327+05:30']],
     );
-    const { keys } = await readByKey(src.sql, { schema: 'public', table: 'k_micro', columns: [], keyColumns: ['k0'], afterKey: null, limit: 10 });
+    const { keys } = await src.session.readByKey({ schema: 'public', table: 'k_micro', columns: [], keyColumns: ['k0'], afterKey: null, limit: 10 });
     expect(keys.map((k) => k[0])).toEqual(['2022-02-16T09:12:58.903Z', '2022-02-16T09:12:58.903001Z', '2022-02-16T09:12:58.90327Z']);
   });
 });
@@ -201,7 +201,7 @@ describe('watermark cursors keep microseconds', () => {
     const seen: number[] = [];
     let after: { watermark: string | null; key: string[] | null } | null = null;
     for (let page = 0; page < 200; page++) {
-      const p = await readByWatermark(src.sql, { schema: 'public', table: 'wm', columns: ['id'], cursorColumn: 'at', keyColumns: ['id'], after, limit: 3 });
+      const p = await src.session.readByWatermark({ schema: 'public', table: 'wm', columns: ['id'], cursorColumn: 'at', keyColumns: ['id'], after, limit: 3 });
       seen.push(...p.rows.map((r) => r.id as number));
       if (!p.hasMore) break;
       // The position survives JSON (the meta-store) unchanged.

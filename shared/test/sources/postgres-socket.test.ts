@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pause, startProbeServer, type ProbeServer } from '../../../test/harness/probe-servers.ts';
 import { EgressDeniedError, EgressPolicy } from '../../src/net/egress.ts';
-import { openSourcePool, withSourcePool } from '../../src/sources/postgres.ts';
-import { SourceConnectError } from '../../src/sources/postgres-socket.ts';
-import { classifySourceError, SourceDeadlineError } from '../../src/sources/source-errors.ts';
+import { withSourceSession } from '../../src/sources/call.ts';
+import { SourceDeadlineError } from '../../src/sources/errors.ts';
+import { postgresConnector } from '../../src/sources/postgres/index.ts';
+import { classifyPostgresError as classifySourceError } from '../../src/sources/postgres/errors.ts';
+import { openPostgresPool } from '../../src/sources/postgres/pool.ts';
+import { SourceConnectError } from '../../src/sources/socket.ts';
 import type { SourceConnectionParams } from '../../src/sources/types.ts';
 import { createSourceDb, type SourceDb } from './source-db.ts';
 
@@ -42,7 +45,7 @@ describe('source pool sockets', () => {
 
   it('a long-lived pool spends its burst on a closing server, fails the query, and answers the next query too', async () => {
     const before = closing.connections;
-    const { sql } = openSourcePool(paramsFor(closing), { max: 4 });
+    const { sql } = openPostgresPool(paramsFor(closing), { maxConnections: 4 });
     try {
       const first = await sql`select 1`.catch((e: unknown) => e);
       expect(first).toBeInstanceOf(SourceConnectError);
@@ -61,9 +64,9 @@ describe('source pool sockets', () => {
 
   it('a one-shot call gives up at its deadline on a silent server and tears the pool down', async () => {
     const started = Date.now();
-    const err = await withSourcePool(paramsFor(silent, 'prefer'), { deadlineMs: 1_500, connectTimeoutMs: 10_000 }, (sql) => sql`select 1`).catch(
-      (e: unknown) => e,
-    );
+    const err = await withSourceSession(postgresConnector, paramsFor(silent, 'prefer'), { deadlineMs: 1_500, connectTimeoutMs: 10_000 }, (s) =>
+      s.checkConnection(),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceDeadlineError);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(classifySourceError(err, paramsFor(silent))).toMatchObject({ errorClass: 'timeout' });
@@ -71,16 +74,14 @@ describe('source pool sockets', () => {
 
   it('the egress policy refuses before connecting; an allowed pool works as before', async () => {
     const before = closing.connections;
-    const refused = await withSourcePool(paramsFor(closing), { deadlineMs: 5_000, egress: new EgressPolicy() }, (sql) => sql`select 1`).catch(
-      (e: unknown) => e,
-    );
+    const refused = await withSourceSession(postgresConnector, paramsFor(closing), { deadlineMs: 5_000, egress: new EgressPolicy() }, (s) =>
+      s.checkConnection(),
+    ).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(EgressDeniedError);
     expect(closing.connections).toBe(before);
-    const rows = await withSourcePool(
-      real.params,
-      { deadlineMs: 5_000, egress: new EgressPolicy({ allowLocal: true }) },
-      (sql) => sql<{ one: number }[]>`select 1 as one`,
+    const checked = await withSourceSession(postgresConnector, real.params, { deadlineMs: 5_000, egress: new EgressPolicy({ allowLocal: true }) }, (s) =>
+      s.checkConnection(),
     );
-    expect(rows[0]?.one).toBe(1);
+    expect(checked.serverVersion).toMatch(/^PostgreSQL \d+/);
   });
 });

@@ -5,7 +5,7 @@ import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { ApiDeps } from './context.ts';
 import { assertDatabaseInApp } from './app-scope.ts';
 import { ApiError, ErrorCode } from './problem.ts';
-import { describeInstance, introspectSource, type SourceInstance } from './source-schema.ts';
+import { checkIdentifiers, describeInstance, introspectSource, type SourceInstance } from './source-schema.ts';
 
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 
@@ -65,13 +65,20 @@ export async function resolveBinding(deps: ApiDeps, d: SourceBinding): Promise<{
 }
 
 /**
- * Checks the key and cursor against the source table as it is now (a live introspection of
+ * Checks the names against the engine's rules, and the key and cursor against the source table as it is now (a live introspection of
  * the instance a run would use) and records the snapshot it was checked against. Throws 422
  * naming the fields that do not fit (or the missing table, or a partition), 503 when the
  * source cannot be reached; nothing is saved then.
  */
 export async function validateDefinitionSource(deps: ApiDeps, d: SourceBinding): Promise<{ databaseId: string; sourceSnapshotId: string }> {
   const { databaseId, source } = await resolveBinding(deps, d);
+  // The engine's own naming rules, before any connection: a name it would cut or cannot hold never reaches SQL.
+  checkIdentifiers(source, [
+    { field: 'body.sourceSchema', name: d.sourceSchema },
+    { field: 'body.sourceTable', name: d.sourceTable },
+    ...d.keyColumns.map((name, i) => ({ field: `body.keyColumns.${i}`, name })),
+    { field: 'body.cursorColumn', name: d.cursorColumn },
+  ]);
   const filter = { schema: d.sourceSchema, table: d.sourceTable };
   const snapshot = await introspectSource(
     deps,

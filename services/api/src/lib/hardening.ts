@@ -56,7 +56,30 @@ const docsHeaders = secureHeaders({
   },
 });
 
-export const securityHeaders = createMiddleware<AppEnv>((c, next) => (c.req.path === DOCS_PATH ? docsHeaders(c, next) : apiHeaders(c, next)));
+/**
+ * The web UI (/ui): scripts and styles from this server only (htmx and the UI's own files, at
+ * versioned paths), no inline script or style, no eval; forms post to this server only.
+ */
+const uiHeaders = secureHeaders({
+  ...common,
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+  },
+});
+
+const isUiPath = (path: string) => path === '/ui' || path.startsWith('/ui/');
+
+export const securityHeaders = createMiddleware<AppEnv>((c, next) =>
+  c.req.path === DOCS_PATH ? docsHeaders(c, next) : isUiPath(c.req.path) ? uiHeaders(c, next) : apiHeaders(c, next),
+);
 
 /** /v1 answers are never cached: one of them is the only copy of a new API key, others describe credentials. */
 export const noStore = createMiddleware<AppEnv>(async (c, next) => {

@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { sourceParamsFromInstance } from '@syncbridge/shared/connections';
 import { schema } from '@syncbridge/shared/db';
 import { CONNECTION_ERROR_CLASSES, EgressDeniedError } from '@syncbridge/shared/net';
-import { snapshotFingerprint, sourceAdapterFor, UnsupportedEngineError } from '@syncbridge/shared/sources';
+import { checkSourceConnection, MAX_IDENTIFIER_LENGTH, snapshotFingerprint, sourceConnectorFor, UnsupportedEngineError } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { egressOf, egressRefused, limitProbes, probeErrorResponses, SOURCE_TEST_DEADLINE_MS } from '../lib/probes.ts';
@@ -12,15 +12,8 @@ import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/prob
 import { requireSecretWhenMoved, secretResendNote } from '../lib/secret-resend.ts';
 import { scrubSecretText } from '../lib/secret-text.ts';
 import { changesSince, recordObservedSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
-import {
-  describeInstance,
-  introspectSource,
-  loadSourceInstance,
-  SchemaDiffSchema,
-  SourceTableSchema,
-  sourceUnavailableResponse,
-  toApiTable as toApiTableRow,
-} from '../lib/source-schema.ts';
+import { checkIdentifiers, describeInstance, introspectSource, loadSourceInstance, sourceUnavailableResponse } from '../lib/source-schema.ts';
+import { SchemaDiffSchema, SourceTableSchema, toApiTable as toApiTableRow } from '../lib/source-schema-api.ts';
 import { iso, name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type InstanceRow = typeof schema.databaseInstances.$inferSelect;
@@ -118,7 +111,9 @@ const ConnectionTestResult = z
   })
   .openapi('DatabaseInstanceTestResult');
 
-const identifierFilter = (description: string) => z.string().max(63, 'must be at most 63 characters').optional().openapi({ description });
+/** Capped at the longest name any engine has; the instance's engine's own limit is checked once the instance is loaded (422). */
+const identifierFilter = (description: string) =>
+  z.string().max(MAX_IDENTIFIER_LENGTH, `must be at most ${MAX_IDENTIFIER_LENGTH} characters`).optional().openapi({ description });
 
 const SourceSchemaSnapshot = z
   .object({
@@ -128,6 +123,9 @@ const SourceSchemaSnapshot = z
     }),
     capturedAt: z.string().datetime().nullable().openapi({ description: 'When the source was first seen in this state; null with snapshotId' }),
     checkedAt: z.string().datetime().openapi({ description: 'When it was introspected for this response' }),
+    engine: z
+      .enum(schema.databaseEngine.enumValues)
+      .openapi({ description: "The database's engine; types are described by canonical family whatever the engine" }),
     serverVersion: z.string().openapi({ example: '16.4' }),
     fingerprint: z.string().openapi({
       description:
@@ -203,9 +201,9 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         .innerJoin(schema.databases, eq(schema.databases.id, schema.databaseInstances.databaseId))
         .where(eq(schema.databaseInstances.id, id));
       if (!row) throw notFound('DatabaseInstance', id);
-      let adapter;
+      let connector;
       try {
-        adapter = sourceAdapterFor(row.engine);
+        connector = sourceConnectorFor(row.engine);
       } catch (err) {
         if (err instanceof UnsupportedEngineError) throw new ApiError(422, ErrorCode.ValidationFailed, err.message);
         throw err;
@@ -213,7 +211,7 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
       const params = sourceParamsFromInstance(row.instance, row.engine, deps.secrets);
       let checked;
       try {
-        checked = await adapter.checkConnection(params, { deadlineMs: SOURCE_TEST_DEADLINE_MS, egress: egressOf(deps) });
+        checked = await checkSourceConnection(connector, params, { deadlineMs: SOURCE_TEST_DEADLINE_MS, egress: egressOf(deps) });
       } catch (err) {
         if (err instanceof EgressDeniedError) throw egressRefused(err, 'host', c.get('log'));
         throw err;
@@ -261,7 +259,8 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
         'Each call stores a snapshot in schema_snapshots only when the schema differs from the latest snapshot of the same scope (the same schema/table filter),',
         'and reports the differences from it in `changes`. Filtered and unfiltered calls keep separate histories.',
         'An unknown `schema` answers 200 with no tables and `snapshotId: null` (nothing is stored); a `table` that does not exist answers 404 (nothing is stored).',
-        "A source that cannot be reached or does not answer within 30 s answers 503 naming the instance and the class of failure (the driver's own text is logged, not returned); an engine without an adapter answers 422, and so does a host the egress policy does not allow (naming `host`).",
+        'Each table says where it differs from an ordinary keyed, writable table: `readOnly` (views, materialized views, foreign tables, non-transactional storage: push only, never ingress) and `notes` (read_only, no_usable_key, non_transactional).',
+        "A source that cannot be reached or does not answer within 30 s answers 503 naming the instance and the class of failure (the driver's own text is logged, not returned); an engine without a connector answers 422, and so does a host the egress policy does not allow (naming `host`), and a schema or table name longer than the engine allows (PostgreSQL: 63 bytes; MySQL and MariaDB: 64 characters).",
         'Live calls are rate-limited per API key (429 with Retry-After).',
       ].join(' '),
       middleware: [requireRole('viewer'), limitProbes(deps, 'source')] as const,
@@ -290,6 +289,10 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
       // Empty parameters (`?schema=&table=`) mean no filter.
       const filter = { ...(query.schema ? { schema: query.schema } : {}), ...(query.table ? { table: query.table } : {}) };
       const source = await loadSourceInstance(deps, id);
+      checkIdentifiers(source, [
+        { field: 'query.schema', name: filter.schema },
+        { field: 'query.table', name: filter.table },
+      ]);
       const live = await introspectSource(deps, source, filter);
       if (filter.table && live.tables.length === 0) {
         const name = filter.schema ? `${filter.schema}.${filter.table}` : filter.table;
@@ -307,6 +310,7 @@ export function registerDatabaseInstances(app: App, deps: ApiDeps) {
           snapshotId: recorded?.id ?? null,
           capturedAt: recorded?.capturedAt.toISOString() ?? null,
           checkedAt: live.capturedAt,
+          engine: live.engine,
           serverVersion: live.serverVersion,
           fingerprint: recorded?.fingerprint ?? snapshotFingerprint(live),
           scope,

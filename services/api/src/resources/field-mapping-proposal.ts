@@ -10,7 +10,7 @@ import {
   type FieldMappingSpec,
 } from '@syncbridge/shared/mapping';
 import { latestSnapshotOfDatabase, scopeOf } from '@syncbridge/shared/schema-snapshots';
-import { findTable, type IntrospectedTable } from '@syncbridge/shared/sources';
+import { findTable, MAX_IDENTIFIER_LENGTH, type IntrospectedTable } from '@syncbridge/shared/sources';
 import type { ApiDeps } from '../lib/context.ts';
 import { ListColumnSchema } from '../lib/list-columns.ts';
 
@@ -27,7 +27,7 @@ export const SENSITIVE_DOCS = [
 
 export const ProposeOptionsFields = {
   includeSensitive: z
-    .union([z.boolean(), z.array(z.string().min(1).max(63)).max(1600)])
+    .union([z.boolean(), z.array(z.string().min(1).max(MAX_IDENTIFIER_LENGTH)).max(1600)])
     .optional()
     .openapi({
       description: 'Propose these sensitive-looking columns anyway (push-only, with a warning), or true for all of them. `exclude` wins. Default: none',

@@ -4,7 +4,7 @@ import { schema } from '@syncbridge/shared/db';
 import { assertDefinitionIdle } from '@syncbridge/shared/domain';
 import { canonicalJson, proposeMappings, validateMappings, type FieldMappingSpec, type ValidationIssue } from '@syncbridge/shared/mapping';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
-import { findTable, type IntrospectedTable } from '@syncbridge/shared/sources';
+import { findTable, MAX_IDENTIFIER_LENGTH, type IntrospectedTable } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { registerCrud } from '../lib/crud.ts';
@@ -60,7 +60,7 @@ const Transform = z.discriminatedUnion('op', [
 ]);
 
 const fields = {
-  sourceColumn: z.string().min(1).max(63),
+  sourceColumn: z.string().min(1).max(MAX_IDENTIFIER_LENGTH),
   targetColumn: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,31}$/, 'must be a SharePoint internal name: a letter or _, then letters, digits or _, at most 32 characters'),
@@ -108,7 +108,10 @@ const ProposedMapping = z
   })
   .openapi('ProposedFieldMapping');
 const ProposeRequest = z
-  .object({ exclude: z.array(z.string().min(1).max(63)).max(1600).optional().openapi({ description: 'Source columns to leave out' }), ...ProposeOptionsFields })
+  .object({
+    exclude: z.array(z.string().min(1).max(MAX_IDENTIFIER_LENGTH)).max(1600).optional().openapi({ description: 'Source columns to leave out' }),
+    ...ProposeOptionsFields,
+  })
   .strict()
   .openapi('ProposeFieldMappings');
 const Proposal = z

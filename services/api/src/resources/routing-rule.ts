@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { MAX_ROUTING_RULE_DEPTH, routingRuleTooDeep } from '@syncbridge/shared/mapping';
+import { MAX_IDENTIFIER_LENGTH } from '@syncbridge/shared/sources';
 
 /**
  * Routing rules decide which list a row goes to (target strategy "conditional").
@@ -19,8 +20,8 @@ const RuleNode: z.ZodType<RoutingRule> = z.lazy(() =>
     z.object({ all: z.array(RuleNode).min(1) }).strict(),
     z.object({ any: z.array(RuleNode).min(1) }).strict(),
     z.object({ not: RuleNode }).strict(),
-    z.object({ column: z.string().min(1).max(63), op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']), value: scalar }).strict(),
-    z.object({ column: z.string().min(1).max(63), op: z.enum(['in', 'not_in']), values: z.array(scalar).min(1).max(1000) }).strict(),
+    z.object({ column: z.string().min(1).max(MAX_IDENTIFIER_LENGTH), op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']), value: scalar }).strict(),
+    z.object({ column: z.string().min(1).max(MAX_IDENTIFIER_LENGTH), op: z.enum(['in', 'not_in']), values: z.array(scalar).min(1).max(1000) }).strict(),
   ]),
 );
 

@@ -1,9 +1,11 @@
 import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
+import { MAX_IDENTIFIER_LENGTH } from '@syncbridge/shared/sources';
 import { assertDefinitionIdle, GUARDED_DEFINITION_FIELDS } from '@syncbridge/shared/domain';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { registerCrud } from '../lib/crud.ts';
 import { validateDefinitionSource } from '../lib/definition-source.ts';
+import { sourceWarningsOf, SourceWarningSchema } from '../lib/definition-warnings.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { isCron, pushScheduleShorthand, removeDefinitionSchedules, saveScheduleShorthand, syncDefinitionSchedules } from '../lib/schedules.ts';
 import { recheckHeldRuns } from '../lib/held-runs.ts';
@@ -13,8 +15,11 @@ import { name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 
-/** PostgreSQL identifiers are at most 63 bytes; they are always quoted, never interpolated. */
-const identifier = (description: string) => z.string().min(1).max(63).openapi({ description });
+/**
+ * Source names are always quoted, never interpolated. The cap here is the longest any engine
+ * allows; the source's own limit (PostgreSQL: 63 bytes) is checked against its engine (422).
+ */
+const identifier = (description: string) => z.string().min(1).max(MAX_IDENTIFIER_LENGTH).openapi({ description });
 
 const fields = {
   name: name('Definition name, unique per app'),
@@ -76,6 +81,10 @@ const DefinitionSchema = z
     ...fields,
     sourceSnapshotId: z.string().uuid().nullable().openapi({
       description: 'The source schema snapshot (schema_snapshots) the definition was last validated against; read-only',
+    }),
+    sourceWarnings: z.array(SourceWarningSchema).openapi({
+      description:
+        'What works but is slower or narrower than it looks, from the snapshot the definition was validated against (read-only): a watermark column no index starts with, ingress asked of a relation SyncBridge only reads',
     }),
     ...timestamps,
   })
@@ -160,7 +169,12 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
         deps,
         rows.map((r) => r.id),
       );
-      return bodies.map((b, i) => ({ ...b, ...(shorthand.get(rows[i]!.id) ?? { scheduleCron: null, scheduleIntervalSeconds: null }) }));
+      const warnings = await sourceWarningsOf(deps, rows);
+      return bodies.map((b, i) => ({
+        ...b,
+        ...(shorthand.get(rows[i]!.id) ?? { scheduleCron: null, scheduleIntervalSeconds: null }),
+        sourceWarnings: warnings.get(rows[i]!.id) ?? [],
+      }));
     },
     toInsert: async (b) => {
       const bound = await validateDefinitionSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null });
@@ -203,7 +217,8 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     'a key that is not the primary key / a unique constraint / a superset of one, a nullable or float key column, or a cursor column that is not a timestamp, date or integer is a 422 naming `body.keyColumns` / `body.cursorColumn`;',
     'the message names the columns that could be the cursor, or suggests cursorStrategy full_scan when the table has none;',
     'a missing table is a 422 naming schema.table, and so is a partition (name its partitioned table instead); an unreachable source is a 503 and nothing is saved.',
-    'The snapshot the definition was checked against is recorded as `sourceSnapshotId`.',
+    'The snapshot the definition was checked against is recorded as `sourceSnapshotId`; `sourceWarnings` says what works but is slow or narrower than it looks (a watermark column without an index, ingress asked of a view).',
+    'Names longer than the source engine allows (PostgreSQL: 63 bytes) are a 422 naming the field.',
     "The database (and a pinned instance) must belong to the definition's app: another app's is a 422 naming `body.databaseId` / `body.sourceInstanceId` and both apps, checked before any connection is made.",
     'The instance introspected is the one a run would use now: the pinned one, or the primary (a healthy replica by priority when the primary is unhealthy).',
     'Changing what a writer reads (source, keys, cursor, routing strategy, direction) while an operation that writes is queued, running or awaiting approval is a 409 naming that run.',

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { ledgerPage } from '@syncbridge/shared/domain';
 import { decodeKeyCursor, encodeCursor, encodeKeyCursor, keysetAfter, keysetOrder, pageOf, schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
@@ -38,11 +38,17 @@ const LedgerEntry = z
   })
   .openapi('LedgerEntry');
 
+/** The search both lists take: a plain substring of the encoded source key (no pattern syntax). */
+const keySearch = {
+  key: z.string().min(1).max(500).optional().openapi({ description: 'Only entries whose source key contains this text (case-sensitive), e.g. a key value' }),
+};
+
 const nextCursor = z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' });
 
 // The ledger paged with `after` (a raw source key) / `nextAfter` before it paged like every list; both stay, deprecated, so existing clients keep working.
 const LedgerQuery = z.object({
   ...pageQuery,
+  ...keySearch,
   after: z
     .string()
     .optional()
@@ -79,19 +85,26 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
       summary: 'Rows that could not be synced, with the reason',
       description:
         'Open entries only, oldest first; pages with `cursor` / `nextCursor` like every list. An entry is resolved when its row syncs (after it is fixed at the source).',
-      request: { params, query: z.object(pageQuery) },
+      request: { params, query: z.object({ ...pageQuery, ...keySearch }) },
       responses: { 200: { description: 'Open quarantine entries', ...json(QuarantinePage) }, ...commonErrorResponses },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { limit, cursor } = c.req.valid('query');
+      const { limit, cursor, key } = c.req.valid('query');
       await assertDefinition(id);
       // first_seen_at is the entry's created_at (millisecond precision), so the (created_at, id) keyset applies as it is.
       const position = { createdAt: schema.quarantine.firstSeenAt, id: schema.quarantine.id };
       const rows = await db
         .select()
         .from(schema.quarantine)
-        .where(and(eq(schema.quarantine.definitionId, id), isNull(schema.quarantine.resolvedAt), keysetAfter(position, cursor)))
+        .where(
+          and(
+            eq(schema.quarantine.definitionId, id),
+            isNull(schema.quarantine.resolvedAt),
+            key ? sql`strpos(${schema.quarantine.sourceKey}, ${key}) > 0` : undefined,
+            keysetAfter(position, cursor),
+          ),
+        )
         .orderBy(...keysetOrder(position))
         .limit(limit + 1);
       const page = pageOf(rows, limit, (r) => encodeCursor({ createdAt: r.firstSeenAt, id: r.id }));
@@ -127,14 +140,14 @@ export function registerSyncInspection(app: App, deps: ApiDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { limit, cursor, after } = c.req.valid('query');
+      const { limit, cursor, after, key } = c.req.valid('query');
       if (cursor !== undefined && after !== undefined) {
         const message = 'give cursor or the deprecated after, not both';
         throw new ApiError(400, ErrorCode.ValidationFailed, message, [{ field: 'query.after', message }]);
       }
       await assertDefinition(id);
       const from = cursor !== undefined ? decodeKeyCursor(cursor) : after;
-      const rows = await ledgerPage(db, id, from ?? null, limit + 1);
+      const rows = await ledgerPage(db, id, from ?? null, limit + 1, key);
       const page = pageOf(rows, limit, (r) => encodeKeyCursor(r.sourceKey));
       const last = page.nextCursor ? page.items.at(-1)! : undefined;
       return c.json(

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 
-export const databaseEngine = pgEnum('database_engine', ['postgres', 'mysql', 'sqlserver']);
+export const databaseEngine = pgEnum('database_engine', ['postgres', 'mysql', 'mariadb', 'sqlserver']);
 export const environment = pgEnum('environment', ['dev', 'staging', 'prod']);
 export const instanceRole = pgEnum('instance_role', ['primary', 'replica']);
 export const healthStatus = pgEnum('health_status', ['unknown', 'healthy', 'unhealthy']);

@@ -1,10 +1,9 @@
-/**
+import { InvalidIdentifierError } from '../errors.ts';
+
+/*
  * Identifier quoting for SQL text built from introspected names. Values never go through
  * here: they are always bind parameters.
  */
-export class InvalidIdentifierError extends Error {
-  override name = 'InvalidIdentifierError';
-}
 
 /** `"name"` with embedded double quotes doubled, so any name (spaces, keywords, quotes) is one identifier. */
 export function quoteIdent(name: string): string {

@@ -1,43 +1,22 @@
-import { classifyNetworkError, errorCodeOf, type ClassifiedError } from '../net/error-class.ts';
-import { EgressDeniedError } from '../net/egress.ts';
-import { SourceConnectError } from './postgres-socket.ts';
-import type { SourceConnectionParams } from './types.ts';
-
-/** A call to a source gave up: its overall deadline passed. */
-export class SourceDeadlineError extends Error {
-  override name = 'SourceDeadlineError';
-  readonly code = 'ETIMEDOUT';
-  constructor(
-    readonly target: string,
-    readonly deadlineMs: number,
-  ) {
-    super(`no answer from ${target} within ${Math.round(deadlineMs / 1000)} s`);
-  }
-}
+import { classifyNetworkError, errorCodeOf } from '../../net/error-class.ts';
+import { classifyCommonError, quotedName, targetOf, type ClassifiedSourceError } from '../errors.ts';
+import type { SourceConnectionParams } from '../types.ts';
 
 type Params = Pick<SourceConnectionParams, 'host' | 'port' | 'databaseName' | 'username'>;
 
-/** A configured name in quotes; control characters and quotes replaced, so the message stays one readable line. */
-const quoted = (s: string) => `"${[...s].map((ch) => (ch === '"' || ch.charCodeAt(0) < 0x20 ? '?' : ch)).join('')}"`;
-
 /**
- * What a failed source call is reported as (see shared/src/net/error-class.ts): a class and
+ * What a failed PostgreSQL call is reported as (see shared/src/net/error-class.ts): a class and
  * a message made of what the caller configured, never the server's text. The SQLSTATE, a
  * standard five-character code, is kept in `code`.
  */
-export function classifySourceError(error: unknown, params: Params): ClassifiedError & { code?: string } {
-  const target = `${params.host}:${params.port}`;
-  if (error instanceof SourceDeadlineError) return { errorClass: 'timeout', message: error.message };
-  if (error instanceof SourceConnectError) {
-    return error.code === 'POOL_CLOSED'
-      ? { errorClass: 'timeout', message: `no answer from ${target} in time` }
-      : { errorClass: 'protocol', message: error.message };
-  }
-  if (error instanceof EgressDeniedError) return { errorClass: 'unreachable', message: error.message };
+export function classifyPostgresError(error: unknown, params: Params): ClassifiedSourceError {
+  const common = classifyCommonError(error, params);
+  if (common) return common;
+  const target = targetOf(params);
   const code = errorCodeOf(error) ?? '';
   if (/^[0-9A-Z]{5}$/.test(code)) {
-    const user = quoted(params.username);
-    const db = quoted(params.databaseName);
+    const user = quotedName(params.username);
+    const db = quotedName(params.databaseName);
     if (code === '28P01' || code === '28000')
       return { errorClass: 'authentication_failed', message: `authentication failed for user ${user} on ${target}`, code };
     if (code === '3D000') return { errorClass: 'database_not_found', message: `database ${db} does not exist on ${target}`, code };
@@ -55,13 +34,4 @@ export function classifySourceError(error: unknown, params: Params): ClassifiedE
   if (code === 'AUTH_TYPE_NOT_IMPLEMENTED')
     return { errorClass: 'protocol', message: `${target} asks for an authentication method SyncBridge does not support` };
   return classifyNetworkError(error, target) ?? { errorClass: 'protocol', message: `unexpected answer from ${target}` };
-}
-
-/** The driver's own message and code, for logs only, without the password. */
-export function sourceErrorDetail(error: unknown, password: string | null): string {
-  const e = error as { message?: unknown; code?: unknown };
-  let detail = typeof e?.message === 'string' && e.message ? e.message : String(error);
-  if (typeof e?.code === 'string' && !detail.includes(e.code)) detail = `${detail} (${e.code})`;
-  if (password && password.length >= 3) detail = detail.split(password).join('***');
-  return detail;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maxWatermark, readByWatermark, rewindWatermark, type ReadByWatermarkParams, type WatermarkPage } from '../../src/sources/postgres-read.ts';
-import { createSourceDb, type SourceDb } from './source-db.ts';
+import type { ReadByWatermarkParams, WatermarkPage } from '../../../src/sources/reads.ts';
+import { createSourceDb, type SourceDb } from '../source-db.ts';
 
 let src: SourceDb;
 
@@ -38,7 +38,7 @@ async function readAll(p: Omit<ReadByWatermarkParams, 'after' | 'limit'>, limit:
   for (;;) {
     // The position goes through JSON, as it does through the meta-store and Temporal.
     const resume = after === null ? null : JSON.parse(JSON.stringify(after));
-    const page = await readByWatermark(src.sql, { ...p, after: resume, limit });
+    const page = await src.session.readByWatermark({ ...p, after: resume, limit });
     pages.push(page);
     if (page.last) after = page.last;
     if (!page.hasMore) return { pages, last: after, rows: pages.flatMap((pg) => pg.rows), keys: pages.flatMap((pg) => pg.keys) };
@@ -75,34 +75,34 @@ describe('readByWatermark', () => {
   });
 
   it('keeps microseconds in the watermark and resumes exactly after it', async () => {
-    const first = await readByWatermark(src.sql, { ...base, after: { watermark: '2024-03-01 10:00:00.000001+00', key: [] }, limit: 1 });
+    const first = await src.session.readByWatermark({ ...base, after: { watermark: '2024-03-01 10:00:00.000001+00', key: [] }, limit: 1 });
     expect(first.rows[0]).toMatchObject({ id: 31, payload: 'd' });
     expect(first.last).toEqual({ watermark: '2024-03-01 10:00:00.000002+00', key: ['t0', '31'] });
     // Driver values stay raw: a timestamptz is a Date (milliseconds), the position is exact text.
     expect(first.rows[0]?.updated_at).toEqual(new Date('2024-03-01T10:00:00.000Z'));
     // key null (a rewound position) means the same as key []: every row past the watermark.
-    const rewound = await readByWatermark(src.sql, { ...base, after: { watermark: '2024-03-01 10:00:00.000001+00', key: null }, limit: 1 });
+    const rewound = await src.session.readByWatermark({ ...base, after: { watermark: '2024-03-01 10:00:00.000001+00', key: null }, limit: 1 });
     expect(rewound.last).toEqual(first.last);
-    const next = await readByWatermark(src.sql, { ...base, after: first.last, limit: 100 });
+    const next = await src.session.readByWatermark({ ...base, after: first.last, limit: 100 });
     expect(next.rows).toHaveLength(20);
     expect(next.watermarks.every((w) => w === '2024-03-01 10:00:00.123456+00' || w === '2024-03-01 10:00:00.123457+00')).toBe(true);
   });
 
   it('picks up rows changed after the stream caught up, and nothing else', async () => {
     const { last } = await readAll(base, 10);
-    expect(await readByWatermark(src.sql, { ...base, after: last, limit: 10 })).toMatchObject({ rows: [], last: null, hasMore: false });
+    expect(await src.session.readByWatermark({ ...base, after: last, limit: 10 })).toMatchObject({ rows: [], last: null, hasMore: false });
     await src.sql.unsafe(`update events set updated_at = '2024-03-02 00:00:00+00', payload = 'changed' where tenant = 't1' and id = 1`);
-    const page = await readByWatermark(src.sql, { ...base, after: last, limit: 10 });
+    const page = await src.session.readByWatermark({ ...base, after: last, limit: 10 });
     expect(page.rows).toEqual([{ tenant: 't1', id: 1, updated_at: new Date('2024-03-02T00:00:00Z'), payload: 'changed' }]);
-    expect(await maxWatermark(src.sql, { schema: 'public', table: 'events', cursorColumn: 'updated_at' })).toBe('2024-03-02 00:00:00+00');
+    expect(await src.session.maxWatermark({ schema: 'public', table: 'events', cursorColumn: 'updated_at' })).toBe('2024-03-02 00:00:00+00');
   });
 
   it('rewinds a timestamp watermark by an overlap window in PostgreSQL arithmetic', async () => {
     const ref = { schema: 'public', table: 'events', cursorColumn: 'updated_at' };
-    expect(await rewindWatermark(src.sql, ref, '2024-03-01 10:00:05.000001+00', 5)).toBe('2024-03-01 10:00:00.000001+00');
-    expect(await rewindWatermark(src.sql, ref, null, 5)).toBeNull();
-    expect(await rewindWatermark(src.sql, { ...ref, table: 'daily', cursorColumn: 'day' }, '2024-01-02', 5)).toBe('2024-01-01');
-    expect(await rewindWatermark(src.sql, { ...ref, table: 'versions', cursorColumn: 'version' }, '30', 5)).toBe('30');
+    expect(await src.session.rewindWatermark(ref, '2024-03-01 10:00:05.000001+00', 5)).toBe('2024-03-01 10:00:00.000001+00');
+    expect(await src.session.rewindWatermark(ref, null, 5)).toBeNull();
+    expect(await src.session.rewindWatermark({ ...ref, table: 'daily', cursorColumn: 'day' }, '2024-01-02', 5)).toBe('2024-01-01');
+    expect(await src.session.rewindWatermark({ ...ref, table: 'versions', cursorColumn: 'version' }, '30', 5)).toBe('30');
   });
 
   it('works with an integer version cursor and a bigint key', async () => {
@@ -111,7 +111,7 @@ describe('readByWatermark', () => {
     expect(rows).toHaveLength(12);
     // int8 arrives as a string from the driver; the version order decides, the id breaks ties.
     expect(keys.map((k) => k[0])).toEqual(['4', '8', '12', '1', '5', '9', '2', '6', '10', '3', '7', '11']);
-    const tail = await readByWatermark(src.sql, { ...p, after: { watermark: '20', key: ['6'] }, limit: 100 });
+    const tail = await src.session.readByWatermark({ ...p, after: { watermark: '20', key: ['6'] }, limit: 100 });
     expect(tail.keys).toEqual([['10'], ['3'], ['7'], ['11']]);
   });
 
@@ -127,8 +127,8 @@ describe('readByWatermark', () => {
   });
 
   it('refuses unknown columns and bad limits before querying rows', async () => {
-    await expect(readByWatermark(src.sql, { ...base, cursorColumn: 'nope', after: null, limit: 1 })).rejects.toThrow(/column "nope" does not exist/);
-    await expect(readByWatermark(src.sql, { ...base, table: 'missing', after: null, limit: 1 })).rejects.toThrow(/does not exist/);
-    await expect(readByWatermark(src.sql, { ...base, after: null, limit: 0 })).rejects.toThrow(RangeError);
+    await expect(src.session.readByWatermark({ ...base, cursorColumn: 'nope', after: null, limit: 1 })).rejects.toThrow(/column "nope" does not exist/);
+    await expect(src.session.readByWatermark({ ...base, table: 'missing', after: null, limit: 1 })).rejects.toThrow(/does not exist/);
+    await expect(src.session.readByWatermark({ ...base, after: null, limit: 0 })).rejects.toThrow(RangeError);
   });
 });

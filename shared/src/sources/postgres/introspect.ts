@@ -1,7 +1,17 @@
 import type postgres from 'postgres';
-import { estimateRows, type EstimateOptions } from './postgres-estimates.ts';
-import type { IntrospectedColumn, IntrospectedIndex, IntrospectedTable, IntrospectionFilter, RowEstimate, SchemaSnapshot, TypeFamily } from './types.ts';
-import { uniqueKeysOf } from './unique-keys.ts';
+import type {
+  ForeignKeyAction,
+  IntrospectedColumn,
+  IntrospectedForeignKey,
+  IntrospectedIndex,
+  IntrospectedTable,
+  IntrospectionFilter,
+  RowEstimate,
+  SchemaSnapshot,
+  TypeFamily,
+} from '../types.ts';
+import { uniqueKeysOf } from '../unique-keys.ts';
+import { estimateRows, type EstimateOptions } from './estimates.ts';
 
 /*
  * Schema introspection from pg_catalog (information_schema hides objects the user does not
@@ -89,6 +99,45 @@ from pg_catalog.pg_index i
 join pg_catalog.pg_class ic on ic.oid = i.indexrelid
 where i.indrelid = any($1::oid[])
 order by i.indrelid, ic.relname`;
+
+// Constraints cloned from a parent (conparentid <> 0: on partitions, or per partition of a
+// referenced partitioned table) are left out: each foreign key is listed once, where it was declared.
+const FOREIGN_KEYS_SQL = `
+select con.conrelid as rel, con.conname::text as name,
+  array(select a.attname::text from unnest(con.conkey) with ordinality k(attnum, ord)
+        join pg_catalog.pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum order by k.ord) as columns,
+  rn.nspname::text as ref_schema, rc.relname::text as ref_table,
+  array(select a.attname::text from unnest(con.confkey) with ordinality k(attnum, ord)
+        join pg_catalog.pg_attribute a on a.attrelid = con.confrelid and a.attnum = k.attnum order by k.ord) as ref_columns,
+  con.confupdtype::text as on_update, con.confdeltype::text as on_delete
+from pg_catalog.pg_constraint con
+join pg_catalog.pg_class rc on rc.oid = con.confrelid
+join pg_catalog.pg_namespace rn on rn.oid = rc.relnamespace
+where con.conrelid = any($1::oid[]) and con.contype = 'f' and con.conparentid = 0
+order by con.conrelid, con.conname`;
+
+const FK_ACTIONS: Record<string, ForeignKeyAction> = { a: 'no_action', r: 'restrict', c: 'cascade', n: 'set_null', d: 'set_default' };
+
+type ForeignKeyRow = {
+  rel: number;
+  name: string;
+  columns: string[];
+  ref_schema: string;
+  ref_table: string;
+  ref_columns: string[];
+  on_update: string;
+  on_delete: string;
+};
+
+const toForeignKey = (r: ForeignKeyRow): IntrospectedForeignKey => ({
+  name: r.name,
+  columns: [...r.columns],
+  referencedSchema: r.ref_schema,
+  referencedTable: r.ref_table,
+  referencedColumns: [...r.ref_columns],
+  onUpdate: FK_ACTIONS[r.on_update] ?? 'no_action',
+  onDelete: FK_ACTIONS[r.on_delete] ?? 'no_action',
+});
 
 const KINDS: Record<string, IntrospectedTable['kind']> = { r: 'table', v: 'view', m: 'materialized_view', p: 'partitioned_table', f: 'foreign_table' };
 
@@ -230,6 +279,7 @@ function toTable(
   columns: IntrospectedColumn[],
   constraints: ConstraintRow[],
   indexRows: IndexRow[],
+  foreignKeys: ForeignKeyRow[],
   rowEstimate: RowEstimate,
 ): IntrospectedTable {
   const pk = constraints.find((c) => c.type === 'p');
@@ -254,6 +304,7 @@ function toTable(
     columns,
     ...keys,
     uniqueKeys: uniqueKeysOf(keys),
+    foreignKeys: foreignKeys.map(toForeignKey),
     estimatedRows: rowEstimate.rows,
     rowEstimate,
     ...partitionFacts(rel),
@@ -283,6 +334,7 @@ export async function introspectPostgres(sql: postgres.Sql, filter: Introspectio
     const enumRows = enumOids.length ? await tx.unsafe<{ type_oid: number; label: string }[]>(ENUMS_SQL, [enumOids]) : [];
     const constraintRows = oids.length ? await tx.unsafe<ConstraintRow[]>(CONSTRAINTS_SQL, [oids]) : [];
     const indexRows = oids.length ? await tx.unsafe<IndexRow[]>(INDEXES_SQL, [oids]) : [];
+    const foreignKeyRows = oids.length ? await tx.unsafe<ForeignKeyRow[]>(FOREIGN_KEYS_SQL, [oids]) : [];
     // Last: the only part that may touch table data (counts of small tables without statistics).
     const estimates = await estimateRows(tx, relations, version?.num ?? 0, opts);
 
@@ -291,20 +343,17 @@ export async function introspectPostgres(sql: postgres.Sql, filter: Introspectio
     const columnsByRel = groupBy(columnRows);
     const constraintsByRel = groupBy(constraintRows);
     const indexesByRel = groupBy(indexRows);
+    const foreignKeysByRel = groupBy(foreignKeyRows);
     const tables = relations.map((rel) =>
       toTable(
         rel,
         (columnsByRel.get(rel.oid) ?? []).map((c) => toColumn(c, enums)),
         constraintsByRel.get(rel.oid) ?? [],
         indexesByRel.get(rel.oid) ?? [],
+        foreignKeysByRel.get(rel.oid) ?? [],
         estimates.get(rel.oid) ?? { rows: null, source: 'none' },
       ),
     );
     return { engine: 'postgres' as const, serverVersion: version?.v ?? 'unknown', capturedAt: new Date().toISOString(), tables };
   });
-}
-
-/** Looks up one table in a snapshot. */
-export function findTable(snapshot: SchemaSnapshot, schema: string, table: string): IntrospectedTable | undefined {
-  return snapshot.tables.find((t) => t.schema === schema && t.name === table);
 }

@@ -1,49 +1,55 @@
 import type postgres from 'postgres';
-import { Query, checkLimit, columnTypes, keyTexts, type RelationRef } from './postgres-query.ts';
-import { qualifiedName, quoteIdent } from './sql-ident.ts';
+import {
+  checkLimit,
+  type CountAfterParams,
+  type CountParams,
+  type CursorParams,
+  type KeyPage,
+  type KeysPresentParams,
+  type KeysRead,
+  type ReadByKeyParams,
+  type ReadByKeysParams,
+  type ReadByWatermarkParams,
+  type WatermarkPage,
+} from '../reads.ts';
+import { qualifiedName, quoteIdent } from './ident.ts';
+import { Query, columnTypes, keyTexts, type RawRow } from './query.ts';
 
 /*
- * Row readers for push sync. Identifiers come from introspection and are always quoted;
- * values are always bind parameters (see postgres-query.ts). Positions (watermark and key)
- * are PostgreSQL's own `::text` of the row's values, selected next to the row, so they
- * survive JSON, the meta-store and Temporal without loss (timestamps keep microseconds).
+ * Row readers (reads.ts describes what they take and give). Identifiers come from
+ * introspection and are always quoted; values are always bind parameters (see query.ts).
+ * Positions (watermark and key) are PostgreSQL's own `::text` of the row's values, selected
+ * next to the row, so they survive JSON, the meta-store and Temporal without loss.
  */
 
-export interface KeyPage {
-  /** Requested columns only, with the driver's types (int8 and numeric as strings, timestamps as Date, ...). */
-  rows: Record<string, unknown>[];
-  /** Per row: the canonical text of its key columns (feed to encodeSourceKey). */
-  keys: string[][];
-  /** The last row's key, to pass back as `afterKey`; null when the page is empty. */
-  lastKey: string[] | null;
-  /** The page is full, so another may follow (an exactly full last page reads one more, empty page). */
-  hasMore: boolean;
-}
+type Sql = postgres.Sql | postgres.TransactionSql;
 
-export interface ReadByKeyParams extends RelationRef {
-  columns: string[];
-  keyColumns: string[];
-  afterKey: unknown[] | null;
-  limit: number;
-}
+const withHashes = <T extends object>(page: T, rows: RawRow[], p: { hashColumns?: string[] }): T =>
+  p.hashColumns?.length ? { ...page, hashes: rows.map((r) => r.hash as string) } : page;
 
 /** Full-scan strategy: keyset pagination over the key, `(k1, k2) > ($1, $2) order by k1, k2`. */
-export async function readByKey(sql: postgres.Sql, p: ReadByKeyParams): Promise<KeyPage> {
+export async function readByKey(sql: Sql, p: ReadByKeyParams): Promise<KeyPage> {
   const limit = checkLimit(p.limit);
-  const q = new Query(p, await columnTypes(sql, p), p.columns, p.keyColumns);
+  const q = new Query(p, await columnTypes(sql, p), p.columns, p.keyColumns, undefined, p);
   let where = '';
   if (p.afterKey) {
     const texts = keyTexts(p.afterKey, p.keyColumns, q.types, p);
     where = `where (${q.keyList()}) > (${texts.map((t, i) => q.param(t, p.keyColumns[i] as string)).join(', ')})`;
   }
   const rows = await q.run(sql, `select ${q.select()} from ${q.rel} ${where} order by ${q.keyList()} limit ${q.limit(limit)}`);
-  return { rows: rows.map((r) => r.row), keys: rows.map((r) => r.key), lastKey: rows.at(-1)?.key ?? null, hasMore: rows.length === limit };
+  const page = { rows: rows.map((r) => r.row), keys: rows.map((r) => r.key), lastKey: rows.at(-1)?.key ?? null, hasMore: rows.length === limit };
+  return withHashes(page, rows, p);
 }
 
-export interface ReadByKeysParams extends RelationRef {
-  columns: string[];
-  keyColumns: string[];
-  keys: unknown[][];
+/** One text[] parameter per key column, each cast to the column's type (`$1::text[]::t1[]`). */
+function keyArrays(q: Query, keyColumns: string[], keys: readonly unknown[][]): string[] {
+  const texts = keys.map((k) => keyTexts(k, keyColumns, q.types, q.ref));
+  return keyColumns.map((k, i) =>
+    q.arrayParam(
+      texts.map((t) => t[i] as string),
+      k,
+    ),
+  );
 }
 
 /**
@@ -52,28 +58,16 @@ export interface ReadByKeysParams extends RelationRef {
  * date, text) match by value. Rows come back in key order, each with the canonical text of its
  * key; keys not found are simply absent (deleted rows).
  */
-export async function readByKeys(sql: postgres.Sql, p: ReadByKeysParams): Promise<{ rows: Record<string, unknown>[]; keys: string[][] }> {
+export async function readByKeys(sql: Sql, p: ReadByKeysParams): Promise<KeysRead> {
   if (p.keyColumns.length === 0) throw new RangeError('readByKeys needs at least one key column');
-  if (p.keys.length === 0) return { rows: [], keys: [] };
-  const q = new Query(p, await columnTypes(sql, p), p.columns, p.keyColumns);
-  const texts = p.keys.map((k) => keyTexts(k, p.keyColumns, q.types, p));
-  const arrays = p.keyColumns.map((k, i) =>
-    q.arrayParam(
-      texts.map((t) => t[i] as string),
-      k,
-    ),
-  );
+  if (p.keys.length === 0) return p.hashColumns?.length ? { rows: [], keys: [], hashes: [] } : { rows: [], keys: [] };
+  const q = new Query(p, await columnTypes(sql, p), p.columns, p.keyColumns, undefined, p);
+  const arrays = keyArrays(q, p.keyColumns, p.keys);
   const rows = await q.run(
     sql,
     `select ${q.select()} from ${q.rel} where (${q.keyList()}) in (select * from unnest(${arrays.join(', ')})) order by ${q.keyList()}`,
   );
-  return { rows: rows.map((r) => r.row), keys: rows.map((r) => r.key) };
-}
-
-export interface KeysPresentParams extends RelationRef {
-  keyColumns: string[];
-  /** Canonical key texts (as the readers return them, or decoded from the ledger). */
-  keys: string[][];
+  return withHashes({ rows: rows.map((r) => r.row), keys: rows.map((r) => r.key) }, rows, p);
 }
 
 /**
@@ -82,17 +76,11 @@ export interface KeysPresentParams extends RelationRef {
  * answer does not depend on how a key was printed: a key absent from the result is positive
  * evidence that its row is gone. One query per call, however many keys.
  */
-export async function keysPresent(sql: postgres.Sql, p: KeysPresentParams): Promise<Set<number>> {
+export async function keysPresent(sql: Sql, p: KeysPresentParams): Promise<Set<number>> {
   if (p.keyColumns.length === 0) throw new RangeError('keysPresent needs at least one key column');
   if (p.keys.length === 0) return new Set();
   const q = new Query(p, await columnTypes(sql, p), [], p.keyColumns);
-  const texts = p.keys.map((k) => keyTexts(k, p.keyColumns, q.types, p));
-  const arrays = p.keyColumns.map((k, i) =>
-    q.arrayParam(
-      texts.map((t) => t[i] as string),
-      k,
-    ),
-  );
+  const arrays = keyArrays(q, p.keyColumns, p.keys);
   const names = p.keyColumns.map((_, i) => q.alias(`p${i}`));
   const rows = await sql.unsafe<{ ord: string }[]>(
     `select u.${q.alias('ord')}::text as ord from unnest(${arrays.join(', ')}) with ordinality as u(${names.join(', ')}, ${q.alias('ord')})
@@ -100,16 +88,6 @@ export async function keysPresent(sql: postgres.Sql, p: KeysPresentParams): Prom
     q.params as never[],
   );
   return new Set(rows.map((r) => Number(r.ord) - 1));
-}
-
-export type CountParams = RelationRef;
-
-export interface CountAfterParams extends RelationRef {
-  /** Count rows whose cursor is past this watermark; all rows when cursorColumn or watermark is null. */
-  cursorColumn: string | null;
-  watermark: string | null;
-  /** Give up (null) rather than scan for longer than this: the count is for a progress estimate. */
-  timeoutMs: number;
 }
 
 /** How many rows a run has ahead of it, or null when counting would take longer than `timeoutMs`. */
@@ -129,39 +107,10 @@ export async function countRowsAfter(sql: postgres.Sql, p: CountAfterParams): Pr
 }
 
 /** Exact row count (count(*)); returned as a number, exact up to 2^53 rows. */
-export async function countRows(sql: postgres.Sql, p: CountParams): Promise<number> {
+export async function countRows(sql: Sql, p: CountParams): Promise<number> {
   await columnTypes(sql, p); // clear error for a missing relation
   const [row] = await sql.unsafe<{ n: string }[]>(`select count(*)::text as n from ${qualifiedName(p.schema, p.table)}`);
   return Number(row?.n ?? 0);
-}
-
-/** A position in the watermark stream. `watermark: null` = inside the group of rows whose cursor is NULL. */
-export interface WatermarkPosition {
-  watermark: string | null;
-  key: string[];
-}
-
-export interface ReadByWatermarkParams extends RelationRef {
-  columns: string[];
-  cursorColumn: string;
-  keyColumns: string[];
-  /**
-   * Where the previous page ended (its `last`), or null to start from the beginning.
-   * `{ watermark: w, key: [] }` (or `key: null`) reads every row with cursor > w, e.g. after rewindWatermark.
-   * `{ watermark: null, key: [...] }` is a position inside the NULL-cursor group: pass it back as is,
-   * it is not the same as `after: null` (which starts over).
-   */
-  after: { watermark: string | null; key: unknown[] | null } | null;
-  limit: number;
-}
-
-export interface WatermarkPage {
-  rows: Record<string, unknown>[];
-  keys: string[][];
-  /** Per row: the cursor's exact text (`::text`), null for rows whose cursor is NULL. */
-  watermarks: Array<string | null>;
-  last: WatermarkPosition | null;
-  hasMore: boolean;
 }
 
 /**
@@ -175,22 +124,22 @@ export interface WatermarkPage {
  * cursor index on every incremental poll. Consequence: a row whose cursor stays NULL is read
  * once per stream start (initial load, re-baseline, full resync), never incrementally.
  */
-export async function readByWatermark(sql: postgres.Sql, p: ReadByWatermarkParams): Promise<WatermarkPage> {
+export async function readByWatermark(sql: Sql, p: ReadByWatermarkParams): Promise<WatermarkPage> {
   const limit = checkLimit(p.limit);
   const types = await columnTypes(sql, p);
-  const rows = [];
+  const query = () => new Query(p, types, p.columns, p.keyColumns, p.cursorColumn, p);
+  const rows: RawRow[] = [];
   const start = p.after;
   if (start === null || start.watermark === null) {
-    const q = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);
-    const cursor = q.cursorIdent();
-    let where = `${cursor} is null`;
+    const q = query();
+    let where = `${q.cursorIdent()} is null`;
     if (start?.key?.length) {
       const texts = keyTexts(start.key, p.keyColumns, types, p);
       where += ` and (${q.keyList()}) > (${texts.map((t, i) => q.param(t, p.keyColumns[i] as string)).join(', ')})`;
     }
     rows.push(...(await q.run(sql, `select ${q.select()} from ${q.rel} where ${where} order by ${q.keyList()} limit ${q.limit(limit)}`)));
     if (rows.length < limit) {
-      const q2 = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);
+      const q2 = query();
       const order = `${q2.cursorIdent()}, ${q2.keyList()}`;
       rows.push(
         ...(await q2.run(
@@ -200,7 +149,7 @@ export async function readByWatermark(sql: postgres.Sql, p: ReadByWatermarkParam
       );
     }
   } else {
-    const q = new Query(p, types, p.columns, p.keyColumns, p.cursorColumn);
+    const q = query();
     const cursor = q.cursorIdent();
     const w = q.param(start.watermark, p.cursorColumn);
     let where: string;
@@ -213,21 +162,18 @@ export async function readByWatermark(sql: postgres.Sql, p: ReadByWatermarkParam
     rows.push(...(await q.run(sql, `select ${q.select()} from ${q.rel} where ${where} order by ${cursor}, ${q.keyList()} limit ${q.limit(limit)}`)));
   }
   const lastRow = rows.at(-1);
-  return {
+  const page = {
     rows: rows.map((r) => r.row),
     keys: rows.map((r) => r.key),
     watermarks: rows.map((r) => r.watermark),
     last: lastRow ? { watermark: lastRow.watermark, key: lastRow.key } : null,
     hasMore: rows.length === limit,
   };
-}
-
-export interface CursorParams extends RelationRef {
-  cursorColumn: string;
+  return withHashes(page, rows, p);
 }
 
 /** The highest cursor value as exact text (`max(cursor)::text`); null for an empty table or all-NULL cursors. */
-export async function maxWatermark(sql: postgres.Sql, p: CursorParams): Promise<string | null> {
+export async function maxWatermark(sql: Sql, p: CursorParams): Promise<string | null> {
   const q = new Query(p, await columnTypes(sql, p), [], [], p.cursorColumn);
   const [row] = await sql.unsafe<{ w: string | null }[]>(`select max(${q.cursorIdent()})::text as w from ${q.rel}`);
   return row?.w ?? null;
@@ -238,7 +184,7 @@ export async function maxWatermark(sql: postgres.Sql, p: CursorParams): Promise<
  * timestamps by `seconds`, dates by whole days (rounded up). Integer version cursors have no
  * time scale and are returned unchanged. Use it to re-read rows committed late.
  */
-export async function rewindWatermark(sql: postgres.Sql, p: CursorParams, watermark: string | null, seconds: number): Promise<string | null> {
+export async function rewindWatermark(sql: Sql, p: CursorParams, watermark: string | null, seconds: number): Promise<string | null> {
   if (watermark === null || seconds <= 0) return watermark;
   const q = new Query(p, await columnTypes(sql, p), [], [], p.cursorColumn);
   const family = q.types.get(p.cursorColumn)?.family;

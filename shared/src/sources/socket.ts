@@ -2,8 +2,8 @@ import net from 'node:net';
 import type { EgressPolicy } from '../net/egress.ts';
 
 /**
- * The sockets of a source connection pool, made by us instead of postgres.js (its `socket`
- * option), for three reasons:
+ * The sockets of a source connection pool, made by us instead of the driver (postgres.js'
+ * `socket` option; mysql2 takes the same kind of factory as `stream`), for three reasons:
  *
  * - **Bounded attempts.** postgres.js reconnects at once, without back-off, whenever a server
  *   closes a connection during start-up without an error message, and keeps doing so while a
@@ -50,6 +50,8 @@ export interface SourceSocketOptions {
   egress?: EgressPolicy | undefined;
   budget: AttemptBudget;
   connectTimeoutMs: number;
+  /** The wire protocol's name, for messages ("PostgreSQL", "MySQL"). */
+  protocol?: string;
 }
 
 /**
@@ -84,7 +86,7 @@ export class SourceSocketFactory {
     this.tokens = options.budget.burst;
   }
 
-  /** postgres.js' `socket` option. */
+  /** The driver's socket factory (postgres.js' `socket` option). */
   readonly create = async (): Promise<net.Socket> => {
     if (this.closed) return failedSocket(new SourceConnectError(`the connection to ${this.target} was given up`, 'POOL_CLOSED'));
     if (!this.take()) return failedSocket(this.exhausted());
@@ -113,6 +115,10 @@ export class SourceSocketFactory {
     return `${this.host}:${this.port}`;
   }
 
+  private get protocol(): string {
+    return this.options.protocol ?? 'PostgreSQL';
+  }
+
   private take(): boolean {
     const now = performance.now();
     const { burst, refillPerSecond } = this.options.budget;
@@ -126,13 +132,13 @@ export class SourceSocketFactory {
   private exhausted(): SourceConnectError {
     if (this.silentCloses > 0) {
       return new SourceConnectError(
-        `${this.target} accepted the connection and closed it without answering (${this.silentCloses} attempts in a row); is it a PostgreSQL server?`,
+        `${this.target} accepted the connection and closed it without answering (${this.silentCloses} attempts in a row); is it a ${this.protocol} server?`,
         'CLOSED_WITHOUT_ANSWER',
       );
     }
     // Only connections closed without an error come back for another attempt: the server keeps ending the handshake.
     return new SourceConnectError(
-      `${this.target} keeps closing the connection during the PostgreSQL handshake (${this.attempts} attempts); is it a PostgreSQL server?`,
+      `${this.target} keeps closing the connection during the ${this.protocol} handshake (${this.attempts} attempts); is it a ${this.protocol} server?`,
       'ATTEMPTS_EXHAUSTED',
     );
   }

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeSourceKey, decodeSourceKey } from '../../src/mapping/keys.ts';
-import { countRows, readByKey, readByKeys } from '../../src/sources/postgres-read.ts';
-import { SourceObjectNotFoundError } from '../../src/sources/postgres-query.ts';
-import { quoteIdent } from '../../src/sources/sql-ident.ts';
-import { createSourceDb, type SourceDb } from './source-db.ts';
+import { encodeSourceKey, decodeSourceKey } from '../../../src/mapping/keys.ts';
+import { quoteIdent } from '../../../src/sources/postgres/ident.ts';
+import { SourceObjectNotFoundError } from '../../../src/sources/errors.ts';
+import { createSourceDb, type SourceDb } from '../source-db.ts';
 
 let src: SourceDb;
 const EVIL = `x"; drop table victims; --`;
@@ -34,7 +33,7 @@ describe('readByKey (full scan)', () => {
     const seen: string[][] = [];
     let afterKey: unknown[] | null = null;
     for (;;) {
-      const page = await readByKey(src.sql, {
+      const page = await src.session.readByKey({
         ...items,
         columns: ['Order ID', 'select', 'qty', '__sb_k0'],
         keyColumns: ['Order ID', 'select'],
@@ -54,7 +53,7 @@ describe('readByKey (full scan)', () => {
   });
 
   it('returns the requested columns only, even when a column is named like an internal alias', async () => {
-    const page = await readByKey(src.sql, { ...items, columns: ['__sb_k0', 'qty'], keyColumns: ['Order ID', 'select'], afterKey: null, limit: 1 });
+    const page = await src.session.readByKey({ ...items, columns: ['__sb_k0', 'qty'], keyColumns: ['Order ID', 'select'], afterKey: null, limit: 1 });
     expect(Object.keys(page.rows[0] ?? {})).toEqual(['__sb_k0', 'qty']);
     expect(page.rows[0]?.__sb_k0).toMatch(/^clash\d+$/);
   });
@@ -62,10 +61,10 @@ describe('readByKey (full scan)', () => {
 
 describe('readByKeys', () => {
   it('re-reads specific rows by composite key of mixed types in one query', async () => {
-    const all = await readByKey(src.sql, { ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], afterKey: null, limit: 100 });
+    const all = await src.session.readByKey({ ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], afterKey: null, limit: 100 });
     const wanted = [all.keys[3], all.keys[17], all.keys[29]] as string[][];
     // Keys may come as strings, numbers or bigints; missing keys are simply absent.
-    const res = await readByKeys(src.sql, {
+    const res = await src.session.readByKeys({
       ...items,
       columns: ['Order ID', 'select', 'qty'],
       keyColumns: ['Order ID', 'select'],
@@ -77,10 +76,10 @@ describe('readByKeys', () => {
 
   it('matches uuid keys case-insensitively and numeric/timestamp keys exactly', async () => {
     const [row] = await src.sql.unsafe<{ line: string }[]>(`select line::text as line from "Order Items" limit 1`);
-    const byUuid = await readByKeys(src.sql, { ...items, columns: ['qty'], keyColumns: ['line'], keys: [[row?.line.toUpperCase()]] });
+    const byUuid = await src.session.readByKeys({ ...items, columns: ['qty'], keyColumns: ['line'], keys: [[row?.line.toUpperCase()]] });
     expect(byUuid.keys).toEqual([[row?.line]]);
     const stamps = { schema: 'public', table: 'stamps', columns: ['v'], keyColumns: ['at', 'day', 'n'] };
-    const exact = await readByKeys(src.sql, {
+    const exact = await src.session.readByKeys({
       ...stamps,
       keys: [
         ['2024-05-01 12:00:00.000002+00', '2024-05-01', 2],
@@ -88,44 +87,44 @@ describe('readByKeys', () => {
       ],
     });
     expect(exact.rows).toEqual([{ v: 'x' }, { v: 'y' }]);
-    expect(await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000001+00', '2024-05-01', '1.50']] })).toMatchObject({ rows: [{ v: 'x' }] });
+    expect(await src.session.readByKeys({ ...stamps, keys: [['2024-05-01 12:00:00.000001+00', '2024-05-01', '1.50']] })).toMatchObject({ rows: [{ v: 'x' }] });
     // numeric keys are canonical (1.50 -> 1.5), timestamps are ISO 8601 UTC and keep microseconds.
     expect(exact.keys).toEqual([
       ['2024-05-01T12:00:00.000001Z', '2024-05-01', '1.5'],
       ['2024-05-01T12:00:00.000002Z', '2024-05-01', '2'],
     ]);
-    const off = await readByKeys(src.sql, { ...stamps, keys: [['2024-05-01 12:00:00.000003+00', '2024-05-01', 2]] });
+    const off = await src.session.readByKeys({ ...stamps, keys: [['2024-05-01 12:00:00.000003+00', '2024-05-01', 2]] });
     expect(off.rows).toEqual([]);
   });
 
   it('returns nothing for no keys and refuses keys of the wrong width', async () => {
-    expect(await readByKeys(src.sql, { ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], keys: [] })).toEqual({ rows: [], keys: [] });
-    await expect(readByKeys(src.sql, { ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], keys: [['1']] })).rejects.toThrow(RangeError);
+    expect(await src.session.readByKeys({ ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], keys: [] })).toEqual({ rows: [], keys: [] });
+    await expect(src.session.readByKeys({ ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], keys: [['1']] })).rejects.toThrow(RangeError);
   });
 });
 
 describe('identifiers and values are never spliced into SQL', () => {
   it('reads a table whose name looks like SQL injection, and the victim table survives', async () => {
     const ref = { schema: 'public', table: EVIL };
-    const page = await readByKey(src.sql, { ...ref, columns: ['a"b', 'v'], keyColumns: ['a"b'], afterKey: null, limit: 10 });
+    const page = await src.session.readByKey({ ...ref, columns: ['a"b', 'v'], keyColumns: ['a"b'], afterKey: null, limit: 10 });
     expect(page.rows).toEqual([
       { 'a"b': 1, v: 'one' },
       { 'a"b': 2, v: 'two' },
     ]);
-    const byKey = await readByKeys(src.sql, { ...ref, columns: ['v'], keyColumns: ['a"b'], keys: [[2]] });
+    const byKey = await src.session.readByKeys({ ...ref, columns: ['v'], keyColumns: ['a"b'], keys: [[2]] });
     expect(byKey.rows).toEqual([{ v: 'two' }]);
-    expect(await countRows(src.sql, ref)).toBe(2);
-    expect(await countRows(src.sql, { schema: 'public', table: 'victims' })).toBe(0);
+    expect(await src.session.countRows(ref)).toBe(2);
+    expect(await src.session.countRows({ schema: 'public', table: 'victims' })).toBe(0);
   });
 
   it('treats key values with quotes as data', async () => {
-    const res = await readByKeys(src.sql, { ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], keys: [['1', "' or '1'='1"]] });
+    const res = await src.session.readByKeys({ ...items, columns: ['qty'], keyColumns: ['Order ID', 'select'], keys: [['1', "' or '1'='1"]] });
     expect(res.rows).toEqual([]);
   });
 
   it('reports unknown relations and columns with a typed error', async () => {
-    await expect(countRows(src.sql, { schema: 'public', table: 'nope' })).rejects.toBeInstanceOf(SourceObjectNotFoundError);
-    await expect(readByKey(src.sql, { ...items, columns: ['missing'], keyColumns: ['Order ID'], afterKey: null, limit: 1 })).rejects.toThrow(
+    await expect(src.session.countRows({ schema: 'public', table: 'nope' })).rejects.toBeInstanceOf(SourceObjectNotFoundError);
+    await expect(src.session.readByKey({ ...items, columns: ['missing'], keyColumns: ['Order ID'], afterKey: null, limit: 1 })).rejects.toThrow(
       /"missing" does not exist/,
     );
   });

@@ -1,6 +1,6 @@
 import type postgres from 'postgres';
-import { qualifiedName } from './sql-ident.ts';
-import type { RowEstimate } from './types.ts';
+import { qualifiedName } from './ident.ts';
+import type { RowEstimate } from '../types.ts';
 
 /*
  * Row estimates for introspection, in at most four statements whatever the number of tables:

@@ -1,0 +1,1 @@
+ALTER TYPE "public"."database_engine" ADD VALUE IF NOT EXISTS 'mariadb' BEFORE 'sqlserver';
