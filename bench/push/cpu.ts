@@ -1,7 +1,9 @@
 /**
  * CPU seconds per part of the stack, so figures stay readable on a busy machine: this
  * process (API + worker + benchmark; + emulator when inline), the emulator process, the
- * Temporal dev server, and the PostgreSQL backends serving the benchmark's databases.
+ * Temporal dev server, the PostgreSQL backends serving the benchmark's databases, and with
+ * `--engine mariadb` the whole MariaDB server process (its connections are threads of one
+ * process, so other clients of the same server count too).
  * Linux only (/proc); elsewhere only this process is measured.
  */
 import { readFileSync } from 'node:fs';
@@ -14,6 +16,8 @@ export interface CpuSeconds {
   emulator: number | null;
   temporal: number | null;
   postgres: number | null;
+  /** The MariaDB server process (`--engine mariadb` with a local server); null otherwise. */
+  mariadb: number | null;
 }
 
 /** utime + stime of a process, in seconds; null when it cannot be read (gone, not Linux). */
@@ -34,7 +38,7 @@ export class CpuMeter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly pids: { emulator: number | null; temporal: number | null },
+    private readonly pids: { emulator: number | null; temporal: number | null; mariadb?: number | null },
     /** Lists the backends of the benchmark's databases (through any connection to the server). */
     private readonly sql: SourceSql,
     private readonly databases: string[],
@@ -70,6 +74,7 @@ export class CpuMeter {
       emulator: this.pids.emulator === null ? null : procCpu(this.pids.emulator),
       temporal: this.pids.temporal === null ? null : procCpu(this.pids.temporal),
       postgres: process.platform === 'linux' ? pg : null,
+      mariadb: this.pids.mariadb == null ? null : procCpu(this.pids.mariadb),
     };
   }
 }
@@ -81,6 +86,7 @@ export function cpuDiff(after: CpuSeconds, before: CpuSeconds): CpuSeconds {
     emulator: d(after.emulator, before.emulator),
     temporal: d(after.temporal, before.temporal),
     postgres: d(after.postgres, before.postgres),
+    mariadb: d(after.mariadb, before.mariadb),
   };
 }
 

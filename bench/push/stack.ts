@@ -12,10 +12,11 @@ import { fileURLToPath } from 'node:url';
 import { freePort, startTemporalDevServer, type DevServer } from '../../deploy/stack/temporal-dev-server.ts';
 import { startEmulator } from '../../services/sharepoint-emulator/src/index.ts';
 import { connectPostgresSource } from '../../shared/src/sources/index.ts';
-import { createTestDatabase, TEST_PG_ADMIN_URL, type TestDatabase } from '../../test/harness/database.ts';
+import { TEST_PG_ADMIN_URL } from '../../test/harness/database.ts';
 import { startTestStack, type TestStack } from '../../test/harness/stack.ts';
+import { createBenchSource, MYSQL_ADMIN_URL, type BenchEngine, type BenchSource, type PgSql } from './source.ts';
 
-export type SourceSql = ReturnType<typeof connectPostgresSource>;
+export type SourceSql = PgSql;
 
 export interface EmulatorEndpoints {
   graphBaseUrl: string;
@@ -34,8 +35,12 @@ export interface LogLine {
 export interface BenchStack {
   stack: TestStack;
   emulator: EmulatorEndpoints;
-  source: TestDatabase;
-  sourceSql: SourceSql;
+  /** The source database (PostgreSQL or MariaDB, `--engine`) and what registering and seeding it needs. */
+  source: BenchSource;
+  /** A connection to the local PostgreSQL server: the source's with `--engine postgres`, else the meta-store's (the CPU meter lists backends through it). */
+  pgSql: SourceSql;
+  /** The PostgreSQL databases whose backends count as "postgres" CPU: the meta-store and, with `--engine postgres`, the source. */
+  pgDatabases: string[];
   /** Where the worker's and the API's log lines go (JSON lines). */
   logFile: string;
   /** Sees every log line as it is drained (set per scenario to count things). */
@@ -86,7 +91,12 @@ async function startEmulatorProcess(ruPerMinute: number): Promise<{ endpoints: E
   return { endpoints, child };
 }
 
-export async function startBenchStack(opts: { emulator: 'process' | 'inline'; emulatorRuPerMinute: number; say: (msg: string) => void }): Promise<BenchStack> {
+export async function startBenchStack(opts: {
+  engine: BenchEngine;
+  emulator: 'process' | 'inline';
+  emulatorRuPerMinute: number;
+  say: (msg: string) => void;
+}): Promise<BenchStack> {
   const { say } = opts;
   const cleanups: Array<{ what: string; run: () => Promise<unknown> }> = [];
   const onClose = (what: string, run: () => Promise<unknown>) => cleanups.push({ what, run });
@@ -122,28 +132,39 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
       clearTimeout(killer);
     });
 
-    say(`creating the meta-store and the source database on ${new URL(TEST_PG_ADMIN_URL).host}; starting the API and one worker`);
+    const pgHost = new URL(TEST_PG_ADMIN_URL).host;
+    say(
+      opts.engine === 'postgres'
+        ? `creating the meta-store and the source database on ${pgHost}; starting the API and one worker`
+        : `creating the meta-store on ${pgHost} and the source database on MariaDB at ${new URL(MYSQL_ADMIN_URL).host}; starting the API and one worker`,
+    );
     const stack = await startTestStack({ worker: true, temporalAddress: temporal.address, emulator: false });
     // The harness drops the meta-store last, after the worker stopped: drop it here too in case that hung.
     onClose('dropping the meta-store database', () => stack.db.drop());
     onClose('the API, the worker and the meta-store', () => stack.close());
-    const source = await createTestDatabase('sb_bench_src');
+    const source = await createBenchSource(opts.engine);
     onClose('dropping the source database', () => source.drop());
-    const u = new URL(source.url);
-    const sourceSql = connectPostgresSource(
-      {
-        engine: 'postgres',
-        host: u.hostname,
-        port: Number(u.port || 5432),
-        databaseName: source.name,
-        username: decodeURIComponent(u.username) || 'postgres',
-        password: null,
-        sslMode: 'disable',
-      },
-      { max: 2 },
-    );
     // The worker's own pools and gateways belong to its activity dependencies: the harness closes them.
-    onClose('source connections', () => sourceSql.end({ timeout: 5 }));
+    onClose('source connections', () => source.closeConnections());
+    let pgSql = source.pgSql;
+    if (!pgSql) {
+      const m = new URL(stack.db.url);
+      const metaSql = connectPostgresSource(
+        {
+          engine: 'postgres',
+          host: m.hostname,
+          port: Number(m.port || 5432),
+          databaseName: stack.db.name,
+          username: decodeURIComponent(m.username) || 'postgres',
+          password: null,
+          sslMode: 'disable',
+        },
+        { maxConnections: 1 },
+      );
+      onClose('the CPU meter connection', () => metaSql.end({ timeout: 5 }));
+      pgSql = metaSql;
+    }
+    const pgDatabases = source.engine === 'postgres' ? [stack.db.name, source.name] : [stack.db.name];
 
     let emulator: EmulatorEndpoints;
     let emulatorPid: number | null = null;
@@ -169,7 +190,8 @@ export async function startBenchStack(opts: { emulator: 'process' | 'inline'; em
       stack,
       emulator,
       source,
-      sourceSql,
+      pgSql,
+      pgDatabases,
       logFile,
       onLogLine: undefined,
       drainLogs() {
