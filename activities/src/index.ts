@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps.ts';
 import { typedFailures } from './failures.ts';
 import { createHealthActivities } from './health/activities.ts';
+import { createIngressActivities } from './ingress/activities.ts';
 import { createOperationActivities } from './operations/activities.ts';
 import { createProvisionActivities } from './provision/activities.ts';
 import { createPushActivities } from './push/activities.ts';
@@ -9,6 +10,7 @@ import { createRunActivities } from './sync/runs.ts';
 export type { ActivityDeps, BaseActivityDeps, Coordinators } from './deps.ts';
 export { createActivityDeps, HEARTBEAT_EVERY_MS } from './deps.ts';
 export type { HealthActivities, HealthProbeResult } from './health/activities.ts';
+export type { IngressActivities, IngressPageResult } from './ingress/activities.ts';
 export type { ActiveOperation, OperationActivities } from './operations/activities.ts';
 export type { ProvisionActivities, ProvisionedTarget } from './provision/activities.ts';
 export type { PushActivities } from './push/activities.ts';
@@ -21,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOperationActivities(deps),
     ...createProvisionActivities(deps),
     ...createPushActivities(deps),
+    ...createIngressActivities(deps),
   });
 }
 

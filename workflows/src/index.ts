@@ -4,3 +4,4 @@ export * from './definition/workflow.ts';
 export * from './definition/scheduled.ts';
 export * from './provision/workflow.ts';
 export * from './push/workflow.ts';
+export * from './ingress/workflow.ts';

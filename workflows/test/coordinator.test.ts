@@ -330,7 +330,7 @@ test('the update validator rejects unknown and unavailable kinds and malformed r
   try {
     const cases: Array<[string, OperationRequest, 'InvalidInput' | 'NotAvailable', string]> = [
       ['unknown kind', { ...rig.request('push'), kind: 'frobnicate' as OperationKind }, 'InvalidInput', 'unknown operation kind "frobnicate"'],
-      ['not available (writer)', rig.request('ingress'), 'NotAvailable', 'the ingress operation is not available in this version'],
+      ['not available (writer)', rig.request('reshard'), 'NotAvailable', 'the reshard operation is not available in this version'],
       ['not available (read-only)', rig.request('drift_check'), 'NotAvailable', 'the drift_check operation is not available in this version'],
       ['run id not a UUID', { ...rig.request('push'), runId: 'run-1' }, 'InvalidInput', 'a request needs the run id to use (a UUID)'],
     ];

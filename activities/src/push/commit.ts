@@ -3,7 +3,7 @@ import { schema, type MetaDb } from '@syncbridge/shared/db';
 import type { AppliedWrite } from './apply.ts';
 import type { Quarantined } from './plan.ts';
 
-type Tx = Parameters<Parameters<MetaDb['transaction']>[0]>[0];
+export type Tx = Parameters<Parameters<MetaDb['transaction']>[0]>[0];
 type CursorKind = (typeof schema.cursorKind.enumValues)[number];
 
 export interface BatchCommit {
@@ -142,35 +142,50 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
     ];
     if (events.length) await tx.insert(schema.ledgerEvents).values(events);
 
-    if (c.quarantined.length) {
-      // One open entry per key: a row quarantined again refreshes its entry.
-      const unique = [...new Map(c.quarantined.map((q) => [q.sourceKey, q])).values()];
-      await tx
-        .insert(schema.quarantine)
-        .values(unique.map((q) => ({ definitionId: c.definitionId, sourceKey: q.sourceKey, reason: q.reason, detail: q.detail ?? null })))
-        .onConflictDoUpdate({
-          target: [schema.quarantine.definitionId, schema.quarantine.sourceKey],
-          targetWhere: isNull(schema.quarantine.resolvedAt),
-          set: { reason: sql`excluded.reason`, detail: sql`excluded.detail`, lastSeenAt: now },
-        });
-    }
-    if (c.healthyKeys.length) {
-      await tx
-        .update(schema.quarantine)
-        .set({ resolvedAt: now })
-        .where(
-          and(eq(schema.quarantine.definitionId, c.definitionId), inArray(schema.quarantine.sourceKey, c.healthyKeys), isNull(schema.quarantine.resolvedAt)),
-        );
-    }
+    await recordQuarantine(tx, c.definitionId, c.quarantined, c.healthyKeys, now);
     if (c.cursor) await upsertCursor(tx, c.definitionId, c.cursor.kind, c.cursor.value);
 
-    const increments = Object.entries(c.counts).filter(([, n]) => n > 0);
-    if (increments.length) {
-      const patch = increments.map(([k, n]) => sql`jsonb_build_object(${k}::text, coalesce((${schema.syncRuns.counts}->>${k})::int, 0) + ${n})`);
-      await tx
-        .update(schema.syncRuns)
-        .set({ counts: sql`${schema.syncRuns.counts} || ${sql.join(patch, sql` || `)}` })
-        .where(eq(schema.syncRuns.id, c.runRowId));
-    }
+    await addRunCounts(tx, c.runRowId, c.counts);
   });
+}
+
+/** Opens (or refreshes) a quarantine entry per key, and resolves the open entries of keys that went through cleanly. */
+export async function recordQuarantine(
+  tx: Tx,
+  definitionId: string,
+  quarantined: readonly Quarantined[],
+  healthyKeys: readonly string[],
+  now: Date,
+): Promise<void> {
+  if (quarantined.length) {
+    // One open entry per key: a row quarantined again refreshes its entry.
+    const unique = [...new Map(quarantined.map((q) => [q.sourceKey, q])).values()];
+    await tx
+      .insert(schema.quarantine)
+      .values(unique.map((q) => ({ definitionId, sourceKey: q.sourceKey, reason: q.reason, detail: q.detail ?? null })))
+      .onConflictDoUpdate({
+        target: [schema.quarantine.definitionId, schema.quarantine.sourceKey],
+        targetWhere: isNull(schema.quarantine.resolvedAt),
+        set: { reason: sql`excluded.reason`, detail: sql`excluded.detail`, lastSeenAt: now },
+      });
+  }
+  if (healthyKeys.length) {
+    await tx
+      .update(schema.quarantine)
+      .set({ resolvedAt: now })
+      .where(
+        and(eq(schema.quarantine.definitionId, definitionId), inArray(schema.quarantine.sourceKey, [...healthyKeys]), isNull(schema.quarantine.resolvedAt)),
+      );
+  }
+}
+
+/** Adds to the run's counts in one statement (zero counts are skipped). */
+export async function addRunCounts(tx: Tx, runRowId: string, counts: Record<string, number>): Promise<void> {
+  const increments = Object.entries(counts).filter(([, n]) => n > 0);
+  if (!increments.length) return;
+  const patch = increments.map(([k, n]) => sql`jsonb_build_object(${k}::text, coalesce((${schema.syncRuns.counts}->>${k})::int, 0) + ${n})`);
+  await tx
+    .update(schema.syncRuns)
+    .set({ counts: sql`${schema.syncRuns.counts} || ${sql.join(patch, sql` || `)}` })
+    .where(eq(schema.syncRuns.id, runRowId));
 }

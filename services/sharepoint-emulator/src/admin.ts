@@ -5,7 +5,7 @@ import type { Counters } from './counters.ts';
 import { GraphError } from './errors.ts';
 import { faultConfigSchema, faultPatchSchema, defaultFaults, type Faults } from './faults.ts';
 import { renderFields, itemEtag } from './fields.ts';
-import { createItem } from './list-ops.ts';
+import { createItem, deleteItem, updateItemFields } from './list-ops.ts';
 import { DEFAULT_CLIENT_ROLES, SITE_ROLES } from './permissions.ts';
 import { applySettingsPatch, renderSettings, settingsPatchSchema, type Settings } from './settings.ts';
 import { siteId, type ListRecord, type SiteRecord, type Store, type TenantRecord } from './state.ts';
@@ -184,6 +184,27 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     const ids = items.map((i) => String(createItem(list, i.fields, 'emulator-admin').id));
     store.changed();
     return c.json({ created: ids.length, ids }, 201);
+  });
+
+  /** A person's edit in the SharePoint UI (tests of ingress): same validation as Graph, recorded for delta. */
+  app.patch('/lists/:listId/items/:itemId', async (c) => {
+    const { list } = findList(store, c.req.param('listId'));
+    const item = list.items.get(Number(c.req.param('itemId')));
+    if (!item) throw new GraphError(404, 'itemNotFound', `item ${c.req.param('itemId')} does not exist`);
+    const { fields } = await parse(c, z.object({ fields: z.record(z.string(), z.unknown()) }));
+    updateItemFields(list, item, fields, 'emulator-admin');
+    store.changed();
+    return c.json({ id: String(item.id), fields: renderFields(item) });
+  });
+
+  /** A person deleting an item in the SharePoint UI (tests of ingress). */
+  app.delete('/lists/:listId/items/:itemId', (c) => {
+    const { list } = findList(store, c.req.param('listId'));
+    const item = list.items.get(Number(c.req.param('itemId')));
+    if (!item) throw new GraphError(404, 'itemNotFound', `item ${c.req.param('itemId')} does not exist`);
+    deleteItem(list, item, deps.settings.deltaTokenTtlMs);
+    store.changed();
+    return c.body(null, 204);
   });
 
   return app;

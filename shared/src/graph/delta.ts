@@ -34,6 +34,8 @@ export interface DeltaPage {
   entries: ListItem[];
   /** Present on the last page only. */
   deltaLink?: string;
+  /** Where the round goes on (every page but the last): a caller that stops here resumes from it. */
+  nextLink?: string;
 }
 
 export interface DeltaChanges {
@@ -88,8 +90,8 @@ export async function* iterateItemsDelta(
     foldDeltaEntries(changed, deleted, entries);
     const deltaLink = body['@odata.deltaLink'];
     const page: DeltaPage = { items: [...changed.values()], deletedIds: [...deleted], entries };
-    yield deltaLink ? { ...page, deltaLink } : page;
     next = deltaLink ? undefined : body['@odata.nextLink'];
+    yield deltaLink ? { ...page, deltaLink } : next ? { ...page, nextLink: next } : page;
     if (!next && !deltaLink) throw new Error('Delta page carried neither @odata.nextLink nor @odata.deltaLink');
   }
 }

@@ -26,3 +26,4 @@ export {
   MAX_ROUTING_RULE_DEPTH,
   routingRuleTooDeep,
 } from './routing.ts';
+export { itemToRow, itemKey, ingestProblem, type IngestResult, type ItemKeyResult } from './ingest.ts';

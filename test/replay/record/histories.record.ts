@@ -102,6 +102,34 @@ it('records health, provision and push histories', async () => {
   expect(incremental.counts).toMatchObject({ updated: 5, deleted: 3 });
   await saveChain('push-incremental', incremental.workflowId);
 
+  if (TAG !== 'v0.1' && TAG !== 'v0.2') {
+    // 0.3 on: ingress, one edit made in the list read back into the table.
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { direction: 'both' } });
+    const targets = await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`);
+    const listId = targets.items[0]!.listId;
+    const firstIngress = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/operations/ingress`, { method: 'POST' }, 202);
+    await waitForRun(stack, definitionId, firstIngress.workflowId);
+    const items = (await (await fetch(`${stack.emulator!.adminUrl}/lists/${encodeURIComponent(listId)}/items`)).json()) as {
+      value: Array<{ id: string; fields: Record<string, unknown> }>;
+    };
+    const item = items.value.find((i) => i.fields.SyncBridgeKey === '7')!;
+    const mappings = await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`,
+    );
+    const nameColumn = mappings.items.find((m) => m.sourceColumn === 'name')!.targetColumn;
+    await fetch(`${stack.emulator!.adminUrl}/lists/${encodeURIComponent(listId)}/items/${item.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fields: { [nameColumn]: 'edited in the list' } }),
+    });
+    const ingress = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/operations/ingress`, { method: 'POST' }, 202);
+    const ingressed = await waitForRun(stack, definitionId, ingress.workflowId);
+    expect(ingressed.counts).toMatchObject({ updated: 1 });
+    await saveChain('ingress', ingress.workflowId);
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { direction: 'push' } });
+  }
+
   const full = await runPush(stack, definitionId, { fullResync: true });
   expect(full.status).toBe('succeeded');
   await saveChain('push-full', full.workflowId);

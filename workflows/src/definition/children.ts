@@ -16,6 +16,8 @@ export function childStart(
         workflowType: 'pushSyncWorkflow',
         args: [{ definitionId: op.definitionId, runId: op.runId, context, trigger: op.request.trigger, fullResync: op.request.options?.fullResync === true }],
       };
+    case 'ingress':
+      return { workflowType: 'ingressWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
     case 'provision':
       return { workflowType: 'provisionDefinitionWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
     default:

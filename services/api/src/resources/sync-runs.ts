@@ -174,12 +174,16 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     async (c) => {
       const { id, kind } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
-      await loadDefinition(id);
+      const def = await loadDefinition(id);
       if (!OPERATIONS[kind].available)
         throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [
           { field: 'path.kind', message: 'not available yet' },
         ]);
-      if (kind === 'push') await assertProvisioned(id);
+      if (kind === 'push' || kind === 'ingress') await assertProvisioned(id);
+      if (kind === 'ingress' && def.direction === 'push') {
+        const message = "the definition's direction is push: ingress never writes to its table; set direction to ingress or both first";
+        throw new ApiError(409, ErrorCode.Conflict, message, [{ field: 'direction', message }]);
+      }
       return c.json(await ask(c, id, kind, body.options ?? {}), 202);
     },
   );

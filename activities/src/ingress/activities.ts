@@ -1,0 +1,28 @@
+import { withHeartbeat, type ActivityDeps } from '../deps.ts';
+import { invalid, loadRunContext } from '../sync/definition.ts';
+import { ingressPage, type IngressPageInput, type IngressPageResult } from './page.ts';
+
+export type { IngressPageInput, IngressPageResult } from './page.ts';
+
+export function createIngressActivities(deps: ActivityDeps) {
+  return {
+    /** The run's target lists ingress reads, in a stable order (lists not provisioned yet are skipped: nothing to read). */
+    async ingressTargets(input: { definitionId: string; runRowId: string }): Promise<string[]> {
+      const ctx = await loadRunContext(deps, input);
+      if (ctx.definition.direction === 'push') {
+        throw invalid("the definition's direction is push: ingress never writes to its table; set direction to ingress or both first");
+      }
+      return ctx.targets
+        .filter((t) => t.listId)
+        .map((t) => t.id)
+        .sort();
+    },
+
+    /** One delta page of one list, applied to the table (page.ts). */
+    async ingressPage(input: IngressPageInput): Promise<IngressPageResult> {
+      return withHeartbeat(() => ingressPage(deps, input));
+    },
+  };
+}
+
+export type IngressActivities = ReturnType<typeof createIngressActivities>;

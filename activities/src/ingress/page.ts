@@ -1,0 +1,390 @@
+import { Context } from '@temporalio/activity';
+import { and, eq, inArray } from 'drizzle-orm';
+import { schema } from '@syncbridge/shared/db';
+import { DeltaTokenExpiredError, type DeltaPage } from '@syncbridge/shared/graph';
+
+type ListItem = DeltaPage['items'][number];
+import { contentHash, convertRow, decodeSourceKey, encodeSourceKey, KEY_COLUMN_NAME, type FieldMappingSpec } from '@syncbridge/shared/mapping';
+import { ingestProblem, itemKey, itemToRow } from '@syncbridge/shared/mapping';
+import type { IntrospectedTable, RowChange, SourceSession, SourceValue } from '@syncbridge/shared/sources';
+import type { RunContext } from '@syncbridge/shared/temporal';
+import { activityLog, type ActivityDeps } from '../deps.ts';
+import { tableRef, sourceOf, targetLists } from '../push/context.ts';
+import { keyFamiliesOf, titleOf, type Quarantined } from '../push/plan.ts';
+import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
+import { sourceTableAndColumns } from '../sync/table.ts';
+import { commitIngressPage, readDeltaCursor, type DeltaCursor, type IngestedEntry, type IngressEvent } from './commit.ts';
+import { decideConflict, type ConflictPolicy } from './conflicts.ts';
+
+/*
+ * One page of a list's delta, applied to the source table (ingress, lists -> table):
+ * 1. the page: from the stored position (a nextLink mid-round, else the last deltaLink; the first
+ *    ingress of a list that push filled starts at `token=latest`: what is in it came from the table);
+ * 2. each changed item back to row values (mapping/ingest.ts); an item whose values hash to what
+ *    the ledger holds is unchanged since SyncBridge last wrote or read it: push's own writes never
+ *    come back (no echo, by content, not by timing);
+ * 3. the rows these items name are read, each checked for a change at the source since the last
+ *    sync (its hash differs from the ledger's): both sides changed is a conflict, settled by the
+ *    definition's policy (conflicts.ts);
+ * 4. the changes go to the source in one applyChanges call (one transaction, multi-row
+ *    statements, each change checked against the row as read in step 3);
+ * 5. the ledger (with the hash push will compute for the new row, so push does not send it back),
+ *    events, quarantine, run counts and the next position are committed in one meta-store
+ *    transaction. A crash before it repeats the page: the source writes then come back
+ *    `alreadyApplied`, so nothing is written twice.
+ */
+
+export interface IngressPageInput {
+  definitionId: string;
+  runRowId: string;
+  targetId: string;
+  context: RunContext;
+}
+
+export interface IngressPageResult {
+  counts: Record<string, number>;
+  /** The round reached its deltaLink: the list is caught up. */
+  done: boolean;
+}
+
+const COUNT_KEYS = ['read', 'created', 'updated', 'deleted', 'unchanged', 'conflicts', 'quarantined', 'keysWritten'] as const;
+
+/** A mapping ingress writes: not push-only, and invertible. */
+function ingressMappings(mappings: FieldMappingSpec[], table: IntrospectedTable): FieldMappingSpec[] {
+  return mappings.filter((m) => {
+    if (m.direction === 'push') return false;
+    const column = table.columns.find((c) => c.name === m.sourceColumn);
+    return column !== undefined && !column.generated && ingestProblem(m, column) === null;
+  });
+}
+
+/** What push would write for these row values under this key: the same hash means nothing to write in either direction. */
+function hashOf(values: Record<string, unknown>, keyTexts: string[], sourceKey: string, ctx: DefinitionContext, table: IntrospectedTable): string | null {
+  const converted = convertRow(values, ctx.mappings, table);
+  if (!converted.ok) return null;
+  const fields: Record<string, unknown> = { ...converted.fields, [KEY_COLUMN_NAME]: sourceKey };
+  if (!ctx.mappings.some((m) => m.targetColumn === 'Title')) fields.Title = titleOf(keyTexts);
+  return contentHash(fields);
+}
+
+interface Candidate {
+  item: ListItem;
+  sourceKey: string;
+  keyTexts: string[];
+  /** Row values from the item (every mapped column, for hashing) and what ingress writes. */
+  driver: Record<string, unknown>;
+  write: Record<string, SourceValue>;
+  hash: string;
+  ledger: LedgerRow | undefined;
+  /** The item has no key column yet (created in SharePoint): ingress writes it after the insert. */
+  needsKey: boolean;
+}
+
+export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): Promise<IngressPageResult> {
+  const log = activityLog(deps, input.context);
+  const activity = Context.current();
+  const ctx = await loadRunContext(deps, input);
+  const d = ctx.definition;
+  const list = targetLists(deps, ctx).get(input.targetId);
+  if (!list) throw new Error(`target ${input.targetId} is not one of the definition's targets`);
+  const { table, columns } = await sourceTableAndColumns(deps, ctx);
+  const source = sourceOf(deps, ctx);
+  const counts: Record<string, number> = Object.fromEntries(COUNT_KEYS.map((k) => [k, 0]));
+  const db = deps.store.db;
+
+  // 1. The page.
+  const stored = await readDeltaCursor(db, d.id, input.targetId);
+  let start: string | undefined = stored?.next ?? stored?.deltaLink;
+  let fresh = stored?.resync === true && !stored.next;
+  if (!start && !fresh) {
+    const [pushed] = await db
+      .select({ id: schema.syncLedger.id })
+      .from(schema.syncLedger)
+      .where(and(eq(schema.syncLedger.definitionId, d.id), eq(schema.syncLedger.targetId, input.targetId)))
+      .limit(1);
+    if (pushed) start = 'latest';
+    else fresh = true;
+  }
+  const all = ctx.mappings.map((m) => ({ ...m, direction: 'both' as const }));
+  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...ctx.mappings.map((m) => m.targetColumn)])];
+  let page;
+  try {
+    const pages = list.graph.iterateItemsDelta(list.siteId, list.listId, fresh ? undefined : start, { fields: selectFields, top: d.batchSize });
+    page = (await pages.next()).value;
+    await pages.return(undefined);
+  } catch (err) {
+    if (!(err instanceof DeltaTokenExpiredError)) throw err;
+    // 410: the token cannot be served. Enumerate the list again; unchanged items hash equal and cost nothing.
+    log.warn({ definitionId: d.id, targetId: input.targetId }, 'delta token expired: enumerating the list again');
+    await commitIngressPage(db, { definitionId: d.id, runRowId: input.runRowId, targetId: input.targetId, cursor: { resync: true }, counts: { resyncs: 1 } });
+    return { counts: { resyncs: 1 }, done: false };
+  }
+  if (!page) throw new Error('the delta round returned no page');
+  // Mid-round, the next page's link; at the end, the deltaLink for the next round. Kept with the changes it covers (step 5).
+  const nextCursor: DeltaCursor = page.deltaLink ? { deltaLink: page.deltaLink } : { next: page.nextLink, ...(stored?.resync ? { resync: true } : {}) };
+  activity.heartbeat({ phase: 'read', items: page.items.length, deleted: page.deletedIds.length });
+
+  const writable = ingressMappings(ctx.mappings, table);
+  const families = keyFamiliesOf(table, d.keyColumns);
+  const quarantined: Quarantined[] = [];
+  const events: IngressEvent[] = [];
+
+  // 2. Items back to row values.
+  const candidates: Candidate[] = [];
+  for (const item of page.items) {
+    counts.read!++;
+    const fields = (item.fields ?? {}) as Record<string, unknown>;
+    const stamped = typeof fields[KEY_COLUMN_NAME] === 'string' && fields[KEY_COLUMN_NAME] !== '' ? (fields[KEY_COLUMN_NAME] as string) : null;
+    let keyTexts: string[];
+    let sourceKey: string;
+    if (stamped) {
+      sourceKey = stamped;
+      keyTexts = decodeSourceKey(stamped).map((k) => (k === null ? '' : String(k)));
+    } else {
+      // Key columns are push-only (an edit must not re-key a row), but a new item names its row by them.
+      const keyMappings = ctx.mappings.map((m) => (d.keyColumns.includes(m.sourceColumn) ? { ...m, direction: 'both' as const } : m));
+      const key = itemKey(fields, d.keyColumns, keyMappings, table);
+      if (!key.ok) {
+        quarantined.push({ sourceKey: `item:${item.id}`, reason: `list item ${item.id} has no usable key: ${key.reason}`, detail: { listItemId: item.id } });
+        continue;
+      }
+      keyTexts = key.key;
+      sourceKey = encodeSourceKey(keyTexts, families);
+    }
+    const back = itemToRow(fields, all, table);
+    if (!back.ok) {
+      quarantined.push({
+        sourceKey,
+        reason: `list item ${item.id}, column ${back.column}: ${back.reason}`,
+        detail: { column: back.column, listItemId: item.id },
+      });
+      continue;
+    }
+    const writeBack = itemToRow(fields, writable, table);
+    if (!writeBack.ok) {
+      quarantined.push({ sourceKey, reason: `list item ${item.id}, column ${writeBack.column}: ${writeBack.reason}`, detail: { column: writeBack.column } });
+      continue;
+    }
+    candidates.push({ item, sourceKey, keyTexts, driver: back.driver, write: writeBack.write, hash: '', ledger: undefined, needsKey: !stamped });
+  }
+  const ledger = await ledgerOf(
+    db,
+    d.id,
+    candidates.map((c) => c.sourceKey),
+  );
+  for (const c of candidates) c.ledger = ledger.get(c.sourceKey);
+  const changed = candidates.filter((c) => {
+    // Provenance: the item is exactly the version SyncBridge wrote (or last read); nothing to do, and no echo.
+    if (c.ledger?.etag && c.item.eTag && c.ledger.etag === c.item.eTag && !c.needsKey) {
+      counts.unchanged!++;
+      return false;
+    }
+    return true;
+  });
+
+  // Deleted items: the rows they carried, through the ledger.
+  const deletedEntries =
+    page.deletedIds.length === 0
+      ? []
+      : await db
+          .select({
+            sourceKey: schema.syncLedger.sourceKey,
+            listItemId: schema.syncLedger.listItemId,
+            contentHash: schema.syncLedger.contentHash,
+            targetId: schema.syncLedger.targetId,
+          })
+          .from(schema.syncLedger)
+          .where(
+            and(
+              eq(schema.syncLedger.definitionId, d.id),
+              eq(schema.syncLedger.targetId, input.targetId),
+              inArray(schema.syncLedger.listItemId, page.deletedIds),
+            ),
+          );
+
+  // 3. The rows as they are now, and what each change becomes.
+  const keysToRead = [...changed.map((c) => c.keyTexts), ...deletedEntries.map((e) => decodeSourceKey(e.sourceKey).map((k) => (k === null ? '' : String(k))))];
+  const current = await readCurrent(source, ctx, columns, keysToRead, families);
+  const policy = d.conflictPolicy as ConflictPolicy;
+  const changes: RowChange[] = [];
+  const plans: Array<{ kind: 'create' | 'update' | 'delete'; candidate?: Candidate; entry?: (typeof deletedEntries)[number] }> = [];
+  const ingested: IngestedEntry[] = [];
+  const dropped: string[] = [];
+  const unread = Object.fromEntries(columns.map((col) => [col, null]));
+  for (const c of changed) {
+    const row = current.get(c.sourceKey);
+    const rowHash = row ? hashOf(row.values, c.keyTexts, c.sourceKey, ctx, table) : null;
+    // The row as the item would leave it: the item's values where the list can change them, the table's elsewhere
+    // (push-only columns, columns whose transforms cannot be undone). Its hash is what push computes after the write.
+    const itemHash = hashOf({ ...unread, ...(row?.values ?? {}), ...c.driver }, c.keyTexts, c.sourceKey, ctx, table);
+    if (itemHash === null) {
+      quarantined.push({ sourceKey: c.sourceKey, reason: `list item ${c.item.id} holds values the table cannot take back`, detail: { listItemId: c.item.id } });
+      continue;
+    }
+    c.hash = itemHash;
+    if (c.ledger && c.ledger.contentHash === itemHash && !c.needsKey && rowHash === itemHash) {
+      counts.unchanged!++;
+      ingested.push({ sourceKey: c.sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.hash, etag: c.item.eTag ?? null });
+      continue;
+    }
+    if (row && rowHash === c.hash) {
+      // The table already holds what the item says (written by hand on both sides, or a repeated page): only the ledger learns it.
+      counts.unchanged!++;
+      ingested.push({ sourceKey: c.sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.hash, etag: c.item.eTag ?? null });
+      continue;
+    }
+    const sourceChanged = c.ledger !== undefined && (row ? rowHash !== c.ledger.contentHash : true);
+    if (sourceChanged) {
+      counts.conflicts!++;
+      const decision = decideConflict(policy, {
+        itemModified: c.item.lastModifiedDateTime ?? null,
+        rowWatermark: row && d.cursorColumn ? row.values[d.cursorColumn] : null,
+      });
+      events.push({
+        sourceKey: c.sourceKey,
+        kind: 'conflict',
+        listItemId: c.item.id ?? null,
+        detail: { policy, winner: decision, rowDeleted: !row },
+        // Manual: both versions wait in the conflicts table for a person.
+        ...(decision === 'manual' ? { conflict: { sourceValue: row?.values ?? null, listValue: c.item.fields ?? null } } : {}),
+      });
+      if (decision !== 'list') continue;
+    }
+    if (row) {
+      const values = Object.fromEntries(Object.entries(c.write).filter(([col]) => !d.keyColumns.includes(col)));
+      const keyChanged = d.keyColumns.some((k, i) => k in c.write && c.write[k] !== null && String(c.write[k]) !== c.keyTexts[i] && !c.needsKey);
+      if (keyChanged) {
+        quarantined.push({
+          sourceKey: c.sourceKey,
+          reason: `list item ${c.item.id} changes the key columns (${d.keyColumns.join(', ')}): a key is never changed from the list; delete the item and create another`,
+        });
+        continue;
+      }
+      changes.push({ op: 'update', key: row.key, values, expected: { rowHash: row.hash } });
+      plans.push({ kind: 'update', candidate: c });
+    } else {
+      // A field the new item leaves empty lets the column's default (or identity) fill it, as an INSERT without the column would.
+      const defaulted = new Set(table.columns.filter((col) => col.defaultExpr !== null || col.identity).map((col) => col.name));
+      const values = Object.fromEntries(Object.entries(c.write).filter(([col, v]) => !(v === null && defaulted.has(col))));
+      changes.push({ op: 'insert', key: c.keyTexts, values });
+      plans.push({ kind: 'create', candidate: c });
+    }
+  }
+  for (const e of deletedEntries) {
+    const keyTexts = decodeSourceKey(e.sourceKey).map((k) => (k === null ? '' : String(k)));
+    const row = current.get(e.sourceKey);
+    if (!row) {
+      dropped.push(e.sourceKey);
+      continue;
+    }
+    const rowHash = hashOf(row.values, keyTexts, e.sourceKey, ctx, table);
+    if (rowHash !== e.contentHash) {
+      // Deleted in the list, changed in the table: the table's version stays; the ledger forgets the item so push creates it again.
+      counts.conflicts!++;
+      events.push({ sourceKey: e.sourceKey, kind: 'conflict', listItemId: e.listItemId, detail: { policy, winner: 'source', itemDeleted: true } });
+      dropped.push(e.sourceKey);
+      continue;
+    }
+    changes.push({ op: 'delete', key: row.key, expected: { rowHash: row.hash } });
+    plans.push({ kind: 'delete', entry: e });
+  }
+
+  // 4. The source writes, in one transaction.
+  if (changes.length) {
+    const result = await source.applyChanges({ ...tableRef(ctx), keyColumns: d.keyColumns, hashColumns: columns, changes });
+    activity.heartbeat({ phase: 'written', changes: changes.length });
+    result.outcomes.forEach((o, i) => {
+      const plan = plans[i]!;
+      const sourceKey = plan.candidate?.sourceKey ?? plan.entry!.sourceKey;
+      if (o.status === 'applied') {
+        if (plan.kind === 'delete') {
+          counts.deleted!++;
+          dropped.push(sourceKey);
+          events.push({ sourceKey, kind: 'delete', listItemId: plan.entry!.listItemId, detail: { from: 'list' } });
+          return;
+        }
+        const c = plan.candidate!;
+        counts[plan.kind === 'create' ? 'created' : 'updated']!++;
+        ingested.push({ sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.hash, etag: c.item.eTag ?? null });
+        events.push({
+          sourceKey,
+          kind: plan.kind,
+          listItemId: c.item.id ?? null,
+          detail: { from: 'list', ...(o.alreadyApplied ? { alreadyApplied: true } : {}) },
+        });
+      } else if (o.status === 'conflict') {
+        // The row changed between the read and the write: the table's version stays, the item is read again next round.
+        counts.conflicts!++;
+        events.push({
+          sourceKey,
+          kind: 'conflict',
+          listItemId: plan.candidate?.item.id ?? plan.entry?.listItemId ?? null,
+          detail: { policy, winner: 'source', raced: true },
+        });
+      } else {
+        quarantined.push({
+          sourceKey,
+          reason: `the table refused the change from the list: ${o.reason}`,
+          detail: { listItemId: plan.candidate?.item.id ?? plan.entry?.listItemId },
+        });
+      }
+    });
+  }
+
+  // Items created in SharePoint get their key column, so later rounds (and push) know them by key.
+  const keyless = ingested.filter((e) => candidates.find((c) => c.sourceKey === e.sourceKey)?.needsKey);
+  if (keyless.length) {
+    const titleMapped = ctx.mappings.some((m) => m.targetColumn === 'Title');
+    const results = await list.graph.updateItems(
+      list.siteId,
+      list.listId,
+      keyless.map((e, i) => {
+        const c = candidates.find((x) => x.sourceKey === e.sourceKey)!;
+        return { id: String(i), itemId: e.listItemId, fields: { [KEY_COLUMN_NAME]: e.sourceKey, ...(titleMapped ? {} : { Title: titleOf(c.keyTexts) }) } };
+      }),
+    );
+    for (const r of results) if (r.ok) counts.keysWritten!++;
+  }
+
+  counts.quarantined = quarantined.length;
+  const healthy = ingested.map((e) => e.sourceKey);
+  await commitIngressPage(db, {
+    definitionId: d.id,
+    runRowId: input.runRowId,
+    targetId: input.targetId,
+    ingested,
+    dropped,
+    events,
+    quarantined,
+    healthyKeys: healthy,
+    cursor: nextCursor,
+    counts,
+  });
+  log.info({ definitionId: d.id, targetId: input.targetId, counts, done: Boolean(page.deltaLink) }, 'ingress page');
+  return { counts, done: Boolean(page.deltaLink) };
+}
+
+/** The rows these keys name, by source key, with their row hash over the columns read. */
+async function readCurrent(source: SourceSession, ctx: DefinitionContext, columns: string[], keys: string[][], families: ReturnType<typeof keyFamiliesOf>) {
+  const out = new Map<string, { key: string[]; values: Record<string, unknown>; hash: string }>();
+  if (keys.length === 0) return out;
+  const read = await source.readByKeys({ ...tableRef(ctx), columns, keyColumns: ctx.definition.keyColumns, keys, hashColumns: columns });
+  read.rows.forEach((values, i) => {
+    const key = read.keys[i]!;
+    out.set(encodeSourceKey(key, families), { key, values, hash: read.hashes![i]! });
+  });
+  return out;
+}
+
+type LedgerRow = { sourceKey: string; contentHash: string; etag: string | null; listItemId: string | null };
+
+/** The ledger entries of these keys, with the eTag of the item version SyncBridge last wrote or read. */
+async function ledgerOf(db: ActivityDeps['store']['db'], definitionId: string, keys: string[]): Promise<Map<string, LedgerRow>> {
+  if (keys.length === 0) return new Map();
+  const L = schema.syncLedger;
+  const rows = await db
+    .select({ sourceKey: L.sourceKey, contentHash: L.contentHash, etag: L.etag, listItemId: L.listItemId })
+    .from(L)
+    .where(and(eq(L.definitionId, definitionId), inArray(L.sourceKey, keys)));
+  return new Map(rows.map((r) => [r.sourceKey, r]));
+}
