@@ -165,6 +165,58 @@ describe('ingress: list edits back into the table, without echo (HTTP API -> Tem
     await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { conflictPolicy: 'source_wins' } });
   });
 
+  it('after a 410 (the token can no longer be served) enumerates the list again: edits and deletions made meanwhile land, nothing twice', async () => {
+    const col = new Map(
+      (
+        await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`)
+      ).items.map((m) => [m.sourceColumn, m.targetColumn]),
+    );
+    await editItem((await itemOf(13)).id, { [col.get('name')!]: 'Edited while the token was lost' });
+    expect((await admin(`/lists/${encodeURIComponent(listId)}/items/${(await itemOf(14)).id}`, { method: 'DELETE' })).status).toBe(204);
+    const expired = await admin('/delta/expire', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ listId }) });
+    expect(expired.status).toBe(200);
+    const before = (await rowsOf()).length;
+    const run = await runIngress();
+    expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    expect(run.counts).toMatchObject({ resyncs: 1, updated: 1, deleted: 1, created: 0 });
+    const rows = await rowsOf();
+    expect(rows).toHaveLength(before - 1);
+    expect(rows.find((r) => r.id === 13)!.name).toBe('Edited while the token was lost');
+    expect(rows.find((r) => r.id === 14)).toBeUndefined();
+    // A fresh token: the next round reads nothing.
+    expect((await runIngress()).counts).toMatchObject({ read: 0, created: 0, updated: 0, deleted: 0 });
+  });
+
+  it('refuses direction both for a table the instance user may only read (422 naming direction), and accepts push', async () => {
+    const role = `sb_reader_${Math.random().toString(36).slice(2, 8)}`;
+    await sql.unsafe(`create role ${role} login; grant usage on schema public to ${role}; grant select on contacts to ${role}`);
+    try {
+      const url = new URL(source.url);
+      url.username = role;
+      const reg = await registerSourceAndConnection(stack, { url: url.toString(), name: source.name }, 'reader');
+      const body = {
+        appId: reg.appId,
+        name: 'read-only contacts',
+        sourceInstanceId: reg.instanceId,
+        sourceSchema: 'public',
+        sourceTable: 'contacts',
+        keyStrategy: 'pk',
+        keyColumns: ['id'],
+        cursorStrategy: 'updated_at',
+        cursorColumn: 'updated_at',
+      };
+      const refused = await stack.api('/v1/sync-definitions', { method: 'POST', json: { ...body, direction: 'both' } });
+      expect(refused.status).toBe(422);
+      const problem = (await refused.json()) as { errors: Array<{ field: string; message: string }> };
+      expect(problem.errors[0]).toMatchObject({ field: 'body.direction', message: expect.stringMatching(/privilege|permission|INSERT|UPDATE/i) });
+      const created = await apiJson<{ id: string }>(stack, '/v1/sync-definitions', { method: 'POST', json: body }, 201);
+      const patched = await stack.api(`/v1/sync-definitions/${created.id}`, { method: 'PATCH', json: { direction: 'ingress' } });
+      expect(patched.status).toBe(422);
+    } finally {
+      await sql.unsafe(`drop owned by ${role}; drop role ${role}`);
+    }
+  });
+
   it('refuses ingress of a push-only definition with a 409 naming direction', async () => {
     await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { direction: 'push' } });
     const res = await stack.api(`/v1/sync-definitions/${definitionId}/operations/ingress`, { method: 'POST' });

@@ -1,6 +1,8 @@
+import type { RunContext } from '@syncbridge/shared/temporal';
 import { withHeartbeat, type ActivityDeps } from '../deps.ts';
 import { invalid, loadRunContext } from '../sync/definition.ts';
 import { ingressPage, type IngressPageInput, type IngressPageResult } from './page.ts';
+import { applyConflictResolutions } from './resolutions.ts';
 
 export type { IngressPageInput, IngressPageResult } from './page.ts';
 
@@ -21,6 +23,11 @@ export function createIngressActivities(deps: ActivityDeps) {
     /** One delta page of one list, applied to the table (page.ts). */
     async ingressPage(input: IngressPageInput): Promise<IngressPageResult> {
       return withHeartbeat(() => ingressPage(deps, input));
+    },
+
+    /** Conflicts resolved through the API and not applied yet, written to the table and the lists (resolutions.ts); at the start of an ingress run. */
+    async applyConflictResolutions(input: { definitionId: string; runRowId: string; context: RunContext }): Promise<{ counts: Record<string, number> }> {
+      return withHeartbeat(() => applyConflictResolutions(deps, input));
     },
   };
 }

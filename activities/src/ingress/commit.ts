@@ -8,6 +8,8 @@ export interface DeltaCursor {
   next?: string | undefined;
   deltaLink?: string;
   resync?: boolean;
+  /** When the enumeration after a 410 began: entries neither seen in it nor written since were deleted meanwhile. */
+  resyncFrom?: string;
 }
 
 /** A row whose list item ingress read (and wrote to the table, or found equal): the ledger records the item's hash. */

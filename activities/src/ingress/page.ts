@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { DeltaTokenExpiredError, type DeltaPage } from '@syncbridge/shared/graph';
 
@@ -50,7 +50,7 @@ export interface IngressPageResult {
 const COUNT_KEYS = ['read', 'created', 'updated', 'deleted', 'unchanged', 'conflicts', 'quarantined', 'keysWritten'] as const;
 
 /** A mapping ingress writes: not push-only, and invertible. */
-function ingressMappings(mappings: FieldMappingSpec[], table: IntrospectedTable): FieldMappingSpec[] {
+export function ingressMappings(mappings: FieldMappingSpec[], table: IntrospectedTable): FieldMappingSpec[] {
   return mappings.filter((m) => {
     if (m.direction === 'push') return false;
     const column = table.columns.find((c) => c.name === m.sourceColumn);
@@ -59,7 +59,13 @@ function ingressMappings(mappings: FieldMappingSpec[], table: IntrospectedTable)
 }
 
 /** What push would write for these row values under this key: the same hash means nothing to write in either direction. */
-function hashOf(values: Record<string, unknown>, keyTexts: string[], sourceKey: string, ctx: DefinitionContext, table: IntrospectedTable): string | null {
+export function hashOf(
+  values: Record<string, unknown>,
+  keyTexts: string[],
+  sourceKey: string,
+  ctx: DefinitionContext,
+  table: IntrospectedTable,
+): string | null {
   const converted = convertRow(values, ctx.mappings, table);
   if (!converted.ok) return null;
   const fields: Record<string, unknown> = { ...converted.fields, [KEY_COLUMN_NAME]: sourceKey };
@@ -116,12 +122,21 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     if (!(err instanceof DeltaTokenExpiredError)) throw err;
     // 410: the token cannot be served. Enumerate the list again; unchanged items hash equal and cost nothing.
     log.warn({ definitionId: d.id, targetId: input.targetId }, 'delta token expired: enumerating the list again');
-    await commitIngressPage(db, { definitionId: d.id, runRowId: input.runRowId, targetId: input.targetId, cursor: { resync: true }, counts: { resyncs: 1 } });
+    await commitIngressPage(db, {
+      definitionId: d.id,
+      runRowId: input.runRowId,
+      targetId: input.targetId,
+      cursor: { resync: true, resyncFrom: new Date().toISOString() },
+      counts: { resyncs: 1 },
+    });
     return { counts: { resyncs: 1 }, done: false };
   }
   if (!page) throw new Error('the delta round returned no page');
   // Mid-round, the next page's link; at the end, the deltaLink for the next round. Kept with the changes it covers (step 5).
-  const nextCursor: DeltaCursor = page.deltaLink ? { deltaLink: page.deltaLink } : { next: page.nextLink, ...(stored?.resync ? { resync: true } : {}) };
+  const resyncing = stored?.resync === true;
+  const nextCursor: DeltaCursor = page.deltaLink
+    ? { deltaLink: page.deltaLink }
+    : { next: page.nextLink, ...(resyncing ? { resync: true, ...(stored?.resyncFrom ? { resyncFrom: stored.resyncFrom } : {}) } : {}) };
   activity.heartbeat({ phase: 'read', items: page.items.length, deleted: page.deletedIds.length });
 
   const writable = ingressMappings(ctx.mappings, table);
@@ -173,10 +188,13 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     candidates.map((c) => c.sourceKey),
   );
   for (const c of candidates) c.ledger = ledger.get(c.sourceKey);
+  const seen: IngestedEntry[] = [];
   const changed = candidates.filter((c) => {
     // Provenance: the item is exactly the version SyncBridge wrote (or last read); nothing to do, and no echo.
     if (c.ledger?.etag && c.item.eTag && c.ledger.etag === c.item.eTag && !c.needsKey) {
       counts.unchanged!++;
+      // While the list is enumerated again (after a 410), the ledger notes every item it sees: the rest were deleted meanwhile.
+      if (resyncing) seen.push({ sourceKey: c.sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.ledger.contentHash, etag: c.item.eTag });
       return false;
     }
     return true;
@@ -202,13 +220,32 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
             ),
           );
 
+  if (resyncing && page.deltaLink) {
+    // The enumeration is complete: an entry of this list neither seen in it nor written since it began lost its item while
+    // the token could not be served, exactly as if the delta had reported the deletion.
+    const since = new Date(stored?.resyncFrom ?? 0);
+    const onPage = new Set(candidates.map((c) => c.sourceKey));
+    const L = schema.syncLedger;
+    const unseen = await db
+      .select({ sourceKey: L.sourceKey, listItemId: L.listItemId, contentHash: L.contentHash, targetId: L.targetId })
+      .from(L)
+      .where(
+        and(
+          eq(L.definitionId, d.id),
+          eq(L.targetId, input.targetId),
+          sql`coalesce(greatest(${L.lastIngestedAt}, ${L.lastPushedAt}), '-infinity') < ${since.toISOString()}::timestamptz`,
+        ),
+      );
+    deletedEntries.push(...unseen.filter((e) => !onPage.has(e.sourceKey) && !deletedEntries.some((x) => x.sourceKey === e.sourceKey)));
+  }
+
   // 3. The rows as they are now, and what each change becomes.
   const keysToRead = [...changed.map((c) => c.keyTexts), ...deletedEntries.map((e) => decodeSourceKey(e.sourceKey).map((k) => (k === null ? '' : String(k))))];
   const current = await readCurrent(source, ctx, columns, keysToRead, families);
   const policy = d.conflictPolicy as ConflictPolicy;
   const changes: RowChange[] = [];
   const plans: Array<{ kind: 'create' | 'update' | 'delete'; candidate?: Candidate; entry?: (typeof deletedEntries)[number] }> = [];
-  const ingested: IngestedEntry[] = [];
+  const ingested: IngestedEntry[] = [...seen];
   const dropped: string[] = [];
   const unread = Object.fromEntries(columns.map((col) => [col, null]));
   for (const c of changed) {

@@ -21,6 +21,7 @@ import { registerSharePointConnections } from './resources/sharepoint-connection
 import { registerSharePointDiscovery } from './resources/sharepoint-discovery.ts';
 import { registerSyncDefinitions } from './resources/sync-definitions.ts';
 import { registerSyncInspection } from './resources/sync-inspection.ts';
+import { registerConflicts } from './resources/conflicts.ts';
 import { registerSyncRuns } from './resources/sync-runs.ts';
 import { registerRunControl } from './resources/run-control.ts';
 import { registerSchedules } from './resources/schedules.ts';
@@ -106,6 +107,7 @@ export function createApp(deps: ApiDeps) {
   registerRunControl(app, deps);
   registerSchedules(app, deps);
   registerSyncInspection(app, deps);
+  registerConflicts(app, deps);
   registerDefinitionSummary(app, deps);
   registerDiagnosticsRoutes(app, deps);
 

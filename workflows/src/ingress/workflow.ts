@@ -101,6 +101,8 @@ export async function ingressWorkflow(input: IngressInput): Promise<IngressResul
     else {
       await acts.beginOperation({ definitionId: input.definitionId, runId, kind: 'ingress', context: input.context });
       carry = { targets: await acts.ingressTargets(base), at: 0, pages: 0, counts: {} };
+      // Conflicts people resolved since the last run go first: their rows and items are settled before the lists are read.
+      carry = { ...carry, counts: add(carry.counts, (await acts.applyConflictResolutions(base)).counts) };
     }
     for (let pagesThisRun = 0; carry.at < carry.targets.length; pagesThisRun++) {
       if (pagesThisRun >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof ingressWorkflow>({ ...input, carry });
@@ -112,6 +114,8 @@ export async function ingressWorkflow(input: IngressInput): Promise<IngressResul
       progress.pages = carry.pages;
       progress.counts = carry.counts;
     }
+    // And those resolved while this run read the lists (their request joined this run).
+    carry = { ...carry, counts: add(carry.counts, (await acts.applyConflictResolutions(base)).counts) };
     await acts.finishOperation({ runId, status: 'succeeded', counts: carry.counts });
     progress.phase = 'done';
     return { runRowId: runId, status: 'succeeded', counts: carry.counts };

@@ -5,7 +5,9 @@ import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { ApiDeps } from './context.ts';
 import { assertDatabaseInApp } from './app-scope.ts';
 import { ApiError, ErrorCode } from './problem.ts';
-import { checkIdentifiers, describeInstance, introspectSource, type SourceInstance } from './source-schema.ts';
+import { withSourceSession } from '@syncbridge/shared/sources';
+import { egressOf } from './probes.ts';
+import { callSource, checkIdentifiers, describeInstance, INTROSPECTION_TIMEOUT_MS, introspectSource, type SourceInstance } from './source-schema.ts';
 
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 
@@ -101,4 +103,33 @@ export async function validateDefinitionSource(deps: ApiDeps, d: SourceBinding):
   }
   const recorded = await recordSnapshot(deps.store.db, source.instance.id, scopeOf(filter), snapshot);
   return { databaseId, sourceSnapshotId: recorded.id };
+}
+
+/**
+ * A definition that writes to its table (direction ingress or both) needs a table the
+ * instance's user may write: a live check of the instance a run would use (a view, a
+ * non-transactional table, no unique key, a missing privilege or a read-only server is a 422
+ * naming `body.direction`; an unreachable source a 503). Push-only definitions are not checked.
+ */
+export async function checkIngressWritable(deps: ApiDeps, d: SourceBinding & { direction: DefinitionRow['direction'] }): Promise<void> {
+  if (d.direction === 'push') return;
+  const { source } = await resolveBinding(deps, d);
+  const verdict = await callSource(
+    deps,
+    source,
+    'source write check failed',
+    'the definition cannot be validated now, so nothing was saved',
+    (connector, params) =>
+      withSourceSession(connector, params, { deadlineMs: INTROSPECTION_TIMEOUT_MS, egress: egressOf(deps) }, (s) =>
+        s.checkWritable({ schema: d.sourceSchema, table: d.sourceTable, keyColumns: d.keyColumns }),
+      ),
+  );
+  if (!verdict.writable) {
+    throw fieldError(
+      422,
+      ErrorCode.ValidationFailed,
+      'body.direction',
+      `direction ${d.direction} writes list edits into ${d.sourceSchema}.${d.sourceTable}, which ${describeInstance(source.instance)} does not allow: ${verdict.reason}; keep direction push`,
+    );
+  }
 }

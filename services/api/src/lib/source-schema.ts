@@ -94,18 +94,32 @@ export async function introspectSource(
   filter: { schema?: string; table?: string },
   unavailablePrefix?: string,
 ): Promise<SchemaSnapshot> {
+  return callSource(deps, source, 'source introspection failed', unavailablePrefix, (connector, params) =>
+    introspectOnce(connector, params, filter, { deadlineMs: INTROSPECTION_TIMEOUT_MS, egress: egressOf(deps) }),
+  );
+}
+
+/**
+ * One call to a source on behalf of a request: a failure to reach it is a 503 naming the
+ * instance and the class of failure (the driver's own text is logged, never returned), a host
+ * the egress policy refuses is a 422; programming errors pass through.
+ */
+export async function callSource<T>(
+  deps: ApiDeps,
+  source: SourceInstance,
+  logMessage: string,
+  unavailablePrefix: string | undefined,
+  work: (connector: SourceConnector, params: SourceConnectionParams) => Promise<T>,
+): Promise<T> {
   const connector = connectorFor(source);
   const params = connectionParams(deps, source);
   try {
-    return await introspectOnce(connector, params, filter, { deadlineMs: INTROSPECTION_TIMEOUT_MS, egress: egressOf(deps) });
+    return await work(connector, params);
   } catch (err) {
     if (isProgrammingError(err)) throw err;
     if (err instanceof EgressDeniedError) throw egressRefused(err, 'host', deps.logger.child({ instanceId: source.instance.id }));
     const classified = connector.classifyError(err, params);
-    deps.logger.warn(
-      { instanceId: source.instance.id, errorClass: classified.errorClass, error: driverMessage(err, params.password) },
-      'source introspection failed',
-    );
+    deps.logger.warn({ instanceId: source.instance.id, errorClass: classified.errorClass, error: driverMessage(err, params.password) }, logMessage);
     const what = `${describeInstance(source.instance)} cannot be reached (${classified.errorClass}): ${classified.message}`;
     throw new ApiError(503, ErrorCode.Unavailable, unavailablePrefix ? `${unavailablePrefix}: ${what}` : what);
   }

@@ -4,7 +4,7 @@ import { MAX_IDENTIFIER_LENGTH } from '@syncbridge/shared/sources';
 import { assertDefinitionIdle, GUARDED_DEFINITION_FIELDS } from '@syncbridge/shared/domain';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { registerCrud } from '../lib/crud.ts';
-import { validateDefinitionSource } from '../lib/definition-source.ts';
+import { checkIngressWritable, validateDefinitionSource } from '../lib/definition-source.ts';
 import { sourceWarningsOf, SourceWarningSchema } from '../lib/definition-warnings.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { isCron, pushScheduleShorthand, removeDefinitionSchedules, saveScheduleShorthand, syncDefinitionSchedules } from '../lib/schedules.ts';
@@ -178,10 +178,16 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     },
     toInsert: async (b) => {
       const bound = await validateDefinitionSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null });
+      await checkIngressWritable(deps, { ...b, ...bound, cursorColumn: b.cursorColumn ?? null, direction: b.direction ?? 'push' });
       return { ...withoutSchedule(b), ...bound };
     },
     toPatch: async (b, _deps, existing) => {
       const changed = SOURCE_FIELDS.some((f) => f in b && !sameValue(b[f], existing[f]));
+      // Writing to the table (ingress, both) needs a table the source lets SyncBridge write: checked when the direction or the source changes.
+      if ((changed || ('direction' in b && b.direction !== existing.direction)) && b.direction !== 'push') {
+        const merged = { ...existing, ...b };
+        await checkIngressWritable(deps, { ...merged, ...('sourceInstanceId' in b && !('databaseId' in b) && b.sourceInstanceId ? { databaseId: null } : {}) });
+      }
       if (!changed) return withoutSchedule(b);
       const merged = { ...existing, ...b };
       // The cross-field rules first (as the factory would after this hook): a 400 beats a trip to the source.
@@ -219,6 +225,7 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     'a missing table is a 422 naming schema.table, and so is a partition (name its partitioned table instead); an unreachable source is a 503 and nothing is saved.',
     'The snapshot the definition was checked against is recorded as `sourceSnapshotId`; `sourceWarnings` says what works but is slow or narrower than it looks (a watermark column without an index, ingress asked of a view).',
     'Names longer than the source engine allows (PostgreSQL: 63 bytes) are a 422 naming the field.',
+    'A direction that writes to the table (ingress, both) is checked live against the instance a run would use: a view, a table without a unique key, a non-transactional table (MyISAM), a missing INSERT/UPDATE/DELETE privilege or a read-only server is a 422 naming `body.direction` with the reason.',
     "The database (and a pinned instance) must belong to the definition's app: another app's is a 422 naming `body.databaseId` / `body.sourceInstanceId` and both apps, checked before any connection is made.",
     'The instance introspected is the one a run would use now: the pinned one, or the primary (a healthy replica by priority when the primary is unhealthy).',
     'Changing what a writer reads (source, keys, cursor, routing strategy, direction) while an operation that writes is queued, running or awaiting approval is a 409 naming that run.',

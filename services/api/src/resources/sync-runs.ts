@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { keysetBefore, keysetOrderNewestFirst, schema, toPage } from '@syncbridge/shared/db';
-import { ACTIVE_RUN_STATUSES, OPERATION_KINDS, OPERATIONS, type OperationKind } from '@syncbridge/shared/domain';
-import { temporalUiLink } from '@syncbridge/shared/temporal';
+import { ACTIVE_RUN_STATUSES, OPERATION_KINDS } from '@syncbridge/shared/domain';
 import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { pageQuery } from '../lib/crud.ts';
-import { askCoordinator } from '../lib/operations.ts';
+import { OperationTicketSchema, operationRequests } from '../lib/operation-request.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 import { estimateRun, RunEstimateSchema } from '../lib/run-estimate.ts';
 import { RunSchema, runView } from './run-view.ts';
@@ -25,68 +23,18 @@ const kindParam = z
   .enum(OPERATION_KINDS)
   .openapi({ param: { name: 'kind', in: 'path' }, description: 'Operation kind (see the operations table in the README)' });
 
-const Ticket = z
-  .object({
-    runId: z.string().uuid().openapi({ description: 'The run: GET /v1/sync-runs/{runId} shows its progress, POST .../cancel stops it' }),
-    kind: z.enum(OPERATION_KINDS),
-    workflowId: z.string().openapi({ description: "The operation's workflow (a child of the definition's coordinator)" }),
-    state: z.enum(['started', 'queued', 'joined']).openapi({
-      description:
-        'started: runs now; queued: waits for another writer of the definition to end; joined: the same operation was already queued or running, and this is that run',
-    }),
-    reason: z.string().nullable(),
-    temporalUiUrl: z.string().url(),
-    coordinatorUiUrl: z.string().url().openapi({ description: "The definition's coordinator in the Temporal Web UI: its operations, running and queued" }),
-    alreadyStarted: z.boolean().openapi({ description: 'Deprecated: state is joined' }),
-  })
-  .openapi('OperationTicket');
+const Ticket = OperationTicketSchema;
 
 const RunStarted = Ticket.extend({ estimate: RunEstimateSchema }).openapi('StartedRun');
 
 export function registerSyncRuns(app: App, deps: ApiDeps) {
   const { db } = deps.store;
   const tags = ['Sync runs'];
-  const ui = (workflowId: string) => temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, workflowId);
+  const { ask, assertProvisioned, assertOperationAllowed, ui } = operationRequests(deps);
   const loadDefinition = async (id: string) => {
     const [def] = await db.select().from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, id));
     if (!def) throw notFound('SyncDefinition', id);
     return def;
-  };
-  const assertProvisioned = async (id: string) => {
-    const unprovisioned = await db
-      .select({ id: schema.syncTargets.id })
-      .from(schema.syncTargets)
-      .where(and(eq(schema.syncTargets.definitionId, id), isNull(schema.syncTargets.listId)));
-    const anyTarget = await db.select({ id: schema.syncTargets.id }).from(schema.syncTargets).where(eq(schema.syncTargets.definitionId, id)).limit(1);
-    if (anyTarget.length === 0 || unprovisioned.length > 0) {
-      throw new ApiError(
-        409,
-        ErrorCode.Conflict,
-        `the definition has ${anyTarget.length === 0 ? 'no targets' : 'unprovisioned targets'}; add targets and POST /v1/sync-definitions/${id}/provision first`,
-      );
-    }
-  };
-  const ask = async (
-    c: { get(k: 'requestId'): string; get(k: 'principal'): { keyId: string } },
-    definitionId: string,
-    kind: OperationKind,
-    options: Record<string, unknown>,
-  ) => {
-    const ticket = await askCoordinator(deps, definitionId, {
-      kind,
-      requestId: c.get('requestId'),
-      runId: randomUUID(),
-      requestedBy: c.get('principal').keyId,
-      trigger: 'api',
-      options,
-    });
-    return {
-      ...ticket,
-      reason: ticket.reason ?? null,
-      temporalUiUrl: ui(ticket.workflowId),
-      coordinatorUiUrl: ui(definitionWorkflowId(definitionId)),
-      alreadyStarted: ticket.state === 'joined',
-    };
   };
 
   app.openapi(
@@ -175,15 +123,7 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
       const { id, kind } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
       const def = await loadDefinition(id);
-      if (!OPERATIONS[kind].available)
-        throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [
-          { field: 'path.kind', message: 'not available yet' },
-        ]);
-      if (kind === 'push' || kind === 'ingress') await assertProvisioned(id);
-      if (kind === 'ingress' && def.direction === 'push') {
-        const message = "the definition's direction is push: ingress never writes to its table; set direction to ingress or both first";
-        throw new ApiError(409, ErrorCode.Conflict, message, [{ field: 'direction', message }]);
-      }
+      await assertOperationAllowed(def, kind);
       return c.json(await ask(c, id, kind, body.options ?? {}), 202);
     },
   );
