@@ -187,6 +187,49 @@ describe('ingress: list edits back into the table, without echo (HTTP API -> Tem
     expect((await runIngress()).counts).toMatchObject({ read: 0, created: 0, updated: 0, deleted: 0 });
   });
 
+  it('converges through throttling, outages and lost responses on delta and on writes: every edit lands once', async () => {
+    const col = new Map(
+      (
+        await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`)
+      ).items.map((m) => [m.sourceColumn, m.targetColumn]),
+    );
+    for (const id of [15, 16, 17, 18]) await editItem((await itemOf(id)).id, { [col.get('name')!]: `Faulty edit ${id}` });
+    const created = await admin(`/lists/${encodeURIComponent(listId)}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        items: [200, 201, 202].map((id) => ({ fields: { Title: `n${id}`, [col.get('id')!]: id, [col.get('name')!]: `New ${id}` } })),
+      }),
+    });
+    expect(created.status).toBe(201);
+    const faults = (body: unknown) => admin('/faults', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(
+      (
+        await faults({
+          throttleProbability: 0.3,
+          unavailableProbability: 0.1,
+          lostResponseProbability: 0.3,
+          lostResponseMode: 'destroy',
+          retryAfterSeconds: 0,
+          seed: 11,
+        })
+      ).status,
+    ).toBe(200);
+    let run: RunView;
+    try {
+      run = await runIngress();
+    } finally {
+      await faults({});
+    }
+    expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    expect(run.counts).toMatchObject({ updated: 4, created: 3 });
+    const rows = await rowsOf();
+    for (const id of [15, 16, 17, 18]) expect(rows.find((r) => r.id === id)!.name).toBe(`Faulty edit ${id}`);
+    for (const id of [200, 201, 202]) expect(rows.filter((r) => r.id === id).map((r) => r.name)).toEqual([`New ${id}`]);
+    // Whatever the faults did to the key stamps, a further cycle settles without writing rows twice.
+    expect((await runIngress()).counts).toMatchObject({ created: 0, deleted: 0 });
+  });
+
   it('refuses direction both for a table the instance user may only read (422 naming direction), and accepts push', async () => {
     const role = `sb_reader_${Math.random().toString(36).slice(2, 8)}`;
     await sql.unsafe(`create role ${role} login; grant usage on schema public to ${role}; grant select on contacts to ${role}`);
@@ -215,6 +258,26 @@ describe('ingress: list edits back into the table, without echo (HTTP API -> Tem
     } finally {
       await sql.unsafe(`drop owned by ${role}; drop role ${role}`);
     }
+  });
+
+  it('runs on a schedule of kind ingress, like any operation', async () => {
+    const col = new Map(
+      (
+        await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`)
+      ).items.map((m) => [m.sourceColumn, m.targetColumn]),
+    );
+    await editItem((await itemOf(19)).id, { [col.get('name')!]: 'Scheduled edit' });
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/ingress`, { method: 'PUT', json: { intervalSeconds: 3600, paused: true } });
+    const runsOf = async () => (await apiJson<{ items: RunView[] }>(stack, `/v1/sync-runs?definitionId=${definitionId}&kind=ingress&limit=200`)).items;
+    const before = (await runsOf()).length;
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/ingress/trigger`, { method: 'POST' }, 202);
+    const deadline = Date.now() + 60_000;
+    while ((await rowsOf()).find((r) => r.id === 19)!.name !== 'Scheduled edit') {
+      if (Date.now() > deadline) throw new Error('the scheduled ingress did not write the edit within 60 s');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect((await runsOf()).length).toBe(before + 1);
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/ingress`, { method: 'DELETE' }, 204);
   });
 
   it('refuses ingress of a push-only definition with a 409 naming direction', async () => {
