@@ -24,7 +24,8 @@
  *                   one item edited at a time, the table polled until the row shows the edit
  * Per run: wall time, Graph requests and RU (the emulator's counters), transactions committed in
  * the source database (pg_stat_database.xact_commit: a proxy for SQL round trips, since
- * pg_stat_statements is not loaded), rows written in `products` (pg_stat_user_tables), CPU
+ * pg_stat_statements is not loaded) and rows it wrote (tup_inserted/updated/deleted; read through the meta-store's
+ * connection, so reading them adds nothing), CPU
  * seconds per part, and the run's counts. Prints figures; aborts only when the data is wrong.
  */
 import { parseArgs } from 'node:util';
@@ -70,8 +71,12 @@ const EDIT_CONCURRENCY = 50;
 /** The ingress schedule's interval when the product offers no default (it does not: services/api/src/lib/schedules.ts). */
 const SCHEDULE_SECONDS = 60;
 const RUN_TIMEOUT_MS = 30 * 60_000;
-/** PostgreSQL 15 flushes a backend's statistics when it goes idle, at most once a second: wait that out before reading them. */
-const STATS_SETTLE_MS = 1500;
+/**
+ * PostgreSQL (15+) flushes a backend's statistics when it goes idle, but not twice within a second: a backend that
+ * flushed less than a second ago flushes its next ones 10 s later (PGSTAT_IDLE_INTERVAL). Wait that out after a run,
+ * and before one when this benchmark itself wrote to the source since the last reading.
+ */
+const STATS_SETTLE_MS = 11_000;
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s`;
@@ -104,7 +109,7 @@ interface DbStats {
   /** pg_stat_database of the source database. */
   commits: number;
   rollbacks: number;
-  /** pg_stat_user_tables of products. */
+  /** Rows written in the source database (pg_stat_database: `products` is its only table). */
   inserted: number;
   updated: number;
   deleted: number;
@@ -152,7 +157,8 @@ class IngressBench {
   async start() {
     this.b = await startBenchStack({ engine: 'postgres', emulator: 'process', emulatorRuPerMinute: 0, say });
     this.cpuDatabases.push(...this.b.pgDatabases);
-    this.cpu = new CpuMeter(this.b.pids, this.b.pgSql, this.cpuDatabases);
+    // Through the meta-store's connection: its sampling must not add transactions to the source database.
+    this.cpu = new CpuMeter(this.b.pids, this.b.stack.store.sql, this.cpuDatabases);
     this.cpu.start();
   }
 
@@ -227,6 +233,7 @@ class IngressBench {
       this.cpuDatabases.push(source.name);
     }
     const sql = source.pgSql!;
+    this.dirty = true;
     const t0 = performance.now();
     const size = await source.createProducts(rows);
     await sql.unsafe(`
@@ -234,7 +241,12 @@ class IngressBench {
       create trigger products_touch before update on products for each row execute function touch();`);
     say(`${label}: products with ${fmt(rows)} rows (${size}) in ${source.name}, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const database = await this.api<{ id: string }>('POST', '/v1/databases', { appId: this.appId, name: `${label}-db`, engine: 'postgres', environment: 'dev' }, 201);
+    const database = await this.api<{ id: string }>(
+      'POST',
+      '/v1/databases',
+      { appId: this.appId, name: `${label}-db`, engine: 'postgres', environment: 'dev' },
+      201,
+    );
     const instance = await this.api<{ id: string }>(
       'POST',
       '/v1/database-instances',
@@ -295,7 +307,8 @@ class IngressBench {
       const runs = await this.api<{ items: RunView[] }>('GET', `/v1/sync-definitions/${definitionId}/runs?limit=10`);
       const run = runs.items.find((r) => r.id === runId);
       if (run && !['queued', 'running', 'awaiting_approval'].includes(run.status)) return run;
-      if (Date.now() > deadline) throw new Error(`${label}: run ${runId} did not finish within ${RUN_TIMEOUT_MS / 60_000} minutes (last: ${JSON.stringify(run)})`);
+      if (Date.now() > deadline)
+        throw new Error(`${label}: run ${runId} did not finish within ${RUN_TIMEOUT_MS / 60_000} minutes (last: ${JSON.stringify(run)})`);
       if (Date.now() - lastReport >= 15_000) {
         say(`  ${label}: ${JSON.stringify(run?.counts ?? {})}`);
         lastReport = Date.now();
@@ -309,21 +322,26 @@ class IngressBench {
     return (await this.emulatorAdmin<{ totals: Totals }>('GET', '/counters')).totals;
   }
 
-  /** Read through the meta-store's connection, so reading adds no transaction to the source database. */
-  private async dbStats(t: Table): Promise<DbStats> {
-    await sleep(STATS_SETTLE_MS);
-    const sql = this.b.stack.store.sql;
-    const [d] = await sql<Array<{ commits: string; rollbacks: string }>>`
-      select xact_commit::text as commits, xact_rollback::text as rollbacks from pg_stat_database where datname = ${t.source.name}`;
-    // pg_stat_user_tables is per database: ask the source's own connection (one more transaction, subtracted below).
-    const [u] = await t.sql<Array<{ inserted: string; updated: string; deleted: string }>>`
-      select n_tup_ins::text as inserted, n_tup_upd::text as updated, n_tup_del::text as deleted from pg_stat_user_tables where relname = 'products'`;
+  /** The source database was written by this benchmark since the last statistics reading. */
+  private dirty = true;
+
+  /**
+   * pg_stat_database of the source database, read through the meta-store's connection: reading adds no transaction
+   * to the source database. Rows are the whole database's (`products` is its only table; a temporary table would count).
+   */
+  private async dbStats(t: Table, settle: boolean): Promise<DbStats> {
+    if (settle || this.dirty) await sleep(STATS_SETTLE_MS);
+    this.dirty = false;
+    const [d] = await this.b.stack.store.sql<Array<Record<keyof DbStats, string>>>`
+      select xact_commit::text as commits, xact_rollback::text as rollbacks,
+             tup_inserted::text as inserted, tup_updated::text as updated, tup_deleted::text as deleted
+      from pg_stat_database where datname = ${t.source.name}`;
     return {
       commits: Number(d?.commits ?? NaN),
       rollbacks: Number(d?.rollbacks ?? NaN),
-      inserted: Number(u?.inserted ?? NaN),
-      updated: Number(u?.updated ?? NaN),
-      deleted: Number(u?.deleted ?? NaN),
+      inserted: Number(d?.inserted ?? NaN),
+      updated: Number(d?.updated ?? NaN),
+      deleted: Number(d?.deleted ?? NaN),
     };
   }
 
@@ -331,7 +349,7 @@ class IngressBench {
   async run(t: Table, kind: 'push' | 'ingress', scenario: string, changes: number): Promise<RunResult> {
     this.b.drainLogs();
     await this.emulatorAdmin('POST', '/counters/reset');
-    const dbBefore = await this.dbStats(t);
+    const dbBefore = await this.dbStats(t, false);
     const cpuBefore = await this.cpu.read();
     const t0 = performance.now();
     const path = kind === 'push' ? `/v1/sync-definitions/${t.definitionId}/runs` : `/v1/sync-definitions/${t.definitionId}/operations/ingress`;
@@ -340,12 +358,10 @@ class IngressBench {
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuDiff(await this.cpu.read(), cpuBefore);
     const graph = await this.counters();
-    const dbAfter = await this.dbStats(t);
+    const dbAfter = await this.dbStats(t, true);
     this.b.drainLogs();
     this.check(run.status === 'succeeded', `${scenario}: the ${kind} run ended ${run.status}: ${run.errors.map((e) => e.message).join('; ')}`);
     const db = Object.fromEntries(Object.keys(dbBefore).map((k) => [k, dbAfter[k as keyof DbStats] - dbBefore[k as keyof DbStats]])) as unknown as DbStats;
-    // The statistics query before the run ran in the source database (the one after it did not count yet: it flushes later).
-    db.commits -= 1;
     const result: RunResult = { scenario, kind, changes, seconds, counts: run.counts, graph, db, cpu };
     this.results.push(result);
     return result;
@@ -370,6 +386,7 @@ class IngressBench {
   }
 
   private async count(t: Table, where: string): Promise<number> {
+    this.dirty = true;
     const [row] = await t.sql.unsafe<Array<{ n: number }>>(`select count(*)::int as n from products where ${where}`);
     return row?.n ?? -1;
   }
@@ -383,15 +400,16 @@ class IngressBench {
     const name = t.col.get('name')!;
     const quantity = t.col.get('quantity')!;
 
-    // An edit made before the definition's first ingress: that run starts the list's delta at `token=latest`.
+    // An edit made before the definition's first ingress must land too (a first ingress that started the list's delta at
+    // `token=latest` would skip it).
     const early = all.pop()!;
     await this.edit(t, [early], () => ({ [name]: 'Edited before the first ingress' }));
     const first = await this.run(t, 'ingress', 'first ingress', 1);
-    say(`  first ingress (starts the delta at token=latest): ${report(first)}`);
+    say(`  first ingress (one item edited since the initial push): ${report(first)}`);
     const earlyLanded = await this.count(t, `name = 'Edited before the first ingress'`);
     if (earlyLanded !== 1) {
       notes.push(
-        'an item edited after the initial push but before the definition\'s first ingress run never reaches the table: that run starts the list\'s delta at token=latest, past the edit (activities/src/ingress/page.ts, "if (pushed) start = \'latest\'")',
+        "an item edited after the initial push but before the definition's first ingress run never reaches the table: that run starts the list's delta at token=latest, past the edit (activities/src/ingress/page.ts, \"if (pushed) start = 'latest'\")",
       );
       say(`  NOTE: ${notes.at(-1)}`);
     }
@@ -419,6 +437,7 @@ class IngressBench {
     const all = shuffle(await this.items(t));
     const edited = all.slice(0, CYCLE_CHANGES);
     const skus = edited.map((i) => String(i.fields[t.col.get('sku')!]));
+    this.dirty = true;
     const touched = await t.sql`
       update products set quantity = quantity + 1
       where sku in (select sku from products where sku <> all(${skus}::text[]) order by random() limit ${CYCLE_CHANGES}::int)`;
@@ -440,8 +459,11 @@ class IngressBench {
       say(`  idle push ${i}: ${report(idlePush)}`);
       for (const r of [idleIngress, idlePush]) {
         const writes = (r.counts.created ?? 0) + (r.counts.updated ?? 0) + (r.counts.deleted ?? 0);
-        if (writes || r.graph.ruSpent || r.db.inserted + r.db.updated + r.db.deleted) {
-          notes.push(`${r.scenario} wrote: counts ${JSON.stringify(r.counts)}, ${r.graph.ruSpent} RU, ${r.db.updated} rows updated in products`);
+        // Writes by the run's counts and by the source's statistics; its Graph requests (delta reads) are in the table.
+        if (writes || r.db.inserted + r.db.updated + r.db.deleted) {
+          notes.push(
+            `${r.scenario} wrote: counts ${JSON.stringify(r.counts)}, ${r.graph.requests} Graph requests, products rows +${r.db.inserted} ~${r.db.updated} -${r.db.deleted}`,
+          );
           say(`  NOTE: ${notes.at(-1)}`);
         }
       }
@@ -451,6 +473,8 @@ class IngressBench {
   // 3. Edit-to-row latency under an ingress schedule.
   async latency(t: Table): Promise<Array<{ seconds: number; runSeconds: number | null; trigger: string }>> {
     say(`— 3. edit-to-row latency: ingress schedule every ${SCHEDULE_SECONDS} s, ${LATENCY_SAMPLES} sample(s) on the ${t.label} table —`);
+    // A definition is created disabled, which keeps its schedules paused.
+    await this.api('PATCH', `/v1/sync-definitions/${t.definitionId}`, { enabled: true });
     await this.api('PUT', `/v1/sync-definitions/${t.definitionId}/schedules/ingress`, { intervalSeconds: SCHEDULE_SECONDS });
     const out: Array<{ seconds: number; runSeconds: number | null; trigger: string }> = [];
     try {
@@ -467,6 +491,7 @@ class IngressBench {
         await this.edit(t, [item], () => ({ [name]: marker }));
         const deadline = Date.now() + (2 * SCHEDULE_SECONDS + 120) * 1000;
         for (;;) {
+          this.dirty = true;
           const [row] = await t.sql<Array<{ name: string }>>`select name from products where sku = ${sku}`;
           if (row?.name === marker) break;
           if (Date.now() > deadline) throw new Error(`latency: the edit of ${sku} did not reach the table within ${(deadline - Date.now()) / 1000} s`);
@@ -483,7 +508,9 @@ class IngressBench {
           if (done.finishedAt) runSeconds = (Date.parse(done.finishedAt) - Date.parse(run.startedAt)) / 1000;
         }
         out.push({ seconds, runSeconds, trigger: run?.trigger ?? '?' });
-        say(`  sample ${s + 1}: ${seconds.toFixed(1)} s from the edit to the row (the ingress run itself: ${runSeconds?.toFixed(1) ?? '?'} s, trigger ${run?.trigger ?? '?'})`);
+        say(
+          `  sample ${s + 1}: ${seconds.toFixed(1)} s from the edit to the row (the ingress run itself: ${runSeconds?.toFixed(1) ?? '?'} s, trigger ${run?.trigger ?? '?'})`,
+        );
       }
     } finally {
       await this.api('DELETE', `/v1/sync-definitions/${t.definitionId}/schedules/ingress`).catch((err: Error) => say(`removing the schedule: ${err.message}`));
@@ -554,7 +581,7 @@ function printTable(results: RunResult[]) {
   for (const row of table) console.log(line(row));
   console.log(
     'changes: list edits (ingress) or table changes (push: the cycle counts the rows ingress wrote too, whose updated_at the trigger moved); ' +
-      'src xacts: pg_stat_database.xact_commit of the source database; rows: pg_stat_user_tables of products; ' +
+      'src xacts: pg_stat_database.xact_commit of the source database; rows: tup_inserted/updated/deleted of the same; ' +
       'cpu: this process (API + worker) / emulator process / PostgreSQL backends of the benchmark databases / Temporal server',
   );
 }

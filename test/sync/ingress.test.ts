@@ -230,6 +230,32 @@ describe('ingress: list edits back into the table, without echo (HTTP API -> Tem
     expect((await runIngress()).counts).toMatchObject({ created: 0, deleted: 0 });
   });
 
+  it('a push run of a two-way definition is one cycle: the lists read back first, then the table pushed, both counted on the run', async () => {
+    const col = new Map(
+      (
+        await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(stack, `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`)
+      ).items.map((m) => [m.sourceColumn, m.targetColumn]),
+    );
+    // Settle what earlier ingress-only runs left for push (rows whose trigger moved updated_at).
+    expect((await runPush(stack, definitionId)).status).toBe('succeeded');
+    await editItem((await itemOf(2)).id, { [col.get('name')!]: 'Cycle: edited in the list' });
+    await sql`update contacts set name = 'Cycle: edited in the table' where id = 4`;
+    const run = await runPush(stack, definitionId);
+    expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    // The list edit reached the table (and its trigger-moved updated_at went back once); the table edit reached the list.
+    expect(run.counts, JSON.stringify(run.counts)).toMatchObject({ ingressUpdated: 1, updated: 2, created: 0, deleted: 0 });
+    expect(run.counts.ingressConflicts ?? 0).toBe(0);
+    expect((await rowsOf()).find((r) => r.id === 2)!.name).toBe('Cycle: edited in the list');
+    expect((await itemOf(4)).fields[col.get('name')!]).toBe('Cycle: edited in the table');
+    // The next cycle reads back only push's own writes, which it recognises, and writes nothing.
+    const idle = await runPush(stack, definitionId);
+    expect(idle.counts).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+    for (const k of ['ingressUpdated', 'ingressCreated', 'ingressDeleted']) expect(idle.counts[k] ?? 0).toBe(0);
+    const again = await runPush(stack, definitionId);
+    expect(again.counts).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+    expect(again.counts.ingressRead ?? 0).toBe(0);
+  });
+
   it('refuses direction both for a table the instance user may only read (422 naming direction), and accepts push', async () => {
     const role = `sb_reader_${Math.random().toString(36).slice(2, 8)}`;
     await sql.unsafe(`create role ${role} login; grant usage on schema public to ${role}; grant select on contacts to ${role}`);
@@ -276,7 +302,9 @@ describe('ingress: list edits back into the table, without echo (HTTP API -> Tem
       if (Date.now() > deadline) throw new Error('the scheduled ingress did not write the edit within 60 s');
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect((await runsOf()).length).toBe(before + 1);
+    const runs = await runsOf();
+    expect(runs.length).toBe(before + 1);
+    await waitForRun(stack, definitionId, runs[0]!.workflowId);
     await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/ingress`, { method: 'DELETE' }, 204);
   });
 

@@ -80,6 +80,7 @@ async function coordinatorRig(opts: RigOptions = {}) {
       return { instanceId: 'instance-1', reason: 'the primary' };
     },
     preparePushRun: async () => ({ pass: 'watermark' }),
+    cycleIngressTargets: async () => [],
     pushBatch: async (input) => {
       await awaitGateInActivity(gates.get(`run ${input.runRowId}`));
       return { counts: { read: 1, unchanged: 1 }, nextAfterKey: null, done: true };

@@ -83,6 +83,7 @@ function baseMocks(over: ActivityMocks = {}): ActivityMocks {
   return {
     beginOperation: async () => ({ instanceId: 'instance-1', reason: 'the pinned instance' }),
     preparePushRun: async () => ({ pass: 'watermark' }),
+    cycleIngressTargets: async () => [],
     pushBatch: async () => ({ counts: { read: 1, unchanged: 1 }, nextAfterKey: null, done: true }),
     sweepScan: async () => ({ counts: {}, nextAfterKey: null, done: true }),
     evaluateDeleteGuard: async () => ({ held: false, deletions: 0, lists: [], summary: '0 deletion(s) within the guard' }),
@@ -179,6 +180,7 @@ test('happy path: upsert -> scan -> guard -> delete -> done, positions passed on
     expect(rig.calls.map((c) => c.name)).toEqual([
       'beginOperation',
       'preparePushRun',
+      'cycleIngressTargets',
       'pushBatch',
       'pushBatch',
       'sweepScan',
@@ -248,6 +250,44 @@ describe('a batch that fails for good ends the run as failed (PushFailed)', () =
       await rig.stop();
     }
   });
+});
+
+test('two-way definition: each list is read back page by page (ingress phase) before the upsert, its counts kept apart', async () => {
+  const phases: string[] = [];
+  const rig = await pushRig(
+    env,
+    baseMocks({
+      cycleIngressTargets: async () => ['target-a', 'target-b'],
+      ingressPage: async (input) => {
+        phases.push(`${input.targetId}:${await phaseNow()}`);
+        const first = phases.filter((p) => p.startsWith(input.targetId)).length === 1;
+        return { counts: { read: 2, updated: 1 }, done: input.targetId === 'target-b' || !first };
+      },
+    }),
+  );
+  try {
+    const handle = await rig.start();
+    await handle.result();
+    expect(rig.calls.map((c) => c.name).slice(0, 7)).toEqual([
+      'beginOperation',
+      'preparePushRun',
+      'cycleIngressTargets',
+      'ingressPage',
+      'ingressPage',
+      'ingressPage',
+      'pushBatch',
+    ]);
+    expect(phases).toEqual(['target-a:ingress', 'target-a:ingress', 'target-b:ingress']);
+    const base = { definitionId: rig.definitionId, runRowId: rig.runId, context: rig.context, countPrefix: 'ingress' };
+    expect(rig.callsOf('ingressPage')).toEqual([
+      { ...base, targetId: 'target-a' },
+      { ...base, targetId: 'target-a' },
+      { ...base, targetId: 'target-b' },
+    ]);
+    expect((await handle.query(pushProgressQuery)).ingressCounts).toEqual({ read: 6, updated: 3 });
+  } finally {
+    await rig.stop();
+  }
 });
 
 test('cancel mid-batch: the run is finished as cancelled only after the batch in flight acknowledged the cancellation', async () => {

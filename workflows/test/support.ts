@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { OperationActivities, ProvisionActivities, PushActivities } from '@syncbridge/activities';
+import type { IngressActivities, OperationActivities, ProvisionActivities, PushActivities } from '@syncbridge/activities';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 export { Context, TestWorkflowEnvironment, Worker };
 
 /** Every activity a workflow of the bundle may call, as the worker registers them. */
-export type AllActivities = OperationActivities & PushActivities & ProvisionActivities;
+export type AllActivities = OperationActivities & PushActivities & ProvisionActivities & IngressActivities;
 /** Mocks keep the real contracts: each one has the signature of the activity it stands in for. */
 export type ActivityMocks = Partial<AllActivities>;
 /** What a batch activity returns (pushBatch, sweepScan, sweepApply). */

@@ -20,6 +20,19 @@ export function createIngressActivities(deps: ActivityDeps) {
         .sort();
     },
 
+    /**
+     * The lists a push of this run reads back first: all of them for a two-way definition
+     * (direction both: one cycle per run, ingress then push), none otherwise.
+     */
+    async cycleIngressTargets(input: { definitionId: string; runRowId: string }): Promise<string[]> {
+      const ctx = await loadRunContext(deps, input);
+      if (ctx.definition.direction !== 'both') return [];
+      return ctx.targets
+        .filter((t) => t.listId)
+        .map((t) => t.id)
+        .sort();
+    },
+
     /** One delta page of one list, applied to the table (page.ts). */
     async ingressPage(input: IngressPageInput): Promise<IngressPageResult> {
       return withHeartbeat(() => ingressPage(deps, input));

@@ -39,6 +39,8 @@ export interface IngressPageInput {
   runRowId: string;
   targetId: string;
   context: RunContext;
+  /** Record the counts on the run under prefixed names (`ingressCreated`): the ingress half of a two-way push run. */
+  countPrefix?: string;
 }
 
 export interface IngressPageResult {
@@ -127,7 +129,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       runRowId: input.runRowId,
       targetId: input.targetId,
       cursor: { resync: true, resyncFrom: new Date().toISOString() },
-      counts: { resyncs: 1 },
+      counts: recorded(input, { resyncs: 1 }),
     });
     return { counts: { resyncs: 1 }, done: false };
   }
@@ -395,7 +397,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     quarantined,
     healthyKeys: healthy,
     cursor: nextCursor,
-    counts,
+    counts: recorded(input, counts),
   });
   log.info({ definitionId: d.id, targetId: input.targetId, counts, done: Boolean(page.deltaLink) }, 'ingress page');
   return { counts, done: Boolean(page.deltaLink) };
@@ -424,4 +426,11 @@ async function ledgerOf(db: ActivityDeps['store']['db'], definitionId: string, k
     .from(L)
     .where(and(eq(L.definitionId, definitionId), inArray(L.sourceKey, keys)));
   return new Map(rows.map((r) => [r.sourceKey, r]));
+}
+
+/** The counts as the run row records them: prefixed in a two-way push run, so they sit beside push's own. */
+function recorded(input: IngressPageInput, counts: Record<string, number>): Record<string, number> {
+  const prefix = input.countPrefix;
+  if (!prefix) return counts;
+  return Object.fromEntries(Object.entries(counts).map(([k, n]) => [`${prefix}${k.charAt(0).toUpperCase()}${k.slice(1)}`, n]));
 }

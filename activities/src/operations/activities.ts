@@ -68,7 +68,10 @@ export function createOperationActivities(deps: ActivityDeps) {
       context: RunContext;
     }): Promise<{ instanceId: string; reason: string }> {
       const log = activityLog(deps, input.context);
-      const { frozen, reason } = await freezeContextNow(deps, input.definitionId, { writesToSource: input.kind === 'ingress' });
+      const { frozen, reason } = await freezeContextNow(deps, input.definitionId, {
+        writesToSource: input.kind === 'ingress',
+        writesWhenTwoWay: input.kind === 'push',
+      });
       const temporalRunId = Context.current().info.workflowExecution?.runId;
       await db
         .update(schema.syncRuns)

@@ -45,15 +45,17 @@ export const invalid = (message: string) => ApplicationFailure.nonRetryable(mess
 export async function freezeContextNow(
   deps: ActivityDeps,
   definitionId: string,
-  opts: { writesToSource?: boolean; instanceId?: string } = {},
+  opts: { writesToSource?: boolean; instanceId?: string; writesWhenTwoWay?: boolean } = {},
 ): Promise<{ frozen: FrozenContext; reason: string }> {
   try {
     const now = await loadDefinitionNow(deps.store.db, definitionId);
+    // A push of a two-way definition reads the lists back into the table first: it writes, so it needs a primary.
+    const writesToSource = opts.writesToSource === true || (opts.writesWhenTwoWay === true && now.definition.direction === 'both');
     // A run that resolved its instance already keeps it (as if pinned), whatever changed since.
     const resolved = await resolveSourceInstance(
       deps.store.db,
       opts.instanceId ? { databaseId: now.definition.databaseId, sourceInstanceId: opts.instanceId } : now.definition,
-      opts,
+      { writesToSource },
     );
     return {
       frozen: {

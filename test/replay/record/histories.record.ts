@@ -127,6 +127,16 @@ it('records health, provision and push histories', async () => {
     const ingressed = await waitForRun(stack, definitionId, ingress.workflowId);
     expect(ingressed.counts).toMatchObject({ updated: 1 });
     await saveChain('ingress', ingress.workflowId);
+    // A push of a two-way definition: one cycle, the list read back first.
+    await fetch(`${stack.emulator!.adminUrl}/lists/${encodeURIComponent(listId)}/items/${item.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fields: { [nameColumn]: 'edited again in the list' } }),
+    });
+    await sql`update items set name = 'edited in the table', at = now() where id = 8`;
+    const cycle = await runPush(stack, definitionId);
+    expect(cycle.counts).toMatchObject({ ingressUpdated: 1 });
+    await saveChain('push-two-way', cycle.workflowId);
     await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { direction: 'push' } });
   }
 

@@ -22,9 +22,10 @@ export function addCounts(a: PushCounts, b: Partial<PushCounts>): PushCounts {
  * upsert: changed rows (by watermark, or every row in a full pass); scan: ledger keys looked up
  * at the source, gone ones marked; guard: the mass-delete check (and a person's decision when it
  * holds); delete: marked items removed. 'sweep' is the single delete phase of runs started
- * before the guard existed.
+ * before the guard existed. ingress (two-way definitions, 0.3 on): the lists' edits read back
+ * into the table first, so one run is one cycle.
  */
-export type PushPhase = 'upsert' | 'sweep' | 'scan' | 'guard' | 'delete' | 'done';
+export type PushPhase = 'ingress' | 'upsert' | 'sweep' | 'scan' | 'guard' | 'delete' | 'done';
 export type PushPass = 'watermark' | 'full';
 
 /** State carried across continue-as-new: ids and positions only, never rows. */
@@ -37,6 +38,8 @@ export interface PushCarry {
   sweepAfterKey: string | null;
   counts: PushCounts;
   batches: number;
+  /** The ingress half of a two-way run: the lists to read back, the one being read, and its counts. */
+  ingress?: { targets: string[]; at: number; counts: Record<string, number> };
 }
 
 export interface PushSyncInput {
@@ -56,6 +59,8 @@ export interface PushProgress {
   phase: PushPhase | 'starting' | 'awaiting-approval';
   batches: number;
   counts: PushCounts;
+  /** Two-way runs: what the ingress half did (created, updated, deleted, conflicts ... in the table). */
+  ingressCounts?: Record<string, number>;
   /** Set while the run waits for a person (the mass-delete guard). */
   waitingFor?: string;
 }

@@ -15,7 +15,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { OperationActivities, PushActivities } from '@syncbridge/activities';
+import type { IngressActivities, OperationActivities, PushActivities } from '@syncbridge/activities';
 import { NON_RETRYABLE_FAILURE_TYPES } from '@syncbridge/shared/errors';
 import { legacyPushRun } from './legacy.ts';
 import {
@@ -49,7 +49,10 @@ const WAIT_SLICE = '10 minutes';
  */
 const OPERATION_MODEL_PATCH = 'push-0.2-operation';
 
-const acts = proxyActivities<PushActivities & OperationActivities>({
+/** Runs from 0.3 on read a two-way definition's lists back into the table before pushing: one run, one cycle. */
+const TWO_WAY_PATCH = 'push-0.3-two-way';
+
+const acts = proxyActivities<PushActivities & OperationActivities & IngressActivities>({
   startToCloseTimeout: '10 minutes',
   // A dead worker's batch is retried elsewhere after this long without a heartbeat.
   heartbeatTimeout: '30 seconds',
@@ -163,6 +166,10 @@ async function coordinatedPushRun(
         context: input.context,
       });
       carry = { ...carry, pass: prepared.pass };
+      if (patched(TWO_WAY_PATCH)) {
+        const targets = await acts.cycleIngressTargets({ definitionId: input.definitionId, runRowId: carry.runRowId });
+        if (targets.length) carry = { ...carry, phase: 'ingress', ingress: { targets, at: 0, counts: {} } };
+      }
     }
     progress.pass = carry.pass;
     for (let batchesThisRun = 0; carry.phase !== 'done'; batchesThisRun++) {
@@ -170,6 +177,17 @@ async function coordinatedPushRun(
       progress.phase = carry.phase;
       if (carry.phase === 'guard') {
         carry = { ...carry, phase: await guardDeletions(), sweepAfterKey: null };
+        continue;
+      }
+      if (carry.phase === 'ingress' && carry.ingress) {
+        const ingress = carry.ingress;
+        const page = await acts.ingressPage({ ...base, targetId: ingress.targets[ingress.at]!, countPrefix: 'ingress' });
+        const at = page.done ? ingress.at + 1 : ingress.at;
+        const counts = { ...ingress.counts };
+        for (const [k, n] of Object.entries(page.counts)) counts[k] = (counts[k] ?? 0) + n;
+        carry = { ...carry, batches: carry.batches + 1, ingress: { ...ingress, at, counts }, phase: at >= ingress.targets.length ? 'upsert' : 'ingress' };
+        progress.ingressCounts = counts;
+        progress.batches = carry.batches;
         continue;
       }
       const phase = carry.phase;
