@@ -1,4 +1,4 @@
-import { MAX_WRITE_BATCH, type WriteBatch } from './writes.ts';
+import { MAX_WRITE_BATCH, type ChangeOutcome, type RowChange, type WriteBatch } from './writes.ts';
 
 /*
  * The engine-neutral steps of applyChanges: checking a batch's shape, keeping one change per
@@ -11,6 +11,38 @@ export function checkBatch(batch: WriteBatch): void {
   if (!batch || !Array.isArray(batch.changes)) throw new RangeError('a write batch needs a changes array');
   if (batch.changes.length > MAX_WRITE_BATCH) throw new RangeError(`a write batch takes at most ${MAX_WRITE_BATCH} changes (got ${batch.changes.length})`);
   if (!Array.isArray(batch.keyColumns) || batch.keyColumns.length === 0) throw new RangeError('a write batch needs key columns');
+}
+
+/** The columns a batch names besides the values it sets: keys, the version column, the hash columns (each must exist). */
+export function namedColumns(batch: WriteBatch): string[] {
+  return [...batch.keyColumns, ...(batch.versionColumn ? [batch.versionColumn] : []), ...(batch.hashColumns ?? [])];
+}
+
+/** The operations a batch uses (each needs its privilege). */
+export function opsOf(batch: WriteBatch): Array<RowChange['op']> {
+  return [...new Set(batch.changes.map((c) => c?.op).filter((op): op is RowChange['op'] => op === 'insert' || op === 'update' || op === 'delete'))];
+}
+
+/** A batch's outcomes as they are decided: one per change, in input order; `live` holds the changes still to write. */
+export interface OutcomeSheet<P extends { index: number }> {
+  outcomes: Array<ChangeOutcome | undefined>;
+  reject: (c: { index: number }, reason: string) => void;
+  live: P[];
+}
+
+/** Prepares every change (the engine's own `prepare`): those it refuses are rejected with its reason at once. */
+export function prepareAll<P extends { index: number }>(
+  batch: WriteBatch,
+  prepare: (change: RowChange, index: number) => { ok: true; change: P } | { ok: false; reason: string },
+): OutcomeSheet<P> {
+  const outcomes: Array<ChangeOutcome | undefined> = new Array(batch.changes.length);
+  const live: P[] = [];
+  batch.changes.forEach((change, index) => {
+    const prepared = prepare(change, index);
+    if (prepared.ok) live.push(prepared.change);
+    else outcomes[index] = { status: 'rejected', reason: prepared.reason };
+  });
+  return { outcomes, live, reject: (c, reason) => (outcomes[c.index] = { status: 'rejected', reason }) };
 }
 
 /** Keeps the first change of each row; later ones are rejected (a batch changes a row once, so its outcome is unambiguous). */

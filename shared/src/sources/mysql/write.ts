@@ -7,7 +7,7 @@ import type { Flavor } from './pool.ts';
 import { canonicalOf, collated, columnTypes, constantSql, Query, rawRows, selectExpr, typeOf, type ColumnType, type RawRow, type Runner } from './query.ts';
 import { checkWritable } from './writable.ts';
 import { isRowError, rowErrorReason } from './write-errors.ts';
-import { checkBatch, dropRepeats, isolateRows, type RowErrors } from '../write-batch.ts';
+import { checkBatch, dropRepeats, isolateRows, namedColumns, opsOf, prepareAll, type RowErrors } from '../write-batch.ts';
 import { prepareChange, sameValue, writeLiteral, writeSql, type PreparedChange } from './write-prepare.ts';
 
 /*
@@ -173,19 +173,14 @@ export async function applyChanges(ctx: WriteContext, batch: WriteBatch): Promis
   checkBatch(batch);
   const flavor = await ctx.flavor();
   const types = await columnTypes(ctx.pool, batch, flavor);
-  for (const c of [...batch.keyColumns, ...(batch.versionColumn ? [batch.versionColumn] : []), ...(batch.hashColumns ?? [])]) typeOf(types, batch, c);
-  const ops = [...new Set(batch.changes.map((c) => c?.op).filter((op) => op === 'insert' || op === 'update' || op === 'delete'))];
+  for (const c of namedColumns(batch)) typeOf(types, batch, c);
+  const ops = opsOf(batch);
   const writable = await checkWritable(ctx.pool, flavor, { schema: batch.schema, table: batch.table, keyColumns: batch.keyColumns, ops });
   if (!writable.writable) throw new SourceNotWritableError(writable.reason);
 
-  const outcomes: Array<ChangeOutcome | undefined> = new Array(batch.changes.length);
-  const reject = (c: { index: number }, reason: string) => (outcomes[c.index] = { status: 'rejected', reason });
-  let live: PreparedChange[] = [];
-  batch.changes.forEach((change, index) => {
-    const prepared = prepareChange(change, index, batch, types, batch);
-    if (prepared.ok) live.push(prepared.change);
-    else outcomes[index] = { status: 'rejected', reason: prepared.reason };
-  });
+  const sheet = prepareAll(batch, (change, index) => prepareChange(change, index, batch, types, batch));
+  const { outcomes, reject } = sheet;
+  let live = sheet.live;
   live = dropRepeats(live, (c) => JSON.stringify(c.key), reject);
 
   let count = 0;

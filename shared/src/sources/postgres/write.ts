@@ -5,7 +5,7 @@ import { countOutcomes, type ChangeOutcome, type CurrentRow, type WriteBatch, ty
 import { columnTypes, typeOf, type ColumnType, type RawRow } from './query.ts';
 import { checkWritable } from './writable.ts';
 import { isRowError, rowErrorReason } from './write-errors.ts';
-import { checkBatch, dropRepeats, isolateRows, type RowErrors } from '../write-batch.ts';
+import { checkBatch, dropRepeats, isolateRows, namedColumns, opsOf, prepareAll, type RowErrors } from '../write-batch.ts';
 import { prepareChange, type PreparedChange } from './write-prepare.ts';
 import { WriteStatements, type Written } from './write-sql.ts';
 
@@ -33,19 +33,14 @@ const ORDER: Record<PreparedChange['op'], number> = { delete: 0, update: 1, inse
 export async function applyChanges(sql: postgres.Sql, batch: WriteBatch): Promise<WriteResult> {
   checkBatch(batch);
   const types = await columnTypes(sql, batch);
-  for (const c of [...batch.keyColumns, ...(batch.versionColumn ? [batch.versionColumn] : []), ...(batch.hashColumns ?? [])]) typeOf(types, batch, c);
-  const ops = [...new Set(batch.changes.map((c) => c?.op).filter((op) => op === 'insert' || op === 'update' || op === 'delete'))];
+  for (const c of namedColumns(batch)) typeOf(types, batch, c);
+  const ops = opsOf(batch);
   const writable = await checkWritable(sql, { schema: batch.schema, table: batch.table, keyColumns: batch.keyColumns, ops });
   if (!writable.writable) throw new SourceNotWritableError(writable.reason);
 
-  const outcomes: Array<ChangeOutcome | undefined> = new Array(batch.changes.length);
-  const reject = (c: { index: number }, reason: string) => (outcomes[c.index] = { status: 'rejected', reason });
-  let live: PreparedChange[] = [];
-  batch.changes.forEach((change, index) => {
-    const prepared = prepareChange(change, index, batch, types, batch);
-    if (prepared.ok) live.push(prepared.change);
-    else outcomes[index] = { status: 'rejected', reason: prepared.reason };
-  });
+  const sheet = prepareAll(batch, (change, index) => prepareChange(change, index, batch, types, batch));
+  const { outcomes, reject } = sheet;
+  let live = sheet.live;
 
   const statements = new WriteStatements(batch, types, batch);
   if (live.length > 0) {
