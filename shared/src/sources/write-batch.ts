@@ -45,6 +45,17 @@ export function prepareAll<P extends { index: number }>(
   return { outcomes, live, reject: (c, reason) => (outcomes[c.index] = { status: 'rejected', reason }) };
 }
 
+/** Why a change's optimistic check cannot apply to it (an insert expecting a version, a version without versionColumn ...), or null. */
+export function expectationProblem(change: RowChange, batch: WriteBatch): string | null {
+  const e = change.expected;
+  if (e === undefined) return null;
+  if ('absent' in e) return change.op === 'insert' ? null : `an ${change.op} cannot expect the row to be absent`;
+  if (change.op === 'insert') return 'an insert expects no row; use an update to change an existing row';
+  if ('version' in e && !batch.versionColumn) return 'expected.version needs the batch to name its versionColumn';
+  if ('rowHash' in e && !batch.hashColumns?.length) return 'expected.rowHash needs the batch to name its hashColumns';
+  return null;
+}
+
 /** Keeps the first change of each row; later ones are rejected (a batch changes a row once, so its outcome is unambiguous). */
 export function dropRepeats<C extends { index: number }>(changes: C[], rowOf: (c: C) => string | undefined, reject: (c: C, reason: string) => void): C[] {
   const first = new Map<string, number>();

@@ -7,6 +7,7 @@ import type { RowChange, WriteBatch, WriteExpectation } from '../writes.ts';
 import { isGeometryType } from './families.ts';
 import { literal } from './ident.ts';
 import { constantSql, serverTimestampText, shortestFloat, type ColumnType } from './query.ts';
+import { expectationProblem } from '../write-batch.ts';
 
 /*
  * A batch's changes checked and turned into SQL literals before any statement: each change
@@ -125,16 +126,6 @@ export function sameValue(stored: string | null, wanted: WriteValue, type: Colum
   }
 }
 
-function checkExpected(change: RowChange, batch: WriteBatch): string | null {
-  const e = change.expected;
-  if (e === undefined) return null;
-  if ('absent' in e) return change.op === 'insert' ? null : `an ${change.op} cannot expect the row to be absent`;
-  if (change.op === 'insert') return 'an insert expects no row; use an update to change an existing row';
-  if ('version' in e && !batch.versionColumn) return 'expected.version needs the batch to name its versionColumn';
-  if ('rowHash' in e && !batch.hashColumns?.length) return 'expected.rowHash needs the batch to name its hashColumns';
-  return null;
-}
-
 export function prepareChange(change: RowChange, index: number, batch: WriteBatch, types: Map<string, ColumnType>, ref: RelationRef): Preparation {
   const fail = (reason: string): Preparation => ({ ok: false, reason });
   if (!change || !['insert', 'update', 'delete'].includes(change.op)) return fail('op must be insert, update or delete');
@@ -158,7 +149,7 @@ export function prepareChange(change: RowChange, index: number, batch: WriteBatc
     if (!stored.ok) return fail(stored.reason);
     keyValues.push(stored.value);
   }
-  const expectedProblem = checkExpected(change, batch);
+  const expectedProblem = expectationProblem(change, batch);
   if (expectedProblem) return fail(expectedProblem);
   const values = change.values ?? {};
   if (typeof values !== 'object' || Array.isArray(values)) return fail('values must be an object of column names');

@@ -3,6 +3,7 @@ import type { RelationRef } from '../reads.ts';
 import { arrayElementTexts, writeText, type ArrayTexts } from '../write-values.ts';
 import type { RowChange, WriteBatch, WriteExpectation } from '../writes.ts';
 import type { ColumnType } from './query.ts';
+import { expectationProblem } from '../write-batch.ts';
 
 /*
  * A batch's changes checked and turned into texts before any SQL: each change either becomes a
@@ -51,16 +52,6 @@ function valueText(name: string, type: ColumnType, value: unknown): { ok: true; 
   return converted.ok ? converted : { ok: false, reason: `column "${name}": ${converted.reason}` };
 }
 
-function checkExpected(change: RowChange, batch: WriteBatch): string | null {
-  const e = change.expected;
-  if (e === undefined) return null;
-  if ('absent' in e) return change.op === 'insert' ? null : `an ${change.op} cannot expect the row to be absent`;
-  if (change.op === 'insert') return 'an insert expects no row; use an update to change an existing row';
-  if ('version' in e && !batch.versionColumn) return 'expected.version needs the batch to name its versionColumn';
-  if ('rowHash' in e && !batch.hashColumns?.length) return 'expected.rowHash needs the batch to name its hashColumns';
-  return null;
-}
-
 export function prepareChange(change: RowChange, index: number, batch: WriteBatch, types: Map<string, ColumnType>, ref: RelationRef): Preparation {
   const fail = (reason: string): Preparation => ({ ok: false, reason });
   if (!change || !['insert', 'update', 'delete'].includes(change.op)) return fail('op must be insert, update or delete');
@@ -78,7 +69,7 @@ export function prepareChange(change: RowChange, index: number, batch: WriteBatc
     if (text === null) return fail(`key column "${column}" cannot be NULL`);
     key.push(text);
   }
-  const expectedProblem = checkExpected(change, batch);
+  const expectedProblem = expectationProblem(change, batch);
   if (expectedProblem) return fail(expectedProblem);
   const values = change.values ?? {};
   if (typeof values !== 'object' || Array.isArray(values)) return fail('values must be an object of column names');
