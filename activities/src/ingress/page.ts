@@ -5,13 +5,13 @@ import { DeltaTokenExpiredError, type DeltaPage } from '@syncbridge/shared/graph
 
 type ListItem = DeltaPage['items'][number];
 import { contentHash, convertRow, decodeSourceKey, encodeSourceKey, KEY_COLUMN_NAME, type FieldMappingSpec } from '@syncbridge/shared/mapping';
-import { ingestProblem, itemKey, itemToRow } from '@syncbridge/shared/mapping';
+import { ingestProblem, isSoftDeleted, itemKey, itemToRow, softDeleteMark } from '@syncbridge/shared/mapping';
 import type { IntrospectedTable, RowChange, SourceSession, SourceValue } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
 import { tableRef, sourceOf, targetLists } from '../push/context.ts';
 import { keyFamiliesOf, titleOf, type Quarantined } from '../push/plan.ts';
-import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
+import { invalid, loadRunContext, type DefinitionContext } from '../sync/definition.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { commitIngressPage, readDeltaCursor, type DeltaCursor, type IngestedEntry, type IngressEvent } from './commit.ts';
 import { decideConflict, type ConflictPolicy } from './conflicts.ts';
@@ -49,7 +49,7 @@ export interface IngressPageResult {
   done: boolean;
 }
 
-const COUNT_KEYS = ['read', 'created', 'updated', 'deleted', 'unchanged', 'conflicts', 'quarantined', 'keysWritten'] as const;
+const COUNT_KEYS = ['read', 'created', 'updated', 'deleted', 'softDeleted', 'deletesIgnored', 'unchanged', 'conflicts', 'quarantined', 'keysWritten'] as const;
 
 /** A mapping ingress writes: not push-only, and invertible. */
 export function ingressMappings(mappings: FieldMappingSpec[], table: IntrospectedTable): FieldMappingSpec[] {
@@ -113,8 +113,10 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     if (pushed) start = 'latest';
     else fresh = true;
   }
-  const all = ctx.mappings.map((m) => ({ ...m, direction: 'both' as const }));
-  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...ctx.mappings.map((m) => m.targetColumn)])];
+  // Every mapped column of the item, either way: push's for the hash, ingress-only ones for what the list alone holds.
+  const ingressOnly = ctx.ingressMappings.filter((m) => m.direction === 'ingress');
+  const all = [...ctx.mappings, ...ingressOnly].map((m) => ({ ...m, direction: 'both' as const }));
+  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...all.map((m) => m.targetColumn)])];
   let page;
   try {
     const pages = list.graph.iterateItemsDelta(list.siteId, list.listId, fresh ? undefined : start, { fields: selectFields, top: d.batchSize });
@@ -141,7 +143,8 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     : { next: page.nextLink, ...(resyncing ? { resync: true, ...(stored?.resyncFrom ? { resyncFrom: stored.resyncFrom } : {}) } : {}) };
   activity.heartbeat({ phase: 'read', items: page.items.length, deleted: page.deletedIds.length });
 
-  const writable = ingressMappings(ctx.mappings, table);
+  const writable = ingressMappings(ctx.ingressMappings, table);
+  const listOnly = listOnlyValues(writable, table);
   const families = keyFamiliesOf(table, d.keyColumns);
   const quarantined: Quarantined[] = [];
   const events: IngressEvent[] = [];
@@ -159,7 +162,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       keyTexts = decodeSourceKey(stamped).map((k) => (k === null ? '' : String(k)));
     } else {
       // Key columns are push-only (an edit must not re-key a row), but a new item names its row by them.
-      const keyMappings = ctx.mappings.map((m) => (d.keyColumns.includes(m.sourceColumn) ? { ...m, direction: 'both' as const } : m));
+      const keyMappings = [...ctx.mappings, ...ingressOnly].map((m) => (d.keyColumns.includes(m.sourceColumn) ? { ...m, direction: 'both' as const } : m));
       const key = itemKey(fields, d.keyColumns, keyMappings, table);
       if (!key.ok) {
         quarantined.push({ sourceKey: `item:${item.id}`, reason: `list item ${item.id} has no usable key: ${key.reason}`, detail: { listItemId: item.id } });
@@ -246,7 +249,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   const current = await readCurrent(source, ctx, columns, keysToRead, families);
   const policy = d.conflictPolicy as ConflictPolicy;
   const changes: RowChange[] = [];
-  const plans: Array<{ kind: 'create' | 'update' | 'delete'; candidate?: Candidate; entry?: (typeof deletedEntries)[number] }> = [];
+  const plans: Array<{ kind: 'create' | 'update' | 'delete' | 'softDelete'; candidate?: Candidate; entry?: (typeof deletedEntries)[number] }> = [];
   const ingested: IngestedEntry[] = [...seen];
   const dropped: string[] = [];
   const unread = Object.fromEntries(columns.map((col) => [col, null]));
@@ -261,18 +264,20 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       continue;
     }
     c.hash = itemHash;
-    if (c.ledger && c.ledger.contentHash === itemHash && !c.needsKey && rowHash === itemHash) {
+    // Ingress-only columns are not in push's hash: the row takes the list's values when they differ.
+    const listOnlySame = row !== undefined && listOnly(row.values) === listOnly(c.driver);
+    if (c.ledger && c.ledger.contentHash === itemHash && !c.needsKey && rowHash === itemHash && listOnlySame) {
       counts.unchanged!++;
       ingested.push({ sourceKey: c.sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.hash, etag: c.item.eTag ?? null });
       continue;
     }
-    if (row && rowHash === c.hash) {
+    if (row && rowHash === c.hash && listOnlySame) {
       // The table already holds what the item says (written by hand on both sides, or a repeated page): only the ledger learns it.
       counts.unchanged!++;
       ingested.push({ sourceKey: c.sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.hash, etag: c.item.eTag ?? null });
       continue;
     }
-    const sourceChanged = c.ledger !== undefined && (row ? rowHash !== c.ledger.contentHash : true);
+    const sourceChanged = c.ledger !== undefined && (row ? rowHash !== c.ledger.contentHash : true) && !(row && rowHash === c.hash);
     if (sourceChanged) {
       counts.conflicts!++;
       const decision = decideConflict(policy, {
@@ -309,11 +314,24 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       plans.push({ kind: 'create', candidate: c });
     }
   }
+  // A deleted item: the row is deleted, marked (soft_delete) or left as it is (ignore), per the definition.
+  const deletePolicy = d.ingressDeletePolicy ?? 'delete';
+  const markColumn = deletePolicy === 'soft_delete' && d.softDeleteColumn ? table.columns.find((col) => col.name === d.softDeleteColumn) : undefined;
+  if (deletePolicy === 'soft_delete' && !markColumn && deletedEntries.length)
+    throw invalid(`the soft-delete column ${d.softDeleteColumn ?? '(none)'} is missing from ${table.schema}.${table.name}; fix the definition or the source`);
+  const now = new Date();
   for (const e of deletedEntries) {
     const keyTexts = decodeSourceKey(e.sourceKey).map((k) => (k === null ? '' : String(k)));
     const row = current.get(e.sourceKey);
-    if (!row) {
+    if (!row || (markColumn && isSoftDeleted(row.values[markColumn.name]))) {
       dropped.push(e.sourceKey);
+      continue;
+    }
+    if (deletePolicy === 'ignore') {
+      // The row stays; the ledger forgets the item, so the row's next change (or a full pass) creates it again.
+      counts.deletesIgnored!++;
+      dropped.push(e.sourceKey);
+      events.push({ sourceKey: e.sourceKey, kind: 'delete', listItemId: e.listItemId, detail: { from: 'list', policy: 'ignore', rowKept: true } });
       continue;
     }
     const rowHash = hashOf(row.values, keyTexts, e.sourceKey, ctx, table);
@@ -324,8 +342,13 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       dropped.push(e.sourceKey);
       continue;
     }
-    changes.push({ op: 'delete', key: row.key, expected: { rowHash: row.hash } });
-    plans.push({ kind: 'delete', entry: e });
+    if (markColumn) {
+      changes.push({ op: 'update', key: row.key, values: { [markColumn.name]: softDeleteMark(markColumn, now) }, expected: { rowHash: row.hash } });
+      plans.push({ kind: 'softDelete', entry: e });
+    } else {
+      changes.push({ op: 'delete', key: row.key, expected: { rowHash: row.hash } });
+      plans.push({ kind: 'delete', entry: e });
+    }
   }
 
   // 4. The source writes, in one transaction.
@@ -336,10 +359,16 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       const plan = plans[i]!;
       const sourceKey = plan.candidate?.sourceKey ?? plan.entry!.sourceKey;
       if (o.status === 'applied') {
-        if (plan.kind === 'delete') {
-          counts.deleted!++;
+        if (plan.kind === 'delete' || plan.kind === 'softDelete') {
+          const soft = plan.kind === 'softDelete';
+          counts[soft ? 'softDeleted' : 'deleted']!++;
           dropped.push(sourceKey);
-          events.push({ sourceKey, kind: 'delete', listItemId: plan.entry!.listItemId, detail: { from: 'list' } });
+          events.push({
+            sourceKey,
+            kind: 'delete',
+            listItemId: plan.entry!.listItemId,
+            detail: { from: 'list', ...(soft ? { policy: 'soft_delete', column: markColumn!.name } : {}) },
+          });
           return;
         }
         const c = plan.candidate!;
@@ -401,6 +430,19 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   });
   log.info({ definitionId: d.id, targetId: input.targetId, counts, done: Boolean(page.deltaLink) }, 'ingress page');
   return { counts, done: Boolean(page.deltaLink) };
+}
+
+/**
+ * A comparable digest of the ingress-only columns of some row values (as push would convert them): the
+ * list alone holds those, so the row takes them whenever the two digests differ. '' when there are none.
+ */
+function listOnlyValues(writable: FieldMappingSpec[], table: IntrospectedTable): (values: Record<string, unknown>) => string | null {
+  const listOnly = writable.filter((m) => m.direction === 'ingress').map((m) => ({ ...m, direction: 'both' as const }));
+  return (values) => {
+    if (listOnly.length === 0) return '';
+    const converted = convertRow(values, listOnly, table);
+    return converted.ok ? contentHash(converted.fields) : null;
+  };
 }
 
 /** The rows these keys name, by source key, with their row hash over the columns read. */

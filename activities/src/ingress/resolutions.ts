@@ -134,7 +134,7 @@ export async function applyConflictResolutions(deps: ActivityDeps, input: ApplyR
 
   // 1. The table writes (keep 'list' or 'merged'), one transaction.
   const before = await readRows(source, ctx, columns, families, pending);
-  const writable = ingressMappings(ctx.mappings, table);
+  const writable = ingressMappings(ctx.ingressMappings, table);
   const columnNames = new Set(table.columns.map((c) => c.name));
   const changes: RowChange[] = [];
   const changed: Pending[] = [];

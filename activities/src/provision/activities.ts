@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { FailureType } from '@syncbridge/shared/errors';
 import { schema } from '@syncbridge/shared/db';
 import { columnDefinitionsFor, KEY_COLUMN_NAME, keyColumnDefinition, proposeMappings, validateMappings } from '@syncbridge/shared/mapping';
-import { checkDefinitionSource } from '@syncbridge/shared/domain';
+import { allMappings, checkDefinitionSource } from '@syncbridge/shared/domain';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
@@ -46,7 +46,7 @@ export function createProvisionActivities(deps: ActivityDeps) {
       await db.update(schema.syncDefinitions).set({ sourceSnapshotId: snap.id }).where(eq(schema.syncDefinitions.id, d.id));
 
       let mappingsCreated = 0;
-      if (ctx.mappings.length === 0) {
+      if (allMappings(ctx).length === 0) {
         // Columns that look like secrets are not synced unless the user maps them (see TYPE-MAPPING.md).
         const proposal = proposeMappings(table, { keyColumns: d.keyColumns });
         const proposed = proposal.items.map((i) => i.mapping);
@@ -62,7 +62,7 @@ export function createProvisionActivities(deps: ActivityDeps) {
           .returning({ id: schema.fieldMappings.id });
         mappingsCreated = inserted.length;
       } else {
-        const mappingProblems = validateMappings(table, ctx.mappings);
+        const mappingProblems = validateMappings(table, allMappings(ctx));
         if (mappingProblems.length)
           throw ApplicationFailure.nonRetryable(`field mappings do not fit the source: ${problems(mappingProblems)}`, FailureType.SchemaMismatch);
       }
@@ -77,7 +77,8 @@ export function createProvisionActivities(deps: ActivityDeps) {
       const target = ctx.targets.find((t) => t.id === input.targetId);
       if (!target) throw notFound(`target ${input.targetId} of definition ${input.definitionId}`);
       const { table } = await introspectSourceTable(deps, ctx);
-      const wanted = [...columnDefinitionsFor(ctx.mappings, table), keyColumnDefinition()];
+      // Ingress-only columns too: the list holds them, the table takes them back.
+      const wanted = [...columnDefinitionsFor(allMappings(ctx), table), keyColumnDefinition()];
       const graph = gatewayFor(deps, target.connection);
 
       let list = await graph.getList(target.siteId, target.listId ?? target.listDisplayName);

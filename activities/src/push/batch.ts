@@ -83,6 +83,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     table,
     targets: routingTargets(ctx.targets),
     targetStrategy: d.targetStrategy,
+    softDeleteColumn: d.ingressDeletePolicy === 'soft_delete' ? d.softDeleteColumn : null,
   };
   const ledger = await ledgerEntries(deps.store.db, d.id, ledgerKeysFor(rows, planContext));
   const plan = planRows(rows, ledger, planContext);
@@ -98,6 +99,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     moved: outcome.applied.filter((a) => a.kind === 'move').length,
     unchanged: plan.unchanged.length,
     quarantined: quarantined.length,
+    ...(plan.softDeleted ? { softDeletedSkipped: plan.softDeleted } : {}),
   };
   // The cursor never passes a row whose write may still succeed on retry (the original system's bug).
   const advance = outcome.transient.length === 0;
@@ -110,7 +112,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     renames: plan.renames,
     healthyKeys: [...outcome.applied.map((a) => a.sourceKey), ...plan.unchanged.map((u) => u.sourceKey)],
     ...(advance && cursorUpdate ? { cursor: { kind: 'source_watermark' as const, value: cursorUpdate } } : {}),
-    counts: advance ? counts : { ...counts, read: 0, unchanged: 0 },
+    counts: advance ? counts : { ...counts, read: 0, unchanged: 0, softDeletedSkipped: 0 },
   });
   if (signal.aborted) {
     log.info(

@@ -2,6 +2,7 @@ import {
   contentHash,
   convertRow,
   encodeSourceKey,
+  isSoftDeleted,
   KEY_COLUMN_NAME,
   KeyTooLongError,
   legacyKeyText,
@@ -42,6 +43,8 @@ export interface RowPlan {
   quarantined: Quarantined[];
   /** Ledger entries of rows that cannot be written now, to move to the lossless key anyway. */
   renames: Array<{ from: string; to: string }>;
+  /** Rows marked soft-deleted: not written (the sweep removes their items). */
+  softDeleted: number;
 }
 
 export interface PlanContext {
@@ -54,6 +57,8 @@ export interface PlanContext {
   table: IntrospectedTable;
   targets: Array<{ id: string; routingRule: RoutingRule | null; priority: number; isDefault: boolean }>;
   targetStrategy: 'single' | 'conditional';
+  /** The soft-delete mark column (policy soft_delete): a marked row is never written; the sweep removes its item. */
+  softDeleteColumn?: string | null;
 }
 
 /** A row as read from the source: its values and the canonical (lossless) text of its key columns. */
@@ -115,7 +120,7 @@ const isQuarantined = (r: PreparedRow | Quarantined): r is Quarantined => 'reaso
  * rows that shared a truncated key get one item each).
  */
 export function planRows(rows: readonly SourceRow[], ledger: Map<string, LedgerEntry>, ctx: PlanContext): RowPlan {
-  const plan: RowPlan = { writes: [], unchanged: [], quarantined: [], renames: [] };
+  const plan: RowPlan = { writes: [], unchanged: [], quarantined: [], renames: [], softDeleted: 0 };
   const seen = new Set<string>();
   const claimed = new Set<string>();
   const claimLegacy = (row: SourceRow, sourceKey: string): LedgerEntry | undefined => {
@@ -126,6 +131,10 @@ export function planRows(rows: readonly SourceRow[], ledger: Map<string, LedgerE
     return ledger.get(legacy);
   };
   for (const raw of rows) {
+    if (ctx.softDeleteColumn && isSoftDeleted(raw.values[ctx.softDeleteColumn])) {
+      plan.softDeleted++;
+      continue;
+    }
     const prepared = prepareRow(raw, ctx);
     // A key read twice in one batch is handled once, whatever its first reading became.
     if (seen.has(prepared.sourceKey)) continue;

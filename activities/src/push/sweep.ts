@@ -55,7 +55,13 @@ async function goneAtSource<T extends { sourceKey: string }>(
   const d = ctx.definition;
   const decoded = decodeKeys(entries, d.keyColumns.length, log);
   const source = sourceOf(deps, ctx);
-  const found = await source.keysPresent({ ...tableRef(ctx), keyColumns: d.keyColumns, keys: decoded.map((k) => k.key) });
+  // A row marked soft-deleted is gone as far as the lists are concerned.
+  const found = await source.keysPresent({
+    ...tableRef(ctx),
+    keyColumns: d.keyColumns,
+    keys: decoded.map((k) => k.key),
+    softDeleteColumn: d.ingressDeletePolicy === 'soft_delete' ? d.softDeleteColumn : null,
+  });
   const goneIndexes = new Set(decoded.filter((_, i) => !found.has(i)).map((k) => k.index));
   return { gone: entries.filter((_, i) => goneIndexes.has(i)), present: entries.filter((_, i) => !goneIndexes.has(i)) };
 }

@@ -34,7 +34,10 @@ export interface DefinitionContext {
   /** Changes whenever the instance row changes, so pools follow new credentials. */
   instanceVersion: string;
   source: SourceConnectionParams;
+  /** What push writes (direction push or both). */
   mappings: FieldMappingSpec[];
+  /** What ingress reads back (direction ingress or both). */
+  ingressMappings: FieldMappingSpec[];
   targets: TargetContext[];
 }
 
@@ -61,6 +64,7 @@ export async function freezeContextNow(
       frozen: {
         definition: freezeDefinition(now.definition),
         mappings: now.mappings,
+        ingressMappings: now.ingressMappings,
         targets: now.targets,
         instanceId: resolved.instance.id,
         engine: resolved.engine,
@@ -91,6 +95,8 @@ export async function withCredentials(deps: ActivityDeps, frozen: FrozenContext)
     instanceVersion: inst.updatedAt.toISOString(),
     source: sourceParamsFromInstance(inst, frozen.engine, deps.secrets),
     mappings: frozen.mappings,
+    // Contexts frozen before 0.4 kept push-side mappings only; ingress read those back.
+    ingressMappings: frozen.ingressMappings ?? frozen.mappings,
     targets,
   };
 }

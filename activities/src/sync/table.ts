@@ -73,13 +73,14 @@ export async function sourceTableAndColumns(deps: ActivityDeps, ctx: DefinitionC
 }
 
 function wantedColumns(ctx: DefinitionContext): Set<string> {
-  const wanted = new Set<string>([...ctx.definition.keyColumns, ...ctx.mappings.map((m) => m.sourceColumn)]);
+  const wanted = new Set<string>([...ctx.definition.keyColumns, ...ctx.mappings.map((m) => m.sourceColumn), ...ctx.ingressMappings.map((m) => m.sourceColumn)]);
   if (ctx.definition.cursorColumn) wanted.add(ctx.definition.cursorColumn);
+  if (ctx.definition.softDeleteColumn) wanted.add(ctx.definition.softDeleteColumn);
   for (const t of ctx.targets) collectRuleColumns(t.routingRule, wanted);
   return wanted;
 }
 
-/** Columns the definition reads: keys, the watermark, mapped and routing columns, in table order. */
+/** Columns the definition reads: keys, the watermark, the soft-delete flag, mapped (either way) and routing columns, in table order. */
 export function columnsToRead(ctx: DefinitionContext, table: IntrospectedTable): string[] {
   const wanted = wantedColumns(ctx);
   const missing = [...wanted].filter((c) => !table.columns.some((col) => col.name === c));

@@ -8,9 +8,10 @@ import { renderFields, itemEtag } from './fields.ts';
 import { createItem, deleteItem, updateItemFields } from './list-ops.ts';
 import { DEFAULT_CLIENT_ROLES, SITE_ROLES } from './permissions.ts';
 import { applySettingsPatch, renderSettings, settingsPatchSchema, type Settings } from './settings.ts';
-import { siteId, type ListRecord, type SiteRecord, type Store, type TenantRecord } from './state.ts';
+import { siteId, userInformationList, type ListRecord, type SiteRecord, type Store, type TenantRecord } from './state.ts';
 import type { Throttle } from './throttle.ts';
 import { renderSite } from './graph/render.ts';
+import { addSiteUser, refuseUserInformationListWrite, siteUsers } from './users.ts';
 
 export interface AdminDeps {
   store: Store;
@@ -49,6 +50,13 @@ const tenantSchema = z.object({
   seedDefaultSite: z.boolean().optional(),
 });
 
+const siteUserSchema = z.object({
+  email: z.email(),
+  displayName: z.string().trim().min(1),
+  /** The login name the User Information List's `UserName` holds; defaults to the e-mail. */
+  userName: z.string().trim().min(1).optional(),
+});
+
 const isLoopback = (address: string | undefined): boolean =>
   !!address && (address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.'));
 
@@ -73,6 +81,15 @@ function findList(store: Store, listId: string): { tenant: TenantRecord; site: S
     }
   }
   throw new GraphError(404, 'itemNotFound', `List '${listId}' not found.`);
+}
+
+function findSite(store: Store, id: string): SiteRecord {
+  const wanted = id.toLowerCase();
+  for (const tenant of store.tenants.values()) {
+    const site = tenant.sites.find((s) => siteId(s) === wanted);
+    if (site) return site;
+  }
+  throw new GraphError(404, 'itemNotFound', `Site '${id}' not found.`);
 }
 
 /**
@@ -132,6 +149,20 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     return c.json({ tenantId: tenant.tenantId, ...renderSite(site) }, 201);
   });
 
+  /** The site's users (its User Information List): lookup ids for person columns. */
+  app.get('/sites/:siteId/users', (c) => {
+    const site = findSite(store, c.req.param('siteId'));
+    return c.json({ siteId: siteId(site), listId: userInformationList(site)?.id, value: siteUsers(site) });
+  });
+  /** Adds a person to the site's User Information List (201), or answers the entry with that e-mail (200). */
+  app.post('/sites/:siteId/users', async (c) => {
+    const site = findSite(store, c.req.param('siteId'));
+    const input = await parse(c, siteUserSchema);
+    const { user, created } = addSiteUser(site, input);
+    if (created) store.changed();
+    return c.json(user, created ? 201 : 200);
+  });
+
   app.get('/faults', (c) => c.json(deps.faults.config));
   app.put('/faults', async (c) => {
     const patch = await parse(c, faultPatchSchema);
@@ -172,34 +203,37 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
         eTag: itemEtag(item),
         createdDateTime: item.createdAt,
         lastModifiedDateTime: item.modifiedAt,
-        fields: renderFields(item),
+        fields: renderFields(site, list, item),
       })),
     });
   });
 
   /** Bulk seeding for tests (for example a list past the 5,000-item threshold); same validation as Graph. */
   app.post('/lists/:listId/items', async (c) => {
-    const { list } = findList(store, c.req.param('listId'));
+    const { site, list } = findList(store, c.req.param('listId'));
+    refuseUserInformationListWrite(list);
     const { items } = await parse(c, z.object({ items: z.array(z.object({ fields: z.record(z.string(), z.unknown()) })) }));
-    const ids = items.map((i) => String(createItem(list, i.fields, 'emulator-admin').id));
+    const ids = items.map((i) => String(createItem(site, list, i.fields, 'emulator-admin').id));
     store.changed();
     return c.json({ created: ids.length, ids }, 201);
   });
 
   /** A person's edit in the SharePoint UI (tests of ingress): same validation as Graph, recorded for delta. */
   app.patch('/lists/:listId/items/:itemId', async (c) => {
-    const { list } = findList(store, c.req.param('listId'));
+    const { site, list } = findList(store, c.req.param('listId'));
+    refuseUserInformationListWrite(list);
     const item = list.items.get(Number(c.req.param('itemId')));
     if (!item) throw new GraphError(404, 'itemNotFound', `item ${c.req.param('itemId')} does not exist`);
     const { fields } = await parse(c, z.object({ fields: z.record(z.string(), z.unknown()) }));
-    updateItemFields(list, item, fields, 'emulator-admin');
+    updateItemFields(site, list, item, fields, 'emulator-admin');
     store.changed();
-    return c.json({ id: String(item.id), fields: renderFields(item) });
+    return c.json({ id: String(item.id), fields: renderFields(site, list, item) });
   });
 
   /** A person deleting an item in the SharePoint UI (tests of ingress). */
   app.delete('/lists/:listId/items/:itemId', (c) => {
     const { list } = findList(store, c.req.param('listId'));
+    refuseUserInformationListWrite(list);
     const item = list.items.get(Number(c.req.param('itemId')));
     if (!item) throw new GraphError(404, 'itemNotFound', `item ${c.req.param('itemId')} does not exist`);
     deleteItem(list, item, deps.settings.deltaTokenTtlMs);

@@ -1,14 +1,14 @@
 import { checkUnique, itemEtag, trackUniqueValues, validateFields } from './fields.ts';
 import { GraphError } from './errors.ts';
-import type { ItemRecord, ListRecord } from './state.ts';
+import type { ItemRecord, ListRecord, SiteRecord } from './state.ts';
 import { graphTimestamp, newGuid, normalizeEtag } from './util.ts';
 
 /**
  * Item writes shared by the Graph handlers and the admin seeding API. Every write takes
  * the list's next change sequence number: that is the change log delta queries read.
  */
-export function createItem(list: ListRecord, input: unknown, actor: string): ItemRecord {
-  const values = validateFields(list, input);
+export function createItem(site: SiteRecord, list: ListRecord, input: unknown, actor: string): ItemRecord {
+  const values = validateFields(site, list, input);
   checkUnique(list, values);
   const now = graphTimestamp();
   const fields: Record<string, unknown> = {};
@@ -37,8 +37,8 @@ export function checkIfMatch(item: ItemRecord, ifMatch: string | undefined): voi
   }
 }
 
-export function updateItemFields(list: ListRecord, item: ItemRecord, input: unknown, actor: string): void {
-  const values = validateFields(list, input);
+export function updateItemFields(site: SiteRecord, list: ListRecord, item: ItemRecord, input: unknown, actor: string): void {
+  const values = validateFields(site, list, input);
   checkUnique(list, { ...item.fields, ...values }, item.id);
   trackUniqueValues(list, item, false);
   for (const [k, v] of Object.entries(values)) {

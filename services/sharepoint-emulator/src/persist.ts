@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ItemRecord, ListRecord, SiteRecord, Store, TenantRecord, TlsMaterial } from './state.ts';
+import { ensureUserInformationList, type ItemRecord, type ListRecord, type SiteRecord, type Store, type TenantRecord, type TlsMaterial } from './state.ts';
 
 const FORMAT_VERSION = 1;
 
@@ -39,13 +39,13 @@ export function loadStore(store: Store, file: string): boolean {
   store.tls = state.tls;
   store.tenants.clear();
   for (const t of state.tenants) {
-    store.tenants.set(t.tenantId.toLowerCase(), {
-      ...t,
-      sites: t.sites.map((s) => ({
-        ...s,
-        lists: s.lists.map((l) => ({ ...l, items: new Map(l.items.map((i) => [i.id, i])) })),
-      })),
-    });
+    const sites: SiteRecord[] = t.sites.map((s) => ({
+      ...s,
+      lists: s.lists.map((l) => ({ ...l, items: new Map(l.items.map((i) => [i.id, i])) })),
+    }));
+    // State saved before sites had a User Information List gets one (with the app principal).
+    for (const site of sites) ensureUserInformationList(site);
+    store.tenants.set(t.tenantId.toLowerCase(), { ...t, sites });
   }
   return true;
 }

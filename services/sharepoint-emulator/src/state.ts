@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { userInformationColumns } from './columns.ts';
 import { graphTimestamp, newGuid } from './util.ts';
 
 /** The column type facets of Graph's columnDefinition that the emulator models. */
-export type ColumnType = 'text' | 'number' | 'currency' | 'boolean' | 'dateTime' | 'choice' | 'hyperlinkOrPicture';
+export type ColumnType = 'text' | 'number' | 'currency' | 'boolean' | 'dateTime' | 'choice' | 'hyperlinkOrPicture' | 'lookup' | 'personOrGroup';
 
 export interface ColumnRecord {
   id: string;
@@ -29,7 +30,11 @@ export interface ItemRecord {
   modifiedAt: string;
   createdBy: string;
   modifiedBy: string;
-  /** User column values keyed by internal column name; built-in computed fields are rendered on read. */
+  /**
+   * User column values keyed by internal column name; built-in computed fields are rendered on
+   * read. Multi-choice values are string arrays; lookup and person values are the looked-up
+   * item ids (a number, or an array of numbers when the column allows several).
+   */
   fields: Record<string, unknown>;
   /** Sequence number of the list's change log entry that last touched the item. */
   changeSeq: number;
@@ -47,6 +52,8 @@ export interface ListRecord {
   displayName: string;
   description: string;
   template: string;
+  /** `list.hidden` as Graph reports it: only the site's User Information List is hidden. Absent in older state files. */
+  hidden?: boolean;
   createdAt: string;
   modifiedAt: string;
   createdBy: string;
@@ -155,7 +162,7 @@ export class Store {
       description: input.description ?? '',
       createdAt: now,
       modifiedAt: now,
-      lists: [],
+      lists: [newUserInformationList()],
     };
     tenant.sites.push(site);
     this.changed();
@@ -192,4 +199,49 @@ export function newList(input: { displayName: string; description?: string; temp
     tombstones: [],
     deltaEpoch: 0,
   };
+}
+
+/**
+ * SharePoint's hidden "User Information List" (server-relative URL `_catalogs/users`, list
+ * template 112 `UserInformation`): one item per site user, whose item id is the lookup id
+ * that person or group columns store. Every site has one.
+ */
+export const USER_INFORMATION_LIST_TITLE = 'User Information List';
+export const USER_INFORMATION_LIST_TEMPLATE = 'userInformation';
+/** SharePoint's lookup id of the "SharePoint App" principal that app-only writes are attributed to. */
+export const APP_PRINCIPAL_USER_ID = 1073741822;
+
+export const isUserInformationList = (list: ListRecord): boolean => list.template === USER_INFORMATION_LIST_TEMPLATE;
+
+export function userInformationList(site: SiteRecord): ListRecord | undefined {
+  return site.lists.find(isUserInformationList);
+}
+
+export function newUserInformationList(): ListRecord {
+  const list = newList({ displayName: USER_INFORMATION_LIST_TITLE, template: USER_INFORMATION_LIST_TEMPLATE, createdBy: 'SharePoint' });
+  list.name = 'users';
+  list.hidden = true;
+  list.columns = userInformationColumns();
+  const now = list.createdAt;
+  list.items.set(APP_PRINCIPAL_USER_ID, {
+    id: APP_PRINCIPAL_USER_ID,
+    guid: newGuid(),
+    version: 1,
+    createdAt: now,
+    modifiedAt: now,
+    createdBy: 'SharePoint',
+    modifiedBy: 'SharePoint',
+    fields: { Title: 'SharePoint App', UserName: 'app@sharepoint' },
+    changeSeq: ++list.changeSeq,
+  });
+  return list;
+}
+
+/** Gives a site loaded from an older state file its User Information List. */
+export function ensureUserInformationList(site: SiteRecord): ListRecord {
+  const existing = userInformationList(site);
+  if (existing) return existing;
+  const list = newUserInformationList();
+  site.lists.unshift(list);
+  return list;
 }

@@ -27,6 +27,43 @@ describe('admin API', () => {
     expect((await h.admin('GET', '/lists/00000000-0000-0000-0000-000000000000/items')).status).toBe(404);
   });
 
+  it('adds site users to the User Information List (POST /sites/{siteId}/users) and lists them with their lookup ids', async () => {
+    const added = await h.admin('POST', `/sites/${h.siteId}/users`, { email: 'Jane@Contoso.com', displayName: 'Jane Doe' });
+    expect(added.status).toBe(201);
+    expect(added.body).toEqual({ lookupId: expect.any(Number), email: 'Jane@Contoso.com', displayName: 'Jane Doe', userName: 'Jane@Contoso.com' });
+    // The same e-mail (any case) answers the existing entry, like SharePoint's "ensure user".
+    const again = await h.admin('POST', `/sites/${h.siteId}/users`, { email: 'jane@contoso.com', displayName: 'Someone Else' });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(added.body);
+    const other = await h.admin('POST', `/sites/${h.siteId}/users`, {
+      email: 'joe@contoso.com',
+      displayName: 'Joe',
+      userName: 'i:0#.f|membership|joe@contoso.com',
+    });
+    expect(other.status).toBe(201);
+    expect(other.body.lookupId).toBe(added.body.lookupId + 1);
+    expect(other.body.userName).toBe('i:0#.f|membership|joe@contoso.com');
+
+    const users = await h.admin('GET', `/sites/${h.siteId}/users`);
+    expect(users.status).toBe(200);
+    expect(users.body.value).toEqual(
+      expect.arrayContaining([added.body, other.body, { lookupId: 1073741822, email: '', displayName: 'SharePoint App', userName: 'app@sharepoint' }]),
+    );
+    const list = await h.graph('GET', `/sites/${h.siteId}/lists/${users.body.listId}/items/${added.body.lookupId}?$expand=fields`);
+    expect(list.body.fields).toMatchObject({ Title: 'Jane Doe', EMail: 'Jane@Contoso.com', UserName: 'Jane@Contoso.com' });
+
+    expect((await h.admin('POST', `/sites/${h.siteId}/users`, { email: 'not-an-email', displayName: 'X' })).status).toBe(400);
+    expect((await h.admin('POST', `/sites/${h.siteId}/users`, { email: 'x@contoso.com' })).status).toBe(400);
+    expect(
+      (
+        await h.admin('POST', '/sites/contoso.sharepoint.com,00000000-0000-0000-0000-000000000000,00000000-0000-0000-0000-000000000000/users', {
+          email: 'x@contoso.com',
+          displayName: 'X',
+        })
+      ).status,
+    ).toBe(404);
+  });
+
   it('keeps counters per tenant and client until reset', async () => {
     await h.admin('POST', '/counters/reset');
     await h.graph('GET', `/sites/${h.siteId}`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,6 +36,75 @@ describe('state persistence', () => {
       const link = new URL(deltaLink);
       const changes = await second.graph('GET', `${link.pathname.replace(/^\/v1\.0/, '')}${link.search}`);
       expect(changes.body.value.map((i: { id: string }) => i.id)).toEqual(['2']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('keeps lookup, person and multi-choice columns, their values and the User Information List across a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spemu-state-'));
+    const persistFile = join(dir, 'state.json');
+    const first = await startHarness({ persistFile });
+    const items = (listId: string) => `/sites/${first.siteId}/lists/${listId}/items`;
+    const source = await first.createList('Persisted Source');
+    await first.graph('POST', items(source.id), { fields: { Title: 'Red' } });
+    const grace = (await first.admin('POST', `/sites/${first.siteId}/users`, { email: 'grace@contoso.com', displayName: 'Grace Hopper' })).body
+      .lookupId as number;
+    const list = await first.createList('Persisted Complex', [
+      { name: 'Tags', choice: { choices: ['A', 'B'], displayAs: 'checkBoxes' } },
+      { name: 'Color', lookup: { listId: source.id, columnName: 'Title', allowMultipleValues: true } },
+      { name: 'Owner', personOrGroup: { chooseFromType: 'peopleAndGroups' } },
+    ]);
+    const created = await first.graph('POST', items(list.id), { fields: { Tags: ['B', 'A'], ColorLookupId: [1], OwnerLookupId: grace } });
+    expect(created.status).toBe(201);
+    const columnsBefore = (await first.graph('GET', `/sites/${first.siteId}/lists/${list.id}/columns`)).body.value;
+    const usersBefore = (await first.admin('GET', `/sites/${first.siteId}/users`)).body;
+    await first.close();
+
+    const second = await startHarness({ persistFile });
+    try {
+      expect((await second.graph('GET', `/sites/${second.siteId}/lists/${list.id}/columns`)).body.value).toEqual(columnsBefore);
+      const fields = (await second.graph('GET', `${items(list.id)}/${created.body.id}?$expand=fields($select=Tags,Color,Owner,OwnerLookupId)`)).body.fields;
+      expect(fields).toEqual({
+        '@odata.etag': created.body.eTag,
+        'Tags@odata.type': 'Collection(Edm.String)',
+        Tags: ['B', 'A'],
+        Color: [{ LookupId: 1, LookupValue: 'Red' }],
+        Owner: 'Grace Hopper',
+        OwnerLookupId: String(grace),
+      });
+      expect((await second.admin('GET', `/sites/${second.siteId}/users`)).body).toEqual(usersBefore);
+      const uil = await second.graph('GET', `/sites/${second.siteId}/lists/${usersBefore.listId}`);
+      expect(uil.body.list).toMatchObject({ hidden: true, template: 'userInformation' });
+      // Lookup ids keep counting after the restart.
+      const next = await second.admin('POST', `/sites/${second.siteId}/users`, { email: 'linus@contoso.com', displayName: 'Linus' });
+      expect(next.body.lookupId).toBe(grace + 1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('gives sites from a state file saved before the User Information List existed one, with the app principal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spemu-state-'));
+    const persistFile = join(dir, 'state.json');
+    const first = await startHarness({ persistFile });
+    const list = await first.createList('Old Format');
+    await first.close();
+    const state = JSON.parse(readFileSync(persistFile, 'utf8'));
+    for (const tenant of state.tenants) {
+      for (const site of tenant.sites) {
+        site.lists = site.lists.filter((l: { template: string }) => l.template !== 'userInformation');
+        for (const l of site.lists) delete l.hidden;
+      }
+    }
+    writeFileSync(persistFile, JSON.stringify(state));
+
+    const second = await startHarness({ persistFile });
+    try {
+      const users = await second.admin('GET', `/sites/${second.siteId}/users`);
+      expect(users.body.value).toEqual([{ lookupId: 1073741822, email: '', displayName: 'SharePoint App', userName: 'app@sharepoint' }]);
+      const old = await second.graph('GET', `/sites/${second.siteId}/lists/${list.id}`);
+      expect(old.body.list.hidden).toBe(false);
     } finally {
       await second.close();
     }

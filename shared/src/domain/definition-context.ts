@@ -31,6 +31,9 @@ export interface FrozenDefinition {
   conflictPolicy: DefinitionRow['conflictPolicy'];
   targetStrategy: DefinitionRow['targetStrategy'];
   batchSize: number;
+  /** Absent in contexts frozen before 0.4: `delete`. */
+  ingressDeletePolicy?: DefinitionRow['ingressDeletePolicy'];
+  softDeleteColumn?: string | null;
 }
 
 export interface FrozenTarget {
@@ -46,7 +49,10 @@ export interface FrozenTarget {
 
 export interface FrozenContext {
   definition: FrozenDefinition;
+  /** What push writes: mappings of direction push or both. */
   mappings: FieldMappingSpec[];
+  /** What ingress reads back: direction ingress or both. Absent in contexts frozen before 0.4 (they had `mappings` only). */
+  ingressMappings?: FieldMappingSpec[];
   targets: FrozenTarget[];
   /** The source instance this run resolved when it began. */
   instanceId: string;
@@ -75,21 +81,33 @@ export function freezeDefinition(d: DefinitionRow): FrozenDefinition {
     conflictPolicy: d.conflictPolicy,
     targetStrategy: d.targetStrategy,
     batchSize: d.batchSize,
+    ingressDeletePolicy: d.ingressDeletePolicy,
+    softDeleteColumn: d.softDeleteColumn,
   };
 }
 
+type MappingRow = typeof schema.fieldMappings.$inferSelect;
+
 /** Push-side mappings (those a push writes): direction push or both. */
-export function pushMappings(rows: Array<typeof schema.fieldMappings.$inferSelect>): FieldMappingSpec[] {
-  return rows
-    .filter((m) => m.direction !== 'ingress')
-    .map((m) => ({
-      sourceColumn: m.sourceColumn,
-      targetColumn: m.targetColumn,
-      targetType: m.targetType as FieldMappingSpec['targetType'],
-      converterOptions: (m.converterOptions ?? {}) as Record<string, unknown>,
-      transforms: (m.transforms ?? []) as FieldMappingSpec['transforms'],
-      direction: m.direction,
-    }));
+export const pushMappings = (rows: MappingRow[]): FieldMappingSpec[] => mappingSpecs(rows.filter((m) => m.direction !== 'ingress'));
+
+/** Ingress-side mappings (those ingress reads back into the table): direction ingress or both. */
+export const ingressSideMappings = (rows: MappingRow[]): FieldMappingSpec[] => mappingSpecs(rows.filter((m) => m.direction !== 'push'));
+
+/** Every mapping: what provisioning creates list columns for. */
+export function allMappings(ctx: { mappings: FieldMappingSpec[]; ingressMappings: FieldMappingSpec[] }): FieldMappingSpec[] {
+  return [...ctx.mappings, ...ctx.ingressMappings.filter((m) => m.direction === 'ingress')];
+}
+
+function mappingSpecs(rows: MappingRow[]): FieldMappingSpec[] {
+  return rows.map((m) => ({
+    sourceColumn: m.sourceColumn,
+    targetColumn: m.targetColumn,
+    targetType: m.targetType as FieldMappingSpec['targetType'],
+    converterOptions: (m.converterOptions ?? {}) as Record<string, unknown>,
+    transforms: (m.transforms ?? []) as FieldMappingSpec['transforms'],
+    direction: m.direction,
+  }));
 }
 
 export function freezeTarget(t: TargetRow): FrozenTarget {
@@ -105,11 +123,11 @@ export function freezeTarget(t: TargetRow): FrozenTarget {
   };
 }
 
-/** The definition as it is now: its row, push-side mappings and targets (in routing order). */
+/** The definition as it is now: its row, push-side and ingress-side mappings and targets (in routing order). */
 export async function loadDefinitionNow(
   db: MetaDb,
   definitionId: string,
-): Promise<{ definition: DefinitionRow; mappings: FieldMappingSpec[]; targets: FrozenTarget[] }> {
+): Promise<{ definition: DefinitionRow; mappings: FieldMappingSpec[]; ingressMappings: FieldMappingSpec[]; targets: FrozenTarget[] }> {
   const [definition] = await db.select().from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId));
   if (!definition) throw new DefinitionNotFoundError(`sync definition ${definitionId} does not exist`);
   const [mappings, targets] = await Promise.all([
@@ -120,7 +138,7 @@ export async function loadDefinitionNow(
       .where(eq(schema.syncTargets.definitionId, definitionId))
       .orderBy(asc(schema.syncTargets.priority), asc(schema.syncTargets.createdAt)),
   ]);
-  return { definition, mappings: pushMappings(mappings), targets: targets.map(freezeTarget) };
+  return { definition, mappings: pushMappings(mappings), ingressMappings: ingressSideMappings(mappings), targets: targets.map(freezeTarget) };
 }
 
 /** The connection rows of these targets (credentials stay encrypted here). */

@@ -1,4 +1,4 @@
-import { validateCursor, validateKeyStrategy, type ValidationIssue } from '../mapping/index.ts';
+import { softDeleteProblem, validateCursor, validateKeyStrategy, type ValidationIssue } from '../mapping/index.ts';
 import { cursorIndexed, findTable, readOnlyReason, type IntrospectedTable, type SchemaSnapshot } from '../sources/index.ts';
 import type { DefinitionRow } from './definition-context.ts';
 
@@ -7,7 +7,9 @@ import type { DefinitionRow } from './definition-context.ts';
  * answers 422 naming the fields) and for operations (which fail with SchemaMismatch).
  */
 
-type Checked = Pick<DefinitionRow, 'sourceSchema' | 'sourceTable' | 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'>;
+type Checked = Pick<DefinitionRow, 'sourceSchema' | 'sourceTable' | 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'> & {
+  softDeleteColumn?: string | null | undefined;
+};
 
 export interface SourceCheck {
   table: IntrospectedTable | undefined;
@@ -36,7 +38,16 @@ export function checkDefinitionSource(snapshot: SchemaSnapshot, d: Checked, wher
       ],
     };
   }
-  return { table, issues: [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)] };
+  const issues = [...validateKeyStrategy(table, d.keyStrategy, d.keyColumns), ...validateCursor(table, d.cursorStrategy, d.cursorColumn)];
+  if (d.softDeleteColumn) {
+    const problem = softDeleteProblem(
+      table.columns.find((c) => c.name === d.softDeleteColumn),
+      d.keyColumns,
+      d.softDeleteColumn,
+    );
+    if (problem) issues.push({ field: 'softDeleteColumn', message: problem });
+  }
+  return { table, issues };
 }
 
 /** Something that works but that the user should know: the definition is saved anyway. */

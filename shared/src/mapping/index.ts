@@ -27,3 +27,4 @@ export {
   routingRuleTooDeep,
 } from './routing.ts';
 export { itemToRow, itemKey, ingestProblem, type IngestResult, type ItemKeyResult } from './ingest.ts';
+export { softDeleteProblem, softDeleteMark, isSoftDeleted } from './soft-delete.ts';

@@ -31,6 +31,15 @@ export interface ListColumnView {
   allowTextEntry?: boolean;
   /** currency. */
   locale?: string;
+  /**
+   * Whether the column holds a collection: a choice shown as check boxes (`displayAs:
+   * 'checkBoxes'`, SharePoint's multi-choice), `lookup.allowMultipleValues`,
+   * `personOrGroup.allowMultipleSelection`. Only set for choice, lookup and person columns.
+   */
+  allowMultipleValues?: boolean;
+  /** lookup: the list (`lookup.listId`) and the column of it (`lookup.columnName`) the values come from. */
+  lookupListId?: string;
+  lookupColumnName?: string;
 }
 
 const TYPE_FACETS = [
@@ -84,6 +93,14 @@ export function describeListColumn(def: object): ListColumnView {
     view.choices = choice.choices.filter((c): c is string => typeof c === 'string');
     view.allowTextEntry = choice.allowTextEntry === true;
   }
+  if (d.choice != null) view.allowMultipleValues = choice.displayAs === 'checkBoxes';
+  if (d.lookup != null) {
+    const lookup = record(d.lookup);
+    view.allowMultipleValues = lookup.allowMultipleValues === true;
+    if (typeof lookup.listId === 'string') view.lookupListId = lookup.listId;
+    if (typeof lookup.columnName === 'string') view.lookupColumnName = lookup.columnName;
+  }
+  if (d.personOrGroup != null) view.allowMultipleValues = record(d.personOrGroup).allowMultipleSelection === true;
   const currency = record(d.currency);
   if (typeof currency.locale === 'string') view.locale = currency.locale;
   return view;

@@ -75,6 +75,11 @@ export interface KeysPresentParams extends RelationRef {
   keyColumns: string[];
   /** Canonical key texts (as the readers return them, or decoded from the ledger). */
   keys: string[][];
+  /**
+   * The soft-delete mark (a boolean, or a date/timestamp column): a row whose mark is set (true,
+   * or any date) counts as gone.
+   */
+  softDeleteColumn?: string | null;
 }
 
 export type CountParams = RelationRef;

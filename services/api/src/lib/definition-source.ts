@@ -12,6 +12,7 @@ import { callSource, checkIdentifiers, describeInstance, INTROSPECTION_TIMEOUT_M
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 
 export type SourceBinding = Pick<DefinitionRow, 'appId' | 'sourceSchema' | 'sourceTable' | 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'> & {
+  softDeleteColumn?: string | null | undefined;
   databaseId?: string | null | undefined;
   sourceInstanceId?: string | null | undefined;
 };
@@ -80,6 +81,7 @@ export async function validateDefinitionSource(deps: ApiDeps, d: SourceBinding):
     { field: 'body.sourceTable', name: d.sourceTable },
     ...d.keyColumns.map((name, i) => ({ field: `body.keyColumns.${i}`, name })),
     { field: 'body.cursorColumn', name: d.cursorColumn },
+    { field: 'body.softDeleteColumn', name: d.softDeleteColumn ?? null },
   ]);
   const filter = { schema: d.sourceSchema, table: d.sourceTable };
   const snapshot = await introspectSource(

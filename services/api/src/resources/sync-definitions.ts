@@ -49,6 +49,13 @@ const fields = {
     .openapi({ description: 'Shorthand for the push schedule: every this many seconds' }),
   batchSize: z.number().int().min(1).max(5000),
   enabled: z.boolean(),
+  ingressDeletePolicy: z.enum(schema.ingressDeletePolicy.enumValues).openapi({
+    description:
+      'What ingress does to the row of an item deleted in the list: delete (the default) deletes it; soft_delete sets softDeleteColumn (true, or the deletion time) and push then treats the row as deleted; ignore leaves the row, and its next change creates the item again',
+  }),
+  softDeleteColumn: identifier(
+    'The column soft_delete marks: a boolean (set true) or a date/timestamp column (set to the deletion time). Required with soft_delete, null otherwise. A row marked in the table (by anyone) is removed from its list by the next push',
+  ).nullable(),
   deleteGuardMaxItems: z.number().int().min(0).max(100_000_000).nullable().openapi({
     description:
       'Mass-delete guard: a run that would delete more items than this from one list deletes nothing and waits for approval (POST /v1/sync-runs/{id}/approve-deletions). Null: no absolute limit. Default 500.',
@@ -69,6 +76,14 @@ export function definitionRules(d: DefinitionShape): FieldError[] {
   if (new Set(keys).size !== keys.length) out.push({ field: 'body.keyColumns', message: 'key columns must be distinct' });
   if (d.cursorStrategy === 'updated_at' && !d.cursorColumn) out.push({ field: 'body.cursorColumn', message: 'required when cursorStrategy is updated_at' });
   if (d.cursorStrategy === 'full_scan' && d.cursorColumn) out.push({ field: 'body.cursorColumn', message: 'must be null when cursorStrategy is full_scan' });
+  if (d.ingressDeletePolicy === 'soft_delete' && !d.softDeleteColumn)
+    out.push({
+      field: 'body.softDeleteColumn',
+      message: 'required when ingressDeletePolicy is soft_delete: the boolean or date/timestamp column that marks a row deleted',
+    });
+  if (d.ingressDeletePolicy !== 'soft_delete' && d.softDeleteColumn)
+    out.push({ field: 'body.softDeleteColumn', message: 'only used with ingressDeletePolicy soft_delete; set it to null or choose soft_delete' });
+  if (d.softDeleteColumn && keys.includes(d.softDeleteColumn)) out.push({ field: 'body.softDeleteColumn', message: 'a key column cannot mark a row deleted' });
   if (d.scheduleCron && d.scheduleIntervalSeconds)
     out.push({ field: 'body.scheduleCron', message: 'give either scheduleCron or scheduleIntervalSeconds, not both' });
   return out;
@@ -105,6 +120,8 @@ const CreateDefinition = z
     scheduleIntervalSeconds: fields.scheduleIntervalSeconds.optional(),
     batchSize: fields.batchSize.optional(),
     enabled: fields.enabled.optional(),
+    ingressDeletePolicy: fields.ingressDeletePolicy.optional(),
+    softDeleteColumn: fields.softDeleteColumn.optional(),
     deleteGuardMaxItems: fields.deleteGuardMaxItems.optional(),
     deleteGuardMaxPercent: fields.deleteGuardMaxPercent.optional(),
   })
@@ -136,6 +153,8 @@ const toResponse = (r: DefinitionRow) => ({
   targetStrategy: r.targetStrategy,
   batchSize: r.batchSize,
   enabled: r.enabled,
+  ingressDeletePolicy: r.ingressDeletePolicy,
+  softDeleteColumn: r.softDeleteColumn,
   deleteGuardMaxItems: r.deleteGuardMaxItems,
   deleteGuardMaxPercent: r.deleteGuardMaxPercent,
   sourceSnapshotId: r.sourceSnapshotId,
@@ -144,7 +163,17 @@ const toResponse = (r: DefinitionRow) => ({
 });
 
 /** The fields that decide what is read from the source and how rows are keyed: changing one re-validates against it. */
-const SOURCE_FIELDS = ['databaseId', 'sourceInstanceId', 'sourceSchema', 'sourceTable', 'keyStrategy', 'keyColumns', 'cursorStrategy', 'cursorColumn'] as const;
+const SOURCE_FIELDS = [
+  'databaseId',
+  'sourceInstanceId',
+  'sourceSchema',
+  'sourceTable',
+  'keyStrategy',
+  'keyColumns',
+  'cursorStrategy',
+  'cursorColumn',
+  'softDeleteColumn',
+] as const;
 /** Schedule shorthand: kept in operation_schedules, not in the definition's row. */
 const SCHEDULE_FIELDS = ['scheduleCron', 'scheduleIntervalSeconds'] as const;
 
@@ -177,11 +206,14 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
       }));
     },
     toInsert: async (b) => {
-      const bound = await validateDefinitionSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null });
+      const bound = await validateDefinitionSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null, softDeleteColumn: b.softDeleteColumn ?? null });
       await checkIngressWritable(deps, { ...b, ...bound, cursorColumn: b.cursorColumn ?? null, direction: b.direction ?? 'push' });
       return { ...withoutSchedule(b), ...bound };
     },
-    toPatch: async (b, _deps, existing) => {
+    toPatch: async (body, _deps, existing) => {
+      // Leaving soft_delete drops its column unless the patch names one (which the rules then refuse).
+      const b =
+        body.ingressDeletePolicy && body.ingressDeletePolicy !== 'soft_delete' && !('softDeleteColumn' in body) ? { ...body, softDeleteColumn: null } : body;
       const changed = SOURCE_FIELDS.some((f) => f in b && !sameValue(b[f], existing[f]));
       // Writing to the table (ingress, both) needs a table the source lets SyncBridge write: checked when the direction or the source changes.
       if ((changed || ('direction' in b && b.direction !== existing.direction)) && b.direction !== 'push') {

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { checkIndexRules, parseColumnDefinition, renderColumn } from '../columns.ts';
 import { badRequest, notFound, unknownProperty } from '../errors.ts';
 import { applySelect, readQuery, validateExpand } from '../odata-query.ts';
+import { refuseUserInformationListWrite } from '../users.ts';
 import { graphTimestamp, isRecord } from '../util.ts';
 import { siteId, type ColumnRecord, type ListRecord } from '../state.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
@@ -54,7 +55,8 @@ export function registerColumns(app: Hono<GraphEnv>, deps: GraphDeps): void {
   app.post(base, async (c) => {
     const site = resolveSite(c.get('tenant'), c.req.param('siteId'));
     const list = resolveList(site, c.req.param('listId'));
-    const column = parseColumnDefinition(await readJsonBody(c), list);
+    refuseUserInformationListWrite(list);
+    const column = parseColumnDefinition(await readJsonBody(c), list, site);
     list.columns.push(column);
     touch(list);
     deps.store.changed();
@@ -64,6 +66,7 @@ export function registerColumns(app: Hono<GraphEnv>, deps: GraphDeps): void {
   app.patch(`${base}/:columnId`, async (c) => {
     const site = resolveSite(c.get('tenant'), c.req.param('siteId'));
     const list = resolveList(site, c.req.param('listId'));
+    refuseUserInformationListWrite(list);
     const column = resolveColumn(list, c.req.param('columnId'));
     const body = await readJsonBody(c);
     if (!isRecord(body)) throw badRequest('The request body must be a columnDefinition object.', 'BadRequest');
@@ -90,6 +93,7 @@ export function registerColumns(app: Hono<GraphEnv>, deps: GraphDeps): void {
   app.delete(`${base}/:columnId`, (c) => {
     const site = resolveSite(c.get('tenant'), c.req.param('siteId'));
     const list = resolveList(site, c.req.param('listId'));
+    refuseUserInformationListWrite(list);
     const column = resolveColumn(list, c.req.param('columnId'));
     if (column.readOnly || column.name === 'Title') throw badRequest(`Column '${column.name}' is a built-in column and cannot be deleted.`);
     list.columns = list.columns.filter((x) => x !== column);

@@ -59,7 +59,7 @@ export function registerDelta(app: Hono<GraphEnv>, deps: GraphDeps): void {
     if (q.filter) throw badRequest('The $filter query option is not supported on delta.');
     validateExpand(q.expand, 'listItem');
     const pageSize = q.top ?? DEFAULT_DELTA_PAGE_SIZE;
-    const options = itemRenderOptions(q.expand);
+    const options = itemRenderOptions(q.expand, list);
     // "This method also supports the $select, $expand, and $top OData query parameters."
     const render = (item: ItemRecord) => applySelect(renderItem(tenant, site, list, item, options), q.select, ['fields']);
     // A deleted entry always keeps what says it is one: its id and the deleted facet.

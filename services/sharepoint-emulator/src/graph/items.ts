@@ -1,10 +1,12 @@
 import type { Context, Hono } from 'hono';
-import { fieldForFilter, renderFields } from '../fields.ts';
+import { isLookupColumn, isMultiValue } from '../columns.ts';
+import { checkFieldsSelect, fieldForFilter, renderFields } from '../fields.ts';
 import { GraphError, badRequest, unknownProperty } from '../errors.ts';
 import { checkIfMatch, createItem, deleteItem, updateItemFields } from '../list-ops.ts';
 import { evaluateFilter, parseFilter, referencedFields, type FilterExpr } from '../odata-filter.ts';
 import { applySelect, readQuery, validateExpand, type ExpandOption } from '../odata-query.ts';
 import { siteId, type ItemRecord, type ListRecord } from '../state.ts';
+import { refuseUserInformationListWrite } from '../users.ts';
 import { isRecord } from '../util.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
 import { buildLink, carriedParams, graphBase, graphJson, preferences, readJsonBody } from './http.ts';
@@ -33,8 +35,9 @@ const READ_ONLY_ITEM_PROPERTIES = [
 const UNMODELLED_ITEM_PROPERTIES = ['contentType', 'name', 'description', 'driveItem', 'versions', 'analytics', 'documentSetVersions'];
 
 /** How listItems render under an `$expand` already checked with `validateExpand(..., 'listItem')`. */
-export function itemRenderOptions(expand: Map<string, ExpandOption>): ItemRenderOptions {
+export function itemRenderOptions(expand: Map<string, ExpandOption>, list: ListRecord): ItemRenderOptions {
   const fields = expand.get('fields');
+  checkFieldsSelect(list, fields?.select);
   return { fields: fields !== undefined, fieldsSelect: fields?.select };
 }
 
@@ -51,6 +54,10 @@ function compileFilter(c: Context<GraphEnv>, deps: GraphDeps, list: ListRecord, 
   const honor = preferences(c).includes(HONOR_NON_INDEXED);
   for (const name of referencedFields(expr)) {
     const column = list.columns.find((col) => col.name === name);
+    const lookup = list.columns.find((col) => isLookupColumn(col) && (col.name === name || `${col.name}LookupId` === name));
+    if (lookup || (column && isMultiValue(column))) {
+      throw new GraphError(400, 'notSupported', `Filtering on the lookup or multi-valued field '${name}' is not supported by the SharePoint emulator.`);
+    }
     if (!column && !COMPUTED_FILTERABLE.has(name)) throw badRequest(`Field '${name}' is not recognized`);
     const indexed = ALWAYS_INDEXED.has(name) || column?.indexed === true;
     if (indexed) continue;
@@ -112,7 +119,7 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
     const filter = q.filter ? compileFilter(c, deps, list, q.filter) : undefined;
     const top = q.top ?? DEFAULT_ITEM_PAGE_SIZE;
     const { page, more } = pageItems(list, decodeSkipToken(q.skiptoken), top, filter);
-    const options = itemRenderOptions(q.expand);
+    const options = itemRenderOptions(q.expand, list);
     const body: Record<string, unknown> = {
       '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items`,
       value: page.map((item) => applySelect(renderItem(tenant, site, list, item, options), q.select, ['fields'])),
@@ -134,7 +141,7 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
     validateExpand(q.expand, 'listItem');
     return graphJson(c, {
       '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items/$entity`,
-      ...applySelect(renderItem(tenant, site, list, item, itemRenderOptions(q.expand)), q.select, ['fields']),
+      ...applySelect(renderItem(tenant, site, list, item, itemRenderOptions(q.expand, list)), q.select, ['fields']),
     });
   });
 
@@ -143,18 +150,20 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
     const item = resolveItem(list, c.req.param('itemId'));
     const q = readQuery(new URL(c.req.url));
     validateExpand(q.expand, 'fieldValueSet');
+    checkFieldsSelect(list, q.select);
     return graphJson(c, {
       '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items('${item.id}')/fields/$entity`,
-      ...renderFields(item, q.select),
+      ...renderFields(site, list, item, q.select),
     });
   });
 
   app.post(base, async (c) => {
     const { tenant, site, list } = locate(c);
+    refuseUserInformationListWrite(list);
     const body = await readJsonBody(c);
     if (!isRecord(body)) throw badRequest('The request body must be a listItem object.', 'BadRequest');
     for (const key of Object.keys(body)) if (!key.startsWith('@') && key !== 'fields') throw unknownProperty(key, 'listItem');
-    const item = createItem(list, body.fields, c.get('auth').clientId);
+    const item = createItem(site, list, body.fields, c.get('auth').clientId);
     deps.store.changed();
     return graphJson(
       c,
@@ -168,15 +177,16 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
 
   app.patch(`${base}/:itemId/fields`, async (c) => {
     const { site, list } = locate(c);
+    refuseUserInformationListWrite(list);
     const item = resolveItem(list, c.req.param('itemId'));
     checkIfMatch(item, c.req.header('if-match'));
     const body = await readJsonBody(c);
     if (!isRecord(body)) throw badRequest('The request body must be a fieldValueSet object.', 'BadRequest');
-    updateItemFields(list, item, body, c.get('auth').clientId);
+    updateItemFields(site, list, item, body, c.get('auth').clientId);
     deps.store.changed();
     return graphJson(c, {
       '@odata.context': `${graphBase(c)}/$metadata#sites('${siteId(site)}')/lists('${list.id}')/items('${item.id}')/fields/$entity`,
-      ...renderFields(item),
+      ...renderFields(site, list, item),
     });
   });
 
@@ -189,6 +199,7 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
    */
   app.patch(`${base}/:itemId`, async (c) => {
     const { tenant, site, list } = locate(c);
+    refuseUserInformationListWrite(list);
     const item = resolveItem(list, c.req.param('itemId'));
     checkIfMatch(item, c.req.header('if-match'));
     const body = await readJsonBody(c);
@@ -205,7 +216,7 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
     }
     if (body.fields !== undefined) {
       if (!isRecord(body.fields)) throw badRequest("The listItem property 'fields' must be an object.", 'BadRequest');
-      updateItemFields(list, item, body.fields, c.get('auth').clientId);
+      updateItemFields(site, list, item, body.fields, c.get('auth').clientId);
       deps.store.changed();
     }
     return graphJson(c, {
@@ -216,6 +227,7 @@ export function registerItems(app: Hono<GraphEnv>, deps: GraphDeps): void {
 
   app.delete(`${base}/:itemId`, (c) => {
     const { list } = locate(c);
+    refuseUserInformationListWrite(list);
     const item = resolveItem(list, c.req.param('itemId'));
     checkIfMatch(item, c.req.header('if-match'));
     deleteItem(list, item, deps.settings.deltaTokenTtlMs);

@@ -3,6 +3,7 @@ import { builtInColumns, parseColumnDefinition, renderColumn } from '../columns.
 import { GraphError, badRequest, conflict, unknownProperty } from '../errors.ts';
 import { applySelect, formatExpand, readQuery, validateExpand, type ExpandOption } from '../odata-query.ts';
 import { newList, siteId, type ListRecord, type SiteRecord, type TenantRecord } from '../state.ts';
+import { refuseUserInformationListWrite } from '../users.ts';
 import { base64UrlDecode, base64UrlEncode, isRecord } from '../util.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
 import { buildLink, carriedParams, graphBase, graphJson, readJsonBody } from './http.ts';
@@ -34,7 +35,7 @@ function renderWithExpand(c: Context<GraphEnv>, tenant: TenantRecord, site: Site
 function expandItems(c: Context<GraphEnv>, tenant: TenantRecord, site: SiteRecord, list: ListRecord, option: ExpandOption): Record<string, unknown> {
   const top = option.top ?? DEFAULT_ITEM_PAGE_SIZE;
   const { page, more } = pageItems(list, 0, top);
-  const options = itemRenderOptions(option.expand);
+  const options = itemRenderOptions(option.expand, list);
   const out: Record<string, unknown> = { items: page.map((item) => applySelect(renderItem(tenant, site, list, item, options), option.select, ['fields'])) };
   const last = page[page.length - 1];
   if (more && last) {
@@ -113,7 +114,7 @@ export function registerLists(app: Hono<GraphEnv>, deps: GraphDeps): void {
     });
     list.columns = builtInColumns();
     if (body.columns !== undefined && !Array.isArray(body.columns)) throw badRequest("The list property 'columns' must be an array.");
-    for (const def of (body.columns as unknown[] | undefined) ?? []) list.columns.push(parseColumnDefinition(def, list));
+    for (const def of (body.columns as unknown[] | undefined) ?? []) list.columns.push(parseColumnDefinition(def, list, site));
     site.lists.push(list);
     deps.store.changed();
     return graphJson(
@@ -129,6 +130,7 @@ export function registerLists(app: Hono<GraphEnv>, deps: GraphDeps): void {
   app.delete('/sites/:siteId/lists/:listId', (c) => {
     const site = resolveSite(c.get('tenant'), c.req.param('siteId'));
     const list = resolveList(site, c.req.param('listId'));
+    refuseUserInformationListWrite(list);
     site.lists = site.lists.filter((l) => l !== list);
     deps.store.changed();
     return c.body(null, 204);

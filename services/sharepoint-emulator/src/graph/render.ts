@@ -1,8 +1,10 @@
 import { renderFields, itemEtag } from '../fields.ts';
-import { siteId, type ItemRecord, type ListRecord, type SiteRecord, type TenantRecord } from '../state.ts';
+import { isUserInformationList, siteId, type ItemRecord, type ListRecord, type SiteRecord, type TenantRecord } from '../state.ts';
 
 export const siteWebUrl = (site: SiteRecord): string => `https://${site.hostname}${site.path === '/' ? '' : site.path}`;
-export const listWebUrl = (site: SiteRecord, list: ListRecord): string => `${siteWebUrl(site)}/Lists/${list.name}`;
+/** Lists live under `Lists/`; the User Information List is the catalog `_catalogs/users`. */
+export const listWebUrl = (site: SiteRecord, list: ListRecord): string =>
+  isUserInformationList(list) ? `${siteWebUrl(site)}/_catalogs/users` : `${siteWebUrl(site)}/Lists/${list.name}`;
 
 /** App-only writes show the application and SharePoint's "SharePoint App" user. */
 export function identitySet(tenant: TenantRecord, clientId: string): Record<string, unknown> {
@@ -41,7 +43,7 @@ export function renderList(tenant: TenantRecord, site: SiteRecord, list: ListRec
     displayName: list.displayName,
     createdBy: identitySet(tenant, list.createdBy),
     parentReference: { siteId: siteId(site) },
-    list: { contentTypesEnabled: false, hidden: false, template: list.template },
+    list: { contentTypesEnabled: false, hidden: list.hidden === true, template: list.template },
   };
 }
 
@@ -67,6 +69,6 @@ export function renderItem(tenant: TenantRecord, site: SiteRecord, list: ListRec
     lastModifiedBy: identitySet(tenant, item.modifiedBy),
     parentReference: { id: list.id, siteId: siteId(site) },
     contentType: itemContentType(list),
-    ...(options.fields ? { fields: renderFields(item, options.fieldsSelect) } : {}),
+    ...(options.fields ? { fields: renderFields(site, list, item, options.fieldsSelect) } : {}),
   };
 }

@@ -9,6 +9,8 @@ export const syncDirection = pgEnum('sync_direction', ['push', 'ingress', 'both'
 export const conflictPolicy = pgEnum('conflict_policy', ['source_wins', 'sharepoint_wins', 'latest_wins', 'manual']);
 export const targetStrategy = pgEnum('target_strategy', ['single', 'conditional']);
 export const mappingDirection = pgEnum('mapping_direction', ['push', 'ingress', 'both']);
+/** What ingress does to a row whose list item was deleted: delete it, set its soft-delete column, or leave it. */
+export const ingressDeletePolicy = pgEnum('ingress_delete_policy', ['delete', 'soft_delete', 'ignore']);
 
 export const syncDefinitions = pgTable(
   'sync_definitions',
@@ -36,6 +38,12 @@ export const syncDefinitions = pgTable(
     direction: syncDirection('direction').notNull().default('push'),
     conflictPolicy: conflictPolicy('conflict_policy').notNull().default('source_wins'),
     targetStrategy: targetStrategy('target_strategy').notNull().default('single'),
+    ingressDeletePolicy: ingressDeletePolicy('ingress_delete_policy').notNull().default('delete'),
+    /**
+     * soft_delete: the boolean (set true) or date/timestamp (set to the time) column that marks a
+     * row deleted. Push treats a marked row as deleted: it never creates its item and removes it.
+     */
+    softDeleteColumn: text('soft_delete_column'),
     batchSize: integer('batch_size').notNull().default(500),
     enabled: boolean('enabled').notNull().default(false),
     /**
@@ -60,6 +68,7 @@ export const syncDefinitions = pgTable(
     uniqueIndex('sync_definitions_app_name_uq').on(t.appId, t.name),
     check('sync_definitions_cursor_column_ck', sql`${t.cursorStrategy} <> 'updated_at' or ${t.cursorColumn} is not null`),
     check('sync_definitions_key_columns_ck', sql`cardinality(${t.keyColumns}) >= 1`),
+    check('sync_definitions_soft_delete_ck', sql`(${t.ingressDeletePolicy} = 'soft_delete') = (${t.softDeleteColumn} is not null)`),
     check('sync_definitions_batch_ck', sql`${t.batchSize} between 1 and 5000`),
     check(
       'sync_definitions_delete_guard_ck',

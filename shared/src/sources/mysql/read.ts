@@ -85,9 +85,11 @@ export async function keysPresent(ctx: ReadContext, p: KeysPresentParams): Promi
     q,
     p.keys.map((k) => q.keyTexts(k)),
   );
+  // A marked row is gone: 0 (or NULL) is the only unmarked boolean (tinyint), NULL the only unmarked date.
+  const live = p.softDeleteColumn ? ` and coalesce(cast(${'r.' + q.col(p.softDeleteColumn)} as char), '0') = '0'` : '';
   const rows = await plainRows<{ i: number | string }>(
     ctx.db,
-    `select ${u.index} as i from ${u.from} where exists (select 1 from ${q.rel} r where ${u.match('r')})`,
+    `select ${u.index} as i from ${u.from} where exists (select 1 from ${q.rel} r where ${u.match('r')}${live})`,
   );
   return new Set(rows.map((r) => Number(r.i)));
 }

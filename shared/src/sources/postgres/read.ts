@@ -82,9 +82,11 @@ export async function keysPresent(sql: Sql, p: KeysPresentParams): Promise<Set<n
   const q = new Query(p, await columnTypes(sql, p), [], p.keyColumns);
   const arrays = keyArrays(q, p.keyColumns, p.keys);
   const names = p.keyColumns.map((_, i) => q.alias(`p${i}`));
+  // A marked row is gone: false (or NULL) is the only unmarked boolean, NULL the only unmarked date.
+  const live = p.softDeleteColumn ? ` and coalesce(r.${quoteIdent(p.softDeleteColumn)}::text, 'false') = 'false'` : '';
   const rows = await sql.unsafe<{ ord: string }[]>(
     `select u.${q.alias('ord')}::text as ord from unnest(${arrays.join(', ')}) with ordinality as u(${names.join(', ')}, ${q.alias('ord')})
-     where exists (select 1 from ${q.rel} r where (${p.keyColumns.map((k) => `r.${quoteIdent(k)}`).join(', ')}) = (${names.map((n) => `u.${n}`).join(', ')}))`,
+     where exists (select 1 from ${q.rel} r where (${p.keyColumns.map((k) => `r.${quoteIdent(k)}`).join(', ')}) = (${names.map((n) => `u.${n}`).join(', ')})${live})`,
     q.params as never[],
   );
   return new Set(rows.map((r) => Number(r.ord) - 1));

@@ -79,6 +79,15 @@ const TABLES: ContractTable[] = [
       { name: 'b', kind: 'text' },
     ],
   },
+  {
+    name: 'marks',
+    columns: [
+      { name: 'id', kind: 'int', nullable: false },
+      { name: 'flag', kind: 'boolean' },
+      { name: 'gone', kind: 'date' },
+    ],
+    primaryKey: ['id'],
+  },
 ];
 
 const EVENT_COUNT = 3 + 200 + 200 + 5;
@@ -211,6 +220,17 @@ describe.each(CONTRACT_FIXTURES)('source connector contract: $label', (factory) 
         keys: [whole.keys[0] as string[], s.keyColumns.map(() => '999999')],
       });
       expect([...present]).toEqual([0]);
+    });
+
+    it('counts a row marked soft-deleted as gone: a true flag, or any date in a date mark', async () => {
+      await fx.exec(`insert into marks (id, flag, gone) values (1, false, null), (2, true, null), (3, null, null), (4, false, '2024-01-01')`);
+      const keys = [['1'], ['2'], ['3'], ['4'], ['5']];
+      const all = await fx.session.keysPresent({ ...ref('marks'), keyColumns: ['id'], keys });
+      expect([...all].sort()).toEqual([0, 1, 2, 3]);
+      const byFlag = await fx.session.keysPresent({ ...ref('marks'), keyColumns: ['id'], keys, softDeleteColumn: 'flag' });
+      expect([...byFlag].sort()).toEqual([0, 2, 3]);
+      const byDate = await fx.session.keysPresent({ ...ref('marks'), keyColumns: ['id'], keys, softDeleteColumn: 'gone' });
+      expect([...byDate].sort()).toEqual([0, 1, 2]);
     });
 
     it('keeps every digit of 64-bit keys', async () => {
