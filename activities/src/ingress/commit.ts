@@ -23,8 +23,10 @@ export interface IngestedEntry {
 
 export interface IngressEvent {
   sourceKey: string;
-  kind: 'create' | 'update' | 'delete' | 'conflict';
+  kind: 'create' | 'update' | 'delete' | 'conflict' | 'move';
   listItemId: string | null;
+  /** move: the list the item went to (the page's list is where it came from). */
+  toTargetId?: string;
   detail: Record<string, unknown>;
   /** A conflict left to a person: both versions. */
   conflict?: { sourceValue: unknown; listValue: unknown };
@@ -40,7 +42,8 @@ export interface IngressCommit {
   events?: IngressEvent[];
   quarantined?: Quarantined[];
   healthyKeys?: string[];
-  cursor: DeltaCursor;
+  /** The list's next delta position; absent: the position stays (a first commit before writes that follow). */
+  cursor?: DeltaCursor;
   counts: Record<string, number>;
 }
 
@@ -98,8 +101,8 @@ export async function commitIngressPage(db: MetaDb, c: IngressCommit): Promise<v
           runId: c.runRowId,
           sourceKey: e.sourceKey,
           kind: e.kind,
-          fromTargetId: e.kind === 'delete' ? c.targetId : null,
-          toTargetId: e.kind === 'delete' ? null : c.targetId,
+          fromTargetId: e.kind === 'delete' || e.kind === 'move' ? c.targetId : null,
+          toTargetId: e.kind === 'delete' ? null : (e.toTargetId ?? c.targetId),
           listItemId: e.listItemId,
           detail: { direction: 'ingress', ...e.detail },
         })),
@@ -128,13 +131,15 @@ export async function commitIngressPage(db: MetaDb, c: IngressCommit): Promise<v
       }
     }
     await recordQuarantine(tx, c.definitionId, c.quarantined ?? [], c.healthyKeys ?? [], now);
-    await tx
-      .insert(schema.syncCursors)
-      .values({ definitionId: c.definitionId, kind: 'delta_token', targetId: c.targetId, value: c.cursor })
-      .onConflictDoUpdate({
-        target: [schema.syncCursors.definitionId, schema.syncCursors.kind, schema.syncCursors.targetId],
-        set: { value: c.cursor, updatedAt: now },
-      });
+    if (c.cursor) {
+      await tx
+        .insert(schema.syncCursors)
+        .values({ definitionId: c.definitionId, kind: 'delta_token', targetId: c.targetId, value: c.cursor })
+        .onConflictDoUpdate({
+          target: [schema.syncCursors.definitionId, schema.syncCursors.kind, schema.syncCursors.targetId],
+          set: { value: c.cursor, updatedAt: now },
+        });
+    }
     await addRunCounts(tx, c.runRowId, c.counts);
   });
 }

@@ -10,7 +10,8 @@ import type { IntrospectedTable, RowChange, SourceSession, SourceValue } from '@
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
 import { tableRef, sourceOf, targetLists } from '../push/context.ts';
-import { keyFamiliesOf, titleOf, type Quarantined } from '../push/plan.ts';
+import { applyWrites, etagOf } from '../push/apply.ts';
+import { keyFamiliesOf, planContextOf, prepareRow, titleOf, type PlannedWrite, type Quarantined } from '../push/plan.ts';
 import { invalid, loadRunContext, type DefinitionContext } from '../sync/definition.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { commitIngressPage, readDeltaCursor, type DeltaCursor, type IngestedEntry, type IngressEvent } from './commit.ts';
@@ -49,7 +50,19 @@ export interface IngressPageResult {
   done: boolean;
 }
 
-const COUNT_KEYS = ['read', 'created', 'updated', 'deleted', 'softDeleted', 'deletesIgnored', 'unchanged', 'conflicts', 'quarantined', 'keysWritten'] as const;
+const COUNT_KEYS = [
+  'read',
+  'created',
+  'updated',
+  'moved',
+  'deleted',
+  'softDeleted',
+  'deletesIgnored',
+  'unchanged',
+  'conflicts',
+  'quarantined',
+  'keysWritten',
+] as const;
 
 /** A mapping ingress writes: not push-only, and invertible. */
 export function ingressMappings(mappings: FieldMappingSpec[], table: IntrospectedTable): FieldMappingSpec[] {
@@ -266,9 +279,12 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     c.hash = itemHash;
     // Ingress-only columns are not in push's hash: the row takes the list's values when they differ.
     const listOnlySame = row !== undefined && listOnly(row.values) === listOnly(c.driver);
-    if (c.ledger && c.ledger.contentHash === itemHash && !c.needsKey && rowHash === itemHash && listOnlySame) {
+    // The item holds what SyncBridge last synced (its eTag moved for something push does not track: the key written to an
+    // item made in SharePoint, a column nobody maps): nothing comes back. The ledger keeps its hash, so a change the table
+    // made meanwhile still goes out with the next push, and learns the eTag (no false conflict next round).
+    if (c.ledger && c.ledger.contentHash === itemHash && c.ledger.listItemId === c.item.id && (!row || listOnlySame)) {
       counts.unchanged!++;
-      ingested.push({ sourceKey: c.sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.hash, etag: c.item.eTag ?? null });
+      ingested.push({ sourceKey: c.sourceKey, targetId: input.targetId, listItemId: c.item.id!, hash: c.ledger.contentHash, etag: c.item.eTag ?? null });
       continue;
     }
     if (row && rowHash === c.hash && listOnlySame) {
@@ -399,24 +415,20 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     });
   }
 
-  // Items created in SharePoint get their key column, so later rounds (and push) know them by key.
-  const keyless = ingested.filter((e) => candidates.find((c) => c.sourceKey === e.sourceKey)?.needsKey);
-  if (keyless.length) {
-    const titleMapped = ctx.mappings.some((m) => m.targetColumn === 'Title');
-    const results = await list.graph.updateItems(
-      list.siteId,
-      list.listId,
-      keyless.map((e, i) => {
-        const c = candidates.find((x) => x.sourceKey === e.sourceKey)!;
-        return { id: String(i), itemId: e.listItemId, fields: { [KEY_COLUMN_NAME]: e.sourceKey, ...(titleMapped ? {} : { Title: titleOf(c.keyTexts) }) } };
-      }),
-    );
-    for (const r of results) if (r.ok) counts.keysWritten!++;
+  // 5. Rows the list moved: an edit made the row route to another list. The item goes there now (create, then delete
+  // here), as push would move it: the row's watermark may not move, so push might never read it again.
+  const byKey = new Map(candidates.map((c) => [c.sourceKey, c]));
+  if (d.targetStrategy === 'conditional' && ctx.targets.length > 1) {
+    const moved = await moveRerouted(deps, ctx, table, input.targetId, ingested, byKey, current, unread);
+    ingested.splice(0, ingested.length, ...ingested.filter((e) => !moved.settled.has(e.sourceKey)), ...moved.ledger);
+    events.push(...moved.events);
+    quarantined.push(...moved.quarantined);
+    counts.moved = moved.ledger.length;
   }
 
   counts.quarantined = quarantined.length;
-  const healthy = ingested.map((e) => e.sourceKey);
-  await commitIngressPage(db, {
+  const held = new Set(quarantined.map((q) => q.sourceKey));
+  const commit = {
     definitionId: d.id,
     runRowId: input.runRowId,
     targetId: input.targetId,
@@ -424,12 +436,105 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     dropped,
     events,
     quarantined,
-    healthyKeys: healthy,
-    cursor: nextCursor,
+    healthyKeys: ingested.map((e) => e.sourceKey).filter((k) => !held.has(k)),
     counts: recorded(input, counts),
-  });
+  };
+  // Items created in SharePoint get their key column, so later rounds (and push) know them by key. The ledger learns the
+  // rows first (the position stays): writing the key moves an item past this page in the delta, so a crash after the
+  // key write and before a commit would otherwise leave rows no ledger knows. The position follows the key writes.
+  const keyless = ingested.filter((e) => byKey.get(e.sourceKey)?.needsKey && e.targetId === input.targetId);
+  if (keyless.length === 0) {
+    await commitIngressPage(db, { ...commit, cursor: nextCursor });
+  } else {
+    await commitIngressPage(db, commit);
+    const titleMapped = ctx.mappings.some((m) => m.targetColumn === 'Title');
+    const results = await list.graph.updateItems(
+      list.siteId,
+      list.listId,
+      keyless.map((e, i) => ({
+        id: String(i),
+        itemId: e.listItemId,
+        fields: { [KEY_COLUMN_NAME]: e.sourceKey, ...(titleMapped ? {} : { Title: titleOf(byKey.get(e.sourceKey)!.keyTexts) }) },
+      })),
+    );
+    // The eTags after the key writes: the next round finds those items as SyncBridge left them.
+    const stamped = results.flatMap((r) => (r.ok ? [{ ...keyless[Number(r.id)]!, etag: etagOf(r) }] : []));
+    counts.keysWritten = stamped.length;
+    await commitIngressPage(db, {
+      definitionId: d.id,
+      runRowId: input.runRowId,
+      targetId: input.targetId,
+      ingested: stamped,
+      cursor: nextCursor,
+      counts: recorded(input, { keysWritten: stamped.length }),
+    });
+  }
   log.info({ definitionId: d.id, targetId: input.targetId, counts, done: Boolean(page.deltaLink) }, 'ingress page');
   return { counts, done: Boolean(page.deltaLink) };
+}
+
+interface Rerouted {
+  /** Keys whose item moved: their ledger entries are `ledger`, not the page's. */
+  settled: Set<string>;
+  ledger: IngestedEntry[];
+  events: IngressEvent[];
+  quarantined: Quarantined[];
+}
+
+/**
+ * Moves the items of rows that an edit in this list routes elsewhere: the row as the list left it (the item's values over
+ * the row's) is planned as push plans a move (create in the new list with every push column and the ingress-only ones,
+ * then delete here), and the ledger follows the item. A move Graph refuses for now stays where it is, quarantined with
+ * the reason: the row's next change, or a full pass, moves it.
+ */
+async function moveRerouted(
+  deps: ActivityDeps,
+  ctx: DefinitionContext,
+  table: IntrospectedTable,
+  fromTargetId: string,
+  ingested: IngestedEntry[],
+  byKey: Map<string, Candidate>,
+  current: Map<string, { key: string[]; values: Record<string, unknown> }>,
+  unread: Record<string, null>,
+): Promise<Rerouted> {
+  const out: Rerouted = { settled: new Set(), ledger: [], events: [], quarantined: [] };
+  const planContext = planContextOf(ctx, table);
+  const listOnly = ctx.ingressMappings.filter((m) => m.direction === 'ingress').map((m) => ({ ...m, direction: 'both' as const }));
+  const writes: PlannedWrite[] = [];
+  for (const e of ingested) {
+    const c = byKey.get(e.sourceKey);
+    if (!c || e.targetId !== fromTargetId) continue;
+    const values = { ...unread, ...(current.get(e.sourceKey)?.values ?? {}), ...c.driver };
+    const prepared = prepareRow({ values, key: c.keyTexts }, planContext);
+    if ('reason' in prepared || prepared.targetId === fromTargetId) continue;
+    const extra = listOnly.length ? convertRow(values, listOnly, table) : null;
+    const fields = extra?.ok ? { ...prepared.fields, ...extra.fields } : prepared.fields;
+    writes.push({ kind: 'move', row: { ...prepared, fields }, from: { targetId: fromTargetId, listItemId: e.listItemId } });
+  }
+  if (writes.length === 0) return out;
+  const activity = Context.current();
+  const outcome = await applyWrites(writes, targetLists(deps, ctx), {
+    heartbeat: () => activity.heartbeat({ phase: 'moving' }),
+    signal: activity.cancellationSignal,
+  });
+  for (const a of outcome.applied) {
+    out.settled.add(a.sourceKey);
+    out.ledger.push({ sourceKey: a.sourceKey, targetId: a.targetId, listItemId: a.listItemId, hash: a.hash, etag: a.etag });
+    out.events.push({
+      sourceKey: a.sourceKey,
+      kind: 'move',
+      listItemId: a.listItemId,
+      toTargetId: a.targetId,
+      detail: { from: 'list', fromListItemId: a.from?.listItemId ?? null },
+    });
+  }
+  for (const q of outcome.quarantined) out.quarantined.push({ ...q, reason: `the row now routes to another list, and the move failed: ${q.reason}` });
+  for (const t of outcome.transient)
+    out.quarantined.push({
+      sourceKey: t.sourceKey,
+      reason: `the row now routes to another list, and the move failed for now (${t.message}); its next change or a full pass moves it`,
+    });
+  return out;
 }
 
 /**

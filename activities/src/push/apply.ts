@@ -46,7 +46,8 @@ export function groupInto<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 const itemIdOf = (r: BatchResult & { ok: true }) => String((r.body as { id?: unknown } | null)?.id ?? '');
-const etagOf = (r: BatchResult & { ok: true }) => {
+/** The eTag a write answered with (the response's ETag, or the body's). */
+export const etagOf = (r: BatchResult & { ok: true }) => {
   const body = (r.body ?? {}) as { '@odata.etag'?: string; eTag?: string };
   return r.etag ?? body['@odata.etag'] ?? body.eTag ?? null;
 };

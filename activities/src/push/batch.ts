@@ -2,13 +2,13 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
-import { loadRunContext, routingTargets } from '../sync/definition.ts';
+import { loadRunContext } from '../sync/definition.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
 import { ledgerEntries } from '@syncbridge/shared/domain';
 import { renewLease, sourceOf, tableRef, targetLists } from './context.ts';
-import { keyCharLengthsOf, keyFamiliesOf, ledgerKeysFor, planRows, type SourceRow } from './plan.ts';
+import { ledgerKeysFor, planContextOf, planRows, type SourceRow } from './plan.ts';
 
 export type PushPass = 'watermark' | 'full';
 
@@ -75,16 +75,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
   }
   activity.heartbeat({ phase: 'read', rows: rows.length });
 
-  const planContext = {
-    keyColumns: d.keyColumns,
-    keyFamilies: keyFamiliesOf(table, d.keyColumns),
-    keyCharLengths: keyCharLengthsOf(table, d.keyColumns),
-    mappings: ctx.mappings,
-    table,
-    targets: routingTargets(ctx.targets),
-    targetStrategy: d.targetStrategy,
-    softDeleteColumn: d.ingressDeletePolicy === 'soft_delete' ? d.softDeleteColumn : null,
-  };
+  const planContext = planContextOf(ctx, table);
   const ledger = await ledgerEntries(deps.store.db, d.id, ledgerKeysFor(rows, planContext));
   const plan = planRows(rows, ledger, planContext);
   const signal = activity.cancellationSignal;

@@ -10,7 +10,7 @@ import {
   type FieldMappingSpec,
   type RoutingRule,
 } from '@syncbridge/shared/mapping';
-import type { LedgerEntry } from '@syncbridge/shared/domain';
+import { routingTargets, type FrozenDefinition, type FrozenTarget, type LedgerEntry } from '@syncbridge/shared/domain';
 import type { IntrospectedTable, TypeFamily } from '@syncbridge/shared/sources';
 
 export type { LedgerEntry };
@@ -174,6 +174,24 @@ export function ledgerKeysFor(rows: readonly SourceRow[], ctx: PlanContext): str
     if (legacy) keys.add(legacy);
   }
   return [...keys];
+}
+
+/** How push plans the rows of this definition's table. */
+export function planContextOf(
+  ctx: { definition: FrozenDefinition; mappings: FieldMappingSpec[]; targets: FrozenTarget[] },
+  table: IntrospectedTable,
+): PlanContext {
+  const d = ctx.definition;
+  return {
+    keyColumns: d.keyColumns,
+    keyFamilies: keyFamiliesOf(table, d.keyColumns),
+    keyCharLengths: keyCharLengthsOf(table, d.keyColumns),
+    mappings: ctx.mappings,
+    table,
+    targets: routingTargets(ctx.targets),
+    targetStrategy: d.targetStrategy,
+    softDeleteColumn: d.ingressDeletePolicy === 'soft_delete' ? d.softDeleteColumn : null,
+  };
 }
 
 /** The key columns' type families, from introspection. */
