@@ -130,7 +130,7 @@ export async function commitIngressPage(db: MetaDb, c: IngressCommit): Promise<v
         );
       }
     }
-    await recordQuarantine(tx, c.definitionId, c.quarantined ?? [], c.healthyKeys ?? [], now);
+    await recordQuarantine(tx, c.definitionId, c.quarantined ?? [], c.healthyKeys ?? [], now, 'ingress');
     if (c.cursor) {
       await tx
         .insert(schema.syncCursors)

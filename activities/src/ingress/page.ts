@@ -4,7 +4,16 @@ import { schema } from '@syncbridge/shared/db';
 import { DeltaTokenExpiredError, type DeltaPage } from '@syncbridge/shared/graph';
 
 type ListItem = DeltaPage['items'][number];
-import { contentHash, convertRow, decodeSourceKey, encodeSourceKey, KEY_COLUMN_NAME, type FieldMappingSpec } from '@syncbridge/shared/mapping';
+import {
+  contentHash,
+  convertRow,
+  decodeSourceKey,
+  encodeSourceKey,
+  fieldNameOf,
+  KEY_COLUMN_NAME,
+  type FieldMappingSpec,
+  type Lookups,
+} from '@syncbridge/shared/mapping';
 import { ingestProblem, isSoftDeleted, itemKey, itemToRow, softDeleteMark } from '@syncbridge/shared/mapping';
 import type { IntrospectedTable, RowChange, SourceSession, SourceValue } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -13,6 +22,7 @@ import { tableRef, sourceOf, targetLists } from '../push/context.ts';
 import { applyWrites, etagOf } from '../push/apply.ts';
 import { keyFamiliesOf, planContextOf, prepareRow, titleOf, type PlannedWrite, type Quarantined } from '../push/plan.ts';
 import { invalid, loadRunContext, type DefinitionContext } from '../sync/definition.ts';
+import { LookupLoader } from '../sync/lookups.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { commitIngressPage, readDeltaCursor, type DeltaCursor, type IngestedEntry, type IngressEvent } from './commit.ts';
 import { decideConflict, type ConflictPolicy } from './conflicts.ts';
@@ -80,8 +90,9 @@ export function hashOf(
   sourceKey: string,
   ctx: DefinitionContext,
   table: IntrospectedTable,
+  lookups?: Lookups,
 ): string | null {
-  const converted = convertRow(values, ctx.mappings, table);
+  const converted = convertRow(values, ctx.mappings, table, lookups);
   if (!converted.ok) return null;
   const fields: Record<string, unknown> = { ...converted.fields, [KEY_COLUMN_NAME]: sourceKey };
   if (!ctx.mappings.some((m) => m.targetColumn === 'Title')) fields.Title = titleOf(keyTexts);
@@ -129,7 +140,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   // Every mapped column of the item, either way: push's for the hash, ingress-only ones for what the list alone holds.
   const ingressOnly = ctx.ingressMappings.filter((m) => m.direction === 'ingress');
   const all = [...ctx.mappings, ...ingressOnly].map((m) => ({ ...m, direction: 'both' as const }));
-  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...all.map((m) => m.targetColumn)])];
+  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...all.map((m) => fieldNameOf(m))])];
   let page;
   try {
     const pages = list.graph.iterateItemsDelta(list.siteId, list.listId, fresh ? undefined : start, { fields: selectFields, top: d.batchSize });
@@ -157,7 +168,14 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   activity.heartbeat({ phase: 'read', items: page.items.length, deleted: page.deletedIds.length });
 
   const writable = ingressMappings(ctx.ingressMappings, table);
-  const listOnly = listOnlyValues(writable, table);
+  // People and lookups: the site's users and the synced rows the page's items name (loaded once per page).
+  const loader = new LookupLoader(deps, all, targetLists(deps, ctx));
+  await loader.addItems(
+    input.targetId,
+    page.items.map((i) => (i.fields ?? {}) as Record<string, unknown>),
+  );
+  const lookups = loader.forTarget(input.targetId);
+  const listOnly = listOnlyValues(writable, table, () => loader.forTarget(input.targetId));
   const families = keyFamiliesOf(table, d.keyColumns);
   const quarantined: Quarantined[] = [];
   const events: IngressEvent[] = [];
@@ -176,7 +194,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     } else {
       // Key columns are push-only (an edit must not re-key a row), but a new item names its row by them.
       const keyMappings = [...ctx.mappings, ...ingressOnly].map((m) => (d.keyColumns.includes(m.sourceColumn) ? { ...m, direction: 'both' as const } : m));
-      const key = itemKey(fields, d.keyColumns, keyMappings, table);
+      const key = itemKey(fields, d.keyColumns, keyMappings, table, lookups);
       if (!key.ok) {
         quarantined.push({ sourceKey: `item:${item.id}`, reason: `list item ${item.id} has no usable key: ${key.reason}`, detail: { listItemId: item.id } });
         continue;
@@ -184,7 +202,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       keyTexts = key.key;
       sourceKey = encodeSourceKey(keyTexts, families);
     }
-    const back = itemToRow(fields, all, table);
+    const back = itemToRow(fields, all, table, lookups);
     if (!back.ok) {
       quarantined.push({
         sourceKey,
@@ -193,7 +211,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       });
       continue;
     }
-    const writeBack = itemToRow(fields, writable, table);
+    const writeBack = itemToRow(fields, writable, table, lookups);
     if (!writeBack.ok) {
       quarantined.push({ sourceKey, reason: `list item ${item.id}, column ${writeBack.column}: ${writeBack.reason}`, detail: { column: writeBack.column } });
       continue;
@@ -260,6 +278,12 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   // 3. The rows as they are now, and what each change becomes.
   const keysToRead = [...changed.map((c) => c.keyTexts), ...deletedEntries.map((e) => decodeSourceKey(e.sourceKey).map((k) => (k === null ? '' : String(k))))];
   const current = await readCurrent(source, ctx, columns, keysToRead, families);
+  await loader.addRows(
+    [...current.values()].map((r) => r.values),
+    table,
+    [input.targetId],
+  );
+  const rowLookups = loader.forTarget(input.targetId);
   const policy = d.conflictPolicy as ConflictPolicy;
   const changes: RowChange[] = [];
   const plans: Array<{ kind: 'create' | 'update' | 'delete' | 'softDelete'; candidate?: Candidate; entry?: (typeof deletedEntries)[number] }> = [];
@@ -268,10 +292,10 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   const unread = Object.fromEntries(columns.map((col) => [col, null]));
   for (const c of changed) {
     const row = current.get(c.sourceKey);
-    const rowHash = row ? hashOf(row.values, c.keyTexts, c.sourceKey, ctx, table) : null;
+    const rowHash = row ? hashOf(row.values, c.keyTexts, c.sourceKey, ctx, table, rowLookups) : null;
     // The row as the item would leave it: the item's values where the list can change them, the table's elsewhere
     // (push-only columns, columns whose transforms cannot be undone). Its hash is what push computes after the write.
-    const itemHash = hashOf({ ...unread, ...(row?.values ?? {}), ...c.driver }, c.keyTexts, c.sourceKey, ctx, table);
+    const itemHash = hashOf({ ...unread, ...(row?.values ?? {}), ...c.driver }, c.keyTexts, c.sourceKey, ctx, table, rowLookups);
     if (itemHash === null) {
       quarantined.push({ sourceKey: c.sourceKey, reason: `list item ${c.item.id} holds values the table cannot take back`, detail: { listItemId: c.item.id } });
       continue;
@@ -350,7 +374,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       events.push({ sourceKey: e.sourceKey, kind: 'delete', listItemId: e.listItemId, detail: { from: 'list', policy: 'ignore', rowKept: true } });
       continue;
     }
-    const rowHash = hashOf(row.values, keyTexts, e.sourceKey, ctx, table);
+    const rowHash = hashOf(row.values, keyTexts, e.sourceKey, ctx, table, rowLookups);
     if (rowHash !== e.contentHash) {
       // Deleted in the list, changed in the table: the table's version stays; the ledger forgets the item so push creates it again.
       counts.conflicts!++;
@@ -419,7 +443,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   // here), as push would move it: the row's watermark may not move, so push might never read it again.
   const byKey = new Map(candidates.map((c) => [c.sourceKey, c]));
   if (d.targetStrategy === 'conditional' && ctx.targets.length > 1) {
-    const moved = await moveRerouted(deps, ctx, table, input.targetId, ingested, byKey, current, unread);
+    const moved = await moveRerouted(deps, ctx, table, input.targetId, ingested, byKey, current, unread, loader);
     ingested.splice(0, ingested.length, ...ingested.filter((e) => !moved.settled.has(e.sourceKey)), ...moved.ledger);
     events.push(...moved.events);
     quarantined.push(...moved.quarantined);
@@ -496,18 +520,26 @@ async function moveRerouted(
   byKey: Map<string, Candidate>,
   current: Map<string, { key: string[]; values: Record<string, unknown> }>,
   unread: Record<string, null>,
+  loader: LookupLoader,
 ): Promise<Rerouted> {
   const out: Rerouted = { settled: new Set(), ledger: [], events: [], quarantined: [] };
-  const planContext = planContextOf(ctx, table);
+  const planContext = { ...planContextOf(ctx, table), lookupsFor: (targetId: string) => loader.forTarget(targetId) };
   const listOnly = ctx.ingressMappings.filter((m) => m.direction === 'ingress').map((m) => ({ ...m, direction: 'both' as const }));
   const writes: PlannedWrite[] = [];
-  for (const e of ingested) {
+  const valuesOf = (e: IngestedEntry, c: Candidate) => ({ ...unread, ...(current.get(e.sourceKey)?.values ?? {}), ...c.driver });
+  const mine = ingested.flatMap((e) => {
     const c = byKey.get(e.sourceKey);
-    if (!c || e.targetId !== fromTargetId) continue;
-    const values = { ...unread, ...(current.get(e.sourceKey)?.values ?? {}), ...c.driver };
+    return c && e.targetId === fromTargetId ? [{ e, c, values: valuesOf(e, c) }] : [];
+  });
+  // The other lists' sites may have other users.
+  await loader.addRows(
+    mine.map((m) => m.values),
+    table,
+  );
+  for (const { e, c, values } of mine) {
     const prepared = prepareRow({ values, key: c.keyTexts }, planContext);
     if ('reason' in prepared || prepared.targetId === fromTargetId) continue;
-    const extra = listOnly.length ? convertRow(values, listOnly, table) : null;
+    const extra = listOnly.length ? convertRow(values, listOnly, table, loader.forTarget(prepared.targetId)) : null;
     const fields = extra?.ok ? { ...prepared.fields, ...extra.fields } : prepared.fields;
     writes.push({ kind: 'move', row: { ...prepared, fields }, from: { targetId: fromTargetId, listItemId: e.listItemId } });
   }
@@ -541,11 +573,15 @@ async function moveRerouted(
  * A comparable digest of the ingress-only columns of some row values (as push would convert them): the
  * list alone holds those, so the row takes them whenever the two digests differ. '' when there are none.
  */
-function listOnlyValues(writable: FieldMappingSpec[], table: IntrospectedTable): (values: Record<string, unknown>) => string | null {
+function listOnlyValues(
+  writable: FieldMappingSpec[],
+  table: IntrospectedTable,
+  lookups: () => Lookups | undefined,
+): (values: Record<string, unknown>) => string | null {
   const listOnly = writable.filter((m) => m.direction === 'ingress').map((m) => ({ ...m, direction: 'both' as const }));
   return (values) => {
     if (listOnly.length === 0) return '';
-    const converted = convertRow(values, listOnly, table);
+    const converted = convertRow(values, listOnly, table, lookups());
     return converted.ok ? contentHash(converted.fields) : null;
   };
 }

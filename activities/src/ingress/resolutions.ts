@@ -1,14 +1,15 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import type { BatchResult } from '@syncbridge/shared/graph';
-import { convertRow, decodeSourceKey, encodeSourceKey, itemToRow, KEY_COLUMN_NAME } from '@syncbridge/shared/mapping';
+import { convertRow, decodeSourceKey, encodeSourceKey, itemToRow, KEY_COLUMN_NAME, type Lookups } from '@syncbridge/shared/mapping';
 import type { IntrospectedTable, RowChange, SourceSession, SourceValue } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import type { ActivityDeps } from '../deps.ts';
+import { etagOf } from '../push/apply.ts';
 import { addRunCounts, type Tx } from '../push/commit.ts';
 import { sourceOf, tableRef, targetLists } from '../push/context.ts';
 import { keyFamiliesOf, titleOf } from '../push/plan.ts';
 import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
+import { LookupLoader } from '../sync/lookups.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { hashOf, ingressMappings } from './page.ts';
 
@@ -71,14 +72,9 @@ function parseResolution(text: string | null): Resolution | null {
   }
 }
 
-const etagOf = (r: BatchResult & { ok: true }) => {
-  const body = (r.body ?? {}) as { '@odata.etag'?: string; eTag?: string };
-  return r.etag ?? body['@odata.etag'] ?? body.eTag ?? null;
-};
-
 /** The list fields push writes for a row (prepareRow), or why it cannot. */
-function fieldsOf(values: Record<string, unknown>, p: Pending, ctx: DefinitionContext, table: IntrospectedTable) {
-  const converted = convertRow(values, ctx.mappings, table);
+function fieldsOf(values: Record<string, unknown>, p: Pending, ctx: DefinitionContext, table: IntrospectedTable, lookups: Lookups | undefined) {
+  const converted = convertRow(values, ctx.mappings, table, lookups);
   if (!converted.ok) return { ok: false as const, reason: `column ${converted.column}: ${converted.reason}` };
   const fields: Record<string, unknown> = { ...converted.fields, [KEY_COLUMN_NAME]: p.sourceKey };
   if (!ctx.mappings.some((m) => m.targetColumn === 'Title')) fields.Title = titleOf(p.keyTexts);
@@ -108,6 +104,7 @@ export async function applyConflictResolutions(deps: ActivityDeps, input: ApplyR
   const source = sourceOf(deps, ctx);
   const lists = targetLists(deps, { ...ctx, targets: ctx.targets.filter((t) => t.listId) });
   const families = keyFamiliesOf(table, d.keyColumns);
+  const loader = new LookupLoader(deps, [...ctx.mappings, ...ctx.ingressMappings.filter((m) => m.direction === 'ingress')], lists);
   const now = new Date();
 
   // One resolution per row: a later one (of a later conflict of the same row) replaces an earlier one not applied yet.
@@ -142,7 +139,9 @@ export async function applyConflictResolutions(deps: ActivityDeps, input: ApplyR
     if (p.resolution.keep === 'source') continue;
     let values: Record<string, SourceValue>;
     if (p.resolution.keep === 'list') {
-      const back = itemToRow(p.listValue, writable, table);
+      const targetId = p.ledger?.targetId ?? '';
+      await loader.addItems(targetId, [p.listValue]);
+      const back = itemToRow(p.listValue, writable, table, loader.forTarget(targetId));
       if (!back.ok) {
         p.error = `the list version cannot be written to the table: ${back.reason}`;
         continue;
@@ -191,8 +190,9 @@ export async function applyConflictResolutions(deps: ActivityDeps, input: ApplyR
       deletes.set(target.id, [...(deletes.get(target.id) ?? []), p]);
       continue;
     }
-    const built = fieldsOf(row.values, p, ctx, table);
-    const hash = hashOf(row.values, p.keyTexts, p.sourceKey, ctx, table);
+    await loader.addRows([row.values], table, [target.id]);
+    const built = fieldsOf(row.values, p, ctx, table, loader.forTarget(target.id));
+    const hash = hashOf(row.values, p.keyTexts, p.sourceKey, ctx, table, loader.forTarget(target.id));
     if (!built.ok || hash === null) {
       p.error = `the row cannot be written to the list: ${built.ok ? 'it does not convert' : built.reason}`;
       continue;

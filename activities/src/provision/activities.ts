@@ -1,8 +1,16 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { and, eq } from 'drizzle-orm';
+import { and, asc, desc, eq } from 'drizzle-orm';
 import { FailureType } from '@syncbridge/shared/errors';
 import { schema } from '@syncbridge/shared/db';
-import { columnDefinitionsFor, KEY_COLUMN_NAME, keyColumnDefinition, proposeMappings, validateMappings } from '@syncbridge/shared/mapping';
+import {
+  columnDefinitionsFor,
+  KEY_COLUMN_NAME,
+  keyColumnDefinition,
+  lookupDefinitionOf,
+  proposeMappings,
+  validateMappings,
+  type FieldMappingSpec,
+} from '@syncbridge/shared/mapping';
 import { allMappings, checkDefinitionSource } from '@syncbridge/shared/domain';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -78,7 +86,8 @@ export function createProvisionActivities(deps: ActivityDeps) {
       if (!target) throw notFound(`target ${input.targetId} of definition ${input.definitionId}`);
       const { table } = await introspectSourceTable(deps, ctx);
       // Ingress-only columns too: the list holds them, the table takes them back.
-      const wanted = [...columnDefinitionsFor(allMappings(ctx), table), keyColumnDefinition()];
+      const mappings = await withLookupLists(deps, allMappings(ctx), target.siteId);
+      const wanted = [...columnDefinitionsFor(mappings, table), keyColumnDefinition()];
       const graph = gatewayFor(deps, target.connection);
 
       let list = await graph.getList(target.siteId, target.listId ?? target.listDisplayName);
@@ -108,6 +117,31 @@ export function createProvisionActivities(deps: ActivityDeps) {
       return { targetId: target.id, listId: list.id!, created, columnsAdded };
     },
   };
+}
+
+/**
+ * Lookup mappings of a synced row name the looked-up definition, not its list: the list comes from that definition's
+ * (default) target, which must be provisioned and on the same site (SharePoint looks up lists of its own site only).
+ */
+async function withLookupLists(deps: ActivityDeps, mappings: FieldMappingSpec[], siteId: string): Promise<FieldMappingSpec[]> {
+  const out: FieldMappingSpec[] = [];
+  for (const m of mappings) {
+    const definitionId = lookupDefinitionOf(m);
+    if (m.targetType !== 'lookup' || typeof m.converterOptions.lookupListId === 'string' || !definitionId) {
+      if (m.targetType === 'lookup' && typeof m.converterOptions.lookupListId !== 'string')
+        throw invalid(`the lookup column ${m.targetColumn} names no list: set converterOptions.lookupListId or lookupDefinitionId`);
+      out.push(m);
+      continue;
+    }
+    const T = schema.syncTargets;
+    const [looked] = await deps.store.db.select().from(T).where(eq(T.definitionId, definitionId)).orderBy(desc(T.isDefault), asc(T.priority)).limit(1);
+    if (!looked?.listId)
+      throw invalid(`the lookup column ${m.targetColumn} looks up definition ${definitionId}, whose list is not provisioned yet: provision it first`);
+    if (looked.siteId !== siteId)
+      throw invalid(`the lookup column ${m.targetColumn} looks up a list of another site; SharePoint looks up lists of the same site only`);
+    out.push({ ...m, converterOptions: { ...m.converterOptions, lookupListId: looked.listId } });
+  }
+  return out;
 }
 
 export type ProvisionActivities = ReturnType<typeof createProvisionActivities> & RunActivities;

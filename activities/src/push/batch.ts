@@ -3,6 +3,7 @@ import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
 import { loadRunContext } from '../sync/definition.ts';
+import { LookupLoader } from '../sync/lookups.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
@@ -75,11 +76,17 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
   }
   activity.heartbeat({ phase: 'read', rows: rows.length });
 
-  const planContext = planContextOf(ctx, table);
+  const lists = targetLists(deps, ctx);
+  const lookups = new LookupLoader(deps, ctx.mappings, lists);
+  await lookups.addRows(
+    rows.map((r) => r.values),
+    table,
+  );
+  const planContext = { ...planContextOf(ctx, table), lookupsFor: (targetId: string) => lookups.forTarget(targetId) };
   const ledger = await ledgerEntries(deps.store.db, d.id, ledgerKeysFor(rows, planContext));
   const plan = planRows(rows, ledger, planContext);
   const signal = activity.cancellationSignal;
-  const outcome = await applyWrites(plan.writes, targetLists(deps, ctx), { heartbeat: () => activity.heartbeat({ phase: 'writing' }), signal });
+  const outcome = await applyWrites(plan.writes, lists, { heartbeat: () => activity.heartbeat({ phase: 'writing' }), signal });
   activity.heartbeat({ phase: 'written', writes: plan.writes.length });
 
   const quarantined = [...plan.quarantined, ...outcome.quarantined];

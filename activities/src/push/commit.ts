@@ -149,20 +149,25 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
   });
 }
 
-/** Opens (or refreshes) a quarantine entry per key, and resolves the open entries of keys that went through cleanly. */
+/**
+ * Opens (or refreshes) a quarantine entry per key, and resolves the open entries of keys that went through cleanly in the
+ * same direction (ingress entries carry `detail.direction = 'ingress'`).
+ */
 export async function recordQuarantine(
   tx: Tx,
   definitionId: string,
   quarantined: readonly Quarantined[],
   healthyKeys: readonly string[],
   now: Date,
+  side: 'push' | 'ingress' = 'push',
 ): Promise<void> {
   if (quarantined.length) {
     // One open entry per key: a row quarantined again refreshes its entry.
     const unique = [...new Map(quarantined.map((q) => [q.sourceKey, q])).values()];
+    const detailOf = (q: Quarantined) => (side === 'ingress' ? { ...q.detail, direction: 'ingress' } : (q.detail ?? null));
     await tx
       .insert(schema.quarantine)
-      .values(unique.map((q) => ({ definitionId, sourceKey: q.sourceKey, reason: q.reason, detail: q.detail ?? null })))
+      .values(unique.map((q) => ({ definitionId, sourceKey: q.sourceKey, reason: q.reason, detail: detailOf(q) })))
       .onConflictDoUpdate({
         target: [schema.quarantine.definitionId, schema.quarantine.sourceKey],
         targetWhere: isNull(schema.quarantine.resolvedAt),
@@ -174,7 +179,13 @@ export async function recordQuarantine(
       .update(schema.quarantine)
       .set({ resolvedAt: now })
       .where(
-        and(eq(schema.quarantine.definitionId, definitionId), inArray(schema.quarantine.sourceKey, [...healthyKeys]), isNull(schema.quarantine.resolvedAt)),
+        and(
+          eq(schema.quarantine.definitionId, definitionId),
+          inArray(schema.quarantine.sourceKey, [...healthyKeys]),
+          isNull(schema.quarantine.resolvedAt),
+          // A key going through one direction cleanly says nothing about what the other direction refused.
+          sql`coalesce(${schema.quarantine.detail}->>'direction', 'push') = ${side}`,
+        ),
       );
   }
 }

@@ -8,6 +8,7 @@ import {
   legacyKeyText,
   routeRow,
   type FieldMappingSpec,
+  type Lookups,
   type RoutingRule,
 } from '@syncbridge/shared/mapping';
 import { routingTargets, type FrozenDefinition, type FrozenTarget, type LedgerEntry } from '@syncbridge/shared/domain';
@@ -59,6 +60,8 @@ export interface PlanContext {
   targetStrategy: 'single' | 'conditional';
   /** The soft-delete mark column (policy soft_delete): a marked row is never written; the sweep removes its item. */
   softDeleteColumn?: string | null;
+  /** Person and lookup tables for values going to this target's list (loaded for the batch: sync/lookups.ts). */
+  lookupsFor?: (targetId: string) => Lookups | undefined;
 }
 
 /** A row as read from the source: its values and the canonical (lossless) text of its key columns. */
@@ -103,9 +106,10 @@ export function prepareRow(row: SourceRow, ctx: PlanContext): PreparedRow | Quar
     const reason = err instanceof KeyTooLongError ? err.message : `key cannot be encoded: ${(err as Error).message}`;
     return { sourceKey: `unencodable:${titleOf(row.key)}`.slice(0, 500), reason };
   }
-  const converted = convertRow(row.values, ctx.mappings, ctx.table);
-  if (!converted.ok) return { sourceKey, reason: `column ${converted.column}: ${converted.reason}`, detail: { column: converted.column } };
+  // Routed first: people and lookups resolve against the list the row goes to.
   const targetId = ctx.targetStrategy === 'single' ? (ctx.targets.find((t) => t.isDefault) ?? ctx.targets[0])?.id : routeRow(row.values, ctx.targets);
+  const converted = convertRow(row.values, ctx.mappings, ctx.table, targetId ? ctx.lookupsFor?.(targetId) : undefined);
+  if (!converted.ok) return { sourceKey, reason: `column ${converted.column}: ${converted.reason}`, detail: { column: converted.column } };
   if (!targetId) return { sourceKey, reason: 'no routing rule matches the row and the definition has no default target' };
   const fields: Record<string, unknown> = { ...converted.fields, [KEY_COLUMN_NAME]: sourceKey };
   if (!ctx.mappings.some((m) => m.targetColumn === 'Title')) fields.Title = titleOf(row.key);

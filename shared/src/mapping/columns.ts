@@ -82,6 +82,20 @@ export function columnDefinitionFor(m: FieldMappingSpec, column: IntrospectedCol
     case 'hyperlink':
       def.hyperlinkOrPicture = { isPicture: false };
       break;
+    case 'multiChoice':
+      def.choice = { choices: choicesFor(m, column), allowTextEntry: opts.allowTextEntry === true, displayAs: 'checkBoxes' };
+      break;
+    case 'lookup':
+      // The looked-up list: given, or (lookupDefinitionId) filled in by provisioning from that definition's list.
+      def.lookup = {
+        listId: typeof opts.lookupListId === 'string' ? opts.lookupListId : '',
+        columnName: typeof opts.lookupColumnName === 'string' && opts.lookupColumnName ? opts.lookupColumnName : 'Title',
+        allowMultipleValues: false,
+      };
+      break;
+    case 'person':
+      def.personOrGroup = { allowMultipleSelection: false, chooseFromType: 'peopleOnly' };
+      break;
   }
   return def;
 }

@@ -1,6 +1,7 @@
 import type { IntrospectedColumn, IntrospectedTable } from '../sources/types.ts';
 import { toBoolean, toDateTime, toHyperlink, toNumber, toText, type Converted } from './convert-values.ts';
 import { ALLOWED_TARGETS, CHOICE_MAX_LENGTH, NOTE_MAX_LENGTH, TEXT_MAX_LENGTH, URL_MAX_LENGTH } from './rules.ts';
+import { fieldNameOf, lookupIdFor, type Lookups } from './lookups.ts';
 import { applyTransforms } from './transforms.ts';
 import type { ConvertResult, FieldMappingSpec } from './types.ts';
 
@@ -13,7 +14,7 @@ export function textLimitFor(mapping: FieldMappingSpec, column: IntrospectedColu
   const explicit = mapping.converterOptions.maxLength;
   if (typeof explicit === 'number' && Number.isInteger(explicit) && explicit > 0) return explicit;
   if (mapping.targetType === 'note') return NOTE_MAX_LENGTH;
-  if (mapping.targetType === 'choice') return CHOICE_MAX_LENGTH;
+  if (mapping.targetType === 'choice' || mapping.targetType === 'multiChoice') return CHOICE_MAX_LENGTH;
   if (mapping.targetType === 'hyperlink') return URL_MAX_LENGTH;
   return column.typeFamily === 'text' && column.maxLength !== null && column.maxLength <= TEXT_MAX_LENGTH ? column.maxLength : TEXT_MAX_LENGTH;
 }
@@ -48,7 +49,7 @@ function preTransformed(value: unknown, mapping: FieldMappingSpec): unknown {
  * Converts one source value for one mapping. null stays null (SharePoint clears the field);
  * undefined means the column was not read, which is a caller bug surfaced as a failure.
  */
-export function convertValue(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec): Converted {
+export function convertValue(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec, lookups?: Lookups): Converted {
   if (value === undefined) return { ok: false, reason: 'value was not read from the source (missing from the row)' };
   if (value === null) return { ok: true, value: null };
   if (!ALLOWED_TARGETS[column.typeFamily].includes(mapping.targetType)) {
@@ -78,10 +79,44 @@ export function convertValue(value: unknown, column: IntrospectedColumn, mapping
       return toBoolean(preTransformed(value, mapping));
     case 'dateTime':
       return toDateTime(preTransformed(value, mapping));
+    case 'multiChoice':
+      return toChoices(value, column, mapping);
+    case 'lookup':
+    case 'person': {
+      const resolved = lookupIdFor(preTransformed(value, mapping), column, mapping, lookups);
+      return resolved.ok ? { ok: true, value: resolved.id } : resolved;
+    }
   }
 }
 
-/** Choices of a choice column: `converterOptions.choices`, else the enum's labels. */
+/** A multi-choice field: the array's (or JSON array's) strings, each a choice, none twice; an empty array is an empty field. */
+function toChoices(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec): Converted {
+  let list: unknown = value;
+  if (typeof list === 'string' && (column.typeFamily === 'json' || column.typeFamily === 'jsonb')) {
+    try {
+      list = JSON.parse(list);
+    } catch {
+      return { ok: false, reason: 'the JSON value does not parse' };
+    }
+  }
+  if (!Array.isArray(list)) return { ok: false, reason: `a multi-choice column takes an array of texts, not ${typeof list}` };
+  if (list.length === 0) return { ok: true, value: null };
+  const choices = choicesFor(mapping, column);
+  const free = mapping.converterOptions.allowTextEntry === true;
+  const seen = new Set<string>();
+  for (const c of list) {
+    if (typeof c !== 'string') return { ok: false, reason: `a multi-choice column takes texts; the array holds ${c === null ? 'null' : typeof c}` };
+    if (c.length > CHOICE_MAX_LENGTH)
+      return { ok: false, reason: `the choice ${JSON.stringify(c.slice(0, 40))}… is longer than ${CHOICE_MAX_LENGTH} characters` };
+    if (FORBIDDEN_CONTROL.test(c)) return { ok: false, reason: `the choice ${JSON.stringify(c)} contains a control character SharePoint cannot store` };
+    if (!free && !choices.includes(c)) return { ok: false, reason: `${JSON.stringify(c)} is not one of the choices of ${mapping.targetColumn}` };
+    if (seen.has(c)) return { ok: false, reason: `${JSON.stringify(c)} is in the array twice; a multi-choice field holds each choice once` };
+    seen.add(c);
+  }
+  return { ok: true, value: list as string[] };
+}
+
+/** Choices of a choice column: `converterOptions.choices`, else the enum's labels (an enum array's, for multi-choice). */
 export function choicesFor(mapping: FieldMappingSpec, column: IntrospectedColumn | undefined): string[] {
   const explicit = mapping.converterOptions.choices;
   if (Array.isArray(explicit)) return explicit.filter((c): c is string => typeof c === 'string');
@@ -93,7 +128,7 @@ export function choicesFor(mapping: FieldMappingSpec, column: IntrospectedColumn
  * mappings are skipped). The first value that cannot convert fails the whole row with the
  * column and a readable reason: the caller quarantines the row and goes on with the batch.
  */
-export function convertRow(row: Record<string, unknown>, mappings: FieldMappingSpec[], table: IntrospectedTable): ConvertResult {
+export function convertRow(row: Record<string, unknown>, mappings: FieldMappingSpec[], table: IntrospectedTable, lookups?: Lookups): ConvertResult {
   const columns = new Map(table.columns.map((c) => [c.name, c]));
   const fields: Record<string, unknown> = {};
   for (const mapping of mappings) {
@@ -102,13 +137,15 @@ export function convertRow(row: Record<string, unknown>, mappings: FieldMappingS
     if (!column) return { ok: false, column: mapping.sourceColumn, reason: `column ${mapping.sourceColumn} no longer exists in ${table.schema}.${table.name}` };
     let result: Converted;
     try {
-      result = convertValue(row[mapping.sourceColumn], column, mapping);
+      result = convertValue(row[mapping.sourceColumn], column, mapping, lookups);
     } catch (err) {
       // A broken transform (e.g. an invalid regex saved without validation) must not fail the batch.
       result = { ok: false, reason: (err as Error).message };
     }
     if (!result.ok) return { ok: false, column: mapping.sourceColumn, reason: `${mapping.sourceColumn}: ${result.reason}` };
-    fields[mapping.targetColumn] = result.value;
+    fields[fieldNameOf(mapping)] = result.value;
+    // Graph's annotation of a collection value (a multi-choice field).
+    if (mapping.targetType === 'multiChoice' && result.value !== null) fields[`${mapping.targetColumn}@odata.type`] = 'Collection(Edm.String)';
   }
   return { ok: true, fields };
 }

@@ -28,3 +28,4 @@ export {
 } from './routing.ts';
 export { itemToRow, itemKey, ingestProblem, type IngestResult, type ItemKeyResult } from './ingest.ts';
 export { softDeleteProblem, softDeleteMark, isSoftDeleted } from './soft-delete.ts';
+export { fieldNameOf, lookupDefinitionOf, personByOf, resolvesThroughLookups, syncedKeyOf, type Lookups, type SiteUsers, type SyncedItems } from './lookups.ts';

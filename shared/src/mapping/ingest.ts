@@ -7,6 +7,7 @@ import { canonicalDecimal, compareDecimal } from './decimal.ts';
 import { sourceTextFromList } from './list-text.ts';
 import { ALLOWED_TARGETS } from './rules.ts';
 import { formatUtcDate, intervalToIso, isValidDate, parseTimestampText } from './temporal.ts';
+import { fieldNameOf, valueOfLookupId, type Lookups } from './lookups.ts';
 import type { FieldMappingSpec } from './types.ts';
 
 /*
@@ -77,7 +78,7 @@ export function ingestProblem(mapping: FieldMappingSpec, column: IntrospectedCol
  * text or note, as push wrote it: sourceTextFromList). The first value that cannot come back
  * fails the item with the column and a reason.
  */
-export function itemToRow(fields: Record<string, unknown>, mappings: FieldMappingSpec[], table: IntrospectedTable): IngestResult {
+export function itemToRow(fields: Record<string, unknown>, mappings: FieldMappingSpec[], table: IntrospectedTable, lookups?: Lookups): IngestResult {
   const columns = new Map(table.columns.map((c) => [c.name, c]));
   const driver: Record<string, unknown> = {};
   const write: Record<string, SourceValue> = {};
@@ -86,7 +87,7 @@ export function itemToRow(fields: Record<string, unknown>, mappings: FieldMappin
     const column = columns.get(mapping.sourceColumn);
     if (!column) return { ok: false, column: mapping.sourceColumn, reason: `column ${mapping.sourceColumn} no longer exists in ${table.schema}.${table.name}` };
     if (ingestProblem(mapping, column) !== null) continue;
-    const result = ingestValue(fields[mapping.targetColumn], column, mapping);
+    const result = ingestValue(fields[fieldNameOf(mapping)], column, mapping, lookups);
     if (!result.ok) return { ok: false, column: mapping.sourceColumn, reason: `${mapping.sourceColumn}: ${result.reason}` };
     driver[mapping.sourceColumn] = result.driver;
     write[mapping.sourceColumn] = result.write;
@@ -99,7 +100,13 @@ export function itemToRow(fields: Record<string, unknown>, mappings: FieldMappin
  * (canonicalKeyText) of each key column, read from the field its ingress mapping fills. Fails
  * when a key column has no ingress mapping, or its value is missing or invalid.
  */
-export function itemKey(fields: Record<string, unknown>, keyColumns: string[], mappings: FieldMappingSpec[], table: IntrospectedTable): ItemKeyResult {
+export function itemKey(
+  fields: Record<string, unknown>,
+  keyColumns: string[],
+  mappings: FieldMappingSpec[],
+  table: IntrospectedTable,
+  lookups?: Lookups,
+): ItemKeyResult {
   const columns = new Map(table.columns.map((c) => [c.name, c]));
   const key: string[] = [];
   for (const name of keyColumns) {
@@ -112,7 +119,7 @@ export function itemKey(fields: Record<string, unknown>, keyColumns: string[], m
     if (column.typeFamily === 'json' || column.typeFamily === 'jsonb' || column.typeFamily === 'array') {
       return { ok: false, column: name, reason: `key column ${name}: a ${column.dataType} value cannot be part of a key` };
     }
-    const result = ingestValue(fields[mapping.targetColumn], column, mapping);
+    const result = ingestValue(fields[fieldNameOf(mapping)], column, mapping, lookups);
     if (!result.ok) return { ok: false, column: name, reason: `key column ${name}: ${result.reason}` };
     if (result.write === null || result.write === '')
       return { ok: false, column: name, reason: `key column ${name}: the item has no value in ${mapping.targetColumn}` };
@@ -129,7 +136,7 @@ export function itemKey(fields: Record<string, unknown>, keyColumns: string[], m
 }
 
 /** One list value back, then checked forward: a value push could not write again is refused here, not on the next push. */
-function ingestValue(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec): Back {
+function ingestValue(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec, lookups?: Lookups): Back {
   if (isEmpty(value) || (mapping.targetType === 'hyperlink' && isEmptyLink(value))) {
     if (column.typeFamily === 'text' && (mapping.targetType === 'text' || mapping.targetType === 'note')) {
       const text = sourceTextFromList(null, column);
@@ -137,16 +144,17 @@ function ingestValue(value: unknown, column: IntrospectedColumn, mapping: FieldM
     }
     return back(null);
   }
-  const result = fromList(value, column, mapping);
+  if (mapping.targetType === 'multiChoice' && Array.isArray(value) && value.length === 0) return back(null);
+  const result = fromList(value, column, mapping, lookups);
   if (!result.ok || result.driver === null) return result;
-  const forward = convertValue(result.driver, column, mapping);
+  const forward = convertValue(result.driver, column, mapping, lookups);
   if (!forward.ok) return fail(`${forward.reason} (the list value ${show(value)} could not be pushed back to the list)`);
   return result;
 }
 
 const isEmptyLink = (v: unknown): boolean => typeof v === 'object' && v !== null && isEmpty((v as { Url?: unknown }).Url);
 
-function fromList(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec): Back {
+function fromList(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec, lookups?: Lookups): Back {
   const target = mapping.targetType;
   switch (target) {
     case 'text':
@@ -171,6 +179,20 @@ function fromList(value: unknown, column: IntrospectedColumn, mapping: FieldMapp
       const d = typeof value === 'string' ? parseTimestampText(value) : null;
       if (!d || !isValidDate(d)) return fail(`the dateTime field ${mapping.targetColumn} holds ${show(value)}, expected an ISO 8601 date and time`);
       return fromDateTime(d, column, mapping);
+    }
+    case 'multiChoice': {
+      if (!Array.isArray(value) || !value.every((c) => typeof c === 'string'))
+        return fail(`the multi-choice field ${mapping.targetColumn} holds ${show(value)}, expected an array of texts`);
+      // The JSON array text: an array column takes its elements, a JSON column the array.
+      return fromText(JSON.stringify(value), column, { ...mapping, targetType: 'note' });
+    }
+    case 'lookup':
+    case 'person': {
+      const id = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(id)) return fail(`the ${target} field ${mapping.targetColumn} holds ${show(value)}, expected a lookup id`);
+      const text = valueOfLookupId(id, mapping, lookups);
+      if (!text.ok) return fail(text.reason);
+      return fromText(text.text, column, { ...mapping, targetType: 'text' });
     }
   }
 }

@@ -1,7 +1,33 @@
 /** The SharePoint column kinds SyncBridge writes. `note` is multi-line text; `text` is single-line (≤ 255). */
-export type SharePointColumnType = 'text' | 'note' | 'number' | 'currency' | 'boolean' | 'dateTime' | 'choice' | 'hyperlink';
+export type SharePointColumnType =
+  | 'text'
+  | 'note'
+  | 'number'
+  | 'currency'
+  | 'boolean'
+  | 'dateTime'
+  | 'choice'
+  | 'hyperlink'
+  /** Several choices: an array (or JSON array) of texts. */
+  | 'multiChoice'
+  /** An item of another list: its id, or the key of a row another definition syncs there (`lookupDefinitionId`). */
+  | 'lookup'
+  /** A user of the site: the table holds the e-mail (or display name, `personBy`). */
+  | 'person';
 
-export const SHAREPOINT_COLUMN_TYPES: readonly SharePointColumnType[] = ['text', 'note', 'number', 'currency', 'boolean', 'dateTime', 'choice', 'hyperlink'];
+export const SHAREPOINT_COLUMN_TYPES: readonly SharePointColumnType[] = [
+  'text',
+  'note',
+  'number',
+  'currency',
+  'boolean',
+  'dateTime',
+  'choice',
+  'hyperlink',
+  'multiChoice',
+  'lookup',
+  'person',
+];
 
 export type Transform = { op: 'trim' } | { op: 'upper' } | { op: 'lower' } | { op: 'regex_replace'; pattern: string; flags?: string; replacement: string };
 
@@ -13,7 +39,9 @@ export interface FieldMappingSpec {
   /**
    * Per-type options (all optional), see TYPE-MAPPING.md:
    * text: maxLength; note: maxLength; number/currency: decimalPlaces, rounding ('exact' | 'nearest'), locale (currency);
-   * dateTime: format ('dateOnly' | 'dateTime'); choice: choices; bytea: maxBytes; hyperlink: description;
+   * dateTime: format ('dateOnly' | 'dateTime'); choice, multiChoice: choices, allowTextEntry; bytea: maxBytes; hyperlink: description;
+   * lookup: lookupListId, lookupColumnName (provisioning), lookupDefinitionId (the value is that definition's row key);
+   * person: personBy ('email' | 'displayName');
    * any: displayName, indexed.
    */
   converterOptions: Record<string, unknown>;

@@ -11,6 +11,8 @@ const DIRECTIONS = ['push', 'ingress', 'both'];
  * Everything wrong with a set of mappings for a table, as `{ field, message }` with paths like
  * `mappings[2].targetType`. Empty means the mappings can be provisioned and converted.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function validateMappings(table: IntrospectedTable, mappings: FieldMappingSpec[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const columns = new Map(table.columns.map((c) => [c.name, c]));
@@ -76,6 +78,26 @@ export function validateMappings(table: IntrospectedTable, mappings: FieldMappin
         add('converterOptions.choices', `choices must be 1 to ${CHOICE_MAX_LENGTH} characters long`);
       if (new Set(choices).size !== choices.length) add('converterOptions.choices', 'choices must be unique');
     }
+    if (m.targetType === 'multiChoice') {
+      const choices = choicesFor(m, column);
+      if (choices.length === 0) add('converterOptions.choices', 'a multi-choice column needs choices: set converterOptions.choices (or map an enum array)');
+      if (choices.some((c) => c.length === 0 || c.length > CHOICE_MAX_LENGTH))
+        add('converterOptions.choices', `choices must be 1 to ${CHOICE_MAX_LENGTH} characters long`);
+      if (new Set(choices).size !== choices.length) add('converterOptions.choices', 'choices must be unique');
+    }
+    if (m.targetType === 'lookup') {
+      const definition = opts.lookupDefinitionId;
+      if (definition !== undefined && (typeof definition !== 'string' || !UUID.test(definition)))
+        add('converterOptions.lookupDefinitionId', 'lookupDefinitionId must be the id of the sync definition whose rows the looked-up list holds');
+      if (definition === undefined && !['smallint', 'integer', 'bigint'].includes(column.typeFamily))
+        add(
+          'targetType',
+          `a ${column.dataType} column holds no list item id: give converterOptions.lookupDefinitionId to look up the rows another definition syncs`,
+        );
+      if (opts.lookupListId !== undefined && typeof opts.lookupListId !== 'string') add('converterOptions.lookupListId', 'lookupListId must be a list id');
+    }
+    if (m.targetType === 'person' && opts.personBy !== undefined && opts.personBy !== 'email' && opts.personBy !== 'displayName')
+      add('converterOptions.personBy', 'personBy must be "email" or "displayName"');
     if ((m.targetType === 'number' || m.targetType === 'currency') && opts.decimalPlaces !== undefined) {
       const dp = opts.decimalPlaces;
       if (!(typeof dp === 'string' ? DECIMAL_PLACES_VALUES.includes(dp) : typeof dp === 'number' && Number.isInteger(dp) && dp >= 0 && dp <= 5)) {

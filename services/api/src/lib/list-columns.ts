@@ -25,5 +25,8 @@ export const ListColumnSchema = z
     choices: z.array(z.string()).optional().openapi({ description: 'choice: the allowed values, in order' }),
     allowTextEntry: z.boolean().optional().openapi({ description: 'choice: values outside the choices are accepted' }),
     locale: z.string().optional().openapi({ description: 'currency: Graph currency locale' }),
+    allowMultipleValues: z.boolean().optional().openapi({ description: 'choice, lookup, personOrGroup: the field holds several values' }),
+    lookupListId: z.string().optional().openapi({ description: 'lookup: the id of the looked-up list' }),
+    lookupColumnName: z.string().optional().openapi({ description: 'lookup: the looked-up column of that list' }),
   })
   .openapi('SharePointColumn');

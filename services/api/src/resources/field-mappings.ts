@@ -27,7 +27,19 @@ import {
 type MappingRow = typeof schema.fieldMappings.$inferSelect;
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 
-export const SHAREPOINT_COLUMN_TYPES = ['text', 'note', 'number', 'currency', 'boolean', 'dateTime', 'choice', 'hyperlink'] as const;
+export const SHAREPOINT_COLUMN_TYPES = [
+  'text',
+  'note',
+  'number',
+  'currency',
+  'boolean',
+  'dateTime',
+  'choice',
+  'hyperlink',
+  'multiChoice',
+  'lookup',
+  'person',
+] as const;
 
 const Transform = z.discriminatedUnion('op', [
   z.object({ op: z.literal('trim') }).strict(),
