@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.ts';
 import { typedFailures } from './failures.ts';
+import { createDriftActivities } from './drift/activities.ts';
 import { createHealthActivities } from './health/activities.ts';
 import { createIngressActivities } from './ingress/activities.ts';
 import { createOperationActivities } from './operations/activities.ts';
@@ -9,6 +10,7 @@ import { createRunActivities } from './sync/runs.ts';
 
 export type { ActivityDeps, BaseActivityDeps, Coordinators } from './deps.ts';
 export { createActivityDeps, HEARTBEAT_EVERY_MS } from './deps.ts';
+export type { DriftActivities, DriftCheckResult } from './drift/activities.ts';
 export type { HealthActivities, HealthProbeResult } from './health/activities.ts';
 export type { IngressActivities, IngressPageResult } from './ingress/activities.ts';
 export type { ActiveOperation, OperationActivities } from './operations/activities.ts';
@@ -24,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProvisionActivities(deps),
     ...createPushActivities(deps),
     ...createIngressActivities(deps),
+    ...createDriftActivities(deps),
   });
 }
 

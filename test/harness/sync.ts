@@ -136,7 +136,7 @@ export interface SyncSetup {
   siteId: string;
 }
 
-/** Creates a definition with one default target list through the API and provisions it; returns its id and list id. */
+/** Creates a definition (with its mappings, if given) and one default target list through the API and provisions it; returns its id and list id. */
 export async function defineSync(
   stack: TestStack,
   reg: SyncSetup,
@@ -149,9 +149,11 @@ export async function defineSync(
     cursorColumn?: string | null;
     batchSize?: number;
     listName?: string;
+    /** The mapping set to save before provisioning (default: the proposal provisioning persists). */
+    mappings?: Array<Record<string, unknown>>;
   } & Record<string, unknown>,
 ): Promise<{ definitionId: string; listId: string }> {
-  const { name, table, schema = 'public', cursorColumn = null, listName, ...rest } = def;
+  const { name, table, schema = 'public', cursorColumn = null, listName, mappings, ...rest } = def;
   const created = await apiJson(
     stack,
     '/v1/sync-definitions',
@@ -170,6 +172,7 @@ export async function defineSync(
     },
     201,
   );
+  if (mappings) await apiJson(stack, `/v1/sync-definitions/${created.id}/field-mappings`, { method: 'PUT', json: { mappings } }, 200);
   await apiJson(
     stack,
     `/v1/sync-definitions/${created.id}/targets`,

@@ -4,8 +4,8 @@ import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
 import {
   apiJson,
+  defineSync,
   listItems,
-  provision,
   registerSourceAndConnection,
   runPush,
   waitForRun,
@@ -82,52 +82,22 @@ describe('ingress policies: ingress-only columns and what a deletion in the list
     `);
     reg = await registerSourceAndConnection(stack, source, 'policies');
     // The mappings are set before the first provisioning: reviewer_note comes back from the list only.
-    const created = await apiJson(
-      stack,
-      '/v1/sync-definitions',
-      {
-        method: 'POST',
-        json: {
-          appId: reg.appId,
-          sourceInstanceId: reg.instanceId,
-          sourceSchema: 'public',
-          sourceTable: 'tasks',
-          name: 'tasks',
-          keyStrategy: 'pk',
-          keyColumns: ['id'],
-          cursorStrategy: 'updated_at',
-          cursorColumn: 'updated_at',
-          direction: 'both',
-          ingressDeletePolicy: 'soft_delete',
-          softDeleteColumn: 'deleted',
-        },
-      },
-      201,
-    );
-    definitionId = created.id;
-    await apiJson(
-      stack,
-      `/v1/sync-definitions/${definitionId}/field-mappings`,
-      {
-        method: 'PUT',
-        json: {
-          mappings: [
-            { sourceColumn: 'id', targetColumn: 'TaskId', targetType: 'number', direction: 'push' },
-            { sourceColumn: 'title', targetColumn: 'Title', targetType: 'text', direction: 'both' },
-            { sourceColumn: 'reviewer_note', targetColumn: 'ReviewerNote', targetType: 'note', direction: 'ingress' },
-          ],
-        },
-      },
-      200,
-    );
-    await apiJson(
-      stack,
-      `/v1/sync-definitions/${definitionId}/targets`,
-      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Tasks', isDefault: true } },
-      201,
-    );
-    await provision(stack, definitionId);
-    listId = (await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)).items[0]!.listId;
+    ({ definitionId, listId } = await defineSync(stack, reg, {
+      name: 'tasks',
+      table: 'tasks',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+      direction: 'both',
+      ingressDeletePolicy: 'soft_delete',
+      softDeleteColumn: 'deleted',
+      listName: 'Tasks',
+      mappings: [
+        { sourceColumn: 'id', targetColumn: 'TaskId', targetType: 'number', direction: 'push' },
+        { sourceColumn: 'title', targetColumn: 'Title', targetType: 'text', direction: 'both' },
+        { sourceColumn: 'reviewer_note', targetColumn: 'ReviewerNote', targetType: 'note', direction: 'ingress' },
+      ],
+    }));
     expect((await push()).counts).toMatchObject({ created: 10 });
   });
 

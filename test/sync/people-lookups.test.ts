@@ -2,17 +2,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
-import {
-  apiJson,
-  defineSync,
-  listItems,
-  provision,
-  registerSourceAndConnection,
-  runPush,
-  type EmulatorItem,
-  type RunView,
-  type SyncSetup,
-} from '../harness/sync.ts';
+import { apiJson, defineSync, listItems, registerSourceAndConnection, runPush, type EmulatorItem, type RunView, type SyncSetup } from '../harness/sync.ts';
 
 /*
  * Person, lookup and multi-choice columns both ways, through the path a user takes (HTTP API ->
@@ -86,64 +76,34 @@ describe('person, lookup and multi-choice columns, both ways', () => {
     categories = await defineSync(stack, reg, { name: 'categories', table: 'categories', keyStrategy: 'pk', keyColumns: ['id'] });
     expect((await push(categories.definitionId)).counts).toMatchObject({ created: 3 });
 
-    const created = await apiJson(
-      stack,
-      '/v1/sync-definitions',
-      {
-        method: 'POST',
-        json: {
-          appId: reg.appId,
-          sourceInstanceId: reg.instanceId,
-          sourceSchema: 'public',
-          sourceTable: 'tickets',
-          name: 'tickets',
-          keyStrategy: 'pk',
-          keyColumns: ['id'],
-          cursorStrategy: 'updated_at',
-          cursorColumn: 'updated_at',
+    ({ definitionId: ticketsId, listId: ticketsList } = await defineSync(stack, reg, {
+      name: 'tickets',
+      table: 'tickets',
+      keyStrategy: 'pk',
+      keyColumns: ['id'],
+      cursorColumn: 'updated_at',
+      direction: 'both',
+      listName: 'Tickets',
+      mappings: [
+        { sourceColumn: 'id', targetColumn: 'TicketId', targetType: 'number', direction: 'push' },
+        { sourceColumn: 'title', targetColumn: 'Title', targetType: 'text', direction: 'both' },
+        { sourceColumn: 'owner', targetColumn: 'Owner', targetType: 'person', direction: 'both' },
+        {
+          sourceColumn: 'category_id',
+          targetColumn: 'Category',
+          targetType: 'lookup',
           direction: 'both',
+          converterOptions: { lookupDefinitionId: categories.definitionId, lookupColumnName: 'Title' },
         },
-      },
-      201,
-    );
-    ticketsId = created.id;
-    await apiJson(
-      stack,
-      `/v1/sync-definitions/${ticketsId}/field-mappings`,
-      {
-        method: 'PUT',
-        json: {
-          mappings: [
-            { sourceColumn: 'id', targetColumn: 'TicketId', targetType: 'number', direction: 'push' },
-            { sourceColumn: 'title', targetColumn: 'Title', targetType: 'text', direction: 'both' },
-            { sourceColumn: 'owner', targetColumn: 'Owner', targetType: 'person', direction: 'both' },
-            {
-              sourceColumn: 'category_id',
-              targetColumn: 'Category',
-              targetType: 'lookup',
-              direction: 'both',
-              converterOptions: { lookupDefinitionId: categories.definitionId, lookupColumnName: 'Title' },
-            },
-            {
-              sourceColumn: 'tags',
-              targetColumn: 'Tags',
-              targetType: 'multiChoice',
-              direction: 'both',
-              converterOptions: { choices: ['urgent', 'onsite', 'remote'] },
-            },
-          ],
+        {
+          sourceColumn: 'tags',
+          targetColumn: 'Tags',
+          targetType: 'multiChoice',
+          direction: 'both',
+          converterOptions: { choices: ['urgent', 'onsite', 'remote'] },
         },
-      },
-      200,
-    );
-    await apiJson(
-      stack,
-      `/v1/sync-definitions/${ticketsId}/targets`,
-      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'Tickets', isDefault: true } },
-      201,
-    );
-    await provision(stack, ticketsId);
-    ticketsList = (await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${ticketsId}/targets`)).items[0]!.listId;
+      ],
+    }));
   });
 
   afterAll(async () => {

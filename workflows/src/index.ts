@@ -5,3 +5,4 @@ export * from './definition/scheduled.ts';
 export * from './provision/workflow.ts';
 export * from './push/workflow.ts';
 export * from './ingress/workflow.ts';
+export * from './drift/workflow.ts';

@@ -22,6 +22,7 @@ import {
   startDevServer,
   startWorker,
   waitFor,
+  workflowBundle,
   type ActivityMocks,
   type AllActivities,
   type TestWorkflowEnvironment,
@@ -38,7 +39,8 @@ type Call = { name: keyof AllActivities; input: Record<string, unknown> };
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await startDevServer();
+  // The bundle (seconds) is made here, not inside the first test's time-out.
+  [env] = await Promise.all([startDevServer(), workflowBundle()]);
 }, 60_000);
 afterAll(async () => {
   await env?.teardown();
@@ -332,7 +334,7 @@ test('the update validator rejects unknown and unavailable kinds and malformed r
     const cases: Array<[string, OperationRequest, 'InvalidInput' | 'NotAvailable', string]> = [
       ['unknown kind', { ...rig.request('push'), kind: 'frobnicate' as OperationKind }, 'InvalidInput', 'unknown operation kind "frobnicate"'],
       ['not available (writer)', rig.request('reshard'), 'NotAvailable', 'the reshard operation is not available in this version'],
-      ['not available (read-only)', rig.request('drift_check'), 'NotAvailable', 'the drift_check operation is not available in this version'],
+      ['not available (repair)', rig.request('drift_repair'), 'NotAvailable', 'the drift_repair operation is not available in this version'],
       ['run id not a UUID', { ...rig.request('push'), runId: 'run-1' }, 'InvalidInput', 'a request needs the run id to use (a UUID)'],
     ];
     for (const [label, request, type, message] of cases) {

@@ -23,6 +23,7 @@ import {
   startWorker,
   testContext,
   waitFor,
+  workflowBundle,
   type ActivityMocks,
   type AllActivities,
   type StepResult,
@@ -39,7 +40,8 @@ type Call = { name: keyof AllActivities; input: Record<string, unknown> };
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  env = await startDevServer();
+  // The bundle (seconds) is made here, not inside the first test's time-out.
+  [env] = await Promise.all([startDevServer(), workflowBundle()]);
 }, 60_000);
 afterAll(async () => {
   await env?.teardown();

@@ -22,6 +22,7 @@ import { registerSharePointDiscovery } from './resources/sharepoint-discovery.ts
 import { registerSyncDefinitions } from './resources/sync-definitions.ts';
 import { registerSyncInspection } from './resources/sync-inspection.ts';
 import { registerConflicts } from './resources/conflicts.ts';
+import { registerDriftReports } from './resources/drift-reports.ts';
 import { registerSyncRuns } from './resources/sync-runs.ts';
 import { registerRunControl } from './resources/run-control.ts';
 import { registerSchedules } from './resources/schedules.ts';
@@ -108,6 +109,7 @@ export function createApp(deps: ApiDeps) {
   registerSchedules(app, deps);
   registerSyncInspection(app, deps);
   registerConflicts(app, deps);
+  registerDriftReports(app, deps);
   registerDefinitionSummary(app, deps);
   registerDiagnosticsRoutes(app, deps);
 

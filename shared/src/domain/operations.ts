@@ -21,7 +21,7 @@ export const OPERATIONS: Record<OperationKind, OperationSpec> = {
   push: { writes: true, schedulable: true, available: true, summary: 'changed rows from the table to the lists (and deletions)' },
   provision: { writes: true, schedulable: false, available: true, summary: 'create or adopt the lists and their columns; persist the default mapping' },
   ingress: { writes: true, schedulable: true, available: true, summary: 'changes made in the lists back into the table' },
-  drift_check: { writes: false, schedulable: true, available: false, summary: 'compare table, ledger and lists; report, change nothing' },
+  drift_check: { writes: false, schedulable: true, available: true, summary: 'compare table, ledger and lists; report, change nothing' },
   drift_repair: { writes: true, schedulable: false, available: false, summary: 'repair what a drift check found' },
   reshard: { writes: true, schedulable: false, available: false, summary: 'move items after routing rules changed' },
   rebind: { writes: true, schedulable: false, available: false, summary: 'move the definition to another source instance' },

@@ -15,7 +15,7 @@ export type SharePointColumnType =
   /** A user of the site: the table holds the e-mail (or display name, `personBy`). */
   | 'person';
 
-export const SHAREPOINT_COLUMN_TYPES: readonly SharePointColumnType[] = [
+export const SHAREPOINT_COLUMN_TYPES = [
   'text',
   'note',
   'number',
@@ -27,7 +27,7 @@ export const SHAREPOINT_COLUMN_TYPES: readonly SharePointColumnType[] = [
   'multiChoice',
   'lookup',
   'person',
-];
+] as const satisfies readonly SharePointColumnType[];
 
 export type Transform = { op: 'trim' } | { op: 'upper' } | { op: 'lower' } | { op: 'regex_replace'; pattern: string; flags?: string; replacement: string };
 

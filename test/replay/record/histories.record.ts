@@ -102,6 +102,16 @@ it('records health, provision and push histories', async () => {
   expect(incremental.counts).toMatchObject({ updated: 5, deleted: 3 });
   await saveChain('push-incremental', incremental.workflowId);
 
+  if (!['v0.1', 'v0.2', 'v0.3'].includes(TAG)) {
+    // 0.4 on: a drift check (read-only), with one item the table no longer has.
+    await sql`delete from items where id = 60`;
+    const check = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/operations/drift_check`, { method: 'POST' }, 202);
+    const checked = await waitForRun(stack, definitionId, check.workflowId);
+    expect(checked.status, JSON.stringify(checked.errors)).toBe('succeeded');
+    expect(checked.counts).toMatchObject({ orphanItems: 1 });
+    await saveChain('drift-check', check.workflowId);
+  }
+
   if (TAG !== 'v0.1' && TAG !== 'v0.2') {
     // 0.3 on: ingress, one edit made in the list read back into the table.
     await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { direction: 'both' } });

@@ -20,6 +20,8 @@ export function childStart(
       return { workflowType: 'ingressWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
     case 'provision':
       return { workflowType: 'provisionDefinitionWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
+    case 'drift_check':
+      return { workflowType: 'driftCheckWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
     default:
       throw ApplicationFailure.nonRetryable(`the ${kind} operation is not available in this version`, 'NotAvailable');
   }

@@ -45,7 +45,7 @@ export function operationRequests(deps: ApiDeps) {
   const { db } = deps.store;
   const ui = (workflowId: string) => temporalUiLink(deps.temporal.uiUrl, deps.temporal.namespace, workflowId);
 
-  /** 409 unless every target of the definition has its list (push and ingress need them). */
+  /** 409 unless every target of the definition has its list (push, ingress and the drift check need them). */
   const assertProvisioned = async (id: string) => {
     const unprovisioned = await db
       .select({ id: schema.syncTargets.id })
@@ -67,7 +67,7 @@ export function operationRequests(deps: ApiDeps) {
       throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [
         { field: 'path.kind', message: 'not available yet' },
       ]);
-    if (kind === 'push' || kind === 'ingress') await assertProvisioned(def.id);
+    if (kind === 'push' || kind === 'ingress' || kind === 'drift_check') await assertProvisioned(def.id);
     if (kind === 'ingress' && def.direction === 'push') {
       const message = "the definition's direction is push: ingress never writes to its table; set direction to ingress or both first";
       throw new ApiError(409, ErrorCode.Conflict, message, [{ field: 'direction', message }]);

@@ -2,7 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { asc, eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { assertDefinitionIdle } from '@syncbridge/shared/domain';
-import { canonicalJson, proposeMappings, validateMappings, type FieldMappingSpec, type ValidationIssue } from '@syncbridge/shared/mapping';
+import {
+  canonicalJson,
+  proposeMappings,
+  SHAREPOINT_COLUMN_TYPES,
+  validateMappings,
+  type FieldMappingSpec,
+  type ValidationIssue,
+} from '@syncbridge/shared/mapping';
 import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { findTable, MAX_IDENTIFIER_LENGTH, type IntrospectedTable } from '@syncbridge/shared/sources';
 import type { App, ApiDeps } from '../lib/context.ts';
@@ -26,20 +33,6 @@ import {
 
 type MappingRow = typeof schema.fieldMappings.$inferSelect;
 type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
-
-export const SHAREPOINT_COLUMN_TYPES = [
-  'text',
-  'note',
-  'number',
-  'currency',
-  'boolean',
-  'dateTime',
-  'choice',
-  'hyperlink',
-  'multiChoice',
-  'lookup',
-  'person',
-] as const;
 
 const Transform = z.discriminatedUnion('op', [
   z.object({ op: z.literal('trim') }).strict(),

@@ -100,6 +100,8 @@ export const driftReports = pgTable(
     runId: uuid('run_id').references(() => syncRuns.id, { onDelete: 'set null' }),
     summary: jsonb('summary').notNull(),
     findings: jsonb('findings').notNull().default([]),
+    /** Graph requests the check spent reading the lists (one per page; each costs the RU of a list read). */
+    graphRequests: integer('graph_requests').notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [index('drift_reports_definition_idx').on(t.definitionId, t.createdAt)],

@@ -1,0 +1,249 @@
+import { Context } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import { schema } from '@syncbridge/shared/db';
+import {
+  contentHash,
+  convertRow,
+  fieldNameOf,
+  isSoftDeleted,
+  itemToRow,
+  KEY_COLUMN_NAME,
+  type FieldMappingSpec,
+  type Lookups,
+} from '@syncbridge/shared/mapping';
+import type { IntrospectedTable } from '@syncbridge/shared/sources';
+import type { RunContext } from '@syncbridge/shared/temporal';
+import { activityLog, type ActivityDeps } from '../deps.ts';
+import { sourceOf, tableRef, targetLists } from '../push/context.ts';
+import { planContextOf, prepareRow, titleOf } from '../push/plan.ts';
+import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
+import { LookupLoader } from '../sync/lookups.ts';
+import { sourceTableAndColumns } from '../sync/table.ts';
+
+/*
+ * Drift check (read-only): the definition's table, its ledger and its lists, compared.
+ * 1. every list is paged once with `$select` of the key column and the mapped fields only;
+ * 2. the ledger is read in one query;
+ * 3. the table is scanned in key order, a page at a time (readByKey), each row prepared exactly
+ *    as push prepares it (prepareRow: same conversion, routing, Title and content hash);
+ * 4. the classes below are counted, a few keys of each kept as samples, and the report stored
+ *    in drift_reports. Nothing is written anywhere else.
+ *
+ * Classes:
+ * - orphanItems: an item whose SyncBridgeKey no row of the table has;
+ * - missingItems: a row push would write, and no item in any of the lists carries its key;
+ * - valueDrift: the item (the ledger's, else the first found) holds values that differ from
+ *   what push would write for the row: the item is read back to row values (as ingress reads
+ *   it), laid over the row, and hashed as push hashes; a different hash is drift;
+ * - ledgerDrift: a ledger entry whose item does not exist in its list (deleted, never there, or
+ *   the key is held by an item of another list), or whose item carries another key;
+ * - duplicates: a key carried by more than one item, in one list or across the definition's
+ *   lists (counted once per key; SharePoint's unique index on the key column makes the
+ *   in-list case rare: a list adopted without it, an interrupted move).
+ * Counted, not drift: `misrouted` (the row routes to another list than the one holding its
+ * item: what a reshard moves). An ingress-only definition reports no missing items or value
+ * drift (push never writes its lists).
+ */
+
+export const DRIFT_CLASSES = ['orphanItems', 'missingItems', 'valueDrift', 'ledgerDrift', 'duplicates'] as const;
+export type DriftClass = (typeof DRIFT_CLASSES)[number];
+
+/** Keys kept per class in a report. */
+export const SAMPLES_PER_CLASS = 20;
+
+export interface DriftSample {
+  sourceKey: string;
+  targetId?: string | null;
+  listItemId?: string | null;
+  detail?: string;
+}
+
+export interface DriftCheckInput {
+  definitionId: string;
+  runRowId: string;
+  context: RunContext;
+}
+
+export interface DriftCheckResult {
+  reportId: string;
+  counts: Record<string, number>;
+}
+
+interface SeenItem {
+  targetId: string;
+  listItemId: string;
+  fields: Record<string, unknown>;
+}
+
+/** Items per page of a list read: one Graph request per 999 items (a 100,000-item list: about 101 requests). */
+const ITEM_PAGE = 999;
+
+export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Promise<DriftCheckResult> {
+  const log = activityLog(deps, input.context);
+  const activity = Context.current();
+  const ctx = await loadRunContext(deps, input);
+  const d = ctx.definition;
+  const { table, columns } = await sourceTableAndColumns(deps, ctx);
+  const lists = targetLists(deps, ctx);
+  const counts: Record<string, number> = Object.fromEntries(DRIFT_CLASSES.map((c) => [c, 0]));
+  Object.assign(counts, { itemsRead: 0, unkeyedItems: 0, rowsRead: 0, rowsNotWritten: 0, misrouted: 0, ledgerEntries: 0, graphRequests: 0 });
+  // An ingress-only definition never pushes: an absent or different item is what the list holds, not drift.
+  const pushes = d.direction !== 'ingress';
+  const samples: Record<DriftClass, DriftSample[]> = { orphanItems: [], missingItems: [], valueDrift: [], ledgerDrift: [], duplicates: [] };
+  const note = (cls: DriftClass, sample: DriftSample) => {
+    counts[cls]!++;
+    if (samples[cls].length < SAMPLES_PER_CLASS) samples[cls].push(sample);
+  };
+
+  // 1. The lists: key column and the fields push writes (and ingress reads), nothing else.
+  const readBack = [...ctx.mappings].map((m) => ({ ...m, direction: 'both' as const }));
+  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...ctx.mappings.map((m) => fieldNameOf(m))])];
+  // People and lookups convert through the site's users and the looked-up definition's ledger.
+  const loader = new LookupLoader(deps, ctx.mappings, lists);
+  const itemsByKey = new Map<string, SeenItem[]>();
+  /** `targetId/itemId` -> the key the item carries ('' when it has none). */
+  const keyAt = new Map<string, string>();
+  for (const [targetId, list] of [...lists.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for await (const page of list.graph.listItems(list.siteId, list.listId, { fields: selectFields, top: ITEM_PAGE })) {
+      counts.graphRequests!++;
+      for (const item of page) {
+        counts.itemsRead!++;
+        if (!item.id) continue;
+        const fields = (item.fields ?? {}) as Record<string, unknown>;
+        const key = fields[KEY_COLUMN_NAME];
+        keyAt.set(`${targetId}/${item.id}`, typeof key === 'string' ? key : '');
+        if (typeof key !== 'string' || key === '') {
+          // Made in SharePoint and not ingested yet: ingress names its row; not drift.
+          counts.unkeyedItems!++;
+          continue;
+        }
+        const seen = itemsByKey.get(key) ?? [];
+        seen.push({ targetId, listItemId: item.id, fields });
+        itemsByKey.set(key, seen);
+      }
+      await loader.addItems(
+        targetId,
+        page.map((item) => (item.fields ?? {}) as Record<string, unknown>),
+      );
+      activity.heartbeat({ phase: 'items', read: counts.itemsRead });
+    }
+  }
+
+  // 2. The ledger.
+  const L = schema.syncLedger;
+  const ledgerRows = await deps.store.db
+    .select({ sourceKey: L.sourceKey, targetId: L.targetId, listItemId: L.listItemId })
+    .from(L)
+    .where(eq(L.definitionId, d.id));
+  const ledger = new Map(ledgerRows.map((e) => [e.sourceKey, e]));
+  counts.ledgerEntries = ledgerRows.length;
+  for (const e of ledgerRows) {
+    // An entry without an item (a row push has not written yet, a target that was removed) points at nothing to check.
+    if (!e.listItemId || !e.targetId) continue;
+    const there = keyAt.get(`${e.targetId}/${e.listItemId}`);
+    if (there === e.sourceKey) continue;
+    const elsewhere = (itemsByKey.get(e.sourceKey) ?? []).filter((i) => i.targetId !== e.targetId || i.listItemId !== e.listItemId);
+    const detail =
+      there === undefined
+        ? elsewhere.length > 0
+          ? `no such item in its list; the key is carried by item ${elsewhere[0]!.listItemId} of target ${elsewhere[0]!.targetId}`
+          : 'no such item in its list'
+        : `the item carries ${there === '' ? 'no key' : `key ${there}`}`;
+    note('ledgerDrift', { sourceKey: e.sourceKey, targetId: e.targetId, listItemId: e.listItemId, detail });
+  }
+
+  // Duplicates, from the lists alone.
+  for (const [key, items] of itemsByKey) {
+    if (items.length > 1) note('duplicates', { sourceKey: key, detail: items.map((i) => `${i.targetId}/${i.listItemId}`).join(', ') });
+  }
+
+  // 3. The table, in key order, a page at a time.
+  const planCtx = { ...planContextOf(ctx, table), lookupsFor: (targetId: string) => loader.forTarget(targetId) };
+  const source = sourceOf(deps, ctx);
+  const rowKeys = new Set<string>();
+  let afterKey: string[] | null = null;
+  const limit = Math.max(100, Math.min(d.batchSize ?? 500, 5000));
+  for (;;) {
+    const page = await source.readByKey({ ...tableRef(ctx), columns, keyColumns: d.keyColumns, afterKey, limit });
+    await loader.addRows(page.rows, table);
+    page.rows.forEach((values, i) => {
+      counts.rowsRead!++;
+      const prepared = prepareRow({ values, key: page.keys[i]! }, planCtx);
+      rowKeys.add(prepared.sourceKey);
+      if ('reason' in prepared || (planCtx.softDeleteColumn && isSoftDeleted(values[planCtx.softDeleteColumn]))) {
+        // Quarantined or marked deleted: push does not write it, so no item is expected.
+        counts.rowsNotWritten!++;
+        return;
+      }
+      const items = itemsByKey.get(prepared.sourceKey);
+      if (!pushes) return;
+      if (!items || items.length === 0) {
+        note('missingItems', {
+          sourceKey: prepared.sourceKey,
+          targetId: prepared.targetId,
+          detail: ledger.has(prepared.sourceKey) ? 'the ledger has an entry' : 'no ledger entry',
+        });
+        return;
+      }
+      const entry = ledger.get(prepared.sourceKey);
+      const item = items.find((x) => x.listItemId === entry?.listItemId && x.targetId === entry?.targetId) ?? items[0]!;
+      // Routed to another list than the one holding it (rules changed, not moved yet): a reshard's business, counted only.
+      if (item.targetId !== prepared.targetId) counts.misrouted!++;
+      const itemHash = hashOfItem(item.fields, values, page.keys[i]!, prepared.sourceKey, ctx, readBack, table, loader.forTarget(item.targetId));
+      if (itemHash !== prepared.hash)
+        note('valueDrift', {
+          sourceKey: prepared.sourceKey,
+          targetId: item.targetId,
+          listItemId: item.listItemId,
+          detail: itemHash === null ? 'the item holds values the table cannot take' : 'the item differs from what push writes',
+        });
+    });
+    activity.heartbeat({ phase: 'rows', read: counts.rowsRead });
+    if (!page.hasMore || !page.lastKey) break;
+    afterKey = page.lastKey;
+  }
+
+  // Orphans: items no row names.
+  for (const [key, items] of itemsByKey) {
+    if (rowKeys.has(key)) continue;
+    for (const item of items) note('orphanItems', { sourceKey: key, targetId: item.targetId, listItemId: item.listItemId });
+  }
+
+  // 4. The report.
+  const [report] = await deps.store.db
+    .insert(schema.driftReports)
+    .values({
+      definitionId: d.id,
+      runId: input.runRowId,
+      summary: counts,
+      findings: samples,
+      graphRequests: counts.graphRequests!,
+    })
+    .returning({ id: schema.driftReports.id });
+  log.info({ definitionId: d.id, runId: input.runRowId, counts }, 'drift check done');
+  return { reportId: report!.id, counts };
+}
+
+/**
+ * What push would compute for the row if the item's values were its own: the item read back to
+ * row values (as ingress reads it) over the row (push-only and non-invertible columns keep the
+ * table's values), converted and hashed as prepareRow does. Null: the item cannot be read back.
+ */
+function hashOfItem(
+  fields: Record<string, unknown>,
+  values: Record<string, unknown>,
+  keyTexts: string[],
+  sourceKey: string,
+  ctx: DefinitionContext,
+  readBack: FieldMappingSpec[],
+  table: IntrospectedTable,
+  lookups: Lookups | undefined,
+): string | null {
+  const back = itemToRow(fields, readBack, table, lookups);
+  if (!back.ok) return null;
+  const converted = convertRow({ ...values, ...back.driver }, ctx.mappings, table, lookups);
+  if (!converted.ok) return null;
+  const out: Record<string, unknown> = { ...converted.fields, [KEY_COLUMN_NAME]: sourceKey };
+  if (!ctx.mappings.some((m) => m.targetColumn === 'Title')) out.Title = titleOf(keyTexts);
+  return contentHash(out);
+}

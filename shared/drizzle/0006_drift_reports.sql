@@ -1,0 +1,1 @@
+ALTER TABLE "drift_reports" ADD COLUMN "graph_requests" integer DEFAULT 0 NOT NULL;

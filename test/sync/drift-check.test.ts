@@ -1,0 +1,216 @@
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
+import { startTestStack, type TestStack } from '../harness/stack.ts';
+import {
+  apiJson,
+  defineSync,
+  listItems,
+  provision,
+  registerSourceAndConnection,
+  runPush,
+  waitForRun,
+  type EmulatorItem,
+  type RunView,
+  type SyncSetup,
+} from '../harness/sync.ts';
+
+/*
+ * The read-only drift check through the path a user takes (HTTP API -> Temporal -> PostgreSQL
+ * -> Graph emulator): each class produced on purpose, counted exactly, and nothing changed.
+ */
+
+interface DriftReport {
+  id: string;
+  definitionId: string;
+  runId: string | null;
+  counts: Record<string, number>;
+  samples: Record<string, Array<{ sourceKey: string; targetId?: string | null; listItemId?: string | null; detail?: string }>>;
+  graphRequests: number;
+  createdAt: string;
+}
+
+const CLASSES = ['orphanItems', 'missingItems', 'valueDrift', 'ledgerDrift', 'duplicates'] as const;
+
+describe('drift check: table, ledger and lists compared, nothing changed', () => {
+  let stack: TestStack;
+  let source: TestDatabase;
+  let sql: postgres.Sql;
+  let reg: SyncSetup;
+
+  const admin = (path: string, init?: RequestInit) => fetch(`${stack.emulator!.adminUrl}${path}`, init);
+  const sendJson = (method: string, body: unknown): RequestInit => ({ method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  const createTable = async (name: string, rows: number) =>
+    sql.unsafe(`
+      create table ${name} (
+        id integer primary key,
+        name text not null,
+        score numeric(10,2),
+        active boolean,
+        due date,
+        updated_at timestamptz not null default now()
+      );
+      insert into ${name} (id, name, score, active, due)
+        select g, 'Item ' || g, g * 1.25, g % 2 = 0, date '2026-01-01' + g from generate_series(1, ${rows}) g;
+    `);
+
+  const define = async (table: string) => {
+    const { definitionId, listId } = await defineSync(stack, reg, { name: table, table, keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at' });
+    const pushed = await runPush(stack, definitionId);
+    expect(pushed.status, JSON.stringify(pushed.errors)).toBe('succeeded');
+    return { definitionId, listId };
+  };
+
+  const runDriftCheck = async (definitionId: string): Promise<{ run: RunView; report: DriftReport }> => {
+    const ticket = await apiJson<{ workflowId: string; runId: string; state: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/operations/drift_check`,
+      { method: 'POST' },
+      202,
+    );
+    expect(ticket.state).toBe('started');
+    const run = await waitForRun(stack, definitionId, ticket.workflowId);
+    expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    const page = await apiJson<{ items: DriftReport[] }>(stack, `/v1/sync-definitions/${definitionId}/drift-reports?limit=1`);
+    const newest = page.items[0]!;
+    expect(newest.runId).toBe(ticket.runId);
+    const report = await apiJson<DriftReport>(stack, `/v1/drift-reports/${newest.id}`);
+    expect(report).toEqual(newest);
+    return { run, report };
+  };
+
+  const classCounts = (r: DriftReport) => Object.fromEntries(CLASSES.map((c) => [c, r.counts[c]]));
+  const sortedItems = async (listId: string) => (await listItems(stack, listId)).sort((a, b) => Number(a.id) - Number(b.id));
+  const ledgerOf = (definitionId: string) =>
+    stack.store
+      .sql`select source_key, target_id, list_item_id, content_hash, etag, updated_at from sync_ledger where definition_id = ${definitionId} order by source_key`;
+
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true, emulator: true });
+    source = await createTestDatabase('sb_drift_check');
+    sql = postgres(source.url, { max: 2, onnotice: () => {} });
+    await createTable('clean_items', 8);
+    await createTable('drift_items', 10);
+    reg = await registerSourceAndConnection(stack, source, 'drift');
+  });
+
+  afterAll(async () => {
+    await sql?.end();
+    await stack?.close();
+    await source?.drop();
+  });
+
+  it('reports zeros for a definition whose lists hold what push wrote', async () => {
+    const { definitionId, listId } = await define('clean_items');
+    const before = await sortedItems(listId);
+    const { run, report } = await runDriftCheck(definitionId);
+    expect(classCounts(report)).toEqual({ orphanItems: 0, missingItems: 0, valueDrift: 0, ledgerDrift: 0, duplicates: 0 });
+    expect(report.counts).toMatchObject({ itemsRead: 8, rowsRead: 8, ledgerEntries: 8, unkeyedItems: 0 });
+    expect(report.graphRequests).toBeGreaterThanOrEqual(1);
+    expect(report.counts.graphRequests).toBe(report.graphRequests);
+    expect(run.counts).toMatchObject(classCounts(report));
+    expect(await sortedItems(listId)).toEqual(before);
+  });
+
+  it('counts each class produced on purpose, exactly, and changes nothing', async () => {
+    const { definitionId, listId } = await define('drift_items');
+    const items = await sortedItems(listId);
+    const itemOf = (id: number): EmulatorItem => items.find((i) => i.fields.SyncBridgeKey === String(id))!;
+    const list = encodeURIComponent(listId);
+    const mappings = await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`,
+    );
+    const col = new Map(mappings.items.map((m) => [m.sourceColumn, m.targetColumn]));
+
+    // Missing + ledger drift: item 1 deleted in the list (its ledger entry points at nothing now).
+    expect((await admin(`/lists/${list}/items/${itemOf(1).id}`, { method: 'DELETE' })).status).toBe(204);
+    // Value drift: item 2 edited in the list.
+    expect((await admin(`/lists/${list}/items/${itemOf(2).id}`, sendJson('PATCH', { fields: { [col.get('name')!]: 'Edited in SharePoint' } }))).status).toBe(
+      200,
+    );
+    // Orphans: rows 3 and 4 deleted behind the ledger's back (4's entry removed too).
+    await sql`delete from drift_items where id in (3, 4)`;
+    await stack.store.sql`delete from sync_ledger where definition_id = ${definitionId} and source_key = '4'`;
+    // A second (non-default) list of the definition, where an interrupted move would leave items.
+    const second = await apiJson<{ id: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/targets`,
+      { method: 'POST', json: { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: 'drift_items_old', isDefault: false } },
+      201,
+    );
+    await provision(stack, definitionId);
+    const targets = await apiJson<{ items: Array<{ id: string; listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`);
+    const oldListId = targets.items.find((t) => t.id === second.id)!.listId;
+    // Duplicate: an item carrying key 5 in the other list too (SharePoint's unique index on the key holds within one list).
+    const copy = Object.fromEntries(Object.entries(itemOf(5).fields).filter(([k]) => k === 'SyncBridgeKey' || k === 'Title' || [...col.values()].includes(k)));
+    expect((await admin(`/lists/${encodeURIComponent(oldListId)}/items`, sendJson('POST', { items: [{ fields: copy }] }))).status).toBe(201);
+    // Ledger drift: the entry of 6 points at an item that does not exist (item 6 itself is still there) ...
+    await stack.store.sql`update sync_ledger set list_item_id = '999999' where definition_id = ${definitionId} and source_key = '6'`;
+    // ... and the entry of 7 at the other list, whose item 7 lives in the first.
+    await stack.store.sql`update sync_ledger set target_id = ${second.id} where definition_id = ${definitionId} and source_key = '7'`;
+    // Missing without a ledger entry: a row push has not written yet.
+    await sql`insert into drift_items (id, name, score, active, due) values (11, 'Item 11', 13.75, false, date '2026-02-01')`;
+
+    const itemsBefore = [...(await sortedItems(listId)), ...(await sortedItems(oldListId))];
+    const rowsBefore = await sql`select * from drift_items order by id`;
+    const ledgerBefore = await ledgerOf(definitionId);
+
+    const { run, report } = await runDriftCheck(definitionId);
+    expect(classCounts(report), JSON.stringify(report.samples)).toEqual({ orphanItems: 2, missingItems: 2, valueDrift: 1, ledgerDrift: 3, duplicates: 1 });
+    expect(report.counts).toMatchObject({ itemsRead: 10, rowsRead: 9, ledgerEntries: 9, unkeyedItems: 0, rowsNotWritten: 0, misrouted: 0 });
+    // One page per list: the two lists are read with one Graph request each.
+    expect(report.graphRequests).toBe(2);
+    expect(run.counts).toMatchObject(classCounts(report));
+    const keys = (cls: string) => report.samples[cls]!.map((s) => s.sourceKey).sort();
+    expect(keys('orphanItems')).toEqual(['3', '4']);
+    expect(keys('missingItems')).toEqual(['1', '11']);
+    expect(keys('valueDrift')).toEqual(['2']);
+    expect(keys('ledgerDrift')).toEqual(['1', '6', '7']);
+    expect(keys('duplicates')).toEqual(['5']);
+
+    // Read-only: the list, the table and the ledger are as they were.
+    expect([...(await sortedItems(listId)), ...(await sortedItems(oldListId))]).toEqual(itemsBefore);
+    expect(await sql`select * from drift_items order by id`).toEqual(rowsBefore);
+    expect(await ledgerOf(definitionId)).toEqual(ledgerBefore);
+
+    // A second check finds the same and lists newest first.
+    const again = await runDriftCheck(definitionId);
+    expect(classCounts(again.report)).toEqual(classCounts(report));
+    const all = await apiJson<{ items: DriftReport[]; nextCursor: string | null }>(stack, `/v1/sync-definitions/${definitionId}/drift-reports?limit=1`);
+    expect(all.items[0]!.id).toBe(again.report.id);
+    expect(all.nextCursor).not.toBeNull();
+    const next = await apiJson<{ items: DriftReport[]; nextCursor: string | null }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/drift-reports?limit=1&cursor=${encodeURIComponent(all.nextCursor!)}`,
+    );
+    expect(next.items.map((r) => r.id)).toEqual([report.id]);
+  });
+
+  it('runs from a schedule like any operation', async () => {
+    const [def] = await stack.store.sql<Array<{ id: string }>>`select id from sync_definitions where source_table = 'clean_items'`;
+    const definitionId = def!.id;
+    const reports = async () => (await apiJson<{ items: DriftReport[] }>(stack, `/v1/sync-definitions/${definitionId}/drift-reports`)).items.length;
+    const before = await reports();
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/drift_check`, { method: 'PUT', json: { intervalSeconds: 3600, paused: true } });
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/drift_check/trigger`, { method: 'POST' }, 202);
+    const deadline = Date.now() + 60_000;
+    while ((await reports()) === before) {
+      expect(Date.now(), 'no report from the scheduled drift check').toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const runs = await apiJson<{ items: Array<{ status: string; trigger: string }> }>(stack, `/v1/sync-runs?definitionId=${definitionId}&kind=drift_check`);
+    expect(runs.items[0]).toMatchObject({ trigger: 'schedule' });
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/drift_check`, { method: 'DELETE' }, 204);
+  });
+
+  it('answers 404 problems for unknown reports and definitions', async () => {
+    const missing = '00000000-0000-4000-8000-000000000000';
+    for (const path of [`/v1/drift-reports/${missing}`, `/v1/sync-definitions/${missing}/drift-reports`]) {
+      const res = await stack.api(path);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    }
+  });
+});
