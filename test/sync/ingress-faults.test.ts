@@ -134,7 +134,7 @@ describe('ingress under worker crashes, and moves made from the SharePoint side'
     await source?.drop();
   });
 
-  it('a worker killed while a page is read and again after its table writes but before its commit: every list change lands exactly once', async () => {
+  it('a worker killed while a page is read and again after its table writes but before its commit, then a 410 mid-round: every list change lands exactly once', async () => {
     const def = await apiJson(
       stack,
       '/v1/sync-definitions',
@@ -230,10 +230,14 @@ describe('ingress under worker crashes, and moves made from the SharePoint side'
     await worker.kill('SIGKILL');
     await cursorLock.release();
     expect(await deltaCursor(definitionId), 'the killed commit did not move the delta position').toEqual(position);
+    // And while the worker is down, the list's delta tokens expire mid-round: the next page answers 410, and the list is
+    // enumerated again (a resync) from the start, diffed against the ledger.
+    expect((await adminJson('POST', '/delta/expire', { listId })).status).toBe(200);
     await startWorker();
 
     const run = await waitForRun(stack, definitionId, workflowId, 180_000);
     expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    expect(run.counts.resyncs, JSON.stringify(run.counts)).toBe(1);
     expect(run.counts.quarantined ?? 0, JSON.stringify(run.counts)).toBe(0);
 
     /** Table == list == what the person did; one ledger entry per row, pointing at the item carrying its key. */
