@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { encodeCursor, keysetAfter, keysetOrder, pageOf, schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
+import { bearerSecurity, jsonContent, uuidPathParam } from '../lib/openapi-route.ts';
 import { pageQuery } from '../lib/crud.ts';
 import { OperationTicketSchema, operationRequests } from '../lib/operation-request.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
@@ -15,20 +16,10 @@ import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/prob
  * list item, and the ledger records them, so neither direction sends them back.
  */
 
-const security = [{ bearerAuth: [] }];
-const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const definitionParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-const conflictParam = z.object({
-  conflictId: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'conflictId', in: 'path' } }),
-});
+const security = bearerSecurity;
+const json = jsonContent;
+const definitionParam = uuidPathParam('id');
+const conflictParam = uuidPathParam('conflictId');
 
 const STATUSES = ['open', 'resolved', 'dismissed'] as const;
 const KEEPS = ['source', 'list', 'merged'] as const;

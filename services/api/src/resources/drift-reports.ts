@@ -3,6 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { keysetBefore, keysetOrderNewestFirst, schema, toPage } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
+import { bearerSecurity, jsonContent, uuidPathParam } from '../lib/openapi-route.ts';
 import { pageQuery } from '../lib/crud.ts';
 import { commonErrorResponses, notFound } from '../lib/problem.ts';
 
@@ -12,20 +13,10 @@ import { commonErrorResponses, notFound } from '../lib/problem.ts';
  * Graph requests the check spent. Read-only; repairing what a report found is a later operation.
  */
 
-const security = [{ bearerAuth: [] }];
-const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const definitionParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-const reportParam = z.object({
-  reportId: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'reportId', in: 'path' } }),
-});
+const security = bearerSecurity;
+const json = jsonContent;
+const definitionParam = uuidPathParam('id');
+const reportParam = uuidPathParam('reportId');
 
 const DriftCounts = z
   .object({

@@ -5,20 +5,16 @@ import { ACTIVE_RUN_STATUSES, OPERATION_KINDS } from '@syncbridge/shared/domain'
 import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
+import { bearerSecurity, jsonContent, uuidPathParam } from '../lib/openapi-route.ts';
 import { pageQuery } from '../lib/crud.ts';
 import { OperationTicketSchema, operationRequests } from '../lib/operation-request.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 import { estimateRun, RunEstimateSchema } from '../lib/run-estimate.ts';
 import { RunSchema, runView } from './run-view.ts';
 
-const security = [{ bearerAuth: [] }];
-const json = <T extends z.ZodType>(s: T) => ({ content: { 'application/json': { schema: s } } });
-const definitionParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+const security = bearerSecurity;
+const json = jsonContent;
+const definitionParam = uuidPathParam('id');
 const kindParam = z
   .enum(OPERATION_KINDS)
   .openapi({ param: { name: 'kind', in: 'path' }, description: 'Operation kind (see the operations table in the README)' });
