@@ -44,6 +44,8 @@ export interface IngressCommit {
   healthyKeys?: string[];
   /** The list's next delta position; absent: the position stays (a first commit before writes that follow). */
   cursor?: DeltaCursor;
+  /** List items (of this target) whose generated-key reservations go: the items carry their keys now. */
+  releasedItems?: string[];
   counts: Record<string, number>;
 }
 
@@ -139,6 +141,10 @@ export async function commitIngressPage(db: MetaDb, c: IngressCommit): Promise<v
           target: [schema.syncCursors.definitionId, schema.syncCursors.kind, schema.syncCursors.targetId],
           set: { value: c.cursor, updatedAt: now },
         });
+    }
+    if (c.releasedItems?.length) {
+      const R = schema.keyReservations;
+      await tx.delete(R).where(and(eq(R.definitionId, c.definitionId), eq(R.targetId, c.targetId), inArray(R.listItemId, c.releasedItems)));
     }
     await addRunCounts(tx, c.runRowId, c.counts);
   });

@@ -26,6 +26,7 @@ import { LookupLoader } from '../sync/lookups.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { commitIngressPage, readDeltaCursor, type DeltaCursor, type IngestedEntry, type IngressEvent } from './commit.ts';
 import { decideConflict, type ConflictPolicy } from './conflicts.ts';
+import { keysForNewItems, type NewKey } from './new-keys.ts';
 
 /*
  * One page of a list's delta, applied to the source table (ingress, lists -> table):
@@ -110,6 +111,8 @@ interface Candidate {
   ledger: LedgerRow | undefined;
   /** The item has no key column yet (created in SharePoint): ingress writes it after the insert. */
   needsKey: boolean;
+  /** The key was generated for the item (newItemKeys: generate): written back to the item with the key column. */
+  generated?: NewKey | undefined;
 }
 
 export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): Promise<IngressPageResult> {
@@ -182,26 +185,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
 
   // 2. Items back to row values.
   const candidates: Candidate[] = [];
-  for (const item of page.items) {
-    counts.read!++;
-    const fields = (item.fields ?? {}) as Record<string, unknown>;
-    const stamped = typeof fields[KEY_COLUMN_NAME] === 'string' && fields[KEY_COLUMN_NAME] !== '' ? (fields[KEY_COLUMN_NAME] as string) : null;
-    let keyTexts: string[];
-    let sourceKey: string;
-    if (stamped) {
-      sourceKey = stamped;
-      keyTexts = decodeSourceKey(stamped).map((k) => (k === null ? '' : String(k)));
-    } else {
-      // Key columns are push-only (an edit must not re-key a row), but a new item names its row by them.
-      const keyMappings = [...ctx.mappings, ...ingressOnly].map((m) => (d.keyColumns.includes(m.sourceColumn) ? { ...m, direction: 'both' as const } : m));
-      const key = itemKey(fields, d.keyColumns, keyMappings, table, lookups);
-      if (!key.ok) {
-        quarantined.push({ sourceKey: `item:${item.id}`, reason: `list item ${item.id} has no usable key: ${key.reason}`, detail: { listItemId: item.id } });
-        continue;
-      }
-      keyTexts = key.key;
-      sourceKey = encodeSourceKey(keyTexts, families);
-    }
+  const admit = (item: ListItem, fields: Record<string, unknown>, keyTexts: string[], sourceKey: string, stamped: boolean, generated?: NewKey) => {
     const back = itemToRow(fields, all, table, lookups);
     if (!back.ok) {
       quarantined.push({
@@ -209,14 +193,65 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
         reason: `list item ${item.id}, column ${back.column}: ${back.reason}`,
         detail: { column: back.column, listItemId: item.id },
       });
-      continue;
+      return;
     }
     const writeBack = itemToRow(fields, writable, table, lookups);
     if (!writeBack.ok) {
       quarantined.push({ sourceKey, reason: `list item ${item.id}, column ${writeBack.column}: ${writeBack.reason}`, detail: { column: writeBack.column } });
+      return;
+    }
+    if (generated) {
+      // The row takes the reserved key (the insert names it); the hash sees it as push will read it.
+      back.driver[generated.column] = generated.driverValue;
+      delete writeBack.write[generated.column];
+    }
+    candidates.push({ item, sourceKey, keyTexts, driver: back.driver, write: writeBack.write, hash: '', ledger: undefined, needsKey: !stamped, generated });
+  };
+  const keyMappings = [...ctx.mappings, ...ingressOnly].map((m) => (d.keyColumns.includes(m.sourceColumn) ? { ...m, direction: 'both' as const } : m));
+  const awaitingKeys: ListItem[] = [];
+  for (const item of page.items) {
+    counts.read!++;
+    const fields = (item.fields ?? {}) as Record<string, unknown>;
+    const stamped = typeof fields[KEY_COLUMN_NAME] === 'string' && fields[KEY_COLUMN_NAME] !== '' ? (fields[KEY_COLUMN_NAME] as string) : null;
+    if (stamped) {
+      admit(
+        item,
+        fields,
+        decodeSourceKey(stamped).map((k) => (k === null ? '' : String(k))),
+        stamped,
+        true,
+      );
       continue;
     }
-    candidates.push({ item, sourceKey, keyTexts, driver: back.driver, write: writeBack.write, hash: '', ledger: undefined, needsKey: !stamped });
+    // Key columns are push-only (an edit must not re-key a row), but a new item names its row by them.
+    const key = itemKey(fields, d.keyColumns, keyMappings, table, lookups);
+    if (key.ok) admit(item, fields, key.key, encodeSourceKey(key.key, families), false);
+    else if (key.missing && d.newItemKeys === 'generate') awaitingKeys.push(item);
+    else quarantined.push({ sourceKey: `item:${item.id}`, reason: `list item ${item.id} has no usable key: ${key.reason}`, detail: { listItemId: item.id } });
+  }
+  if (awaitingKeys.length) {
+    // Items made in SharePoint without a key get one reserved for them (the same one if this page is repeated).
+    const generated = await keysForNewItems(
+      deps,
+      ctx,
+      source,
+      table,
+      input.targetId,
+      awaitingKeys.map((i) => i.id!),
+    );
+    for (const item of awaitingKeys) {
+      const key = generated.ok ? generated.keys.get(item.id!) : undefined;
+      if (!key) {
+        const why = generated.ok ? 'no key could be reserved' : generated.problem;
+        quarantined.push({
+          sourceKey: `item:${item.id}`,
+          reason: `list item ${item.id} has no key, and none can be generated: ${why}`,
+          detail: { listItemId: item.id },
+        });
+        continue;
+      }
+      admit(item, (item.fields ?? {}) as Record<string, unknown>, key.keyTexts, key.sourceKey, false, key);
+    }
   }
   const ledger = await ledgerOf(
     db,
@@ -350,6 +385,15 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       // A field the new item leaves empty lets the column's default (or identity) fill it, as an INSERT without the column would.
       const defaulted = new Set(table.columns.filter((col) => col.defaultExpr !== null || col.identity).map((col) => col.name));
       const values = Object.fromEntries(Object.entries(c.write).filter(([col, v]) => !(v === null && defaulted.has(col))));
+      const always = d.keyColumns.find((k) => table.columns.find((col) => col.name === k)?.identity === 'always');
+      if (always && !c.generated) {
+        quarantined.push({
+          sourceKey: c.sourceKey,
+          reason: `list item ${c.item.id} names its key, but key column ${always} is GENERATED ALWAYS AS IDENTITY: leave the key empty in the list (with newItemKeys generate) and the table's sequence gives it`,
+          detail: { listItemId: c.item.id },
+        });
+        continue;
+      }
       changes.push({ op: 'insert', key: c.keyTexts, values });
       plans.push({ kind: 'create', candidate: c });
     }
@@ -393,7 +437,14 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
 
   // 4. The source writes, in one transaction.
   if (changes.length) {
-    const result = await source.applyChanges({ ...tableRef(ctx), keyColumns: d.keyColumns, hashColumns: columns, changes });
+    const reservedKeys = plans.some((p) => p.candidate?.generated);
+    const result = await source.applyChanges({
+      ...tableRef(ctx),
+      keyColumns: d.keyColumns,
+      hashColumns: columns,
+      changes,
+      ...(reservedKeys ? { reservedKeys } : {}),
+    });
     activity.heartbeat({ phase: 'written', changes: changes.length });
     result.outcomes.forEach((o, i) => {
       const plan = plans[i]!;
@@ -460,25 +511,42 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     dropped,
     events,
     quarantined,
-    healthyKeys: ingested.map((e) => e.sourceKey).filter((k) => !held.has(k)),
+    // An item held earlier for want of a key is healthy once it has one.
+    healthyKeys: ingested.flatMap((e) => (held.has(e.sourceKey) ? [] : [e.sourceKey, `item:${e.listItemId}`])),
     counts: recorded(input, counts),
   };
   // Items created in SharePoint get their key column, so later rounds (and push) know them by key. The ledger learns the
   // rows first (the position stays): writing the key moves an item past this page in the delta, so a crash after the
   // key write and before a commit would otherwise leave rows no ledger knows. The position follows the key writes.
   const keyless = ingested.filter((e) => byKey.get(e.sourceKey)?.needsKey && e.targetId === input.targetId);
+  // Reservations of generated keys go once their items carry the key (stamped earlier, or now).
+  const carryKeys = d.newItemKeys === 'generate' ? candidates.filter((c) => !c.needsKey).map((c) => c.item.id!) : [];
   if (keyless.length === 0) {
-    await commitIngressPage(db, { ...commit, cursor: nextCursor });
+    await commitIngressPage(db, { ...commit, cursor: nextCursor, releasedItems: carryKeys });
   } else {
     await commitIngressPage(db, commit);
     const titleMapped = ctx.mappings.some((m) => m.targetColumn === 'Title');
+    // A generated key also goes to the list columns its key column is mapped to, as push would write them.
+    const generatedKeyFields = (g: NewKey | undefined) => {
+      if (!g) return {};
+      const converted = convertRow(
+        { [g.column]: g.driverValue },
+        ctx.mappings.filter((m) => m.sourceColumn === g.column),
+        table,
+      );
+      return converted.ok ? converted.fields : {};
+    };
     const results = await list.graph.updateItems(
       list.siteId,
       list.listId,
       keyless.map((e, i) => ({
         id: String(i),
         itemId: e.listItemId,
-        fields: { [KEY_COLUMN_NAME]: e.sourceKey, ...(titleMapped ? {} : { Title: titleOf(byKey.get(e.sourceKey)!.keyTexts) }) },
+        fields: {
+          [KEY_COLUMN_NAME]: e.sourceKey,
+          ...(titleMapped ? {} : { Title: titleOf(byKey.get(e.sourceKey)!.keyTexts) }),
+          ...generatedKeyFields(byKey.get(e.sourceKey)!.generated),
+        },
       })),
     );
     // The eTags after the key writes: the next round finds those items as SyncBridge left them.
@@ -489,6 +557,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
       runRowId: input.runRowId,
       targetId: input.targetId,
       ingested: stamped,
+      releasedItems: [...carryKeys, ...stamped.filter((e) => byKey.get(e.sourceKey)?.generated).map((e) => e.listItemId)],
       cursor: nextCursor,
       counts: recorded(input, { keysWritten: stamped.length }),
     });

@@ -34,6 +34,8 @@ export interface FrozenDefinition {
   /** Absent in contexts frozen before 0.4: `delete`. */
   ingressDeletePolicy?: DefinitionRow['ingressDeletePolicy'];
   softDeleteColumn?: string | null;
+  /** Absent in contexts frozen before 0.5: `from_list`. */
+  newItemKeys?: DefinitionRow['newItemKeys'];
 }
 
 export interface FrozenTarget {
@@ -83,6 +85,7 @@ export function freezeDefinition(d: DefinitionRow): FrozenDefinition {
     batchSize: d.batchSize,
     ingressDeletePolicy: d.ingressDeletePolicy,
     softDeleteColumn: d.softDeleteColumn,
+    newItemKeys: d.newItemKeys,
   };
 }
 

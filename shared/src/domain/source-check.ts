@@ -1,5 +1,5 @@
 import { softDeleteProblem, validateCursor, validateKeyStrategy, type ValidationIssue } from '../mapping/index.ts';
-import { cursorIndexed, findTable, readOnlyReason, type IntrospectedTable, type SchemaSnapshot } from '../sources/index.ts';
+import { cursorIndexed, findTable, newKeySourceOf, readOnlyReason, type IntrospectedTable, type SchemaSnapshot } from '../sources/index.ts';
 import type { DefinitionRow } from './definition-context.ts';
 
 /*
@@ -9,6 +9,7 @@ import type { DefinitionRow } from './definition-context.ts';
 
 type Checked = Pick<DefinitionRow, 'sourceSchema' | 'sourceTable' | 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'> & {
   softDeleteColumn?: string | null | undefined;
+  newItemKeys?: DefinitionRow['newItemKeys'] | undefined;
 };
 
 export interface SourceCheck {
@@ -46,6 +47,10 @@ export function checkDefinitionSource(snapshot: SchemaSnapshot, d: Checked, wher
       d.softDeleteColumn,
     );
     if (problem) issues.push({ field: 'softDeleteColumn', message: problem });
+  }
+  if (d.newItemKeys === 'generate') {
+    const keys = newKeySourceOf(snapshot.engine, table, d.keyColumns);
+    if (keys.kind === 'none') issues.push({ field: 'newItemKeys', message: keys.problem });
   }
   return { table, issues };
 }

@@ -20,7 +20,8 @@ import type { FieldMappingSpec } from './types.ts';
 
 export type IngestResult = { ok: true; driver: Record<string, unknown>; write: Record<string, SourceValue> } | { ok: false; column: string; reason: string };
 
-export type ItemKeyResult = { ok: true; key: string[] } | { ok: false; column: string; reason: string };
+/** `missing`: the item has no key value at all (the key column empty, or not mapped for ingress): one a generator may supply. */
+export type ItemKeyResult = { ok: true; key: string[] } | { ok: false; column: string; reason: string; missing?: true };
 
 /** One value back: the driver value (what convertRow takes) and the value to write (what applyChanges takes). */
 type Back = { ok: true; driver: unknown; write: SourceValue } | { ok: false; reason: string };
@@ -113,7 +114,8 @@ export function itemKey(
     const column = columns.get(name);
     if (!column) return { ok: false, column: name, reason: `key column ${name} does not exist in ${table.schema}.${table.name}` };
     const mapping = mappings.find((m) => m.sourceColumn === name && ingresses(m));
-    if (!mapping) return { ok: false, column: name, reason: `key column ${name} is not mapped for ingress, so an item created in SharePoint has no key` };
+    if (!mapping)
+      return { ok: false, column: name, missing: true, reason: `key column ${name} is not mapped for ingress, so an item created in SharePoint has no key` };
     const problem = ingestProblem(mapping, column);
     if (problem) return { ok: false, column: name, reason: `key column ${name} cannot come back from the list (${problem})` };
     if (column.typeFamily === 'json' || column.typeFamily === 'jsonb' || column.typeFamily === 'array') {
@@ -122,14 +124,14 @@ export function itemKey(
     const result = ingestValue(fields[fieldNameOf(mapping)], column, mapping, lookups);
     if (!result.ok) return { ok: false, column: name, reason: `key column ${name}: ${result.reason}` };
     if (result.write === null || result.write === '')
-      return { ok: false, column: name, reason: `key column ${name}: the item has no value in ${mapping.targetColumn}` };
+      return { ok: false, column: name, missing: true, reason: `key column ${name}: the item has no value in ${mapping.targetColumn}` };
     let text: string | null;
     try {
       text = canonicalKeyText(result.write, column.typeFamily);
     } catch (err) {
       return { ok: false, column: name, reason: `key column ${name}: ${(err as Error).message}` };
     }
-    if (text === null) return { ok: false, column: name, reason: `key column ${name}: the item has no value in ${mapping.targetColumn}` };
+    if (text === null) return { ok: false, column: name, missing: true, reason: `key column ${name}: the item has no value in ${mapping.targetColumn}` };
     key.push(text);
   }
   return { ok: true, key };

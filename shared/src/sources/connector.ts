@@ -10,6 +10,7 @@ import type {
   ReadByKeyParams,
   ReadByKeysParams,
   ReadByWatermarkParams,
+  ReserveKeysParams,
   WatermarkPage,
 } from './reads.ts';
 import type { AttemptBudget } from './socket.ts';
@@ -98,6 +99,12 @@ export interface SourceSession {
    * for a malformed batch (unknown version or hash column, too many changes).
    */
   applyChanges(batch: WriteBatch): Promise<WriteResult>;
+  /**
+   * Takes `count` values from the sequence that fills the key column (serial, identity, a nextval
+   * default; see new-keys.ts), as canonical key texts. Each is handed out once, whatever happens to
+   * the rows later. Throws RangeError when the column has no sequence.
+   */
+  reserveKeys(p: ReserveKeysParams): Promise<string[]>;
 
   /** Ends the pool: politely (in-flight statements finish, at most a few seconds) or, with `immediately`, at once. */
   close(options?: { immediately?: boolean }): Promise<void>;

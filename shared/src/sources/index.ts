@@ -23,3 +23,4 @@ export { snapshotFingerprint } from './fingerprint.ts';
 export { uniqueKeysOf } from './unique-keys.ts';
 export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type ColumnChange, type PartitionChange } from './schema-diff.ts';
 export { connectPostgresSource } from './postgres/index.ts';
+export { newKeySourceOf, type NewKeySource } from './new-keys.ts';

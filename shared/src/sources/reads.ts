@@ -125,3 +125,10 @@ export interface WatermarkPage {
 export interface CursorParams extends RelationRef {
   cursorColumn: string;
 }
+
+/** Keys for new rows, taken from the key column's sequence before the rows are written (new-keys.ts). */
+export interface ReserveKeysParams extends RelationRef {
+  column: string;
+  /** How many keys, 1..MAX_READ_LIMIT. */
+  count: number;
+}

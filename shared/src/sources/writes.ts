@@ -56,6 +56,12 @@ export interface WriteBatch extends RelationRef {
   /** The columns `expected.rowHash` covers; the new hash is returned with each applied change. */
   hashColumns?: string[];
   changes: RowChange[];
+  /**
+   * The inserts' keys came from the key column's own sequence (SourceSession.reserveKeys): they
+   * are written even where the column refuses given values (PostgreSQL GENERATED ALWAYS AS
+   * IDENTITY, by OVERRIDING SYSTEM VALUE).
+   */
+  reservedKeys?: boolean;
 }
 
 /** The row as it is now, with the columns the batch names (keys, values, version and hash columns), as driver values. */

@@ -305,9 +305,11 @@ describe('itemKey: the key of an item created in SharePoint', () => {
     expect(itemKey({ id: 1 }, ['id'], [mapping('id', 'number', { direction: 'push' })], table)).toEqual({
       ok: false,
       column: 'id',
+      missing: true,
       reason: 'key column id is not mapped for ingress, so an item created in SharePoint has no key',
     });
-    expect(itemKey({}, ['id'], mappings, table)).toEqual({ ok: false, column: 'id', reason: 'key column id: the item has no value in id' });
+    // No value at all is `missing` (a generator may supply one); a wrong value is not.
+    expect(itemKey({}, ['id'], mappings, table)).toEqual({ ok: false, column: 'id', missing: true, reason: 'key column id: the item has no value in id' });
     expect(itemKey({ id: 1.5 }, ['id'], mappings, table)).toEqual({
       ok: false,
       column: 'id',

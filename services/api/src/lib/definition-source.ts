@@ -13,6 +13,7 @@ type DefinitionRow = typeof schema.syncDefinitions.$inferSelect;
 
 export type SourceBinding = Pick<DefinitionRow, 'appId' | 'sourceSchema' | 'sourceTable' | 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'> & {
   softDeleteColumn?: string | null | undefined;
+  newItemKeys?: DefinitionRow['newItemKeys'] | undefined;
   databaseId?: string | null | undefined;
   sourceInstanceId?: string | null | undefined;
 };

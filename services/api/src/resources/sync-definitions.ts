@@ -56,6 +56,10 @@ const fields = {
   softDeleteColumn: identifier(
     'The column soft_delete marks: a boolean (set true) or a date/timestamp column (set to the deletion time). Required with soft_delete, null otherwise. A row marked in the table (by anyone) is removed from its list by the next push',
   ).nullable(),
+  newItemKeys: z.enum(schema.newItemKeys.enumValues).openapi({
+    description:
+      "Where ingress takes the key of an item created in SharePoint whose key columns are empty: from_list (the default) quarantines such an item with the reason; generate gives it a key from the key column's sequence (PostgreSQL serial or identity, a nextval / NEXT VALUE FOR default) or a new UUID (uuid key), reserved before the row is written so a retried write never creates it twice, and writes the key back to the item. Needs a single-column key with such a generator; MySQL/MariaDB AUTO_INCREMENT cannot reserve a value ahead of the insert and is refused",
+  }),
   deleteGuardMaxItems: z.number().int().min(0).max(100_000_000).nullable().openapi({
     description:
       'Mass-delete guard: a run that would delete more items than this from one list deletes nothing and waits for approval (POST /v1/sync-runs/{id}/approve-deletions). Null: no absolute limit. Default 500.',
@@ -122,6 +126,7 @@ const CreateDefinition = z
     enabled: fields.enabled.optional(),
     ingressDeletePolicy: fields.ingressDeletePolicy.optional(),
     softDeleteColumn: fields.softDeleteColumn.optional(),
+    newItemKeys: fields.newItemKeys.optional(),
     deleteGuardMaxItems: fields.deleteGuardMaxItems.optional(),
     deleteGuardMaxPercent: fields.deleteGuardMaxPercent.optional(),
   })
@@ -155,6 +160,7 @@ const toResponse = (r: DefinitionRow) => ({
   enabled: r.enabled,
   ingressDeletePolicy: r.ingressDeletePolicy,
   softDeleteColumn: r.softDeleteColumn,
+  newItemKeys: r.newItemKeys,
   deleteGuardMaxItems: r.deleteGuardMaxItems,
   deleteGuardMaxPercent: r.deleteGuardMaxPercent,
   sourceSnapshotId: r.sourceSnapshotId,
@@ -173,6 +179,7 @@ const SOURCE_FIELDS = [
   'cursorStrategy',
   'cursorColumn',
   'softDeleteColumn',
+  'newItemKeys',
 ] as const;
 /** Schedule shorthand: kept in operation_schedules, not in the definition's row. */
 const SCHEDULE_FIELDS = ['scheduleCron', 'scheduleIntervalSeconds'] as const;
@@ -206,7 +213,12 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
       }));
     },
     toInsert: async (b) => {
-      const bound = await validateDefinitionSource(deps, { ...b, cursorColumn: b.cursorColumn ?? null, softDeleteColumn: b.softDeleteColumn ?? null });
+      const bound = await validateDefinitionSource(deps, {
+        ...b,
+        cursorColumn: b.cursorColumn ?? null,
+        softDeleteColumn: b.softDeleteColumn ?? null,
+        newItemKeys: b.newItemKeys,
+      });
       await checkIngressWritable(deps, { ...b, ...bound, cursorColumn: b.cursorColumn ?? null, direction: b.direction ?? 'push' });
       return { ...withoutSchedule(b), ...bound };
     },

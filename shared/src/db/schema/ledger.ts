@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, primaryKey, jsonb, pgEnum, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 import { syncDefinitions, syncTargets } from './sync.ts';
 
@@ -72,4 +72,25 @@ export const syncCursors = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [unique('sync_cursors_scope_uq').on(t.definitionId, t.kind, t.targetId).nullsNotDistinct()],
+);
+
+/**
+ * Keys handed out to items created in SharePoint without one (newItemKeys: generate), recorded
+ * before the row is inserted: an ingress repeated after a crash finds the item's key here and
+ * never inserts the row twice. An entry goes once the item carries its key and the ledger knows it.
+ */
+export const keyReservations = pgTable(
+  'key_reservations',
+  {
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    targetId: uuid('target_id')
+      .notNull()
+      .references(() => syncTargets.id, { onDelete: 'cascade' }),
+    listItemId: text('list_item_id').notNull(),
+    sourceKey: text('source_key').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.definitionId, t.targetId, t.listItemId] }), uniqueIndex('key_reservations_key_uq').on(t.definitionId, t.sourceKey)],
 );

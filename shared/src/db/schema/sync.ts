@@ -11,6 +11,8 @@ export const targetStrategy = pgEnum('target_strategy', ['single', 'conditional'
 export const mappingDirection = pgEnum('mapping_direction', ['push', 'ingress', 'both']);
 /** What ingress does to a row whose list item was deleted: delete it, set its soft-delete column, or leave it. */
 export const ingressDeletePolicy = pgEnum('ingress_delete_policy', ['delete', 'soft_delete', 'ignore']);
+/** Where ingress takes the key of an item created in SharePoint with empty key columns: nowhere (quarantined), or generated. */
+export const newItemKeys = pgEnum('new_item_keys', ['from_list', 'generate']);
 
 export const syncDefinitions = pgTable(
   'sync_definitions',
@@ -44,6 +46,11 @@ export const syncDefinitions = pgTable(
      * row deleted. Push treats a marked row as deleted: it never creates its item and removes it.
      */
     softDeleteColumn: text('soft_delete_column'),
+    /**
+     * from_list: an item created in SharePoint names its row by its key columns (empty ones: quarantined).
+     * generate: empty key columns get a key from the key column's sequence, or a new UUID (sources/new-keys.ts).
+     */
+    newItemKeys: newItemKeys('new_item_keys').notNull().default('from_list'),
     batchSize: integer('batch_size').notNull().default(500),
     enabled: boolean('enabled').notNull().default(false),
     /**

@@ -1,11 +1,21 @@
 import type { SourceSession } from '../connector.ts';
-import type { CountAfterParams, CountParams, CursorParams, KeysPresentParams, ReadByKeyParams, ReadByKeysParams, ReadByWatermarkParams } from '../reads.ts';
+import type {
+  CountAfterParams,
+  CountParams,
+  CursorParams,
+  KeysPresentParams,
+  ReadByKeyParams,
+  ReadByKeysParams,
+  ReadByWatermarkParams,
+  ReserveKeysParams,
+} from '../reads.ts';
 import type { IntrospectionFilter, SourceEngine } from '../types.ts';
 import type { WritableParams, WriteBatch } from '../writes.ts';
 import { introspectMysql } from './introspect.ts';
 import type { Flavor, MysqlPool } from './pool.ts';
 import { plainRows } from './query.ts';
 import { countRows, countRowsAfter, keysPresent, maxWatermark, readByKey, readByKeys, readByWatermark, rewindWatermark, type ReadContext } from './read.ts';
+import { reserveKeys } from './reserve.ts';
 import { checkWritable } from './writable.ts';
 import { applyChanges } from './write.ts';
 
@@ -86,6 +96,10 @@ export class MysqlSession implements SourceSession {
 
   applyChanges(batch: WriteBatch) {
     return applyChanges({ pool: this.db.pool, flavor: () => this.flavor() }, batch);
+  }
+
+  reserveKeys(p: ReserveKeysParams) {
+    return reserveKeys(this.db.pool, p);
   }
 
   async close(options: { immediately?: boolean } = {}): Promise<void> {

@@ -1,11 +1,21 @@
 import type postgres from 'postgres';
 import type { SourceSession } from '../connector.ts';
-import type { CountAfterParams, CountParams, CursorParams, KeysPresentParams, ReadByKeyParams, ReadByKeysParams, ReadByWatermarkParams } from '../reads.ts';
+import type {
+  CountAfterParams,
+  CountParams,
+  CursorParams,
+  KeysPresentParams,
+  ReadByKeyParams,
+  ReadByKeysParams,
+  ReadByWatermarkParams,
+  ReserveKeysParams,
+} from '../reads.ts';
 import type { SourceSocketFactory } from '../socket.ts';
 import type { IntrospectionFilter } from '../types.ts';
 import type { WritableParams, WriteBatch } from '../writes.ts';
 import { introspectPostgres } from './introspect.ts';
 import { countRows, countRowsAfter, keysPresent, maxWatermark, readByKey, readByKeys, readByWatermark, rewindWatermark } from './read.ts';
+import { reserveKeys } from './reserve.ts';
 import { checkWritable } from './writable.ts';
 import { applyChanges } from './write.ts';
 
@@ -65,6 +75,10 @@ export class PostgresSession implements SourceSession {
 
   applyChanges(batch: WriteBatch) {
     return applyChanges(this.sql, batch);
+  }
+
+  reserveKeys(p: ReserveKeysParams) {
+    return reserveKeys(this.sql, p);
   }
 
   async close(options: { immediately?: boolean } = {}): Promise<void> {

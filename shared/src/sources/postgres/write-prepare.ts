@@ -104,7 +104,9 @@ export function prepareChange(change: RowChange, index: number, batch: WriteBatc
   }
   if (change.op === 'update' && columns.length === 0) return fail('an update needs at least one column besides the key in values');
   if (change.op === 'insert') {
-    const keyReadOnly = batch.keyColumns.map((k) => readOnlyReason(k, types.get(k) as ColumnType)).find((r) => r !== null);
+    // A key the column's own sequence handed out (reserveKeys) may go into an identity column that refuses given values.
+    const writableKey = (t: ColumnType): ColumnType => (batch.reservedKeys && t.identity === 'always' ? { ...t, identity: 'by_default' } : t);
+    const keyReadOnly = batch.keyColumns.map((k) => readOnlyReason(k, writableKey(types.get(k) as ColumnType))).find((r) => r !== null);
     if (keyReadOnly) return fail(`rows cannot be inserted with their key: ${keyReadOnly}`);
   }
   return { ok: true, change: { index, op: change.op, key, columns, texts, expected: change.expected } };

@@ -41,6 +41,9 @@ export class WriteStatements {
   }
 
   private alias = (name: string) => quoteIdent(`${this.prefix}${name}`);
+  /** Reserved keys go into GENERATED ALWAYS identity keys too (WriteBatch.reservedKeys). */
+  private overriding = () =>
+    this.batch.reservedKeys && this.batch.keyColumns.some((k) => typeOf(this.types, this.ref, k).identity === 'always') ? 'overriding system value ' : '';
   private cast = (column: string) => typeOf(this.types, this.ref, column).castType;
   private keyMatch = () =>
     `(${this.batch.keyColumns.map((k) => `r.${quoteIdent(k)}`).join(', ')}) = (${this.batch.keyColumns.map((k, i) => `u.${this.alias(`k${i}`)}::${this.cast(k)}`).join(', ')})`;
@@ -199,7 +202,7 @@ export class WriteStatements {
     const returning = [...keys, this.returningState()].filter(Boolean).join(', ');
     const rows = await this.run(
       sql,
-      `insert into ${this.rel} (${target}) select ${select} from ${from} order by u.${this.alias('i')} on conflict do nothing returning ${returning}`,
+      `insert into ${this.rel} (${target}) ${this.overriding()}select ${select} from ${from} order by u.${this.alias('i')} on conflict do nothing returning ${returning}`,
       params,
     );
     const byKey = new Map(changes.map((c) => [JSON.stringify(desiredKeys.get(c.index)), c.index]));

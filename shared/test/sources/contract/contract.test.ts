@@ -3,6 +3,7 @@ import { decodeSourceKey, encodeSourceKey } from '../../../src/mapping/keys.ts';
 import { cursorIndexed, readOnlyReason, tableNotes } from '../../../src/sources/capabilities.ts';
 import { SourceNotWritableError, SourceObjectNotFoundError } from '../../../src/sources/errors.ts';
 import { findTable } from '../../../src/sources/find-table.ts';
+import { newKeySourceOf } from '../../../src/sources/new-keys.ts';
 import type { ReadByWatermarkParams, WatermarkPage } from '../../../src/sources/reads.ts';
 import type { IntrospectedTable, SchemaSnapshot } from '../../../src/sources/types.ts';
 import type { RowChange, WriteBatch } from '../../../src/sources/writes.ts';
@@ -468,6 +469,40 @@ describe.each(CONTRACT_FIXTURES)('source connector contract: $label', (factory) 
         changes: [{ op: 'update', key: ['1'], values: { [column]: '5' } }],
       });
       expect(result.outcomes[0]).toMatchObject({ status: 'rejected', reason: expect.stringContaining(column) });
+    });
+
+    it('reserves keys from the sequence of the key column before the rows are written; a key without one is refused', async () => {
+      await fx.exec(fx.generatedKeys.sequence('seq_keys'));
+      await fx.exec(fx.generatedKeys.counter('counter_keys'));
+      const now = await fx.session.introspect();
+      const seqTable = findTable(now, fx.schema, 'seq_keys') as IntrospectedTable;
+      expect(newKeySourceOf(now.engine, seqTable, ['id'])).toEqual({ kind: 'sequence', column: 'id' });
+      expect(newKeySourceOf(now.engine, seqTable, ['id', 'v'])).toMatchObject({ kind: 'none', problem: expect.stringContaining('single key column') });
+      expect(newKeySourceOf(now.engine, seqTable, ['v'])).toMatchObject({ kind: 'none', problem: expect.stringContaining('no generator') });
+      const counter = newKeySourceOf(now.engine, findTable(now, fx.schema, 'counter_keys') as IntrospectedTable, ['id']);
+      expect(counter.kind).toBe('none');
+
+      const keys = await fx.session.reserveKeys({ ...ref('seq_keys'), column: 'id', count: 3 });
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(3);
+      expect(keys.map(Number)).toEqual([...keys.map(Number)].sort((a, b) => a - b));
+      // The reserved keys are written as given; the sequence never hands them out again (a plain insert takes the next one).
+      const written = await fx.session.applyChanges({
+        ...ref('seq_keys'),
+        keyColumns: ['id'],
+        reservedKeys: true,
+        changes: keys.map((k, i) => ({ op: 'insert' as const, key: [k], values: { v: `reserved ${i}` } })),
+      });
+      expect(written.counts).toEqual({ applied: 3, conflict: 0, rejected: 0 });
+      await fx.exec(`insert into ${fx.quote('seq_keys')} (${fx.quote('v')}) values ('by the application')`);
+      const read = await fx.session.readByKey({ ...ref('seq_keys'), columns: ['id', 'v'], keyColumns: ['id'], afterKey: null, limit: 10 });
+      expect(read.rows.map((r) => r.v)).toEqual(['reserved 0', 'reserved 1', 'reserved 2', 'by the application']);
+      const [more] = await fx.session.reserveKeys({ ...ref('seq_keys'), column: 'id', count: 1 });
+      expect(Number(more)).toBeGreaterThan(Number(read.keys[3]![0]));
+
+      await expect(fx.session.reserveKeys({ ...ref('counter_keys'), column: 'id', count: 1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(fx.session.reserveKeys({ ...ref('seq_keys'), column: 'v', count: 1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(fx.session.reserveKeys({ ...ref('seq_keys'), column: 'id', count: 0 })).rejects.toBeInstanceOf(RangeError);
     });
 
     it('refuses relations it cannot write, before writing anything', async () => {

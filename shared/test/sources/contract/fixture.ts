@@ -68,6 +68,12 @@ export interface EngineFixture {
   createView(view: string, table: string): string;
   everyType: EveryTypeTable;
   /** A table the write path must refuse for this engine-specific reason (MySQL: a MyISAM table), or null when the engine has none. */
+  /**
+   * Tables whose integer key `id` (with a text column `v`) gets its values from the engine: `sequence`
+   * from a sequence reserveKeys can call (PostgreSQL serial, MariaDB DEFAULT NEXT VALUE FOR), `counter`
+   * from one it cannot (PostgreSQL: an integer without a default; MariaDB: AUTO_INCREMENT).
+   */
+  generatedKeys: { sequence(name: string): string; counter(name: string): string };
   nonTransactionalTable?: { ddl(name: string): string; reason: RegExp } | null;
   close(): Promise<void>;
 }

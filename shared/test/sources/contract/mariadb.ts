@@ -147,6 +147,11 @@ export const mariadbFixtureFactory: EngineFixtureFactory = {
       },
       createView: (view, table) => `create view ${quoteIdent(view)} as select * from ${quoteIdent(table)}`,
       everyType,
+      generatedKeys: {
+        sequence: (name) =>
+          `create sequence ${quoteIdent(`${name}_seq`)}; create table ${quoteIdent(name)} (id bigint primary key default (next value for ${quoteIdent(`${name}_seq`)}), v text)`,
+        counter: (name) => `create table ${quoteIdent(name)} (id bigint primary key auto_increment, v text)`,
+      },
       nonTransactionalTable: {
         ddl: (name) => `create table ${quoteIdent(name)} (id int primary key, v text) engine=MyISAM`,
         reason: /MyISAM storage engine/,

@@ -95,6 +95,10 @@ export const postgresFixture: EngineFixtureFactory = {
       },
       createView: (view, table) => `create view ${quoteIdent(view)} as select * from ${quoteIdent(table)};`,
       everyType,
+      generatedKeys: {
+        sequence: (name) => `create table ${quoteIdent(name)} (id bigserial primary key, v text);`,
+        counter: (name) => `create table ${quoteIdent(name)} (id bigint primary key, v text);`,
+      },
       nonTransactionalTable: null,
       async close() {
         await session.close();
