@@ -2,7 +2,17 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
-import { apiJson, defineSync, listItems, registerSourceAndConnection, runPush, type EmulatorItem, type RunView, type SyncSetup } from '../harness/sync.ts';
+import {
+  apiJson,
+  defineSync,
+  listItems,
+  provision,
+  registerSourceAndConnection,
+  runPush,
+  type EmulatorItem,
+  type RunView,
+  type SyncSetup,
+} from '../harness/sync.ts';
 
 /*
  * Person, lookup and multi-choice columns both ways, through the path a user takes (HTTP API ->
@@ -209,5 +219,76 @@ describe('person, lookup and multi-choice columns, both ways', () => {
       { id: 2, title: 'VPN drops', owner: 'Grace@Contoso.example', category_id: 3 },
       { id: 3, title: 'Owner found', owner: 'ada@contoso.example', category_id: 1 },
     ]);
+  });
+
+  it('maps multi-valued people and lookups: arrays of e-mails and of foreign keys <-> collections of lookup ids, both ways', async () => {
+    await sql`alter table tickets add column watchers text[], add column related integer[]`;
+    await sql`update tickets set watchers = '{ada@contoso.example,grace@contoso.example}', related = '{2,3}', updated_at = now() where id = 1`;
+    const current = await apiJson<{ items: Array<Record<string, unknown>> }>(stack, `/v1/sync-definitions/${ticketsId}/field-mappings`);
+    const keep = current.items.map(({ sourceColumn, targetColumn, targetType, direction, converterOptions }) => ({
+      sourceColumn,
+      targetColumn,
+      targetType,
+      direction,
+      converterOptions,
+    }));
+    await apiJson(
+      stack,
+      `/v1/sync-definitions/${ticketsId}/field-mappings`,
+      {
+        method: 'PUT',
+        json: {
+          mappings: [
+            ...keep,
+            { sourceColumn: 'watchers', targetColumn: 'Watchers', targetType: 'person', direction: 'both', converterOptions: { multipleValues: true } },
+            {
+              sourceColumn: 'related',
+              targetColumn: 'Related',
+              targetType: 'lookup',
+              direction: 'both',
+              converterOptions: { multipleValues: true, lookupDefinitionId: categories.definitionId },
+            },
+          ],
+        },
+      },
+      200,
+    );
+    expect((await provision(stack, ticketsId)).status).toBe('succeeded');
+    const run = await push(ticketsId);
+    // New mappings: a full pass writes the new columns to every item (row 4 is still held for its unknown owner).
+    expect(run.counts).toMatchObject({ updated: 3, created: 0, quarantined: 1 });
+    // The ingress half saw new fields selected: it enumerated the list again (a delta link keeps its old query), and the
+    // item still held for its stray category was seen there, not taken for deleted.
+    expect(run.counts.ingressFieldResyncs).toBe(1);
+    expect(run.counts.ingressConflicts ?? 0).toBe(0);
+    const cats = await listItems(stack, categories.listId);
+    const one = byKey(await listItems(stack, ticketsList), '1')!;
+    // Graph returns a multi-valued column as the collection itself.
+    const ada = users['ada@contoso.example']!.lookupId;
+    const grace = users['grace@contoso.example']!.lookupId;
+    expect((one.fields.Watchers as Array<{ LookupId: number }>).map((w) => Number(w.LookupId))).toEqual([ada, grace]);
+    expect((one.fields.Related as Array<{ LookupId: number }>).map((r) => String(r.LookupId))).toEqual([byKey(cats, '2')!.id, byKey(cats, '3')!.id]);
+
+    const res = await admin(`/lists/${encodeURIComponent(ticketsList)}/items/${one.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        fields: {
+          'WatchersLookupId@odata.type': 'Collection(Edm.Int32)',
+          WatchersLookupId: [grace],
+          'RelatedLookupId@odata.type': 'Collection(Edm.Int32)',
+          RelatedLookupId: [Number(byKey(cats, '1')!.id), Number(byKey(cats, '3')!.id)],
+        },
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const cycle = await push(ticketsId);
+    expect(cycle.counts).toMatchObject({ ingressUpdated: 1, created: 0 });
+    expect(cycle.counts.ingressQuarantined ?? 0).toBe(0);
+    const [row] = await sql<Array<{ watchers: string[]; related: number[] }>>`select watchers, related from tickets where id = 1`;
+    expect(row).toEqual({ watchers: ['grace@contoso.example'], related: [1, 3] });
+    const idle = await push(ticketsId);
+    expect(idle.counts).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+    expect(idle.counts.ingressUpdated ?? 0).toBe(0);
   });
 });

@@ -4,7 +4,7 @@ import { schema } from '@syncbridge/shared/db';
 import {
   contentHash,
   convertRow,
-  fieldNameOf,
+  readFieldOf,
   isSoftDeleted,
   itemToRow,
   KEY_COLUMN_NAME,
@@ -97,7 +97,7 @@ export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Pr
 
   // 1. The lists: key column and the fields push writes (and ingress reads), nothing else.
   const readBack = [...ctx.mappings].map((m) => ({ ...m, direction: 'both' as const }));
-  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...ctx.mappings.map((m) => fieldNameOf(m))])];
+  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...ctx.mappings.map((m) => readFieldOf(m))])];
   // People and lookups convert through the site's users and the looked-up definition's ledger.
   const loader = new LookupLoader(deps, ctx.mappings, lists);
   const itemsByKey = new Map<string, SeenItem[]>();

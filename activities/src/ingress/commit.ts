@@ -10,6 +10,8 @@ export interface DeltaCursor {
   resync?: boolean;
   /** When the enumeration after a 410 began: entries neither seen in it nor written since were deleted meanwhile. */
   resyncFrom?: string;
+  /** The item fields the round selects (sorted, comma-separated): a link keeps its query, so other fields need a new round. */
+  fields?: string;
 }
 
 /** A row whose list item ingress read (and wrote to the table, or found equal): the ledger records the item's hash. */
@@ -44,6 +46,11 @@ export interface IngressCommit {
   healthyKeys?: string[];
   /** The list's next delta position; absent: the position stays (a first commit before writes that follow). */
   cursor?: DeltaCursor;
+  /**
+   * While the list is enumerated again (resync), the items of this page: their ledger entries count as seen (read now)
+   * even when the item was held back (quarantined), so the end of the enumeration does not take them for deleted.
+   */
+  seenItems?: string[];
   /** List items (of this target) whose generated-key reservations go: the items carry their keys now. */
   releasedItems?: string[];
   counts: Record<string, number>;
@@ -95,6 +102,11 @@ export async function commitIngressPage(db: MetaDb, c: IngressCommit): Promise<v
           },
         });
     }
+    if (c.seenItems?.length)
+      await tx
+        .update(L)
+        .set({ lastIngestedAt: now })
+        .where(and(eq(L.definitionId, c.definitionId), eq(L.targetId, c.targetId), inArray(L.listItemId, c.seenItems)));
     if (c.dropped?.length) await tx.delete(L).where(and(eq(L.definitionId, c.definitionId), inArray(L.sourceKey, c.dropped)));
     if (c.events?.length) {
       await tx.insert(schema.ledgerEvents).values(

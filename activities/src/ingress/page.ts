@@ -9,7 +9,7 @@ import {
   convertRow,
   decodeSourceKey,
   encodeSourceKey,
-  fieldNameOf,
+  readFieldOf,
   KEY_COLUMN_NAME,
   type FieldMappingSpec,
   type Lookups,
@@ -128,7 +128,27 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   const db = deps.store.db;
 
   // 1. The page.
+  // Every mapped column of the item, either way: push's for the hash, ingress-only ones for what the list alone holds.
+  const ingressOnly = ctx.ingressMappings.filter((m) => m.direction === 'ingress');
+  const all = [...ctx.mappings, ...ingressOnly].map((m) => ({ ...m, direction: 'both' as const }));
+  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...all.map((m) => readFieldOf(m))])];
+  const fieldSet = [...selectFields].sort().join(',');
   const stored = await readDeltaCursor(db, d.id, input.targetId);
+  const restart = async (why: string, counts: Record<string, number>) => {
+    log.warn({ definitionId: d.id, targetId: input.targetId }, `${why}: enumerating the list again`);
+    await commitIngressPage(db, {
+      definitionId: d.id,
+      runRowId: input.runRowId,
+      targetId: input.targetId,
+      cursor: { resync: true, resyncFrom: new Date().toISOString(), fields: fieldSet },
+      counts: recorded(input, counts),
+    });
+    return { counts, done: false };
+  };
+  // A delta link keeps the query it began with: one begun before the mappings changed would never return the new
+  // columns (each would read as empty). Such a position is dropped and the list enumerated with the fields of now.
+  if (stored && (stored.next || stored.deltaLink) && stored.fields !== fieldSet)
+    return restart('the mapped fields changed since the delta round began', { fieldResyncs: 1 });
   let start: string | undefined = stored?.next ?? stored?.deltaLink;
   let fresh = stored?.resync === true && !stored.next;
   if (!start && !fresh) {
@@ -140,10 +160,6 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     if (pushed) start = 'latest';
     else fresh = true;
   }
-  // Every mapped column of the item, either way: push's for the hash, ingress-only ones for what the list alone holds.
-  const ingressOnly = ctx.ingressMappings.filter((m) => m.direction === 'ingress');
-  const all = [...ctx.mappings, ...ingressOnly].map((m) => ({ ...m, direction: 'both' as const }));
-  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...all.map((m) => fieldNameOf(m))])];
   let page;
   try {
     const pages = list.graph.iterateItemsDelta(list.siteId, list.listId, fresh ? undefined : start, { fields: selectFields, top: d.batchSize });
@@ -152,22 +168,14 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
   } catch (err) {
     if (!(err instanceof DeltaTokenExpiredError)) throw err;
     // 410: the token cannot be served. Enumerate the list again; unchanged items hash equal and cost nothing.
-    log.warn({ definitionId: d.id, targetId: input.targetId }, 'delta token expired: enumerating the list again');
-    await commitIngressPage(db, {
-      definitionId: d.id,
-      runRowId: input.runRowId,
-      targetId: input.targetId,
-      cursor: { resync: true, resyncFrom: new Date().toISOString() },
-      counts: recorded(input, { resyncs: 1 }),
-    });
-    return { counts: { resyncs: 1 }, done: false };
+    return restart('delta token expired', { resyncs: 1 });
   }
   if (!page) throw new Error('the delta round returned no page');
   // Mid-round, the next page's link; at the end, the deltaLink for the next round. Kept with the changes it covers (step 5).
   const resyncing = stored?.resync === true;
   const nextCursor: DeltaCursor = page.deltaLink
-    ? { deltaLink: page.deltaLink }
-    : { next: page.nextLink, ...(resyncing ? { resync: true, ...(stored?.resyncFrom ? { resyncFrom: stored.resyncFrom } : {}) } : {}) };
+    ? { deltaLink: page.deltaLink, fields: fieldSet }
+    : { next: page.nextLink, fields: fieldSet, ...(resyncing ? { resync: true, ...(stored?.resyncFrom ? { resyncFrom: stored.resyncFrom } : {}) } : {}) };
   activity.heartbeat({ phase: 'read', items: page.items.length, deleted: page.deletedIds.length });
 
   const writable = ingressMappings(ctx.ingressMappings, table);
@@ -296,6 +304,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     // the token could not be served, exactly as if the delta had reported the deletion.
     const since = new Date(stored?.resyncFrom ?? 0);
     const onPage = new Set(candidates.map((c) => c.sourceKey));
+    const itemsOnPage = new Set(page.items.map((i) => i.id));
     const L = schema.syncLedger;
     const unseen = await db
       .select({ sourceKey: L.sourceKey, listItemId: L.listItemId, contentHash: L.contentHash, targetId: L.targetId })
@@ -307,7 +316,9 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
           sql`coalesce(greatest(${L.lastIngestedAt}, ${L.lastPushedAt}), '-infinity') < ${since.toISOString()}::timestamptz`,
         ),
       );
-    deletedEntries.push(...unseen.filter((e) => !onPage.has(e.sourceKey) && !deletedEntries.some((x) => x.sourceKey === e.sourceKey)));
+    deletedEntries.push(
+      ...unseen.filter((e) => !onPage.has(e.sourceKey) && !itemsOnPage.has(e.listItemId ?? '') && !deletedEntries.some((x) => x.sourceKey === e.sourceKey)),
+    );
   }
 
   // 3. The rows as they are now, and what each change becomes.
@@ -512,6 +523,7 @@ export async function ingressPage(deps: ActivityDeps, input: IngressPageInput): 
     events,
     quarantined,
     // An item held earlier for want of a key is healthy once it has one.
+    ...(resyncing ? { seenItems: page.items.flatMap((i) => (i.id ? [i.id] : [])) } : {}),
     healthyKeys: ingested.flatMap((e) => (held.has(e.sourceKey) ? [] : [e.sourceKey, `item:${e.listItemId}`])),
     counts: recorded(input, counts),
   };

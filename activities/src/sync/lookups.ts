@@ -1,7 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import {
-  fieldNameOf,
+  elementColumn,
+  elementsOf,
+  isMultiValued,
+  itemValueOf,
   lookupDefinitionOf,
   personByOf,
   syncedKeyOf,
@@ -10,7 +13,7 @@ import {
   type SiteUsers,
   type SyncedItems,
 } from '@syncbridge/shared/mapping';
-import type { IntrospectedTable } from '@syncbridge/shared/sources';
+import type { IntrospectedTable, TypeFamily } from '@syncbridge/shared/sources';
 import type { ActivityDeps } from '../deps.ts';
 import type { TargetList } from '../push/apply.ts';
 import { invalid } from './definition.ts';
@@ -94,7 +97,7 @@ export class LookupLoader {
         const list = this.lists.get(targetId);
         if (!list) continue;
         let entry = this.users.get(targetId) ?? (await siteUsers(list, false));
-        const missing = rows.some((r) => this.persons.some((m) => this.unknownPerson(entry.users, m, r[m.sourceColumn])));
+        const missing = rows.some((r) => this.persons.some((m) => valuesOf(r[m.sourceColumn], table, m).some((v) => this.unknownPerson(entry.users, m, v))));
         if (missing && Date.now() - entry.at > USERS_REFRESH_ON_MISS_MS) entry = await siteUsers(list, true);
         this.users.set(targetId, entry);
       }
@@ -102,7 +105,14 @@ export class LookupLoader {
     for (const m of this.syncedMappings) {
       const family = table.columns.find((c) => c.name === m.sourceColumn)?.typeFamily ?? 'other';
       const items = this.synced.get(lookupDefinitionOf(m)!)!;
-      const keys = [...new Set(rows.map((r) => syncedKeyOf(r[m.sourceColumn], family)).filter((k): k is string => k !== null && !items.itemByKey.has(k)))];
+      const keys = [
+        ...new Set(
+          rows
+            .flatMap((r) => valuesOf(r[m.sourceColumn], table, m))
+            .map((v) => syncedKeyOf(v, family === 'array' || family === 'json' || family === 'jsonb' ? elementFamilyOf(table, m, v) : family))
+            .filter((k): k is string => k !== null && !items.itemByKey.has(k)),
+        ),
+      ];
       await this.loadSynced(lookupDefinitionOf(m)!, { keys });
     }
   }
@@ -114,12 +124,19 @@ export class LookupLoader {
     if (this.persons.length && list && !this.users.has(targetId)) this.users.set(targetId, await siteUsers(list, false));
     if (this.persons.length && list) {
       const entry = this.users.get(targetId)!;
-      const unknown = fields.some((f) => this.persons.some((m) => this.unknownId(entry.users, f[fieldNameOf(m)])));
+      const unknown = fields.some((f) => this.persons.some((m) => idsOf(f, m).some((id) => this.unknownId(entry.users, id))));
       if (unknown && Date.now() - entry.at > USERS_REFRESH_ON_MISS_MS) this.users.set(targetId, await siteUsers(list, true));
     }
     for (const m of this.syncedMappings) {
       const items = this.synced.get(lookupDefinitionOf(m)!)!;
-      const ids = [...new Set(fields.map((f) => Number(f[fieldNameOf(m)])).filter((id) => Number.isSafeInteger(id) && id > 0 && !items.keyByItem.has(id)))];
+      const ids = [
+        ...new Set(
+          fields
+            .flatMap((f) => idsOf(f, m))
+            .map(Number)
+            .filter((id) => Number.isSafeInteger(id) && id > 0 && !items.keyByItem.has(id)),
+        ),
+      ];
       await this.loadSynced(lookupDefinitionOf(m)!, { ids });
     }
   }
@@ -158,4 +175,25 @@ export class LookupLoader {
       items.keyByItem.set(id, r.sourceKey);
     }
   }
+}
+
+/** A row's value of a mapping as the values it names: one, or each element of a multi-valued one. */
+function valuesOf(value: unknown, table: IntrospectedTable, m: FieldMappingSpec): unknown[] {
+  if (value === null || value === undefined) return [];
+  if (!isMultiValued(m)) return [value];
+  const column = table.columns.find((c) => c.name === m.sourceColumn);
+  const elements = column ? elementsOf(value, column) : null;
+  return elements?.ok ? elements.list.filter((v) => v !== null && v !== undefined) : [];
+}
+
+/** The family a synced key of one element is encoded with (the array's element type; a JSON element's own). */
+function elementFamilyOf(table: IntrospectedTable, m: FieldMappingSpec, element: unknown): TypeFamily {
+  const column = table.columns.find((c) => c.name === m.sourceColumn);
+  return column ? elementColumn(column, element).typeFamily : 'other';
+}
+
+/** The lookup ids an item's field holds (several for a multi-valued column). */
+function idsOf(fields: Record<string, unknown>, m: FieldMappingSpec): unknown[] {
+  const v = itemValueOf(fields, m);
+  return Array.isArray(v) ? v : v === null || v === undefined ? [] : [v];
 }

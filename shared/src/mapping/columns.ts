@@ -1,5 +1,6 @@
 import type { IntrospectedColumn, IntrospectedTable } from '../sources/types.ts';
 import { choicesFor, textLimitFor } from './convert.ts';
+import { isMultiValued } from './lookups.ts';
 import { KEY_COLUMN_NAME, TITLE_COLUMN } from './names.ts';
 import { decimalPlacesFor, TEXT_MAX_LENGTH } from './rules.ts';
 import type { FieldMappingSpec } from './types.ts';
@@ -90,11 +91,11 @@ export function columnDefinitionFor(m: FieldMappingSpec, column: IntrospectedCol
       def.lookup = {
         listId: typeof opts.lookupListId === 'string' ? opts.lookupListId : '',
         columnName: typeof opts.lookupColumnName === 'string' && opts.lookupColumnName ? opts.lookupColumnName : 'Title',
-        allowMultipleValues: false,
+        allowMultipleValues: isMultiValued(m),
       };
       break;
     case 'person':
-      def.personOrGroup = { allowMultipleSelection: false, chooseFromType: 'peopleOnly' };
+      def.personOrGroup = { allowMultipleSelection: isMultiValued(m), chooseFromType: 'peopleOnly' };
       break;
   }
   return def;

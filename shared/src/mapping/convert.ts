@@ -1,7 +1,7 @@
 import type { IntrospectedColumn, IntrospectedTable } from '../sources/types.ts';
 import { toBoolean, toDateTime, toHyperlink, toNumber, toText, type Converted } from './convert-values.ts';
 import { ALLOWED_TARGETS, CHOICE_MAX_LENGTH, NOTE_MAX_LENGTH, TEXT_MAX_LENGTH, URL_MAX_LENGTH } from './rules.ts';
-import { fieldNameOf, lookupIdFor, type Lookups } from './lookups.ts';
+import { elementColumn, elementsOf, fieldNameOf, isMultiValued, lookupIdFor, type Lookups } from './lookups.ts';
 import { applyTransforms } from './transforms.ts';
 import type { ConvertResult, FieldMappingSpec } from './types.ts';
 
@@ -83,10 +83,28 @@ export function convertValue(value: unknown, column: IntrospectedColumn, mapping
       return toChoices(value, column, mapping);
     case 'lookup':
     case 'person': {
+      if (isMultiValued(mapping)) return toLookupIds(value, column, mapping, lookups);
       const resolved = lookupIdFor(preTransformed(value, mapping), column, mapping, lookups);
       return resolved.ok ? { ok: true, value: resolved.id } : resolved;
     }
   }
+}
+
+/** A multi-valued lookup or person field: the lookup id of each element, none twice; an empty array is an empty field. */
+function toLookupIds(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec, lookups?: Lookups): Converted {
+  const elements = elementsOf(value, column);
+  if (!elements.ok) return elements;
+  if (elements.list.length === 0) return { ok: true, value: null };
+  const ids: number[] = [];
+  for (const element of elements.list) {
+    if (element === null || element === undefined) return { ok: false, reason: `the array holds a null: each element names one ${mapping.targetType}` };
+    const resolved = lookupIdFor(preTransformed(element, mapping), elementColumn(column, element), mapping, lookups);
+    if (!resolved.ok) return resolved;
+    if (ids.includes(resolved.id))
+      return { ok: false, reason: `${JSON.stringify(element)} names the same ${mapping.targetType} as another element; the field holds each once` };
+    ids.push(resolved.id);
+  }
+  return { ok: true, value: ids };
 }
 
 /** A multi-choice field: the array's (or JSON array's) strings, each a choice, none twice; an empty array is an empty field. */
@@ -144,8 +162,9 @@ export function convertRow(row: Record<string, unknown>, mappings: FieldMappingS
     }
     if (!result.ok) return { ok: false, column: mapping.sourceColumn, reason: `${mapping.sourceColumn}: ${result.reason}` };
     fields[fieldNameOf(mapping)] = result.value;
-    // Graph's annotation of a collection value (a multi-choice field).
+    // Graph's annotation of a collection value (a multi-choice field, the ids of a multi-valued lookup or person).
     if (mapping.targetType === 'multiChoice' && result.value !== null) fields[`${mapping.targetColumn}@odata.type`] = 'Collection(Edm.String)';
+    if (isMultiValued(mapping) && result.value !== null) fields[`${fieldNameOf(mapping)}@odata.type`] = 'Collection(Edm.Int32)';
   }
   return { ok: true, fields };
 }

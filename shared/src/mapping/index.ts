@@ -28,4 +28,18 @@ export {
 } from './routing.ts';
 export { itemToRow, itemKey, ingestProblem, type IngestResult, type ItemKeyResult } from './ingest.ts';
 export { softDeleteProblem, softDeleteMark, isSoftDeleted } from './soft-delete.ts';
-export { fieldNameOf, lookupDefinitionOf, personByOf, resolvesThroughLookups, syncedKeyOf, type Lookups, type SiteUsers, type SyncedItems } from './lookups.ts';
+export {
+  elementColumn,
+  elementsOf,
+  fieldNameOf,
+  isMultiValued,
+  itemValueOf,
+  lookupDefinitionOf,
+  personByOf,
+  readFieldOf,
+  resolvesThroughLookups,
+  syncedKeyOf,
+  type Lookups,
+  type SiteUsers,
+  type SyncedItems,
+} from './lookups.ts';

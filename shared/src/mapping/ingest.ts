@@ -7,7 +7,7 @@ import { canonicalDecimal, compareDecimal } from './decimal.ts';
 import { sourceTextFromList } from './list-text.ts';
 import { ALLOWED_TARGETS } from './rules.ts';
 import { formatUtcDate, intervalToIso, isValidDate, parseTimestampText } from './temporal.ts';
-import { fieldNameOf, valueOfLookupId, type Lookups } from './lookups.ts';
+import { isMultiValued, itemValueOf, valueOfLookupId, type Lookups } from './lookups.ts';
 import type { FieldMappingSpec } from './types.ts';
 
 /*
@@ -88,7 +88,7 @@ export function itemToRow(fields: Record<string, unknown>, mappings: FieldMappin
     const column = columns.get(mapping.sourceColumn);
     if (!column) return { ok: false, column: mapping.sourceColumn, reason: `column ${mapping.sourceColumn} no longer exists in ${table.schema}.${table.name}` };
     if (ingestProblem(mapping, column) !== null) continue;
-    const result = ingestValue(fields[fieldNameOf(mapping)], column, mapping, lookups);
+    const result = ingestValue(itemValueOf(fields, mapping), column, mapping, lookups);
     if (!result.ok) return { ok: false, column: mapping.sourceColumn, reason: `${mapping.sourceColumn}: ${result.reason}` };
     driver[mapping.sourceColumn] = result.driver;
     write[mapping.sourceColumn] = result.write;
@@ -121,7 +121,7 @@ export function itemKey(
     if (column.typeFamily === 'json' || column.typeFamily === 'jsonb' || column.typeFamily === 'array') {
       return { ok: false, column: name, reason: `key column ${name}: a ${column.dataType} value cannot be part of a key` };
     }
-    const result = ingestValue(fields[fieldNameOf(mapping)], column, mapping, lookups);
+    const result = ingestValue(itemValueOf(fields, mapping), column, mapping, lookups);
     if (!result.ok) return { ok: false, column: name, reason: `key column ${name}: ${result.reason}` };
     if (result.write === null || result.write === '')
       return { ok: false, column: name, missing: true, reason: `key column ${name}: the item has no value in ${mapping.targetColumn}` };
@@ -146,7 +146,7 @@ function ingestValue(value: unknown, column: IntrospectedColumn, mapping: FieldM
     }
     return back(null);
   }
-  if (mapping.targetType === 'multiChoice' && Array.isArray(value) && value.length === 0) return back(null);
+  if ((mapping.targetType === 'multiChoice' || isMultiValued(mapping)) && Array.isArray(value) && value.length === 0) return back(null);
   const result = fromList(value, column, mapping, lookups);
   if (!result.ok || result.driver === null) return result;
   const forward = convertValue(result.driver, column, mapping, lookups);
@@ -190,6 +190,7 @@ function fromList(value: unknown, column: IntrospectedColumn, mapping: FieldMapp
     }
     case 'lookup':
     case 'person': {
+      if (isMultiValued(mapping)) return fromLookupIds(value, column, mapping, lookups);
       const id = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
       if (!Number.isSafeInteger(id)) return fail(`the ${target} field ${mapping.targetColumn} holds ${show(value)}, expected a lookup id`);
       const text = valueOfLookupId(id, mapping, lookups);
@@ -197,6 +198,23 @@ function fromList(value: unknown, column: IntrospectedColumn, mapping: FieldMapp
       return fromText(text.text, column, { ...mapping, targetType: 'text' });
     }
   }
+}
+
+/** The ids of a multi-valued lookup or person field back to the array (or JSON array) of what the table holds for each. */
+function fromLookupIds(value: unknown, column: IntrospectedColumn, mapping: FieldMappingSpec, lookups?: Lookups): Back {
+  if (!Array.isArray(value)) return fail(`the multi-valued ${mapping.targetType} field ${mapping.targetColumn} holds ${show(value)}, expected a collection`);
+  const numericElements =
+    column.typeFamily === 'array' ? ['smallint', 'integer', 'bigint'].includes(column.elementFamily ?? '') : mapping.targetType === 'lookup';
+  const out: Array<string | number> = [];
+  for (const v of value) {
+    const id = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(id)) return fail(`the ${mapping.targetType} field ${mapping.targetColumn} holds ${show(v)}, expected a lookup id`);
+    const text = valueOfLookupId(id, mapping, lookups);
+    if (!text.ok) return fail(text.reason);
+    out.push(numericElements && /^-?\d+$/.test(text.text) && Number.isSafeInteger(Number(text.text)) ? Number(text.text) : text.text);
+  }
+  // The JSON array text: an array column takes its elements, a JSON column the array.
+  return fromText(JSON.stringify(out), column, { ...mapping, targetType: 'note' });
 }
 
 /** A number field: integers exactly within the family's range, numerics within their scale, floats as they are. */

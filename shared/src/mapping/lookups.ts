@@ -38,6 +38,50 @@ export interface Lookups {
 export const fieldNameOf = (m: Pick<FieldMappingSpec, 'targetType' | 'targetColumn'>): string =>
   m.targetType === 'lookup' || m.targetType === 'person' ? `${m.targetColumn}LookupId` : m.targetColumn;
 
+/**
+ * A lookup or person column holding several items (`converterOptions.multipleValues`: SharePoint's
+ * `lookup.allowMultipleValues`, `personOrGroup.allowMultipleSelection`); the table holds them as an
+ * array (or a JSON array). Graph takes `<Name>LookupId` as a collection of ids, and returns the
+ * column itself instead: `<Name>: [{ LookupId, LookupValue, Email? }]`, no `<Name>LookupId`.
+ */
+export const isMultiValued = (m: Pick<FieldMappingSpec, 'targetType' | 'converterOptions'>): boolean =>
+  (m.targetType === 'lookup' || m.targetType === 'person') && m.converterOptions.multipleValues === true;
+
+/** The item field to select when reading a mapping's values. */
+export const readFieldOf = (m: FieldMappingSpec): string => (isMultiValued(m) ? m.targetColumn : fieldNameOf(m));
+
+/**
+ * A mapping's value in an item's fields as read from Graph: for a multi-valued lookup or person,
+ * the ids of `<Name>: [{ LookupId }]` (or of `<Name>LookupId`, the shape written); null when empty.
+ */
+export function itemValueOf(fields: Record<string, unknown>, m: FieldMappingSpec): unknown {
+  if (!isMultiValued(m)) return fields[fieldNameOf(m)];
+  const written = fields[fieldNameOf(m)];
+  const raw = written !== undefined ? written : fields[m.targetColumn];
+  if (raw === undefined || raw === null) return raw;
+  if (!Array.isArray(raw)) return raw;
+  return raw.map((v) => (typeof v === 'object' && v !== null && 'LookupId' in v ? (v as { LookupId: unknown }).LookupId : v));
+}
+
+/** The elements of a multi-valued table value: an array, or JSON array text (json, jsonb columns). */
+export function elementsOf(value: unknown, column: IntrospectedColumn): { ok: true; list: unknown[] } | { ok: false; reason: string } {
+  let list: unknown = value;
+  if (typeof list === 'string' && (column.typeFamily === 'json' || column.typeFamily === 'jsonb' || column.typeFamily === 'text')) {
+    try {
+      list = JSON.parse(list);
+    } catch {
+      return { ok: false, reason: 'the JSON value does not parse' };
+    }
+  }
+  return Array.isArray(list) ? { ok: true, list } : { ok: false, reason: `a multi-valued column takes an array, not ${list === null ? 'null' : typeof list}` };
+}
+
+/** The column an element of a multi-valued column is converted as: the array's element type; a JSON element as text or integer. */
+export function elementColumn(column: IntrospectedColumn, element: unknown): IntrospectedColumn {
+  if (column.typeFamily === 'array') return { ...column, typeFamily: column.elementFamily ?? 'text', dataType: `element of ${column.dataType}` };
+  return { ...column, typeFamily: typeof element === 'number' ? 'bigint' : 'text', dataType: `element of ${column.dataType}` };
+}
+
 /** A mapping whose values are resolved through another list (a person, or a lookup of a synced row). */
 export const resolvesThroughLookups = (m: FieldMappingSpec): boolean =>
   m.targetType === 'person' || (m.targetType === 'lookup' && lookupDefinitionOf(m) !== null);

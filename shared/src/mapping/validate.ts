@@ -85,11 +85,24 @@ export function validateMappings(table: IntrospectedTable, mappings: FieldMappin
         add('converterOptions.choices', `choices must be 1 to ${CHOICE_MAX_LENGTH} characters long`);
       if (new Set(choices).size !== choices.length) add('converterOptions.choices', 'choices must be unique');
     }
+    const collection = column.typeFamily === 'array' || column.typeFamily === 'json' || column.typeFamily === 'jsonb';
+    if (m.targetType === 'lookup' || m.targetType === 'person') {
+      if (opts.multipleValues !== undefined && typeof opts.multipleValues !== 'boolean')
+        add('converterOptions.multipleValues', 'multipleValues must be true or false');
+      else if (opts.multipleValues === true && !collection)
+        add('converterOptions.multipleValues', `a ${column.dataType} column holds one value: several ${m.targetType}s need an array or JSON column`);
+      else if (opts.multipleValues !== true && collection)
+        add(
+          'converterOptions.multipleValues',
+          `a ${column.dataType} column holds several values: set converterOptions.multipleValues to true (a multi-valued ${m.targetType} column)`,
+        );
+    }
     if (m.targetType === 'lookup') {
       const definition = opts.lookupDefinitionId;
       if (definition !== undefined && (typeof definition !== 'string' || !UUID.test(definition)))
         add('converterOptions.lookupDefinitionId', 'lookupDefinitionId must be the id of the sync definition whose rows the looked-up list holds');
-      if (definition === undefined && !['smallint', 'integer', 'bigint'].includes(column.typeFamily))
+      const idFamily = column.typeFamily === 'array' ? (column.elementFamily ?? 'other') : column.typeFamily;
+      if (definition === undefined && !['smallint', 'integer', 'bigint', 'json', 'jsonb'].includes(idFamily))
         add(
           'targetType',
           `a ${column.dataType} column holds no list item id: give converterOptions.lookupDefinitionId to look up the rows another definition syncs`,

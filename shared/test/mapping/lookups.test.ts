@@ -14,7 +14,10 @@ const category = col('category_id', 'integer');
 const parent = col('parent_id', 'bigint');
 const tags = col('tags', 'array', { dataType: 'text[]', elementFamily: 'text' });
 const labels = col('labels', 'jsonb');
-const table = tableOf([owner, category, parent, tags, labels]);
+const reviewers = col('reviewers', 'array', { dataType: 'text[]', elementFamily: 'text' });
+const related = col('related_ids', 'array', { dataType: 'integer[]', elementFamily: 'integer' });
+const categories = col('category_ids', 'jsonb');
+const table = tableOf([owner, category, parent, tags, labels, reviewers, related, categories]);
 
 const CATEGORIES = '5f0a3c1e-8d2b-4c6e-9a7f-1b2c3d4e5f60';
 const lookups: Lookups = {
@@ -112,6 +115,71 @@ describe('multi-choice columns: an array (or JSON array) of texts <-> a collecti
     expect(ingest({ tags: [] }, multi)).toMatchObject({ ok: true, write: { tags: null } });
     expect(ingest({ tags: 'red' }, multi)).toMatchObject({ ok: false, reason: expect.stringContaining('expected an array of texts') });
     expect(ingest({ tags: ['purple'] }, multi)).toMatchObject({ ok: false });
+  });
+});
+
+describe('multi-valued person and lookup columns: an array (or JSON array) <-> a collection of lookup ids', () => {
+  const people = both('reviewers', 'person', { multipleValues: true });
+  const items = both('related_ids', 'lookup', { multipleValues: true });
+  const syncedMany = both('category_ids', 'lookup', { multipleValues: true, lookupDefinitionId: CATEGORIES });
+
+  it('writes the ids as Graph takes a collection: <Column>LookupId with its Collection(Edm.Int32) annotation; empty clears', () => {
+    expect(push({ reviewers: ['ada@contoso.example', 'Grace@Contoso.Example'] }, people)).toEqual({
+      ok: true,
+      fields: { reviewersLookupId: [7, 9], 'reviewersLookupId@odata.type': 'Collection(Edm.Int32)' },
+    });
+    expect(push({ related_ids: [12, 3] }, items)).toMatchObject({ ok: true, fields: { relatedidsLookupId: [12, 3] } });
+    expect(push({ category_ids: '[3]' }, syncedMany)).toMatchObject({ ok: true, fields: { categoryidsLookupId: [41] } });
+    expect(push({ reviewers: [] }, people)).toEqual({ ok: true, fields: { reviewersLookupId: null } });
+    expect(push({ reviewers: null }, people)).toEqual({ ok: true, fields: { reviewersLookupId: null } });
+  });
+
+  it('refuses an unknown element, a repeated one, a null element and a value that is no array', () => {
+    expect(push({ reviewers: ['ada@contoso.example', 'nobody@contoso.example'] }, people)).toMatchObject({
+      ok: false,
+      column: 'reviewers',
+      reason: expect.stringContaining('no user with the e-mail "nobody@contoso.example"'),
+    });
+    expect(push({ reviewers: ['ada@contoso.example', 'ADA@contoso.example'] }, people)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('same person'),
+    });
+    expect(push({ related_ids: [1, null] }, items)).toMatchObject({ ok: false, reason: expect.stringContaining('null') });
+    expect(push({ category_ids: '{"a":1}' }, syncedMany)).toMatchObject({ ok: false, reason: expect.stringContaining('takes an array') });
+    expect(push({ category_ids: '[4]' }, syncedMany)).toMatchObject({ ok: false, reason: expect.stringContaining('has no list item') });
+  });
+
+  it('reads the collection Graph returns (<Column>: [{ LookupId, LookupValue }]) back into the array, and round-trips it', () => {
+    const read = {
+      reviewers: [
+        { LookupId: 9, LookupValue: 'Grace Hopper', Email: 'grace@contoso.example' },
+        { LookupId: 7, LookupValue: 'Ada Lovelace' },
+      ],
+    };
+    const back = ingest(read, people);
+    expect(back).toMatchObject({ ok: true, driver: { reviewers: ['grace@contoso.example', 'ada@contoso.example'] } });
+    if (!back.ok) return;
+    expect(push(back.driver, people)).toMatchObject({ ok: true, fields: { reviewersLookupId: [9, 7] } });
+    expect(ingest({ relatedids: [{ LookupId: 12, LookupValue: 'x' }] }, items)).toMatchObject({ ok: true, driver: { related_ids: [12] } });
+    expect(ingest({ categoryids: [{ LookupId: 41, LookupValue: 'Three' }] }, syncedMany)).toMatchObject({ ok: true, driver: { category_ids: [3] } });
+    // The written shape reads back too (a page of items SyncBridge itself wrote).
+    expect(ingest({ reviewersLookupId: ['7'] }, people)).toMatchObject({ ok: true, driver: { reviewers: ['ada@contoso.example'] } });
+    expect(ingest({ reviewers: [] }, people)).toMatchObject({ ok: true, write: { reviewers: null } });
+    expect(ingest({ reviewers: [{ LookupId: 11, LookupValue: 'Sam Smith' }] }, people)).toMatchObject({ ok: false, reason: expect.stringContaining('e-mail') });
+    expect(ingest({ reviewers: 'ada' }, people)).toMatchObject({ ok: false, reason: expect.stringContaining('expected a collection') });
+  });
+
+  it('validates that multipleValues and the column agree', () => {
+    const issues = validateMappings(table, [
+      mapping('owner', 'person', { targetColumn: 'Owner', converterOptions: { multipleValues: true } }),
+      mapping('reviewers', 'person', { targetColumn: 'Reviewers' }),
+      mapping('related_ids', 'lookup', { targetColumn: 'Related', converterOptions: { multipleValues: 'yes' } }),
+    ]);
+    expect(issues.map((i) => `${i.field}: ${i.message}`)).toEqual([
+      expect.stringMatching(/^mappings\[0\]\.converterOptions\.multipleValues: .*holds one value/),
+      expect.stringMatching(/^mappings\[1\]\.converterOptions\.multipleValues: .*holds several values/),
+      'mappings[2].converterOptions.multipleValues: multipleValues must be true or false',
+    ]);
   });
 });
 

@@ -33,7 +33,7 @@ describe('validateMappings', () => {
     expect(issues).toEqual([
       { field: 'mappings[0].sourceColumn', message: 'column "nope" does not exist in public.t' },
       { field: 'mappings[1].targetType', message: 'a bytea column cannot convert to number (possible: note, text)' },
-      { field: 'mappings[2].targetType', message: 'a jsonb column cannot convert to boolean (possible: note, text, multiChoice)' },
+      { field: 'mappings[2].targetType', message: 'a jsonb column cannot convert to boolean (possible: note, text, multiChoice, lookup, person)' },
       { field: 'mappings[3].targetType', message: expect.stringContaining('map to "note"') },
       { field: 'mappings[4].converterOptions.maxLength', message: expect.stringContaining('at most 255') },
     ]);
