@@ -3,6 +3,7 @@ import { typedFailures } from './failures.ts';
 import { createDriftActivities } from './drift/activities.ts';
 import { createHealthActivities } from './health/activities.ts';
 import { createIngressActivities } from './ingress/activities.ts';
+import { createLedgerActivities } from './ledger/activities.ts';
 import { createOperationActivities } from './operations/activities.ts';
 import { createProvisionActivities } from './provision/activities.ts';
 import { createPushActivities } from './push/activities.ts';
@@ -13,6 +14,7 @@ export { createActivityDeps, HEARTBEAT_EVERY_MS } from './deps.ts';
 export type { DriftActivities, DriftCheckResult } from './drift/activities.ts';
 export type { HealthActivities, HealthProbeResult } from './health/activities.ts';
 export type { IngressActivities, IngressPageResult } from './ingress/activities.ts';
+export type { LedgerActivities, LedgerRebuildResult } from './ledger/activities.ts';
 export type { ActiveOperation, OperationActivities } from './operations/activities.ts';
 export type { ProvisionActivities, ProvisionedTarget } from './provision/activities.ts';
 export type { PushActivities } from './push/activities.ts';
@@ -27,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPushActivities(deps),
     ...createIngressActivities(deps),
     ...createDriftActivities(deps),
+    ...createLedgerActivities(deps),
   });
 }
 

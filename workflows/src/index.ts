@@ -6,3 +6,4 @@ export * from './provision/workflow.ts';
 export * from './push/workflow.ts';
 export * from './ingress/workflow.ts';
 export * from './drift/workflow.ts';
+export * from './ledger/workflow.ts';

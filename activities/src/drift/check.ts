@@ -1,16 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import {
-  contentHash,
-  convertRow,
-  readFieldOf,
-  isSoftDeleted,
-  itemToRow,
-  KEY_COLUMN_NAME,
-  type FieldMappingSpec,
-  type Lookups,
-} from '@syncbridge/shared/mapping';
+import { contentHash, convertRow, isSoftDeleted, itemToRow, KEY_COLUMN_NAME, type FieldMappingSpec, type Lookups } from '@syncbridge/shared/mapping';
 import type { IntrospectedTable } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
@@ -18,6 +9,7 @@ import { sourceOf, tableRef, targetLists } from '../push/context.ts';
 import { planContextOf, prepareRow, titleOf } from '../push/plan.ts';
 import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
 import { LookupLoader } from '../sync/lookups.ts';
+import { scanLists } from '../sync/list-scan.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 
 /*
@@ -69,15 +61,6 @@ export interface DriftCheckResult {
   counts: Record<string, number>;
 }
 
-interface SeenItem {
-  targetId: string;
-  listItemId: string;
-  fields: Record<string, unknown>;
-}
-
-/** Items per page of a list read: one Graph request per 999 items (a 100,000-item list: about 101 requests). */
-const ITEM_PAGE = 999;
-
 export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Promise<DriftCheckResult> {
   const log = activityLog(deps, input.context);
   const activity = Context.current();
@@ -97,37 +80,11 @@ export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Pr
 
   // 1. The lists: key column and the fields push writes (and ingress reads), nothing else.
   const readBack = [...ctx.mappings].map((m) => ({ ...m, direction: 'both' as const }));
-  const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...ctx.mappings.map((m) => readFieldOf(m))])];
   // People and lookups convert through the site's users and the looked-up definition's ledger.
   const loader = new LookupLoader(deps, ctx.mappings, lists);
-  const itemsByKey = new Map<string, SeenItem[]>();
-  /** `targetId/itemId` -> the key the item carries ('' when it has none). */
-  const keyAt = new Map<string, string>();
-  for (const [targetId, list] of [...lists.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    for await (const page of list.graph.listItems(list.siteId, list.listId, { fields: selectFields, top: ITEM_PAGE })) {
-      counts.graphRequests!++;
-      for (const item of page) {
-        counts.itemsRead!++;
-        if (!item.id) continue;
-        const fields = (item.fields ?? {}) as Record<string, unknown>;
-        const key = fields[KEY_COLUMN_NAME];
-        keyAt.set(`${targetId}/${item.id}`, typeof key === 'string' ? key : '');
-        if (typeof key !== 'string' || key === '') {
-          // Made in SharePoint and not ingested yet: ingress names its row; not drift.
-          counts.unkeyedItems!++;
-          continue;
-        }
-        const seen = itemsByKey.get(key) ?? [];
-        seen.push({ targetId, listItemId: item.id, fields });
-        itemsByKey.set(key, seen);
-      }
-      await loader.addItems(
-        targetId,
-        page.map((item) => (item.fields ?? {}) as Record<string, unknown>),
-      );
-      activity.heartbeat({ phase: 'items', read: counts.itemsRead });
-    }
-  }
+  const scan = await scanLists(lists, ctx.mappings, loader);
+  const { itemsByKey, keyAt } = scan;
+  Object.assign(counts, { itemsRead: scan.itemsRead, unkeyedItems: scan.unkeyedItems, graphRequests: scan.graphRequests });
 
   // 2. The ledger.
   const L = schema.syncLedger;
@@ -229,7 +186,7 @@ export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Pr
  * row values (as ingress reads it) over the row (push-only and non-invertible columns keep the
  * table's values), converted and hashed as prepareRow does. Null: the item cannot be read back.
  */
-function hashOfItem(
+export function hashOfItem(
   fields: Record<string, unknown>,
   values: Record<string, unknown>,
   keyTexts: string[],

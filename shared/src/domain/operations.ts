@@ -25,7 +25,12 @@ export const OPERATIONS: Record<OperationKind, OperationSpec> = {
   drift_repair: { writes: true, schedulable: false, available: false, summary: 'repair what a drift check found' },
   reshard: { writes: true, schedulable: false, available: false, summary: 'move items after routing rules changed' },
   rebind: { writes: true, schedulable: false, available: false, summary: 'move the definition to another source instance' },
-  ledger_rebuild: { writes: true, schedulable: false, available: false, summary: "rebuild the ledger from the lists' key column" },
+  ledger_rebuild: {
+    writes: true,
+    schedulable: false,
+    available: true,
+    summary: "rebuild the ledger from the lists' key column (disaster recovery); options.dryRun only counts",
+  },
 };
 
 export const isOperationKind = (v: unknown): v is OperationKind => typeof v === 'string' && (OPERATION_KINDS as readonly string[]).includes(v);

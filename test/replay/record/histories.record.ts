@@ -112,6 +112,26 @@ it('records health, provision and push histories', async () => {
     await saveChain('drift-check', check.workflowId);
   }
 
+  if (!['v0.1', 'v0.2', 'v0.3', 'v0.4'].includes(TAG)) {
+    // 0.5 on: a ledger rebuild, as a dry run and for real, after the ledger was lost.
+    await stack.store.sql`delete from sync_ledger where definition_id = ${definitionId}`;
+    for (const [scenario, options] of [
+      ['ledger-rebuild-dry-run', { dryRun: true }],
+      ['ledger-rebuild', {}],
+    ] as const) {
+      const started = await apiJson<{ workflowId: string }>(
+        stack,
+        `/v1/sync-definitions/${definitionId}/operations/ledger_rebuild`,
+        { method: 'POST', json: { options } },
+        202,
+      );
+      const rebuilt = await waitForRun(stack, definitionId, started.workflowId);
+      expect(rebuilt.status, JSON.stringify(rebuilt.errors)).toBe('succeeded');
+      expect(rebuilt.counts.entries).toBeGreaterThan(0);
+      await saveChain(scenario, started.workflowId);
+    }
+  }
+
   if (TAG !== 'v0.1' && TAG !== 'v0.2') {
     // 0.3 on: ingress, one edit made in the list read back into the table.
     await apiJson(stack, `/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { direction: 'both' } });

@@ -22,6 +22,11 @@ export function childStart(
       return { workflowType: 'provisionDefinitionWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
     case 'drift_check':
       return { workflowType: 'driftCheckWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
+    case 'ledger_rebuild':
+      return {
+        workflowType: 'ledgerRebuildWorkflow',
+        args: [{ definitionId: op.definitionId, runId: op.runId, context, dryRun: op.request.options?.dryRun === true }],
+      };
     default:
       throw ApplicationFailure.nonRetryable(`the ${kind} operation is not available in this version`, 'NotAvailable');
   }

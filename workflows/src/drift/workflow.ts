@@ -1,7 +1,7 @@
-import { ActivityCancellationType, CancellationScope, isCancellation, proxyActivities, uuid4, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { DriftActivities, OperationActivities } from '@syncbridge/activities';
-import { NON_RETRYABLE_FAILURE_TYPES } from '@syncbridge/shared/errors';
 import type { RunContext } from '@syncbridge/shared/temporal';
+import { singleStepActivityOptions, singleStepOperation } from '../operations/single-step.ts';
 
 export interface DriftCheckWorkflowInput {
   definitionId: string;
@@ -17,20 +17,7 @@ export interface DriftCheckWorkflowResult {
   counts: Record<string, number>;
 }
 
-const acts = proxyActivities<DriftActivities & OperationActivities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  retry: {
-    initialInterval: '2 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: NON_RETRYABLE_FAILURE_TYPES,
-  },
-});
-
-const errorText = (err: unknown) => (err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err));
+const acts = proxyActivities<DriftActivities & OperationActivities>(singleStepActivityOptions('30 minutes'));
 
 /**
  * Drift check (read-only): compares the definition's table, ledger and lists and stores a
@@ -38,32 +25,9 @@ const errorText = (err: unknown) => (err instanceof Error ? (err.cause instanceo
  * the report, so a retried attempt simply reads again.
  */
 export async function driftCheckWorkflow(input: DriftCheckWorkflowInput): Promise<DriftCheckWorkflowResult> {
-  if (!input.runId) {
-    const ticket = await acts.requestOperation({
-      definitionId: input.definitionId,
-      request: {
-        kind: 'drift_check',
-        requestId: workflowInfo().workflowId,
-        runId: uuid4(),
-        requestedBy: input.context.requestedBy,
-        trigger: 'api',
-        options: {},
-      },
-    });
-    return { runRowId: ticket.runId, status: 'forwarded', reportId: null, counts: {} };
-  }
-  const runId = input.runId;
-  try {
-    await acts.beginOperation({ definitionId: input.definitionId, runId, kind: 'drift_check', context: input.context });
-    const result = await acts.driftCheck({ definitionId: input.definitionId, runRowId: runId, context: input.context });
-    await acts.finishOperation({ runId, status: 'succeeded', counts: result.counts });
-    return { runRowId: runId, status: 'succeeded', reportId: result.reportId, counts: result.counts };
-  } catch (err) {
-    if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => acts.finishOperation({ runId, status: 'cancelled', error: 'cancelled' }));
-      throw err;
-    }
-    await acts.finishOperation({ runId, status: 'failed', error: errorText(err) });
-    throw err;
-  }
+  const outcome = await singleStepOperation(acts, 'drift_check', input, {}, (runId) =>
+    acts.driftCheck({ definitionId: input.definitionId, runRowId: runId, context: input.context }),
+  );
+  if (outcome.status === 'forwarded') return { ...outcome, reportId: null, counts: {} };
+  return { runRowId: outcome.runRowId, status: 'succeeded', reportId: outcome.result.reportId, counts: outcome.result.counts };
 }

@@ -67,7 +67,7 @@ export function operationRequests(deps: ApiDeps) {
       throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [
         { field: 'path.kind', message: 'not available yet' },
       ]);
-    if (kind === 'push' || kind === 'ingress' || kind === 'drift_check') await assertProvisioned(def.id);
+    if (kind === 'push' || kind === 'ingress' || kind === 'drift_check' || kind === 'ledger_rebuild') await assertProvisioned(def.id);
     if (kind === 'ingress' && def.direction === 'push') {
       const message = "the definition's direction is push: ingress never writes to its table; set direction to ingress or both first";
       throw new ApiError(409, ErrorCode.Conflict, message, [{ field: 'direction', message }]);
@@ -94,4 +94,22 @@ export function operationRequests(deps: ApiDeps) {
   };
 
   return { ask, assertProvisioned, assertOperationAllowed, ui };
+}
+
+/** Options an operation kind takes through POST .../operations/{kind}; kinds not listed pass theirs on as given. */
+const OPERATION_OPTIONS: Partial<Record<OperationKind, z.ZodType<Record<string, unknown>>>> = {
+  ledger_rebuild: z.object({ dryRun: z.boolean().optional() }).strict(),
+};
+
+/** The options checked for the kind: a 400 naming the field for an unknown or mistyped one. */
+export function operationOptions(kind: OperationKind, options: Record<string, unknown>): Record<string, unknown> {
+  const shape = OPERATION_OPTIONS[kind];
+  if (!shape) return options;
+  const parsed = shape.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((i) => ({
+    field: ['body', 'options', ...i.path.map(String), ...('keys' in i && Array.isArray(i.keys) ? [String(i.keys[0])] : [])].join('.'),
+    message: i.message,
+  }));
+  throw new ApiError(400, ErrorCode.ValidationFailed, `invalid options for ${kind}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
 }

@@ -7,7 +7,7 @@ import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { bearerSecurity, jsonContent, uuidPathParam } from '../lib/openapi-route.ts';
 import { pageQuery } from '../lib/crud.ts';
-import { OperationTicketSchema, operationRequests } from '../lib/operation-request.ts';
+import { OperationTicketSchema, operationOptions, operationRequests } from '../lib/operation-request.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
 import { estimateRun, RunEstimateSchema } from '../lib/run-estimate.ts';
 import { RunSchema, runView } from './run-view.ts';
@@ -119,8 +119,9 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
       const { id, kind } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
       const def = await loadDefinition(id);
+      const options = operationOptions(kind, body.options ?? {});
       await assertOperationAllowed(def, kind);
-      return c.json(await ask(c, id, kind, body.options ?? {}), 202);
+      return c.json(await ask(c, id, kind, options), 202);
     },
   );
 
