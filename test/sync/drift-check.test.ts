@@ -10,6 +10,7 @@ import {
   registerSourceAndConnection,
   runPush,
   waitForRun,
+  waitForRunState,
   type EmulatorItem,
   type RunView,
   type SyncSetup,
@@ -212,5 +213,108 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
+  });
+
+  describe('drift repair', () => {
+    interface Plan {
+      status: string;
+      summary: { total: number; byClass: Record<string, Record<string, number>> };
+      actions: Array<{ class: string; op: string; sourceKey: string }>;
+      actionsTotal: number;
+      outcome: { done: Record<string, number>; failed: number } | null;
+      decidedBy: string | null;
+    }
+    const definitionOf = async (table: string) =>
+      (await stack.store.sql<Array<{ id: string }>>`select id from sync_definitions where source_table = ${table}`)[0]!.id;
+    const startRepair = (definitionId: string, options: Record<string, unknown> = {}) =>
+      apiJson<{ runId: string; workflowId: string }>(
+        stack,
+        `/v1/sync-definitions/${definitionId}/operations/drift_repair`,
+        { method: 'POST', json: { options } },
+        202,
+      );
+    const planOf = (runId: string) => apiJson<Plan>(stack, `/v1/sync-runs/${runId}/repair-plan`);
+
+    it('plans what the check found, waits for approval, applies it; a new check is clean and push has nothing to do', async () => {
+      const definitionId = await definitionOf('drift_items');
+      const reports = await apiJson<{ items: DriftReport[] }>(stack, `/v1/sync-definitions/${definitionId}/drift-reports?limit=1`);
+      const reportId = reports.items[0]!.id;
+      // A report of another definition is refused before anything runs.
+      const other = await definitionOf('clean_items');
+      const wrong = await stack.api(`/v1/sync-definitions/${other}/operations/drift_repair`, { method: 'POST', json: { options: { reportId } } });
+      expect(wrong.status).toBe(422);
+
+      const dry = await startRepair(definitionId, { reportId, dryRun: true });
+      const dryRun = await waitForRun(stack, definitionId, dry.workflowId);
+      expect(dryRun.status, JSON.stringify(dryRun.errors)).toBe('succeeded');
+      expect((await planOf(dry.runId)).status).toBe('planned');
+
+      const started = await startRepair(definitionId, { reportId });
+      const held = await waitForRunState<RunView & { hold: { kind: string; actions: number } | null }>(
+        stack,
+        started.runId,
+        (r) => r.status === 'awaiting_approval',
+      );
+      expect(held.hold).toMatchObject({ kind: 'drift-repair', actions: 8 });
+      const plan = await planOf(started.runId);
+      // The plan matches the report: orphans and the stray copy deleted, missing items created, the edit overwritten,
+      // the two entries pointing at the wrong place re-linked to the items that carry their keys (1 is re-created).
+      expect(plan.summary.byClass).toEqual({
+        orphanItems: { deleteItem: 2 },
+        missingItems: { create: 2 },
+        valueDrift: { update: 1 },
+        ledgerDrift: { relink: 2 },
+        duplicates: { deleteItem: 1 },
+      });
+      expect(plan).toMatchObject({ status: 'planned', actionsTotal: 8, outcome: null });
+      // Nothing changed while it waits.
+      expect((await runDriftCheck(definitionId)).report.counts).toMatchObject({ orphanItems: 2, missingItems: 2, valueDrift: 1 });
+
+      const approved = await stack.api(`/v1/sync-runs/${started.runId}/approve-repair`, { method: 'POST' });
+      expect(approved.status, await approved.clone().text()).toBe(202);
+      const done = await waitForRun(stack, definitionId, started.workflowId);
+      expect(done.status, JSON.stringify(done.errors)).toBe('succeeded');
+      expect(done.counts).toMatchObject({ plannedActions: 8, repaired: 8 });
+      expect(done.counts.repairFailed ?? 0).toBe(0);
+      const applied = await planOf(started.runId);
+      expect(applied).toMatchObject({ status: 'applied', outcome: { done: { deleteItem: 3, create: 2, update: 1, relink: 2 }, failed: 0 } });
+      expect(applied.decidedBy).toBeTruthy();
+
+      const { report } = await runDriftCheck(definitionId);
+      expect(classCounts(report), JSON.stringify(report.samples)).toEqual({ orphanItems: 0, missingItems: 0, valueDrift: 0, ledgerDrift: 0, duplicates: 0 });
+      const push = await runPush(stack, definitionId, { fullResync: true });
+      expect(push.counts).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+      // A decision on a run that no longer waits is refused.
+      expect((await stack.api(`/v1/sync-runs/${started.runId}/reject-repair`, { method: 'POST' })).status).toBe(409);
+    });
+
+    it('a rejected plan changes nothing; a plan within driftRepairAutoApproveMax applies without asking', async () => {
+      const definitionId = await definitionOf('clean_items');
+      const listId = (await stack.store.sql<Array<{ list_id: string }>>`select list_id from sync_targets where definition_id = ${definitionId}`)[0]!.list_id;
+      const item = (await sortedItems(listId))[0]!;
+      const mappings = await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(
+        stack,
+        `/v1/sync-definitions/${definitionId}/field-mappings?limit=100`,
+      );
+      const nameField = mappings.items.find((m) => m.sourceColumn === 'name')!.targetColumn;
+      expect((await admin(`/lists/${encodeURIComponent(listId)}/items/${item.id}`, sendJson('PATCH', { fields: { [nameField]: 'Edited' } }))).status).toBe(200);
+
+      const started = await startRepair(definitionId);
+      await waitForRunState(stack, started.runId, (r: RunView) => r.status === 'awaiting_approval');
+      expect((await stack.api(`/v1/sync-runs/${started.runId}/reject-repair`, { method: 'POST' })).status).toBe(202);
+      const rejected = await waitForRun(stack, definitionId, started.workflowId);
+      expect(rejected.counts).toMatchObject({ plannedActions: 1, repairRejected: 1 });
+      expect((await planOf(started.runId)).status).toBe('rejected');
+      expect((await sortedItems(listId)).find((i) => i.id === item.id)!.fields[nameField]).toBe('Edited');
+
+      const patched = await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { driftRepairAutoApproveMax: 5 } });
+      expect(patched.status, await patched.clone().text()).toBe(200);
+      const auto = await startRepair(definitionId);
+      const run = await waitForRun(stack, definitionId, auto.workflowId);
+      expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+      expect(run.counts).toMatchObject({ plannedActions: 1, repaired: 1, repairedUpdate: 1 });
+      expect((await sortedItems(listId)).find((i) => i.id === item.id)!.fields[nameField]).not.toBe('Edited');
+      expect((await planOf(auto.runId)).decidedBy).toContain('auto-approved');
+    });
   });
 });

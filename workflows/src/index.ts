@@ -7,3 +7,4 @@ export * from './push/workflow.ts';
 export * from './ingress/workflow.ts';
 export * from './drift/workflow.ts';
 export * from './ledger/workflow.ts';
+export * from './drift/repair.ts';

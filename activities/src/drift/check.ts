@@ -61,10 +61,52 @@ export interface DriftCheckResult {
   counts: Record<string, number>;
 }
 
+/** Every finding of a comparison (not only samples), for a repair to act on. */
+export interface DriftComparison {
+  counts: Record<string, number>;
+  findings: Record<DriftClass, DriftFinding[]>;
+}
+
+/** A finding with what a repair needs besides the sample: the items of a duplicated key, the item a ledger entry should point at. */
+export interface DriftFinding extends DriftSample {
+  /** duplicates: every item carrying the key, the one to keep first. */
+  items?: Array<{ targetId: string; listItemId: string }>;
+  /** ledgerDrift: the item that carries the key elsewhere (the entry can point at it). */
+  relinkTo?: { targetId: string; listItemId: string };
+}
+
 export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Promise<DriftCheckResult> {
   const log = activityLog(deps, input.context);
-  const activity = Context.current();
   const ctx = await loadRunContext(deps, input);
+  const { counts, findings } = await compareDrift(deps, ctx);
+  const samples = Object.fromEntries(
+    DRIFT_CLASSES.map((cls) => [
+      cls,
+      findings[cls].slice(0, SAMPLES_PER_CLASS).map(({ sourceKey, targetId, listItemId, detail }) => ({
+        sourceKey,
+        ...(targetId !== undefined ? { targetId } : {}),
+        ...(listItemId !== undefined ? { listItemId } : {}),
+        ...(detail !== undefined ? { detail } : {}),
+      })),
+    ]),
+  );
+  const [report] = await deps.store.db
+    .insert(schema.driftReports)
+    .values({
+      definitionId: ctx.definition.id,
+      runId: input.runRowId,
+      summary: counts,
+      findings: samples,
+      graphRequests: counts.graphRequests!,
+    })
+    .returning({ id: schema.driftReports.id });
+  log.info({ definitionId: ctx.definition.id, runId: input.runRowId, counts }, 'drift check done');
+  return { reportId: report!.id, counts };
+}
+
+/** The comparison itself (steps 1-3 above): counts and every finding, nothing written. */
+export async function compareDrift(deps: ActivityDeps, ctx: DefinitionContext): Promise<DriftComparison> {
+  const activity = Context.current();
   const d = ctx.definition;
   const { table, columns } = await sourceTableAndColumns(deps, ctx);
   const lists = targetLists(deps, ctx);
@@ -72,10 +114,10 @@ export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Pr
   Object.assign(counts, { itemsRead: 0, unkeyedItems: 0, rowsRead: 0, rowsNotWritten: 0, misrouted: 0, ledgerEntries: 0, graphRequests: 0 });
   // An ingress-only definition never pushes: an absent or different item is what the list holds, not drift.
   const pushes = d.direction !== 'ingress';
-  const samples: Record<DriftClass, DriftSample[]> = { orphanItems: [], missingItems: [], valueDrift: [], ledgerDrift: [], duplicates: [] };
-  const note = (cls: DriftClass, sample: DriftSample) => {
+  const findings: Record<DriftClass, DriftFinding[]> = { orphanItems: [], missingItems: [], valueDrift: [], ledgerDrift: [], duplicates: [] };
+  const note = (cls: DriftClass, finding: DriftFinding) => {
     counts[cls]!++;
-    if (samples[cls].length < SAMPLES_PER_CLASS) samples[cls].push(sample);
+    findings[cls].push(finding);
   };
 
   // 1. The lists: key column and the fields push writes (and ingress reads), nothing else.
@@ -106,12 +148,29 @@ export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Pr
           ? `no such item in its list; the key is carried by item ${elsewhere[0]!.listItemId} of target ${elsewhere[0]!.targetId}`
           : 'no such item in its list'
         : `the item carries ${there === '' ? 'no key' : `key ${there}`}`;
-    note('ledgerDrift', { sourceKey: e.sourceKey, targetId: e.targetId, listItemId: e.listItemId, detail });
+    const relink = elsewhere.length === 1 ? elsewhere[0]! : undefined;
+    note('ledgerDrift', {
+      sourceKey: e.sourceKey,
+      targetId: e.targetId,
+      listItemId: e.listItemId,
+      detail,
+      ...(relink && there === undefined ? { relinkTo: { targetId: relink.targetId, listItemId: relink.listItemId } } : {}),
+    });
   }
 
   // Duplicates, from the lists alone.
   for (const [key, items] of itemsByKey) {
-    if (items.length > 1) note('duplicates', { sourceKey: key, detail: items.map((i) => `${i.targetId}/${i.listItemId}`).join(', ') });
+    if (items.length <= 1) continue;
+    // The item to keep first: the one the ledger points at, else the lowest id.
+    const entry = ledger.get(key);
+    const ordered = [...items].sort((a, b) => Number(a.listItemId) - Number(b.listItemId));
+    const kept = ordered.find((i) => i.targetId === entry?.targetId && i.listItemId === entry?.listItemId) ?? ordered[0]!;
+    const rest = ordered.filter((i) => i !== kept);
+    note('duplicates', {
+      sourceKey: key,
+      detail: items.map((i) => `${i.targetId}/${i.listItemId}`).join(', '),
+      items: [kept, ...rest].map((i) => ({ targetId: i.targetId, listItemId: i.listItemId })),
+    });
   }
 
   // 3. The table, in key order, a page at a time.
@@ -166,19 +225,7 @@ export async function driftCheck(deps: ActivityDeps, input: DriftCheckInput): Pr
     for (const item of items) note('orphanItems', { sourceKey: key, targetId: item.targetId, listItemId: item.listItemId });
   }
 
-  // 4. The report.
-  const [report] = await deps.store.db
-    .insert(schema.driftReports)
-    .values({
-      definitionId: d.id,
-      runId: input.runRowId,
-      summary: counts,
-      findings: samples,
-      graphRequests: counts.graphRequests!,
-    })
-    .returning({ id: schema.driftReports.id });
-  log.info({ definitionId: d.id, runId: input.runRowId, counts }, 'drift check done');
-  return { reportId: report!.id, counts };
+  return { counts, findings };
 }
 
 /**

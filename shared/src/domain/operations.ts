@@ -22,7 +22,12 @@ export const OPERATIONS: Record<OperationKind, OperationSpec> = {
   provision: { writes: true, schedulable: false, available: true, summary: 'create or adopt the lists and their columns; persist the default mapping' },
   ingress: { writes: true, schedulable: true, available: true, summary: 'changes made in the lists back into the table' },
   drift_check: { writes: false, schedulable: true, available: true, summary: 'compare table, ledger and lists; report, change nothing' },
-  drift_repair: { writes: true, schedulable: false, available: false, summary: 'repair what a drift check found' },
+  drift_repair: {
+    writes: true,
+    schedulable: false,
+    available: true,
+    summary: 'repair what a drift check found: plan, approval (unless within driftRepairAutoApproveMax), apply; options.reportId, options.dryRun',
+  },
   reshard: { writes: true, schedulable: false, available: false, summary: 'move items after routing rules changed' },
   rebind: { writes: true, schedulable: false, available: false, summary: 'move the definition to another source instance' },
   ledger_rebuild: {

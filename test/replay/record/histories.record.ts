@@ -130,6 +130,31 @@ it('records health, provision and push histories', async () => {
       expect(rebuilt.counts.entries).toBeGreaterThan(0);
       await saveChain(scenario, started.workflowId);
     }
+    // A drift repair: one item deleted in the list behind the ledger's back; a dry run, then one approved.
+    const targets = await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`);
+    const listId = targets.items[0]!.listId;
+    const listed = (await (await fetch(`${stack.emulator!.adminUrl}/lists/${encodeURIComponent(listId)}/items`)).json()) as { value: Array<{ id: string }> };
+    await fetch(`${stack.emulator!.adminUrl}/lists/${encodeURIComponent(listId)}/items/${listed.value[0]!.id}`, { method: 'DELETE' });
+    const dry = await apiJson<{ workflowId: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/operations/drift_repair`,
+      { method: 'POST', json: { options: { dryRun: true } } },
+      202,
+    );
+    expect((await waitForRun(stack, definitionId, dry.workflowId)).status).toBe('succeeded');
+    await saveChain('drift-repair-dry-run', dry.workflowId);
+    const repair = await apiJson<{ runId: string; workflowId: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/operations/drift_repair`,
+      { method: 'POST' },
+      202,
+    );
+    await waitForStatus(repair.workflowId, 'awaiting_approval');
+    await apiJson(stack, `/v1/sync-runs/${repair.runId}/approve-repair`, { method: 'POST' }, 202);
+    const repaired = await waitForRun(stack, definitionId, repair.workflowId);
+    expect(repaired.status, JSON.stringify(repaired.errors)).toBe('succeeded');
+    expect(repaired.counts.repaired).toBeGreaterThan(0);
+    await saveChain('drift-repair', repair.workflowId);
   }
 
   if (TAG !== 'v0.1' && TAG !== 'v0.2') {

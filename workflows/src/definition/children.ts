@@ -22,6 +22,19 @@ export function childStart(
       return { workflowType: 'provisionDefinitionWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
     case 'drift_check':
       return { workflowType: 'driftCheckWorkflow', args: [{ definitionId: op.definitionId, runId: op.runId, context }] };
+    case 'drift_repair':
+      return {
+        workflowType: 'driftRepairWorkflow',
+        args: [
+          {
+            definitionId: op.definitionId,
+            runId: op.runId,
+            context,
+            reportId: typeof op.request.options?.reportId === 'string' ? op.request.options.reportId : null,
+            dryRun: op.request.options?.dryRun === true,
+          },
+        ],
+      };
     case 'ledger_rebuild':
       return {
         workflowType: 'ledgerRebuildWorkflow',

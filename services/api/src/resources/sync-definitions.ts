@@ -56,6 +56,10 @@ const fields = {
   softDeleteColumn: identifier(
     'The column soft_delete marks: a boolean (set true) or a date/timestamp column (set to the deletion time). Required with soft_delete, null otherwise. A row marked in the table (by anyone) is removed from its list by the next push',
   ).nullable(),
+  driftRepairAutoApproveMax: z.number().int().min(0).max(1_000_000).nullable().openapi({
+    description:
+      'A drift repair whose plan has at most this many actions applies without asking; a larger one waits for POST /v1/sync-runs/{id}/approve-repair. Null (the default): every repair waits.',
+  }),
   newItemKeys: z.enum(schema.newItemKeys.enumValues).openapi({
     description:
       "Where ingress takes the key of an item created in SharePoint whose key columns are empty: from_list (the default) quarantines such an item with the reason; generate gives it a key from the key column's sequence (PostgreSQL serial or identity, a nextval / NEXT VALUE FOR default) or a new UUID (uuid key), reserved before the row is written so a retried write never creates it twice, and writes the key back to the item. Needs a single-column key with such a generator; MySQL/MariaDB AUTO_INCREMENT cannot reserve a value ahead of the insert and is refused",
@@ -127,6 +131,7 @@ const CreateDefinition = z
     ingressDeletePolicy: fields.ingressDeletePolicy.optional(),
     softDeleteColumn: fields.softDeleteColumn.optional(),
     newItemKeys: fields.newItemKeys.optional(),
+    driftRepairAutoApproveMax: fields.driftRepairAutoApproveMax.optional(),
     deleteGuardMaxItems: fields.deleteGuardMaxItems.optional(),
     deleteGuardMaxPercent: fields.deleteGuardMaxPercent.optional(),
   })
@@ -161,6 +166,7 @@ const toResponse = (r: DefinitionRow) => ({
   ingressDeletePolicy: r.ingressDeletePolicy,
   softDeleteColumn: r.softDeleteColumn,
   newItemKeys: r.newItemKeys,
+  driftRepairAutoApproveMax: r.driftRepairAutoApproveMax,
   deleteGuardMaxItems: r.deleteGuardMaxItems,
   deleteGuardMaxPercent: r.deleteGuardMaxPercent,
   sourceSnapshotId: r.sourceSnapshotId,

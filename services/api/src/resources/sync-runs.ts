@@ -120,6 +120,16 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
       const def = await loadDefinition(id);
       const options = operationOptions(kind, body.options ?? {});
+      if (kind === 'drift_repair' && typeof options.reportId === 'string') {
+        const [report] = await db
+          .select({ definitionId: schema.driftReports.definitionId })
+          .from(schema.driftReports)
+          .where(eq(schema.driftReports.id, options.reportId));
+        if (report?.definitionId !== id)
+          throw new ApiError(422, ErrorCode.ValidationFailed, `drift report ${options.reportId} is not a report of definition ${id}`, [
+            { field: 'body.options.reportId', message: 'not a drift report of this definition' },
+          ]);
+      }
       await assertOperationAllowed(def, kind);
       return c.json(await ask(c, id, kind, options), 202);
     },

@@ -107,6 +107,39 @@ export const driftReports = pgTable(
   (t) => [index('drift_reports_definition_idx').on(t.definitionId, t.createdAt)],
 );
 
+export const driftRepairStatus = pgEnum('drift_repair_status', ['planned', 'approved', 'rejected', 'applied', 'failed']);
+
+/**
+ * A drift repair's plan (one per drift_repair run): what it found now and will do, per class and
+ * action, every action, and once applied what came of each. Shown through the API before approval.
+ */
+export const driftRepairs = pgTable(
+  'drift_repairs',
+  {
+    id: id(),
+    definitionId: uuid('definition_id')
+      .notNull()
+      .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+    runId: uuid('run_id')
+      .notNull()
+      .references(() => syncRuns.id, { onDelete: 'cascade' }),
+    /** The report the repair was asked for (the plan is made from a fresh comparison, the report says why it was asked). */
+    reportId: uuid('report_id').references(() => driftReports.id, { onDelete: 'set null' }),
+    status: driftRepairStatus('status').notNull().default('planned'),
+    /** Counts per class and action, and the comparison's counts. */
+    summary: jsonb('summary').notNull(),
+    /** Every action: { op, sourceKey, targetId?, listItemId?, class }. */
+    actions: jsonb('actions').notNull().default([]),
+    /** Once applied: counts per op and outcome, and the actions that failed with why. */
+    outcome: jsonb('outcome'),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('drift_repairs_run_uq').on(t.runId), index('drift_repairs_definition_idx').on(t.definitionId, t.createdAt)],
+);
+
 /** Manual-review queue for conflicts the policy did not settle. */
 export const conflicts = pgTable(
   'conflicts',

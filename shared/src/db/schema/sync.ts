@@ -52,6 +52,8 @@ export const syncDefinitions = pgTable(
      */
     newItemKeys: newItemKeys('new_item_keys').notNull().default('from_list'),
     batchSize: integer('batch_size').notNull().default(500),
+    /** A drift repair of at most this many actions applies without asking; null: every repair waits for approval. */
+    driftRepairAutoApproveMax: integer('drift_repair_auto_approve_max'),
     enabled: boolean('enabled').notNull().default(false),
     /**
      * Mass-delete guard: a run that would delete more than this many items of one list, or
