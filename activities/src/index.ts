@@ -7,6 +7,7 @@ import { createLedgerActivities } from './ledger/activities.ts';
 import { createOperationActivities } from './operations/activities.ts';
 import { createProvisionActivities } from './provision/activities.ts';
 import { createPushActivities } from './push/activities.ts';
+import { createReshardActivities } from './reshard/activities.ts';
 import { createRunActivities } from './sync/runs.ts';
 
 export type { ActivityDeps, BaseActivityDeps, Coordinators } from './deps.ts';
@@ -18,6 +19,7 @@ export type { LedgerActivities, LedgerRebuildResult } from './ledger/activities.
 export type { ActiveOperation, OperationActivities } from './operations/activities.ts';
 export type { ProvisionActivities, ProvisionedTarget } from './provision/activities.ts';
 export type { PushActivities } from './push/activities.ts';
+export type { ReshardActivities } from './reshard/activities.ts';
 
 /** The barrel the worker registers: every activity, built from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
@@ -30,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIngressActivities(deps),
     ...createDriftActivities(deps),
     ...createLedgerActivities(deps),
+    ...createReshardActivities(deps),
   });
 }
 

@@ -233,7 +233,7 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
         { method: 'POST', json: { options } },
         202,
       );
-    const planOf = (runId: string) => apiJson<Plan>(stack, `/v1/sync-runs/${runId}/repair-plan`);
+    const planOf = (runId: string) => apiJson<Plan>(stack, `/v1/sync-runs/${runId}/plan`);
 
     it('plans what the check found, waits for approval, applies it; a new check is clean and push has nothing to do', async () => {
       const definitionId = await definitionOf('drift_items');
@@ -270,7 +270,7 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
       // Nothing changed while it waits.
       expect((await runDriftCheck(definitionId)).report.counts).toMatchObject({ orphanItems: 2, missingItems: 2, valueDrift: 1 });
 
-      const approved = await stack.api(`/v1/sync-runs/${started.runId}/approve-repair`, { method: 'POST' });
+      const approved = await stack.api(`/v1/sync-runs/${started.runId}/approve-plan`, { method: 'POST' });
       expect(approved.status, await approved.clone().text()).toBe(202);
       const done = await waitForRun(stack, definitionId, started.workflowId);
       expect(done.status, JSON.stringify(done.errors)).toBe('succeeded');
@@ -285,7 +285,7 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
       const push = await runPush(stack, definitionId, { fullResync: true });
       expect(push.counts).toMatchObject({ created: 0, updated: 0, deleted: 0 });
       // A decision on a run that no longer waits is refused.
-      expect((await stack.api(`/v1/sync-runs/${started.runId}/reject-repair`, { method: 'POST' })).status).toBe(409);
+      expect((await stack.api(`/v1/sync-runs/${started.runId}/reject-plan`, { method: 'POST' })).status).toBe(409);
     });
 
     it('a rejected plan changes nothing; a plan within driftRepairAutoApproveMax applies without asking', async () => {
@@ -301,7 +301,7 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
 
       const started = await startRepair(definitionId);
       await waitForRunState(stack, started.runId, (r: RunView) => r.status === 'awaiting_approval');
-      expect((await stack.api(`/v1/sync-runs/${started.runId}/reject-repair`, { method: 'POST' })).status).toBe(202);
+      expect((await stack.api(`/v1/sync-runs/${started.runId}/reject-plan`, { method: 'POST' })).status).toBe(202);
       const rejected = await waitForRun(stack, definitionId, started.workflowId);
       expect(rejected.counts).toMatchObject({ plannedActions: 1, repairRejected: 1 });
       expect((await planOf(started.runId)).status).toBe('rejected');

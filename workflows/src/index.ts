@@ -8,3 +8,5 @@ export * from './ingress/workflow.ts';
 export * from './drift/workflow.ts';
 export * from './ledger/workflow.ts';
 export * from './drift/repair.ts';
+export * from './operations/plan-decision.ts';
+export * from './reshard/workflow.ts';

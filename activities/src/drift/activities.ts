@@ -1,6 +1,6 @@
 import { withHeartbeat, type ActivityDeps } from '../deps.ts';
 import { driftCheck, type DriftCheckInput, type DriftCheckResult } from './check.ts';
-import { applyDriftRepair, holdDriftRepair, planDriftRepair, recordRepairDecision, type RepairPlanInput, type RepairPlanResult } from './repair.ts';
+import { applyDriftRepair, planDriftRepair, type RepairPlanInput, type RepairPlanResult } from './repair.ts';
 import type { RunContext } from '@syncbridge/shared/temporal';
 
 export type { DriftCheckInput, DriftCheckResult } from './check.ts';
@@ -16,16 +16,6 @@ export function createDriftActivities(deps: ActivityDeps) {
     /** Compares again and stores the repair plan of a drift_repair run (repair.ts); says whether a person must approve it. */
     async planDriftRepair(input: RepairPlanInput): Promise<RepairPlanResult> {
       return withHeartbeat(() => planDriftRepair(deps, input));
-    },
-
-    /** Marks a drift_repair run as waiting for approval, its plan's summary as the hold. */
-    async holdDriftRepair(input: { runRowId: string; summary: string; total: number }): Promise<void> {
-      return holdDriftRepair(deps, input);
-    },
-
-    /** Records a person's decision on a drift repair plan. */
-    async recordRepairDecision(input: { runRowId: string; decision: 'approve' | 'reject'; by: string }): Promise<void> {
-      return recordRepairDecision(deps, input);
     },
 
     /** Applies a stored drift repair plan and records each action's outcome (repair.ts). */

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -23,7 +23,7 @@ import { compareDrift, DRIFT_CLASSES, type DriftClass } from './check.ts';
  *    - ledgerDrift: point the entry at the item that carries the key elsewhere (`relink`, the next
  *      push then compares it), or drop it (`unlink`: the row, if any, is a missing item, created);
  *    - duplicates: delete every item of the key but one (the ledger's, else the lowest id).
- *    The plan is stored (drift_repairs) and shown through the API; the run waits for approval
+ *    The plan is stored (operation_plans) and shown through the API; the run waits for approval
  *    unless the definition auto-approves plans of at most `driftRepairAutoApproveMax` actions.
  * 2. apply: creates and updates through push's writer (applyWrites: `$batch`, retries, a create
  *    found by its key when its answer was lost) committed with push's ledger commit; deletes in
@@ -110,43 +110,27 @@ export async function planDriftRepair(deps: ActivityDeps, input: RepairPlanInput
       ? 'Nothing to repair: the table, the ledger and the lists agree.'
       : `Drift repair plan: ${total} action(s): ${describe}.` +
         (needsApproval
-          ? ` Nothing was changed yet. Approve with POST /v1/sync-runs/${input.runRowId}/approve-repair, reject with .../reject-repair; the plan: GET /v1/sync-runs/${input.runRowId}/repair-plan.`
+          ? ` Nothing was changed yet. Approve with POST /v1/sync-runs/${input.runRowId}/approve-plan, reject with .../reject-plan; the plan: GET /v1/sync-runs/${input.runRowId}/plan.`
           : '');
   const planSummary = { total, byClass, autoApproveMax, comparison: counts };
   await db
-    .insert(schema.driftRepairs)
-    .values({ definitionId: d.id, runId: input.runRowId, reportId: input.reportId ?? null, summary: planSummary, actions, status: 'planned' })
+    .insert(schema.operationPlans)
+    .values({
+      definitionId: d.id,
+      runId: input.runRowId,
+      kind: 'drift_repair',
+      reportId: input.reportId ?? null,
+      summary: planSummary,
+      actions,
+      status: 'planned',
+    })
     .onConflictDoUpdate({
-      target: schema.driftRepairs.runId,
+      target: schema.operationPlans.runId,
       set: { summary: planSummary, actions, status: 'planned', outcome: null, updatedAt: new Date() },
     });
   log.info({ definitionId: d.id, runId: input.runRowId, total, needsApproval }, 'drift repair planned');
   const planned = Object.fromEntries(Object.entries(byClass).map(([cls, ops]) => [`planned${cls[0]!.toUpperCase()}${cls.slice(1)}`, sum(ops)]));
   return { total, needsApproval, summary, counts: { plannedActions: total, ...planned } };
-}
-
-/** Marks the run as waiting for a person, with the plan's summary as its hold. */
-export async function holdDriftRepair(deps: ActivityDeps, input: { runRowId: string; summary: string; total: number }): Promise<void> {
-  const hold = { kind: 'drift-repair', since: new Date().toISOString(), actions: input.total, message: input.summary };
-  await deps.store.db.update(schema.syncRuns).set({ status: 'awaiting_approval', hold }).where(eq(schema.syncRuns.id, input.runRowId));
-}
-
-/** Records the decision on the plan and the run's hold; the run goes on (approved) or ends (rejected). */
-export async function recordRepairDecision(deps: ActivityDeps, input: { runRowId: string; decision: 'approve' | 'reject'; by: string }): Promise<void> {
-  const at = new Date();
-  await deps.store.db.transaction(async (tx) => {
-    await tx
-      .update(schema.driftRepairs)
-      .set({ status: input.decision === 'approve' ? 'approved' : 'rejected', decidedBy: input.by, decidedAt: at, updatedAt: at })
-      .where(eq(schema.driftRepairs.runId, input.runRowId));
-    await tx
-      .update(schema.syncRuns)
-      .set({
-        status: 'running',
-        hold: sql`coalesce(${schema.syncRuns.hold}, '{}'::jsonb) || ${JSON.stringify({ decided: { decision: input.decision === 'approve' ? 'approved' : 'rejected', by: input.by, at: at.toISOString() } })}::jsonb`,
-      })
-      .where(eq(schema.syncRuns.id, input.runRowId));
-  });
 }
 
 const sum = (ops: Record<string, number>) => Object.values(ops).reduce((n, v) => n + v, 0);
@@ -163,7 +147,7 @@ export async function applyDriftRepair(
   const log = activityLog(deps, input.context);
   const activity = Context.current();
   const { db } = deps.store;
-  const [plan] = await db.select().from(schema.driftRepairs).where(eq(schema.driftRepairs.runId, input.runRowId));
+  const [plan] = await db.select().from(schema.operationPlans).where(eq(schema.operationPlans.runId, input.runRowId));
   if (!plan) throw invalid(`run ${input.runRowId} has no drift repair plan`);
   const actions = plan.actions as RepairAction[];
   const ctx = await loadRunContext(deps, input);
@@ -298,9 +282,9 @@ export async function applyDriftRepair(
   const repaired = Object.values(done).reduce((n, v) => n + v, 0);
   const outcome = { done, failed: failures.length, failures: failures.slice(0, 100) };
   await db
-    .update(schema.driftRepairs)
+    .update(schema.operationPlans)
     .set({ status: failures.length && repaired === 0 ? 'failed' : 'applied', outcome, updatedAt: new Date() })
-    .where(eq(schema.driftRepairs.runId, input.runRowId));
+    .where(eq(schema.operationPlans.runId, input.runRowId));
   log.info({ definitionId: d.id, runId: input.runRowId, done, failed: failures.length }, 'drift repair applied');
   const counts: Record<string, number> = { repaired, repairFailed: failures.length };
   for (const [op, n] of Object.entries(done)) counts[`repaired${op[0]!.toUpperCase()}${op.slice(1)}`] = n;

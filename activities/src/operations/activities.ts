@@ -7,6 +7,7 @@ import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, withHeartbeat, type ActivityDeps } from '../deps.ts';
 import { freezeContextNow } from '../sync/definition.ts';
 import { finishRunRow } from '../sync/runs.ts';
+import { holdForApproval, recordPlanDecision, type PlanHold } from './plans.ts';
 
 /*
  * The lifecycle every operation shares (docs/design/operations.md): the coordinator creates
@@ -28,6 +29,16 @@ export function createOperationActivities(deps: ActivityDeps) {
   const { db } = deps.store;
 
   return {
+    /** Holds a run that asks before it changes much (drift repair, reshard) for a person, with its plan's summary. */
+    async holdForApproval(input: PlanHold): Promise<void> {
+      return holdForApproval(deps, input);
+    },
+
+    /** Records a person's (or the auto-approval's) decision on a run's plan. */
+    async recordPlanDecision(input: { runRowId: string; decision: 'approve' | 'reject'; by: string }): Promise<void> {
+      return recordPlanDecision(deps, input);
+    },
+
     /**
      * The coordinator's record of an accepted request, before it answers: the run exists
      * (queued) as soon as the caller has its id. Locks the definition row, as edits do, so an

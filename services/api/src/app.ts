@@ -23,7 +23,7 @@ import { registerSyncDefinitions } from './resources/sync-definitions.ts';
 import { registerSyncInspection } from './resources/sync-inspection.ts';
 import { registerConflicts } from './resources/conflicts.ts';
 import { registerDriftReports } from './resources/drift-reports.ts';
-import { registerDriftRepairs } from './resources/drift-repairs.ts';
+import { registerOperationPlans } from './resources/operation-plans.ts';
 import { registerSyncRuns } from './resources/sync-runs.ts';
 import { registerRunControl } from './resources/run-control.ts';
 import { registerSchedules } from './resources/schedules.ts';
@@ -111,7 +111,7 @@ export function createApp(deps: ApiDeps) {
   registerSyncInspection(app, deps);
   registerConflicts(app, deps);
   registerDriftReports(app, deps);
-  registerDriftRepairs(app, deps);
+  registerOperationPlans(app, deps);
   registerDefinitionSummary(app, deps);
   registerDiagnosticsRoutes(app, deps);
 

@@ -28,7 +28,12 @@ export const OPERATIONS: Record<OperationKind, OperationSpec> = {
     available: true,
     summary: 'repair what a drift check found: plan, approval (unless within driftRepairAutoApproveMax), apply; options.reportId, options.dryRun',
   },
-  reshard: { writes: true, schedulable: false, available: false, summary: 'move items after routing rules changed' },
+  reshard: {
+    writes: true,
+    schedulable: false,
+    available: true,
+    summary: 'move items whose rows route to another list now (plan, approval unless options.approve, moves); options.dryRun',
+  },
   rebind: { writes: true, schedulable: false, available: false, summary: 'move the definition to another source instance' },
   ledger_rebuild: {
     writes: true,

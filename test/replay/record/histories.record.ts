@@ -150,11 +150,20 @@ it('records health, provision and push histories', async () => {
       202,
     );
     await waitForStatus(repair.workflowId, 'awaiting_approval');
-    await apiJson(stack, `/v1/sync-runs/${repair.runId}/approve-repair`, { method: 'POST' }, 202);
+    await apiJson(stack, `/v1/sync-runs/${repair.runId}/approve-plan`, { method: 'POST' }, 202);
     const repaired = await waitForRun(stack, definitionId, repair.workflowId);
     expect(repaired.status, JSON.stringify(repaired.errors)).toBe('succeeded');
     expect(repaired.counts.repaired).toBeGreaterThan(0);
     await saveChain('drift-repair', repair.workflowId);
+    // A reshard of a one-list definition: planned, nothing to move.
+    const reshard = await apiJson<{ workflowId: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/operations/reshard`,
+      { method: 'POST', json: { options: { approve: true } } },
+      202,
+    );
+    expect((await waitForRun(stack, definitionId, reshard.workflowId)).status).toBe('succeeded');
+    await saveChain('reshard-nothing-to-move', reshard.workflowId);
   }
 
   if (TAG !== 'v0.1' && TAG !== 'v0.2') {

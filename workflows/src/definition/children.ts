@@ -35,6 +35,19 @@ export function childStart(
           },
         ],
       };
+    case 'reshard':
+      return {
+        workflowType: 'reshardWorkflow',
+        args: [
+          {
+            definitionId: op.definitionId,
+            runId: op.runId,
+            context,
+            dryRun: op.request.options?.dryRun === true,
+            approve: op.request.options?.approve === true,
+          },
+        ],
+      };
     case 'ledger_rebuild':
       return {
         workflowType: 'ledgerRebuildWorkflow',

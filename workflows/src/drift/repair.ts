@@ -1,6 +1,7 @@
-import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { DriftActivities, OperationActivities } from '@syncbridge/activities';
 import type { RunContext } from '@syncbridge/shared/temporal';
+import { planApproval } from '../operations/plan-decision.ts';
 import { singleStepActivityOptions, singleStepOperation } from '../operations/single-step.ts';
 
 export interface DriftRepairWorkflowInput {
@@ -20,14 +21,6 @@ export interface DriftRepairWorkflowResult {
   counts: Record<string, number>;
 }
 
-export interface RepairDecision {
-  decision: 'approve' | 'reject';
-  by: string;
-}
-
-/** A person approves or rejects the plan a drift repair waits with (POST /v1/sync-runs/{id}/approve-repair, .../reject-repair). */
-export const repairDecisionSignal = defineSignal<[RepairDecision]>('repairDecision');
-
 const acts = proxyActivities<DriftActivities & OperationActivities>(singleStepActivityOptions('2 hours'));
 
 /**
@@ -37,19 +30,15 @@ const acts = proxyActivities<DriftActivities & OperationActivities>(singleStepAc
  * only. A writer: the coordinator never runs it beside a push or an ingress.
  */
 export async function driftRepairWorkflow(input: DriftRepairWorkflowInput): Promise<DriftRepairWorkflowResult> {
-  let decision: RepairDecision | undefined;
-  setHandler(repairDecisionSignal, (d) => void (decision ??= d));
+  const approval = planApproval(acts);
   const dryRun = input.dryRun === true;
   const options = { ...(input.reportId ? { reportId: input.reportId } : {}), ...(dryRun ? { dryRun } : {}) };
   const outcome = await singleStepOperation(acts, 'drift_repair', input, options, async (runId) => {
     const plan = await acts.planDriftRepair({ definitionId: input.definitionId, runRowId: runId, context: input.context, reportId: input.reportId ?? null });
     if (plan.total === 0 || dryRun) return { counts: { ...plan.counts, dryRun: dryRun ? 1 : 0 } };
-    if (plan.needsApproval) {
-      await acts.holdDriftRepair({ runRowId: runId, summary: plan.summary, total: plan.total });
-      await condition(() => decision !== undefined);
-    } else decision = { decision: 'approve', by: 'auto-approved (the plan is within driftRepairAutoApproveMax)' };
-    await acts.recordRepairDecision({ runRowId: runId, decision: decision!.decision, by: decision!.by });
-    if (decision!.decision === 'reject') return { counts: { ...plan.counts, repairRejected: 1 } };
+    const hold = { runRowId: runId, kind: 'drift-repair', summary: plan.summary, total: plan.total };
+    const approved = await approval.decide(hold, plan.needsApproval ? null : 'auto-approved (the plan is within driftRepairAutoApproveMax)');
+    if (!approved) return { counts: { ...plan.counts, repairRejected: 1 } };
     const applied = await acts.applyDriftRepair({ definitionId: input.definitionId, runRowId: runId, context: input.context });
     return { counts: { ...plan.counts, ...applied.counts } };
   });

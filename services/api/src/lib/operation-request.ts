@@ -67,8 +67,8 @@ export function operationRequests(deps: ApiDeps) {
       throw new ApiError(422, ErrorCode.ValidationFailed, `the ${kind} operation is not available in this version`, [
         { field: 'path.kind', message: 'not available yet' },
       ]);
-    if (kind === 'push' || kind === 'ingress' || kind === 'drift_check' || kind === 'ledger_rebuild' || kind === 'drift_repair')
-      await assertProvisioned(def.id);
+    // Every operation but provisioning works on the lists.
+    if (kind !== 'provision' && kind !== 'rebind') await assertProvisioned(def.id);
     if (kind === 'ingress' && def.direction === 'push') {
       const message = "the definition's direction is push: ingress never writes to its table; set direction to ingress or both first";
       throw new ApiError(409, ErrorCode.Conflict, message, [{ field: 'direction', message }]);
@@ -100,6 +100,7 @@ export function operationRequests(deps: ApiDeps) {
 /** Options an operation kind takes through POST .../operations/{kind}; kinds not listed pass theirs on as given. */
 const OPERATION_OPTIONS: Partial<Record<OperationKind, z.ZodType<Record<string, unknown>>>> = {
   ledger_rebuild: z.object({ dryRun: z.boolean().optional() }).strict(),
+  reshard: z.object({ dryRun: z.boolean().optional(), approve: z.boolean().optional() }).strict(),
   drift_repair: z.object({ reportId: z.string().uuid().optional(), dryRun: z.boolean().optional() }).strict(),
 };
 

@@ -58,7 +58,7 @@ const fields = {
   ).nullable(),
   driftRepairAutoApproveMax: z.number().int().min(0).max(1_000_000).nullable().openapi({
     description:
-      'A drift repair whose plan has at most this many actions applies without asking; a larger one waits for POST /v1/sync-runs/{id}/approve-repair. Null (the default): every repair waits.',
+      'A drift repair whose plan has at most this many actions applies without asking; a larger one waits for POST /v1/sync-runs/{id}/approve-plan. Null (the default): every repair waits.',
   }),
   newItemKeys: z.enum(schema.newItemKeys.enumValues).openapi({
     description:

@@ -107,14 +107,15 @@ export const driftReports = pgTable(
   (t) => [index('drift_reports_definition_idx').on(t.definitionId, t.createdAt)],
 );
 
-export const driftRepairStatus = pgEnum('drift_repair_status', ['planned', 'approved', 'rejected', 'applied', 'failed']);
+export const planStatus = pgEnum('plan_status', ['planned', 'approved', 'rejected', 'applied', 'failed']);
 
 /**
- * A drift repair's plan (one per drift_repair run): what it found now and will do, per class and
- * action, every action, and once applied what came of each. Shown through the API before approval.
+ * The plan of an operation that asks before it changes much (drift_repair, reshard): one per run.
+ * What it found and will do (counts per class and action), every action, the decision, and once
+ * applied what came of each. Shown through the API (GET /v1/sync-runs/{id}/plan) before approval.
  */
-export const driftRepairs = pgTable(
-  'drift_repairs',
+export const operationPlans = pgTable(
+  'operation_plans',
   {
     id: id(),
     definitionId: uuid('definition_id')
@@ -123,21 +124,22 @@ export const driftRepairs = pgTable(
     runId: uuid('run_id')
       .notNull()
       .references(() => syncRuns.id, { onDelete: 'cascade' }),
-    /** The report the repair was asked for (the plan is made from a fresh comparison, the report says why it was asked). */
+    kind: runKind('kind').notNull(),
+    /** drift_repair: the report the repair was asked for (the plan itself comes from a fresh comparison). */
     reportId: uuid('report_id').references(() => driftReports.id, { onDelete: 'set null' }),
-    status: driftRepairStatus('status').notNull().default('planned'),
-    /** Counts per class and action, and the comparison's counts. */
+    status: planStatus('status').notNull().default('planned'),
+    /** Counts per class and action, and what the plan was made from. */
     summary: jsonb('summary').notNull(),
-    /** Every action: { op, sourceKey, targetId?, listItemId?, class }. */
+    /** Every action, in the order it is applied. */
     actions: jsonb('actions').notNull().default([]),
-    /** Once applied: counts per op and outcome, and the actions that failed with why. */
+    /** While and once applied: counts per action and outcome, the actions that failed with why, how far it got. */
     outcome: jsonb('outcome'),
     decidedBy: text('decided_by'),
     decidedAt: timestamp('decided_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('drift_repairs_run_uq').on(t.runId), index('drift_repairs_definition_idx').on(t.definitionId, t.createdAt)],
+  (t) => [uniqueIndex('operation_plans_run_uq').on(t.runId), index('operation_plans_definition_idx').on(t.definitionId, t.createdAt)],
 );
 
 /** Manual-review queue for conflicts the policy did not settle. */
