@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { SecretBox } from '@syncbridge/shared/crypto';
 import type { MetaStore } from '@syncbridge/shared/db';
-import type { OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
+import type { OperationKind, OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
 import { GatewayRegistry } from '@syncbridge/shared/graph';
 import type { Logger } from '@syncbridge/shared/logger';
 import { EgressPolicy } from '@syncbridge/shared/net';
@@ -15,6 +15,8 @@ export interface Coordinators {
   request(definitionId: string, request: OperationRequest): Promise<OperationTicket>;
   /** Resolves when the workflow has closed ('closed'), or at once if Temporal does not know it ('unknown'). */
   waitClosed(workflowId: string, signal: AbortSignal): Promise<'closed' | 'unknown'>;
+  /** Pauses or resumes the Temporal Schedule of one of a definition's operation kinds; false when it has none. */
+  setSchedulePaused(definitionId: string, kind: OperationKind, paused: boolean, note: string): Promise<boolean>;
 }
 
 /** Everything activities touch. The worker owns it and closes it on shutdown; tests swap parts. */

@@ -8,6 +8,7 @@ import { createOperationActivities } from './operations/activities.ts';
 import { createProvisionActivities } from './provision/activities.ts';
 import { createPushActivities } from './push/activities.ts';
 import { createReshardActivities } from './reshard/activities.ts';
+import { createRebindActivities } from './rebind/activities.ts';
 import { createRunActivities } from './sync/runs.ts';
 
 export type { ActivityDeps, BaseActivityDeps, Coordinators } from './deps.ts';
@@ -20,6 +21,7 @@ export type { ActiveOperation, OperationActivities } from './operations/activiti
 export type { ProvisionActivities, ProvisionedTarget } from './provision/activities.ts';
 export type { PushActivities } from './push/activities.ts';
 export type { ReshardActivities } from './reshard/activities.ts';
+export type { RebindActivities, RebindCheck, RebindOptions } from './rebind/activities.ts';
 
 /** The barrel the worker registers: every activity, built from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
@@ -33,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDriftActivities(deps),
     ...createLedgerActivities(deps),
     ...createReshardActivities(deps),
+    ...createRebindActivities(deps),
   });
 }
 

@@ -10,3 +10,4 @@ export * from './ledger/workflow.ts';
 export * from './drift/repair.ts';
 export * from './operations/plan-decision.ts';
 export * from './reshard/workflow.ts';
+export * from './rebind/workflow.ts';

@@ -34,7 +34,13 @@ export const OPERATIONS: Record<OperationKind, OperationSpec> = {
     available: true,
     summary: 'move items whose rows route to another list now (plan, approval unless options.approve, moves); options.dryRun',
   },
-  rebind: { writes: true, schedulable: false, available: false, summary: 'move the definition to another source instance' },
+  rebind: {
+    writes: true,
+    schedulable: false,
+    available: true,
+    summary:
+      'failover runbook: check another instance of the database, wait for approval, pause schedules, rebind (or promote), re-baseline the cursor, resume, catch-up push; options.toInstanceId, cursor, rewindSeconds, promote, dryRun, approve',
+  },
   ledger_rebuild: {
     writes: true,
     schedulable: false,

@@ -24,6 +24,7 @@ let source: TestDatabase;
 let sql: postgres.Sql;
 let client: Client;
 let definitionId: string;
+let databaseId: string;
 
 /** Every run of a workflow id, following continue-as-new, oldest first. */
 async function saveChain(scenario: string, workflowId: string): Promise<number> {
@@ -47,6 +48,7 @@ beforeAll(async () => {
   await sql`create table items (id bigint primary key, name text not null, region text not null, at timestamptz not null default now())`;
   await sql`insert into items (id, name, region) select g, 'item ' || g, case when g % 2 = 0 then 'eu' else 'us' end from generate_series(1, 60) g`;
   const reg = await registerSourceAndConnection(stack, source);
+  databaseId = reg.databaseId;
   definitionId = (
     await apiJson(
       stack,
@@ -291,6 +293,39 @@ it('records health, provision and push histories', async () => {
   const trigger = await waitForWorkflow(`WorkflowType = 'scheduledOperationWorkflow'`);
   await client.workflow.getHandle(trigger).result();
   await saveChain('scheduled-trigger', trigger);
+  if (!['v0.1', 'v0.2', 'v0.3', 'v0.4'].includes(TAG)) {
+    // A rebind (failover runbook) to a second instance of the same database, approved with the request.
+    const u = new URL(source.url);
+    const second = await apiJson<{ id: string }>(
+      stack,
+      '/v1/database-instances',
+      {
+        method: 'POST',
+        json: {
+          databaseId,
+          name: 'replica',
+          host: u.hostname,
+          port: Number(u.port || 5432),
+          databaseName: source.name,
+          username: decodeURIComponent(u.username) || 'postgres',
+          password: 'unused-with-trust-auth',
+          sslMode: 'disable',
+          role: 'replica',
+        },
+      },
+      201,
+    );
+    const rebind = await apiJson<{ workflowId: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/operations/rebind`,
+      { method: 'POST', json: { options: { toInstanceId: second.id, approve: true } } },
+      202,
+    );
+    const rebound = await waitForRun(stack, definitionId, rebind.workflowId);
+    expect(rebound.status, JSON.stringify(rebound.errors)).toBe('succeeded');
+    await saveChain('rebind', rebind.workflowId);
+    await waitForIdle();
+  }
   await waitForIdle();
   await saveChain('definition-coordinator', definitionWorkflowId(definitionId));
 });

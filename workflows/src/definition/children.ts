@@ -48,6 +48,25 @@ export function childStart(
           },
         ],
       };
+    case 'rebind': {
+      const o = op.request.options ?? {};
+      return {
+        workflowType: 'rebindWorkflow',
+        args: [
+          {
+            definitionId: op.definitionId,
+            runId: op.runId,
+            context,
+            toInstanceId: typeof o.toInstanceId === 'string' ? o.toInstanceId : '',
+            cursor: o.cursor === 'full' ? 'full' : 'keep',
+            rewindSeconds: typeof o.rewindSeconds === 'number' ? o.rewindSeconds : 3600,
+            promote: o.promote === true,
+            dryRun: o.dryRun === true,
+            approve: o.approve === true,
+          },
+        ],
+      };
+    }
     case 'ledger_rebuild':
       return {
         workflowType: 'ledgerRebuildWorkflow',

@@ -1,6 +1,6 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
-import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
+import { ScheduleNotFoundError, WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { OperationKind, OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
+import { definitionWorkflowId, operationScheduleId } from '@syncbridge/shared/temporal/ids';
 import { definitionWorkflow, requestOperationUpdate } from './workflow.ts';
 
 /*
@@ -38,6 +38,18 @@ export class CoordinatorClient {
       if (signal.aborted) throw err;
       if (err instanceof WorkflowNotFoundError) return 'unknown';
       return 'closed'; // failed, cancelled, terminated, timed out: closed all the same
+    }
+  }
+
+  /** Pauses or resumes the Temporal Schedule of a definition's operation kind; false when there is none. */
+  async setSchedulePaused(definitionId: string, kind: OperationKind, paused: boolean, note: string): Promise<boolean> {
+    const handle = this.client.schedule.getHandle(operationScheduleId(definitionId, kind));
+    try {
+      await (paused ? handle.pause(note) : handle.unpause(note));
+      return true;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return false;
+      throw err;
     }
   }
 }

@@ -100,6 +100,21 @@ export function operationRequests(deps: ApiDeps) {
 /** Options an operation kind takes through POST .../operations/{kind}; kinds not listed pass theirs on as given. */
 const OPERATION_OPTIONS: Partial<Record<OperationKind, z.ZodType<Record<string, unknown>>>> = {
   ledger_rebuild: z.object({ dryRun: z.boolean().optional() }).strict(),
+  rebind: z
+    .object({
+      toInstanceId: z.string().uuid(),
+      cursor: z.enum(['keep', 'full']).optional(),
+      rewindSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(30 * 86_400)
+        .optional(),
+      promote: z.boolean().optional(),
+      dryRun: z.boolean().optional(),
+      approve: z.boolean().optional(),
+    })
+    .strict(),
   reshard: z.object({ dryRun: z.boolean().optional(), approve: z.boolean().optional() }).strict(),
   drift_repair: z.object({ reportId: z.string().uuid().optional(), dryRun: z.boolean().optional() }).strict(),
 };

@@ -15,7 +15,7 @@ import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/prob
  * approved in advance (drift repair: within driftRepairAutoApproveMax; reshard: options.approve).
  */
 
-const PLANNED_KINDS = ['drift_repair', 'reshard'] as const;
+const PLANNED_KINDS = ['drift_repair', 'reshard', 'rebind'] as const;
 
 const security = bearerSecurity;
 const json = jsonContent;
