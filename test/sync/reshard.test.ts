@@ -166,4 +166,25 @@ describe('reshard: items follow their rows to the lists the rules choose now', (
     expect(run.counts).toMatchObject({ plannedMoves: 1, reshardRejected: 1 });
     expect(await keysIn(eu.listId)).toContain('3');
   });
+
+  it('pushes a run to one list only: the other lists, moves and deletions wait for an ordinary run', async () => {
+    // Row 3 (now eu, its item still in the EU list after the rejected plan) and new rows in both regions.
+    await sql`insert into accounts (id, name, region) values (13, 'account 13', 'us'), (14, 'account 14', 'eu')`;
+    await sql`update accounts set name = 'renamed', updated_at = now() where id in (5, 6)`;
+    const bad = await stack.api(`/v1/sync-definitions/${definitionId}/runs`, { method: 'POST', json: { targetId: '00000000-0000-4000-8000-000000000000' } });
+    expect(bad.status).toBe(422);
+    const only = await apiJson<{ workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/runs`, { method: 'POST', json: { targetId: eu.id } }, 202);
+    const run = await waitForRun(stack, definitionId, only.workflowId);
+    expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    // The EU list (us rows now) gets 13 and the rename of 5; 14 and 6 (other list) and the move of 3 wait.
+    expect(run.counts).toMatchObject({ created: 1, updated: 1, moved: 0, deleted: 0 });
+    expect(run.counts.skippedOtherLists).toBeGreaterThan(0);
+    expect(await keysIn(eu.listId)).toEqual(['1', '3', '5', '7', '9', '11', '13']);
+    expect(await keysIn(other.listId)).toEqual(['2', '4', '6', '8', '10', '12']);
+    // The ordinary run after it does the rest: nothing was lost to the watermark.
+    const after = await runPush(stack, definitionId);
+    expect(after.counts).toMatchObject({ created: 1, updated: 1, moved: 1 });
+    expect(await keysIn(eu.listId)).toEqual(['1', '5', '7', '9', '11', '13']);
+    expect(await keysIn(other.listId)).toEqual(['2', '3', '4', '6', '8', '10', '12', '14']);
+  });
 });

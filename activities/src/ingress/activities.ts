@@ -1,3 +1,4 @@
+import { onlyTargetOf } from '../sync/runs.ts';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { withHeartbeat, type ActivityDeps } from '../deps.ts';
 import { invalid, loadRunContext } from '../sync/definition.ts';
@@ -27,8 +28,9 @@ export function createIngressActivities(deps: ActivityDeps) {
     async cycleIngressTargets(input: { definitionId: string; runRowId: string }): Promise<string[]> {
       const ctx = await loadRunContext(deps, input);
       if (ctx.definition.direction !== 'both') return [];
+      const only = await onlyTargetOf(deps.store.db, input.runRowId);
       return ctx.targets
-        .filter((t) => t.listId)
+        .filter((t) => t.listId && (!only || t.id === only))
         .map((t) => t.id)
         .sort();
     },

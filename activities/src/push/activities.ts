@@ -4,7 +4,7 @@ import { clearMarks, definitionFingerprint } from '@syncbridge/shared/domain';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, withHeartbeat, type ActivityDeps } from '../deps.ts';
 import { invalid, loadDefinitionContext, loadRunContext, type DefinitionContext } from '../sync/definition.ts';
-import { finishRunRow, upsertRunRow } from '../sync/runs.ts';
+import { finishRunRow, upsertRunRow, onlyTargetOf } from '../sync/runs.ts';
 import { introspectSourceTable } from '../sync/table.ts';
 import { pushBatch, type PushBatchInput, type PushPass, type StepResult } from './batch.ts';
 import { readCursor, upsertCursor } from './commit.ts';
@@ -55,12 +55,17 @@ async function preparePass(deps: ActivityDeps, ctx: DefinitionContext, runRowId:
   await introspectSourceTable(deps, ctx);
   const source = sourceOf(deps, ctx);
   const fingerprint = definitionFingerprint(ctx);
-  let pass: PushPass = d.cursorStrategy === 'full_scan' || fullResync ? 'full' : 'watermark';
+  // A run to one list only reads every row (the watermark stays for the ordinary runs: it skips the other lists' rows).
+  const onlyTarget = await onlyTargetOf(db, runRowId);
+  if (onlyTarget && !ctx.targets.some((t) => t.id === onlyTarget)) throw invalid(`target ${onlyTarget} is not one of the definition's lists`);
+  let pass: PushPass = d.cursorStrategy === 'full_scan' || fullResync || onlyTarget ? 'full' : 'watermark';
   const cursor = await readCursor(db, d.id, 'source_watermark');
   if (pass === 'watermark' && cursor && cursor.mappingFingerprint !== fingerprint) pass = 'full';
 
   let watermark: string | null = null;
-  if (pass === 'full') {
+  if (onlyTarget) {
+    // No cursor hand-over: the rows routed elsewhere were not written.
+  } else if (pass === 'full') {
     // Rows changing during the full pass are caught by the next incremental run from here.
     const startedWatermark = d.cursorColumn ? await source.maxWatermark({ ...tableRef(ctx), cursorColumn: d.cursorColumn }) : null;
     await upsertCursor(db, d.id, 'full_scan', { startedWatermark, mappingFingerprint: fingerprint, runRowId });
@@ -174,7 +179,7 @@ export function createPushActivities(deps: ActivityDeps) {
       context: RunContext;
     }) {
       const log = activityLog(deps, input.context);
-      if (input.status === 'succeeded' && input.pass === 'full') {
+      if (input.status === 'succeeded' && input.pass === 'full' && !(await onlyTargetOf(db, input.runRowId))) {
         const full = await readCursor(db, input.definitionId, 'full_scan');
         if (full) {
           // Every row at or before the watermark seen at the start was compared in this pass.

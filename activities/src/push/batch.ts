@@ -5,6 +5,7 @@ import { activityLog, type ActivityDeps } from '../deps.ts';
 import { loadRunContext } from '../sync/definition.ts';
 import { LookupLoader } from '../sync/lookups.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
+import { onlyTargetOf } from '../sync/runs.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
 import { ledgerEntries } from '@syncbridge/shared/domain';
@@ -84,7 +85,17 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
   );
   const planContext = { ...planContextOf(ctx, table), lookupsFor: (targetId: string) => lookups.forTarget(targetId) };
   const ledger = await ledgerEntries(deps.store.db, d.id, ledgerKeysFor(rows, planContext));
-  const plan = planRows(rows, ledger, planContext);
+  const planned = planRows(rows, ledger, planContext);
+  // "Push this run to list X only": writes into other lists (and moves, which touch two) wait for an ordinary run.
+  const onlyTarget = await onlyTargetOf(deps.store.db, input.runRowId);
+  const plan = onlyTarget
+    ? {
+        ...planned,
+        writes: planned.writes.filter((w) => w.kind !== 'move' && w.row.targetId === onlyTarget),
+        unchanged: planned.unchanged.filter((u) => u.targetId === onlyTarget),
+      }
+    : planned;
+  const skippedOtherLists = onlyTarget ? planned.writes.length - plan.writes.length + planned.unchanged.length - plan.unchanged.length : 0;
   const signal = activity.cancellationSignal;
   const outcome = await applyWrites(plan.writes, lists, { heartbeat: () => activity.heartbeat({ phase: 'writing' }), signal });
   activity.heartbeat({ phase: 'written', writes: plan.writes.length });
@@ -98,6 +109,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     unchanged: plan.unchanged.length,
     quarantined: quarantined.length,
     ...(plan.softDeleted ? { softDeletedSkipped: plan.softDeleted } : {}),
+    ...(skippedOtherLists ? { skippedOtherLists } : {}),
   };
   // The cursor never passes a row whose write may still succeed on retry (the original system's bug).
   const advance = outcome.transient.length === 0;

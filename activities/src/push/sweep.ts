@@ -1,3 +1,4 @@
+import { onlyTargetOf } from '../sync/runs.ts';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { clearMarks, ledgerPage, markedPage, markGone } from '@syncbridge/shared/domain';
 import { decodeSourceKey, InvalidSourceKeyError } from '@syncbridge/shared/mapping';
@@ -75,6 +76,8 @@ export async function sweepScan(deps: ActivityDeps, input: SweepInput): Promise<
   await renewLease(deps, d.id, Context.current().info.workflowExecution?.workflowId ?? '');
   // Marks of earlier runs (rejected, cancelled) are stale: this scan decides afresh.
   if (input.afterKey === null) await clearMarks(db, d.id, null);
+  // A run to one list only deletes nothing: deletions are an ordinary run's (its sweep sees every list).
+  if (await onlyTargetOf(db, input.runRowId)) return { counts: {}, nextAfterKey: input.afterKey, done: true };
   const page = await ledgerPage(db, d.id, input.afterKey, SCAN_PAGE);
   if (page.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
   const { gone } = await goneAtSource(deps, ctx, page, log);

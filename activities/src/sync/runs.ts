@@ -53,3 +53,13 @@ export function createRunActivities(deps: ActivityDeps) {
   };
 }
 export type RunActivities = ReturnType<typeof createRunActivities>;
+
+/**
+ * The single list a push run writes to, when it was asked with `targetId` ("push this run to
+ * list X only"); null for an ordinary run. Read from the run's recorded options.
+ */
+export async function onlyTargetOf(db: MetaDb, runRowId: string): Promise<string | null> {
+  const [run] = await db.select({ options: schema.syncRuns.options }).from(schema.syncRuns).where(eq(schema.syncRuns.id, runRowId));
+  const targetId = (run?.options as Record<string, unknown> | undefined)?.targetId;
+  return typeof targetId === 'string' ? targetId : null;
+}

@@ -115,6 +115,7 @@ const OPERATION_OPTIONS: Partial<Record<OperationKind, z.ZodType<Record<string, 
       approve: z.boolean().optional(),
     })
     .strict(),
+  push: z.object({ fullResync: z.boolean().optional(), targetId: z.string().uuid().optional() }).strict(),
   reshard: z.object({ dryRun: z.boolean().optional(), approve: z.boolean().optional() }).strict(),
   drift_repair: z.object({ reportId: z.string().uuid().optional(), dryRun: z.boolean().optional() }).strict(),
 };

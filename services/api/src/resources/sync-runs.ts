@@ -33,6 +33,18 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     return def;
   };
 
+  /** 422 unless the target is one of the definition's lists. */
+  const assertTargetOf = async (definitionId: string, targetId: string) => {
+    const [target] = await db
+      .select({ id: schema.syncTargets.id })
+      .from(schema.syncTargets)
+      .where(and(eq(schema.syncTargets.id, targetId), eq(schema.syncTargets.definitionId, definitionId)));
+    if (!target)
+      throw new ApiError(422, ErrorCode.ValidationFailed, `target ${targetId} is not one of the definition's lists`, [
+        { field: 'body.targetId', message: 'not a target of this definition' },
+      ]);
+  };
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -72,7 +84,13 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
           required: false,
           ...json(
             z
-              .object({ fullResync: z.boolean().default(false) })
+              .object({
+                fullResync: z.boolean().default(false),
+                targetId: z.string().uuid().optional().openapi({
+                  description:
+                    "Push this run to this list only (one of the definition's targets): every row is read, only those routed to the list are written there; moves, other lists and deletions wait for an ordinary run, and the watermark stays where it was",
+                }),
+              })
               .strict()
               .openapi('StartRun'),
           ),
@@ -82,11 +100,12 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : { fullResync: false };
+      const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : { fullResync: false, targetId: undefined };
       const def = await loadDefinition(id);
       if (def.direction === 'ingress') throw new ApiError(409, ErrorCode.Conflict, 'this definition syncs lists -> table only; it has no push runs');
       await assertProvisioned(id);
-      const ticket = await ask(c, id, 'push', body.fullResync ? { fullResync: true } : {});
+      if (body.targetId) await assertTargetOf(id, body.targetId);
+      const ticket = await ask(c, id, 'push', { ...(body.fullResync ? { fullResync: true } : {}), ...(body.targetId ? { targetId: body.targetId } : {}) });
       return c.json({ ...ticket, estimate: await estimateRun(deps, def, body.fullResync) }, 202);
     },
   );
@@ -120,6 +139,7 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
       const def = await loadDefinition(id);
       const options = operationOptions(kind, body.options ?? {});
+      if (kind === 'push' && typeof options.targetId === 'string') await assertTargetOf(id, options.targetId);
       if (kind === 'drift_repair' && typeof options.reportId === 'string') {
         const [report] = await db
           .select({ definitionId: schema.driftReports.definitionId })
