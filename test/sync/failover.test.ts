@@ -51,6 +51,17 @@ describe('failover: a definition moved to another instance of its database', () 
   };
   const rebind = (options: Record<string, unknown>) =>
     apiJson<{ runId: string; workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/operations/rebind`, { method: 'POST', json: { options } }, 202);
+  /** The catch-up run a rebind asked for has ended, so the next writer starts at once. */
+  const waitForIdle = async () => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const [row] = await stack.store.sql<Array<{ n: number }>>`
+        select count(*)::int as n from sync_runs where definition_id = ${definitionId} and status in ('queued', 'running', 'awaiting_approval')`;
+      if (row?.n === 0) return;
+      expect(Date.now(), 'runs still active').toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
   const pinnedTo = async () => (await apiJson<{ sourceInstanceId: string | null }>(stack, `/v1/sync-definitions/${definitionId}`)).sourceInstanceId;
 
   beforeAll(async () => {
@@ -147,5 +158,31 @@ describe('failover: a definition moved to another instance of its database', () 
     expect(catchUp.status, JSON.stringify(catchUp.errors)).toBe('succeeded');
     expect(catchUp.instanceId).toBe(replicaId);
     expect(catchUp.counts).toMatchObject({ created: 0, updated: 1, deleted: 0 });
+  });
+
+  it('a two-way definition needs the primary: a replica is refused unless promoted, and promote makes it the primary', async () => {
+    // Back to the first instance (the primary), now two-way.
+    const back = await rebind({ toInstanceId: reg.instanceId, approve: true });
+    expect((await waitForRun(stack, definitionId, back.workflowId)).status).toBe('succeeded');
+    await waitForIdle();
+    const patched = await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'PATCH', json: { direction: 'both' } });
+    expect(patched.status, await patched.clone().text()).toBe(200);
+
+    const refused = await rebind({ toInstanceId: replicaId, approve: true });
+    const failed = await waitForRun(stack, definitionId, refused.workflowId);
+    expect(failed.status).toBe('failed');
+    expect(JSON.stringify(failed.errors)).toContain('promote');
+    expect(await pinnedTo()).toBe(reg.instanceId);
+
+    const promoted = await rebind({ toInstanceId: replicaId, approve: true, promote: true, cursor: 'full' });
+    const run = await waitForRun(stack, definitionId, promoted.workflowId);
+    expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
+    expect(run.counts).toMatchObject({ rebound: 1, promoted: 1, fullPassNext: 1 });
+    // The definition follows the database's primary, which the replica is now; the old primary steps down.
+    expect(await pinnedTo()).toBeNull();
+    const roles = await stack.store.sql<Array<{ id: string; role: string }>>`select id, role from database_instances where database_id = ${reg.databaseId}`;
+    expect(roles.find((r) => r.id === replicaId)?.role).toBe('primary');
+    expect(roles.find((r) => r.id === reg.instanceId)?.role).toBe('replica');
+    await waitForIdle();
   });
 });

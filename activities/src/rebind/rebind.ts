@@ -81,6 +81,9 @@ export async function checkRebind(deps: ActivityDeps, input: RebindInput): Promi
   if (!inst) problems.push(`database instance ${input.toInstanceId} does not exist`);
   else if (inst.databaseId !== d.databaseId) problems.push(`database instance ${inst.name} belongs to another database than the definition's`);
   else if (inst.id === ctx.instanceId && !input.promote) problems.push(`the definition already reads from ${inst.name}`);
+  else if (d.direction !== 'push' && inst.role !== 'primary' && !input.promote)
+    // Ingress writes to the table: a definition pinned to a replica could not run it.
+    problems.push(`${inst.name} is a replica and the definition writes to its table (direction ${d.direction}): rebind with promote: true`);
   let next: Side | null = null;
   if (problems.length === 0) {
     const { frozen } = await freezeContextNow(deps, d.id, { instanceId: input.toInstanceId });
