@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -247,19 +247,28 @@ export async function applyDriftRepair(
   const L = schema.syncLedger;
   const now = new Date();
   await db.transaction(async (tx) => {
-    for (const a of deletedItems) await tx.delete(L).where(and(eq(L.definitionId, d.id), eq(L.targetId, a.targetId!), eq(L.listItemId, a.listItemId!)));
-    for (const a of relinks)
-      await tx
-        .update(L)
-        .set({ targetId: a.targetId!, listItemId: a.listItemId!, contentHash: '', etag: null, updatedAt: now })
-        .where(and(eq(L.definitionId, d.id), eq(L.sourceKey, a.sourceKey)));
-    if (unlinks.length)
+    // One statement per thousand actions, whatever their number.
+    for (let i = 0; i < deletedItems.length; i += 1000) {
+      const part = deletedItems.slice(i, i + 1000);
+      await tx.execute(sql`
+        delete from ${L} l using unnest(${sql.param(part.map((a) => a.targetId!))}::uuid[], ${sql.param(part.map((a) => a.listItemId!))}::text[]) as x(target_id, list_item_id)
+        where l.definition_id = ${d.id} and l.target_id = x.target_id and l.list_item_id = x.list_item_id`);
+    }
+    for (let i = 0; i < relinks.length; i += 1000) {
+      const part = relinks.slice(i, i + 1000);
+      await tx.execute(sql`
+        update ${L} l set target_id = x.target_id, list_item_id = x.list_item_id, content_hash = '', etag = null, updated_at = ${now}
+        from unnest(${sql.param(part.map((a) => a.sourceKey))}::text[], ${sql.param(part.map((a) => a.targetId!))}::uuid[], ${sql.param(part.map((a) => a.listItemId!))}::text[])
+          as x(source_key, target_id, list_item_id)
+        where l.definition_id = ${d.id} and l.source_key = x.source_key`);
+    }
+    for (let i = 0; i < unlinks.length; i += 1000)
       await tx.delete(L).where(
         and(
           eq(L.definitionId, d.id),
           inArray(
             L.sourceKey,
-            unlinks.map((a) => a.sourceKey),
+            unlinks.slice(i, i + 1000).map((a) => a.sourceKey),
           ),
         ),
       );

@@ -191,7 +191,10 @@ export async function ledgerRebuild(deps: ActivityDeps, input: LedgerRebuildInpu
       );
     }
     const R = schema.keyReservations;
-    if (entries.length) await tx.delete(R).where(and(eq(R.definitionId, d.id), inArray(R.listItemId, [...new Set(entries.map((e) => e.listItemId))])));
+    // Reservations of items that carry their keys now (a batch of ids per statement: one statement has at most 65,534 parameters).
+    const carried = [...new Set(entries.map((e) => e.listItemId))];
+    for (let i = 0; i < carried.length; i += ENTRIES_PER_INSERT)
+      await tx.delete(R).where(and(eq(R.definitionId, d.id), inArray(R.listItemId, carried.slice(i, i + ENTRIES_PER_INSERT))));
   });
   log.info({ definitionId: d.id, runId: input.runRowId, counts }, 'ledger rebuilt');
   return { counts };
