@@ -61,7 +61,17 @@ interface Figure {
 let b: BenchStack;
 
 async function api<T>(method: string, path: string, json?: unknown, expected = 200): Promise<T> {
-  const res = await b.stack.api(path, { method, ...(json === undefined ? {} : { json }) });
+  // The API shares this process with the worker: a GET may time out while an activity computes; it is asked again.
+  let res: Response;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      res = await b.stack.api(path, { method, ...(json === undefined ? {} : { json }) });
+      break;
+    } catch (err) {
+      if (method !== 'GET' || attempt >= 10) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   const text = await res.text();
   if (res.status !== expected) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
   return (text ? JSON.parse(text) : null) as T;

@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
@@ -114,7 +115,13 @@ export async function ledgerRebuild(deps: ActivityDeps, input: LedgerRebuildInpu
   const listWins = d.direction === 'ingress' || (d.direction === 'both' && d.conflictPolicy === 'sharepoint_wins');
   const planCtx = { ...planContextOf(ctx, table), lookupsFor: (targetId: string) => loader.forTarget(targetId) };
   const entries: Entry[] = [];
+  let done = 0;
   for (const { sourceKey, key } of keys) {
+    // A hundred thousand hashes take seconds: the worker's event loop (heartbeats, other activities) gets its turn.
+    if (++done % 2_000 === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      Context.current().heartbeat({ phase: 'comparing', done });
+    }
     const items = scan.itemsByKey.get(sourceKey)!;
     const row = rows.get(sourceKey);
     const prepared = row ? prepareRow({ values: row.values, key: row.key }, planCtx) : null;
