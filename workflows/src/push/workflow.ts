@@ -51,6 +51,8 @@ const OPERATION_MODEL_PATCH = 'push-0.2-operation';
 
 /** Runs from 0.3 on read a two-way definition's lists back into the table before pushing: one run, one cycle. */
 const TWO_WAY_PATCH = 'push-0.3-two-way';
+/** Runs from 0.5 on clear the guard's recheck flag before each evaluation, so a recheck sent during one is not lost. */
+const GUARD_RECHECK_PATCH = 'push-0.5-guard-recheck';
 
 const acts = proxyActivities<PushActivities & OperationActivities & IngressActivities>({
   startToCloseTimeout: '10 minutes',
@@ -136,12 +138,16 @@ async function coordinatedPushRun(
   /** The guard phase: evaluate; while it holds, wait for a decision or new limits. Returns the next phase. */
   async function guardDeletions(): Promise<PushPhase> {
     for (;;) {
+      // A recheck signalled while the evaluation runs (new limits saved just as the run was held) must not be lost:
+      // the flag is cleared before the evaluation, not after (before 0.5 it was cleared after, and such a run waited on).
+      const clearEarly = patched(GUARD_RECHECK_PATCH);
+      if (clearEarly) signals.recheck = false;
       const verdict = await acts.evaluateDeleteGuard(base);
       if (!verdict.held) return verdict.deletions > 0 ? 'delete' : 'done';
       progress.phase = 'awaiting-approval';
       progress.waitingFor = verdict.summary;
       setCurrentDetails(verdict.summary);
-      signals.recheck = false;
+      if (!clearEarly) signals.recheck = false;
       while (!signals.decision && !signals.recheck) {
         await condition(() => signals.decision !== undefined || signals.recheck, WAIT_SLICE);
         // Never continue as new with a decision in hand: the new run would not know it.
