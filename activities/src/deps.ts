@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { SecretBox } from '@syncbridge/shared/crypto';
 import type { MetaStore } from '@syncbridge/shared/db';
 import type { OperationKind, OperationRequest, OperationTicket } from '@syncbridge/shared/operations';
-import { GatewayRegistry } from '@syncbridge/shared/graph';
+import { GatewayRegistry, SharedBudgetStore } from '@syncbridge/shared/graph';
 import type { Logger } from '@syncbridge/shared/logger';
 import { EgressPolicy } from '@syncbridge/shared/net';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -48,7 +48,7 @@ export function createActivityDeps(base: BaseActivityDeps): ActivityDeps & { clo
     logger: base.logger,
     egress,
     sources: base.sources ?? new SourceSessions(egress),
-    graph: base.graph ?? new GatewayRegistry({ egress }),
+    graph: base.graph ?? new GatewayRegistry({ egress, budgetStore: new SharedBudgetStore(base.store.sql, base.logger) }),
     schemas: base.schemas ?? new SchemaCache(egress),
     coordinators: base.coordinators ?? null,
   };

@@ -13,6 +13,7 @@ import { createRunActivities } from './sync/runs.ts';
 
 export type { ActivityDeps, BaseActivityDeps, Coordinators } from './deps.ts';
 export { createActivityDeps, HEARTBEAT_EVERY_MS } from './deps.ts';
+export { BudgetClaims, priorityOf, BULK_ROWS } from './budget-claim.ts';
 export type { DriftActivities, DriftCheckResult } from './drift/activities.ts';
 export type { HealthActivities, HealthProbeResult } from './health/activities.ts';
 export type { IngressActivities, IngressPageResult } from './ingress/activities.ts';

@@ -26,6 +26,8 @@ export function graphConfigFromConnection(row: ConnectionRow, secrets: SecretBox
     authorityHost: row.authorityHost,
     ...(row.caCertificatePem ? { caCertificatePem: row.caCertificatePem } : {}),
     ruPerMinute: row.ruPerMinute,
+    ruPerDay: row.ruPerDay,
+    bulkShare: row.bulkShare,
   };
 }
 

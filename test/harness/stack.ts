@@ -11,7 +11,7 @@ import { applyMigrations, connectMetaStore, type MetaStore } from '@syncbridge/s
 import { createLogger } from '@syncbridge/shared/logger';
 import { createSyncBridgeWorker, WORKFLOWS_PATH } from '@syncbridge/worker';
 import { createActivityDeps } from '@syncbridge/activities';
-import { GatewayRegistry } from '@syncbridge/shared/graph';
+import { GatewayRegistry, SharedBudgetStore } from '@syncbridge/shared/graph';
 import { EgressPolicy } from '@syncbridge/shared/net';
 import { CoordinatorClient } from '@syncbridge/workflows/client';
 import { startEmulator, type RunningEmulator } from '@syncbridge/sharepoint-emulator';
@@ -71,6 +71,11 @@ export interface TestStackOptions {
   workerEgress?: EgressPolicy;
   /** Per-key limits of live calls to sources and Graph; practically none by default (suites such as the fuzz test call them often). */
   probeLimits?: { perMinute: number; burst: number };
+  /**
+   * The RU budget's window (default: SharePoint's minute). A connection's ruPerMinute is then spent per
+   * this window, so tests of a small budget take seconds, not minutes.
+   */
+  budgetWindowMs?: number;
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -91,7 +96,9 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const client = new Client({ connection });
   const coordinators = new CoordinatorClient(client, taskQueue);
   const egress = opts.egress ?? new EgressPolicy({ allowLocal: true });
-  const graph = new GatewayRegistry({ egress });
+  const budgetStore = new SharedBudgetStore(store.sql, logger);
+  const budgetWindow = opts.budgetWindowMs ? { budgetWindowMs: opts.budgetWindowMs, budgetMarginMs: 0 } : {};
+  const graph = new GatewayRegistry({ egress, budgetStore, ...budgetWindow });
   const probeLimits = opts.probeLimits ?? { perMinute: 100_000, burst: 100_000 };
   const apiDeps = {
     store,
@@ -119,7 +126,15 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let nativeConnection: NativeConnection | undefined;
-  const activityDeps = createActivityDeps({ store, secrets, logger, coordinators, egress: opts.workerEgress ?? egress });
+  const workerEgressPolicy = opts.workerEgress ?? egress;
+  const activityDeps = createActivityDeps({
+    store,
+    secrets,
+    logger,
+    coordinators,
+    egress: workerEgressPolicy,
+    ...(opts.budgetWindowMs ? { graph: new GatewayRegistry({ egress: workerEgressPolicy, budgetStore, ...budgetWindow }) } : {}),
+  });
   if (opts.worker) {
     nativeConnection = await NativeConnection.connect({ address: temporalAddress });
     worker = await createSyncBridgeWorker({

@@ -38,7 +38,9 @@ async function estimateRun(deps: ActivityDeps, ctx: DefinitionContext, pass: Pus
     rowsToDoSource = rowsToDo === null ? null : 'estimate';
   }
   const budgets = ctx.targets.map((t) => t.connection.ruPerMinute);
-  return { pass, rowsToDo, rowsToDoSource, ruPerMinute: budgets.length ? Math.min(...budgets) : null, ruPerRow: RU_PER_ROW, phase: 'upsert' };
+  // A first load (no watermark yet) is bulk work in the tenant's budget however it was started (activities/src/budget-claim.ts).
+  const firstLoad = pass === 'watermark' && watermark === null;
+  return { pass, rowsToDo, rowsToDoSource, ruPerMinute: budgets.length ? Math.min(...budgets) : null, ruPerRow: RU_PER_ROW, phase: 'upsert', firstLoad };
 }
 
 /**

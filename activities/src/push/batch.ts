@@ -8,7 +8,7 @@ import { sourceTableAndColumns } from '../sync/table.ts';
 import { onlyTargetOf } from '../sync/runs.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
-import { ledgerEntries } from '@syncbridge/shared/domain';
+import { ledgerEntries, markGone } from '@syncbridge/shared/domain';
 import { renewLease, sourceOf, tableRef, targetLists } from './context.ts';
 import { ledgerKeysFor, planContextOf, planRows, type SourceRow } from './plan.ts';
 
@@ -113,6 +113,9 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
   };
   // The cursor never passes a row whose write may still succeed on retry (the original system's bug).
   const advance = outcome.transient.length === 0;
+  // Rows marked deleted in the table are deleted from their lists by this run (after the mass-delete guard), without
+  // waiting for a sweep of the whole ledger. A run to one list only deletes nothing.
+  if (plan.softDeletedKeys.length && !onlyTarget) await markGone(deps.store.db, d.id, input.runRowId, plan.softDeletedKeys);
   await commitBatch(deps.store.db, {
     definitionId: d.id,
     runRowId: input.runRowId,

@@ -44,8 +44,10 @@ export interface RowPlan {
   quarantined: Quarantined[];
   /** Ledger entries of rows that cannot be written now, to move to the lossless key anyway. */
   renames: Array<{ from: string; to: string }>;
-  /** Rows marked soft-deleted: not written (the sweep removes their items). */
+  /** Rows marked soft-deleted: not written; their ledger entries are marked for the run's guarded delete. */
   softDeleted: number;
+  /** The (lossless) keys of those rows. */
+  softDeletedKeys: string[];
 }
 
 export interface PlanContext {
@@ -124,7 +126,7 @@ const isQuarantined = (r: PreparedRow | Quarantined): r is Quarantined => 'reaso
  * rows that shared a truncated key get one item each).
  */
 export function planRows(rows: readonly SourceRow[], ledger: Map<string, LedgerEntry>, ctx: PlanContext): RowPlan {
-  const plan: RowPlan = { writes: [], unchanged: [], quarantined: [], renames: [], softDeleted: 0 };
+  const plan: RowPlan = { writes: [], unchanged: [], quarantined: [], renames: [], softDeleted: 0, softDeletedKeys: [] };
   const seen = new Set<string>();
   const claimed = new Set<string>();
   const claimLegacy = (row: SourceRow, sourceKey: string): LedgerEntry | undefined => {
@@ -137,6 +139,11 @@ export function planRows(rows: readonly SourceRow[], ledger: Map<string, LedgerE
   for (const raw of rows) {
     if (ctx.softDeleteColumn && isSoftDeleted(raw.values[ctx.softDeleteColumn])) {
       plan.softDeleted++;
+      try {
+        plan.softDeletedKeys.push(encodeSourceKey(raw.key, ctx.keyFamilies));
+      } catch {
+        // A key that cannot be encoded never had an item.
+      }
       continue;
     }
     const prepared = prepareRow(raw, ctx);

@@ -20,7 +20,8 @@ import { renewLease, sourceOf, tableRef, targetLists } from './context.ts';
  *    have come back while a person decided), and only those still gone are deleted.
  */
 
-const SCAN_PAGE = 2_000;
+// Large pages: one source statement per 10,000 ledger keys (a 1,000,000-row table is 100 round trips).
+const SCAN_PAGE = 10_000;
 const APPLY_PAGE = 500;
 
 export interface SweepInput {
@@ -74,11 +75,20 @@ export async function sweepScan(deps: ActivityDeps, input: SweepInput): Promise<
   const ctx = await loadRunContext(deps, input);
   const d = ctx.definition;
   await renewLease(deps, d.id, Context.current().info.workflowExecution?.workflowId ?? '');
-  // Marks of earlier runs (rejected, cancelled) are stale: this scan decides afresh.
-  if (input.afterKey === null) await clearMarks(db, d.id, null);
   // A run to one list only deletes nothing: deletions are an ordinary run's (its sweep sees every list).
   if (await onlyTargetOf(db, input.runRowId)) return { counts: {}, nextAfterKey: input.afterKey, done: true };
+  if (input.afterKey === null) {
+    const due = await sweepDue(deps, d.id, input.runRowId);
+    if (!due) {
+      // Rows soft-deleted since the last run were marked as the upsert read them; hard deletes wait for the next sweep.
+      log.info({ definitionId: d.id }, 'delete sweep not due (definition deleteSweep)');
+      return { counts: {}, nextAfterKey: null, done: true };
+    }
+    // Marks of earlier runs (rejected, cancelled) are stale: this scan decides afresh.
+    await clearMarks(db, d.id, null);
+  }
   const page = await ledgerPage(db, d.id, input.afterKey, SCAN_PAGE);
+  if (page.length < SCAN_PAGE) await sweptAt(deps, d.id);
   if (page.length === 0) return { counts: {}, nextAfterKey: input.afterKey, done: true };
   const { gone } = await goneAtSource(deps, ctx, page, log);
   await markGone(
@@ -88,6 +98,26 @@ export async function sweepScan(deps: ActivityDeps, input: SweepInput): Promise<
     gone.map((g) => g.sourceKey),
   );
   return { counts: { deleteCandidates: gone.length }, nextAfterKey: page.at(-1)!.sourceKey, done: page.length < SCAN_PAGE };
+}
+
+/**
+ * Whether this run compares the whole ledger with the source (definition deleteSweep): a full pass
+ * always does; otherwise every run, at most once per interval (read when the sweep would start), or never.
+ */
+async function sweepDue(deps: ActivityDeps, definitionId: string, runRowId: string): Promise<boolean> {
+  // Timestamps compared in SQL: one clock (the meta-store's) for every worker.
+  const [row] = await deps.store.sql<Array<{ mode: string; pass: string | null; interval_passed: boolean }>>`
+    select d.delete_sweep as mode, r.progress->>'pass' as pass,
+      (d.last_delete_sweep_at is null
+        or clock_timestamp() - d.last_delete_sweep_at >= coalesce(d.delete_sweep_interval_seconds, 0) * interval '1 second') as interval_passed
+    from sync_definitions d left join sync_runs r on r.id = ${runRowId}::uuid where d.id = ${definitionId}::uuid`;
+  if (!row || row.pass === 'full' || row.mode === 'every_run') return true;
+  if (row.mode === 'off') return false;
+  return row.interval_passed;
+}
+
+async function sweptAt(deps: ActivityDeps, definitionId: string): Promise<void> {
+  await deps.store.sql`update sync_definitions set last_delete_sweep_at = clock_timestamp() where id = ${definitionId}::uuid`;
 }
 
 /** Step 2: deletes the list items of marked entries whose rows are still gone. */

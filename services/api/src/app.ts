@@ -19,6 +19,7 @@ import { registerFieldMappings } from './resources/field-mappings.ts';
 import { registerMe } from './resources/me.ts';
 import { registerSharePointConnections } from './resources/sharepoint-connections.ts';
 import { registerSharePointDiscovery } from './resources/sharepoint-discovery.ts';
+import { registerConnectionBudget } from './resources/connection-budget.ts';
 import { registerSyncDefinitions } from './resources/sync-definitions.ts';
 import { registerSyncInspection } from './resources/sync-inspection.ts';
 import { registerConflicts } from './resources/conflicts.ts';
@@ -102,6 +103,7 @@ export function createApp(deps: ApiDeps) {
   registerDatabaseInstances(app, deps);
   registerSharePointConnections(app, deps);
   registerSharePointDiscovery(app, deps);
+  registerConnectionBudget(app, deps);
   registerSyncDefinitions(app, deps);
   registerSyncTargets(app, deps);
   registerFieldMappings(app, deps);

@@ -6,7 +6,7 @@ import { secretBoxFromConfig } from '@syncbridge/shared/crypto';
 import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
 import { createLogger } from '@syncbridge/shared/logger';
 import { startTelemetry } from '@syncbridge/shared/telemetry';
-import { GatewayRegistry } from '@syncbridge/shared/graph';
+import { GatewayRegistry, SharedBudgetStore } from '@syncbridge/shared/graph';
 import { egressPolicyFromConfig } from '@syncbridge/shared/net';
 import { CoordinatorClient } from '@syncbridge/workflows/client';
 import { createApp, ensureBootstrapAdminKey } from './app.ts';
@@ -34,7 +34,8 @@ const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, in
 const egress = egressPolicyFromConfig(config);
 if (egress.allowLocal)
   logger.warn('egress local mode (SYNCBRIDGE_EGRESS_ALLOW_LOCAL=true): loopback, link-local and the meta-store may be reached; development only');
-const graph = new GatewayRegistry({ egress });
+const budgets = new SharedBudgetStore(store.sql, logger);
+const graph = new GatewayRegistry({ egress, budgetStore: budgets });
 const deps = {
   store,
   secrets: secretBoxFromConfig(config),

@@ -6,6 +6,7 @@ import { loadWorkerConfig } from '@syncbridge/shared/config';
 import { secretBoxFromConfig } from '@syncbridge/shared/crypto';
 import { assertMigrated, connectMetaStore } from '@syncbridge/shared/db';
 import { createLogger } from '@syncbridge/shared/logger';
+import { GatewayRegistry, SharedBudgetStore } from '@syncbridge/shared/graph';
 import { egressPolicyFromConfig } from '@syncbridge/shared/net';
 import { startTelemetry } from '@syncbridge/shared/telemetry';
 import { temporalRuntimeLogger } from './runtime-logger.ts';
@@ -24,6 +25,16 @@ const egress = egressPolicyFromConfig(config);
 if (egress.allowLocal)
   logger.warn('egress local mode (SYNCBRIDGE_EGRESS_ALLOW_LOCAL=true): loopback, link-local and the meta-store may be reached; development only');
 const deps = createActivityDeps({
+  ...(config.GRAPH_BUDGET_WINDOW_MS
+    ? {
+        graph: new GatewayRegistry({
+          egress,
+          budgetStore: new SharedBudgetStore(store.sql, logger),
+          budgetWindowMs: config.GRAPH_BUDGET_WINDOW_MS,
+          budgetMarginMs: 0,
+        }),
+      }
+    : {}),
   store,
   secrets: secretBoxFromConfig(config),
   logger,

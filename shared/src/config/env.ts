@@ -102,6 +102,11 @@ const workerSchema = metaStoreSchema
   .extend({
     WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(20),
     WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+    /**
+     * The window SharePoint counts resource units in: its minute unless set. Only for an emulator whose
+     * throttle window is shortened (tests), where a connection's ruPerMinute is then spent per this window.
+     */
+    GRAPH_BUDGET_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).optional(),
   });
 
 export type MetaStoreConfig = z.infer<typeof metaStoreSchema>;

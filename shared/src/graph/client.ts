@@ -3,7 +3,7 @@ import { ResponseType, type Client, type GraphRequest } from '@microsoft/microso
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { Logger } from '../observability/logger.ts';
 import { AgentClosedError } from './agents.ts';
-import type { ResourceUnitBudget } from './budget.ts';
+import type { RuBudget } from './shared-budget.ts';
 import { SYNCBRIDGE_VERSION, type ResolvedGraphConfig } from './config.ts';
 import { egressDeniedIn } from './classify.ts';
 import { resourceUnitCost, type HttpMethod } from './cost.ts';
@@ -70,13 +70,20 @@ export interface TransportOptions {
 }
 
 export class GraphTransport {
+  /** Moving average of response times (ms), for sizing concurrency; 1 s until measured. */
+  private latencyEwma = 1_000;
+
   constructor(
     readonly config: ResolvedGraphConfig,
     private readonly client: Client,
-    readonly budget: ResourceUnitBudget,
+    readonly budget: RuBudget,
     private readonly logger: Logger,
     readonly options: TransportOptions,
   ) {}
+
+  latencyMs(): number {
+    return this.latencyEwma;
+  }
 
   async send<T = unknown>(spec: GraphRequestSpec): Promise<GraphResponse<T>> {
     const target = this.toClientPath(spec.path);
@@ -110,8 +117,10 @@ export class GraphTransport {
             if (waited > 0) span.addEvent('budget.wait', { 'syncbridge.graph.wait_ms': waited, attempt });
             const state: CallState = { clientRequestId };
             let response: Response;
+            const sentAt = Date.now();
             try {
               response = await this.raw(spec, target, state);
+              this.latencyEwma = 0.8 * this.latencyEwma + 0.2 * (Date.now() - sentAt);
             } catch (error) {
               const cause = state.error ?? error;
               if (cause instanceof GraphError) throw cause;

@@ -23,6 +23,10 @@ export interface GraphConnectionConfig {
   caCertificatePem?: string;
   /** Resource-unit budget per minute for this app in this tenant, default 1250. */
   ruPerMinute?: number;
+  /** Resource units per 24 hours; null or absent: no daily cap. */
+  ruPerDay?: number | null;
+  /** The budget share bulk work keeps while smaller work waits (0..1], default 0.5. */
+  bulkShare?: number;
 }
 
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
@@ -91,6 +95,8 @@ export function resolveGraphConfig(config: GraphConnectionConfig): ResolvedGraph
     authorityHost,
     caCertificatePem: config.caCertificatePem || undefined,
     ruPerMinute,
+    ruPerDay: config.ruPerDay ?? null,
+    bulkShare: config.bulkShare ?? 0.5,
     graphOrigin: graphUrl.origin,
     graphHost: `${graphUrl.origin}${prefix}`,
     graphVersion,

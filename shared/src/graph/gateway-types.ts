@@ -3,6 +3,7 @@ import type { ColumnDefinition } from '@microsoft/microsoft-graph-types';
 import type { EgressPolicy } from '../net/egress.ts';
 import type { ConnectionErrorClass } from '../net/error-class.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { SharedBudgetStore } from './shared-budget.ts';
 
 /** Options and result shapes of the gateway's public API. */
 
@@ -10,7 +11,7 @@ export interface GraphGatewayOptions {
   logger?: Logger;
   /** Attempts per request / sub-request on throttling and transient errors. Default 6. */
   maxAttempts?: number;
-  /** `$batch` envelopes in flight at once. Default 4. */
+  /** `$batch` envelopes in flight at once. Default: sized from the budget and the measured latency (GraphGateway.batchConcurrency). */
   batchConcurrency?: number;
   /** Socket inactivity timeout per request. Default 100 s (Graph's own gateway timeout is about that). */
   requestTimeoutMs?: number;
@@ -33,6 +34,8 @@ export interface GraphGatewayOptions {
   credential?: TokenCredential | (() => TokenCredential);
   /** Longest Retry-After wait before a call gives up with GraphThrottledError; unlimited by default (client.ts). */
   maxThrottleWaitMs?: number;
+  /** The meta-store's budget scheduler: one RU budget per app and tenant for every process (shared-budget.ts). */
+  budgetStore?: SharedBudgetStore;
   /** Where this connection may connect (shared/src/net/egress.ts); unrestricted when absent. */
   egress?: EgressPolicy;
 }

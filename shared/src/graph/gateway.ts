@@ -5,6 +5,7 @@ import { createCredential, createTokenProvider, type GraphTokenProvider } from '
 import { executeBatch, type BatchOptions, type BatchResult } from './batch.ts';
 import type { BatchRequest } from './batch-plan.ts';
 import { budgetFor, type BudgetSnapshot } from './budget.ts';
+import type { RuBudget } from './shared-budget.ts';
 import { GraphTransport, type GraphRequestSpec, type GraphResponse } from './client.ts';
 import { connectionKey, resolveGraphConfig, userAgent, type GraphConnectionConfig, type ResolvedGraphConfig } from './config.ts';
 import { iterateItemsDelta, listItemsDelta, type DeltaOptions, type DeltaPage, type DeltaResult } from './delta.ts';
@@ -24,13 +25,17 @@ import { clampTop, collectPages, iteratePages, queryString, segment } from './pa
 
 export type { ConnectionTestResult, GraphGatewayOptions, ListItemsOptions, NewList };
 
+/** RU of a full `$batch` envelope of writes (20 sub-requests at 2 RU). */
+const ENVELOPE_RU = 40;
+const MAX_CONCURRENCY = 8;
+
 export class GraphGateway {
   private constructor(
     readonly config: ResolvedGraphConfig,
     readonly transport: GraphTransport,
     private readonly tokens: GraphTokenProvider,
     private readonly agents: HttpAgents,
-    private readonly batchConcurrency: number,
+    private readonly fixedConcurrency: number | undefined,
   ) {}
 
   static create(connection: GraphConnectionConfig, options: GraphGatewayOptions = {}): GraphGateway {
@@ -54,10 +59,19 @@ export class GraphGateway {
         new NodeHttpHandler(agents, options.requestTimeoutMs ?? 100_000),
       ],
     });
-    const budget = budgetFor(connectionKey(config), config.ruPerMinute, {
+    const window = {
       ...(options.budgetWindowMs !== undefined ? { windowMs: options.budgetWindowMs } : {}),
       ...(options.budgetMarginMs !== undefined ? { marginMs: options.budgetMarginMs } : {}),
-    });
+    };
+    // With a meta-store, one budget for every process of the app in the tenant; without one (tools, unit tests), this process's.
+    const budget: RuBudget = options.budgetStore
+      ? options.budgetStore.budgetFor(connectionKey(config), {
+          ruPerMinute: config.ruPerMinute,
+          ruPerDay: config.ruPerDay,
+          bulkShare: config.bulkShare,
+          ...window,
+        })
+      : budgetFor(connectionKey(config), config.ruPerMinute, window);
     const transport = new GraphTransport(config, client, budget, logger, {
       maxAttempts: options.maxAttempts ?? 6,
       defaultThrottleMs: options.defaultThrottleMs ?? 10_000,
@@ -65,7 +79,20 @@ export class GraphGateway {
       onUnauthorized: () => tokens.invalidate(),
       ...(options.maxThrottleWaitMs !== undefined ? { maxThrottleWaitMs: options.maxThrottleWaitMs } : {}),
     });
-    return new GraphGateway(config, transport, tokens, agents, options.batchConcurrency ?? 4);
+    return new GraphGateway(config, transport, tokens, agents, options.batchConcurrency);
+  }
+
+  /**
+   * `$batch` envelopes in flight: enough to spend the budget at the measured latency (Little's law:
+   * in flight = rate x latency, with half again as headroom), at least 1 and at most 8. At 1,250 RU/min
+   * and ~1 s per envelope of 20 writes (40 RU) that is 1: more would only wait for budget, holding
+   * rows in memory; unthrottled it grows to 8. A fixed `batchConcurrency` option overrides it.
+   */
+  batchConcurrency(): number {
+    if (this.fixedConcurrency !== undefined) return this.fixedConcurrency;
+    const envelopesPerSecond = this.transport.budget.ruPerMinute / 60 / ENVELOPE_RU;
+    const wanted = Math.ceil(envelopesPerSecond * (this.transport.latencyMs() / 1000) * 1.5);
+    return Math.min(MAX_CONCURRENCY, Math.max(1, wanted));
   }
 
   get connectionId(): string {
@@ -267,19 +294,19 @@ export class GraphGateway {
   }
 
   executeBatch(requests: readonly BatchRequest[], options: BatchOptions = {}): Promise<BatchResult[]> {
-    return executeBatch(this.transport, requests, { concurrency: this.batchConcurrency, ...options });
+    return executeBatch(this.transport, requests, { concurrency: this.batchConcurrency(), ...options });
   }
 
   createItems(siteId: string, listId: string, toCreate: readonly items.ItemCreate[], options: items.CreateItemsOptions = {}): Promise<BatchResult[]> {
-    return items.createItems(this.transport, siteId, listId, toCreate, { concurrency: this.batchConcurrency, ...options });
+    return items.createItems(this.transport, siteId, listId, toCreate, { concurrency: this.batchConcurrency(), ...options });
   }
 
   updateItems(siteId: string, listId: string, updates: readonly items.ItemUpdate[], options: BatchOptions = {}): Promise<BatchResult[]> {
-    return items.updateItems(this.transport, siteId, listId, updates, { concurrency: this.batchConcurrency, ...options });
+    return items.updateItems(this.transport, siteId, listId, updates, { concurrency: this.batchConcurrency(), ...options });
   }
 
   deleteItems(siteId: string, listId: string, deletes: readonly items.ItemDelete[], options: BatchOptions = {}): Promise<BatchResult[]> {
-    return items.deleteItems(this.transport, siteId, listId, deletes, { concurrency: this.batchConcurrency, ...options });
+    return items.deleteItems(this.transport, siteId, listId, deletes, { concurrency: this.batchConcurrency(), ...options });
   }
 
   listItemsDelta(siteId: string, listId: string, deltaLinkOrToken?: string, options: DeltaOptions = {}): Promise<DeltaResult> {

@@ -23,6 +23,18 @@ export { MAX_BATCH_SIZE, planBatches, type BatchRequest } from './batch-plan.ts'
 export { type ItemCreate, type ItemUpdate, type ItemDelete, type CreateItemsOptions, odataLiteral } from './items.ts';
 export { type DeltaOptions, type DeltaPage, type DeltaResult, type DeltaChanges, type DeltaTokenExpired } from './delta.ts';
 export { ResourceUnitBudget, budgetFor, resetBudgetRegistry, type BudgetSnapshot } from './budget.ts';
+export {
+  SharedBudgetStore,
+  SharedRuBudget,
+  withBudgetClaim,
+  currentBudgetClaim,
+  PRIORITY_CODE,
+  type BudgetClaim,
+  type BudgetPriority,
+  type BudgetUsage,
+  type BudgetLimits,
+  type RuBudget,
+} from './shared-budget.ts';
 export { resourceUnitCost, type HttpMethod } from './cost.ts';
 export { parseRetryAfterMs, parseRateLimit, throttleDelayMs, type RateLimitInfo } from './throttle.ts';
 export {

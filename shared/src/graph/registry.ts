@@ -25,6 +25,8 @@ export class GatewayRegistry {
           config.authorityHost,
           config.caCertificatePem ?? '',
           config.ruPerMinute ?? '',
+          config.ruPerDay ?? '',
+          config.bulkShare ?? '',
           options?.maxAttempts ?? '',
         ]),
       )

@@ -26,7 +26,11 @@ export const RunProgressSchema = z
       description:
         'budget: rows left x 2 resource units per write / the budget per minute (an upper bound: unchanged rows cost nothing); measured: the rate this run has achieved so far',
     }),
-    waitingFor: z.string().nullable().openapi({ description: 'What the run waits for, e.g. an approval of the mass-delete guard' }),
+    waitingFor: z.string().nullable().openapi({ description: 'What the run waits for, e.g. an approval of the mass-delete guard, or SharePoint budget' }),
+    budgetWait: z.object({ requests: z.number().int(), waitingMs: z.number().int() }).optional().openapi({
+      description:
+        "Present while the run's Graph requests wait for the connection's resource-unit budget (GET /v1/sharepoint-connections/{id}/budget shows who has it)",
+    }),
   })
   .openapi('RunProgress');
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
+import { SharedBudgetStore } from '@syncbridge/shared/graph';
 import { schema } from '@syncbridge/shared/db';
 import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
 import { cancelQueuedSignal, deleteDecisionSignal, pushProgressQuery } from '@syncbridge/workflows';
@@ -31,6 +32,7 @@ export function registerRunControl(app: App, deps: ApiDeps) {
     return row;
   };
 
+  const budgets = new SharedBudgetStore(deps.store.sql);
   app.openapi(
     createRoute({
       method: 'get',
@@ -47,6 +49,14 @@ export function registerRunControl(app: App, deps: ApiDeps) {
     async (c) => {
       const row = await load(c.req.valid('param').id);
       const view = runView(deps, row);
+      if (row.status === 'running') {
+        // Requests of the run waiting in the tenant's shared budget (another operation has it, or SharePoint said wait).
+        const waiting = await budgets.waitingOf(row.id);
+        if (waiting) {
+          view.progress.budgetWait = waiting;
+          view.progress.waitingFor ??= `SharePoint budget: ${waiting.requests} request(s) waiting for resource units for ${Math.round(waiting.waitingMs / 1000)} s`;
+        }
+      }
       if (row.kind === 'push' && row.status === 'running') {
         try {
           // The workflow knows its phase between commits (e.g. a sweep that has nothing to commit yet).

@@ -20,6 +20,8 @@ const ConnectionSchema = z
     authorityHost: z.string(),
     hasCaCertificate: z.boolean(),
     ruPerMinute: z.number().int(),
+    ruPerDay: z.number().int().nullable().openapi({ description: 'Resource units per 24 hours; null: no daily cap' }),
+    bulkShare: z.number().openapi({ description: 'Share of the budget bulk work keeps while smaller work waits' }),
     status: z.enum(schema.healthStatus.enumValues),
     lastTestAt: z.string().datetime().nullable(),
     lastTestError: z.string().nullable(),
@@ -43,6 +45,18 @@ const writable = {
     .max(1_000_000)
     .optional()
     .openapi({ description: 'SharePoint resource units per minute this app may spend (Microsoft: 1,250 for tenants up to 1k licences)' }),
+  ruPerDay: z
+    .number()
+    .int()
+    .min(100)
+    .max(1_000_000_000)
+    .nullable()
+    .optional()
+    .openapi({ description: 'Resource units per 24 hours this app may spend (Microsoft publishes a daily limit per tenant size); null: no daily cap' }),
+  bulkShare: z.number().gt(0).max(1).optional().openapi({
+    description:
+      'While incremental runs, ingress or "run now" wait for budget, bulk work (initial loads, full passes, re-shards, repairs) still gets this share of it (default 0.5); the rest goes to the smaller work first',
+  }),
 };
 const CreateConnection = z
   .object({ appId: uuidRef('Owning app'), ...writable })
@@ -73,6 +87,8 @@ export const connectionToResponse = (r: ConnectionRow) => ({
   authorityHost: r.authorityHost,
   hasCaCertificate: r.caCertificatePem !== null,
   ruPerMinute: r.ruPerMinute,
+  ruPerDay: r.ruPerDay,
+  bulkShare: r.bulkShare,
   status: r.status,
   lastTestAt: iso(r.lastTestAt),
   lastTestError: r.lastTestError,

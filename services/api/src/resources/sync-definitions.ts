@@ -64,6 +64,21 @@ const fields = {
     description:
       "Where ingress takes the key of an item created in SharePoint whose key columns are empty: from_list (the default) quarantines such an item with the reason; generate gives it a key from the key column's sequence (PostgreSQL serial or identity, a nextval / NEXT VALUE FOR default) or a new UUID (uuid key), reserved before the row is written so a retried write never creates it twice, and writes the key back to the item. Needs a single-column key with such a generator; MySQL/MariaDB AUTO_INCREMENT cannot reserve a value ahead of the insert and is refused",
   }),
+  deleteSweep: z.enum(schema.deleteSweep.enumValues).openapi({
+    description:
+      'When push compares the ledger with the table to find hard-deleted rows: every_run (the default; its cost grows with the table), interval (at most once per deleteSweepIntervalSeconds: incremental runs in between cost only what changed), or off (deletes come only from softDeleteColumn, or are not wanted). A full pass always sweeps. Rows marked in softDeleteColumn are removed by the run that reads them, whatever this says',
+  }),
+  deleteSweepIntervalSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(86_400 * 30)
+    .nullable()
+    .openapi({ description: 'With deleteSweep interval: the least time between two sweeps. Required with interval, null otherwise' }),
+  budgetWeight: z.number().gt(0).max(100).openapi({
+    description:
+      "This definition's weight in its tenant's resource-unit budget against other definitions' work of the same priority (default 1): at 2 it gets twice the share of one at 1 when both wait",
+  }),
   deleteGuardMaxItems: z.number().int().min(0).max(100_000_000).nullable().openapi({
     description:
       'Mass-delete guard: a run that would delete more items than this from one list deletes nothing and waits for approval (POST /v1/sync-runs/{id}/approve-deletions). Null: no absolute limit. Default 500.',
@@ -92,6 +107,10 @@ export function definitionRules(d: DefinitionShape): FieldError[] {
   if (d.ingressDeletePolicy !== 'soft_delete' && d.softDeleteColumn)
     out.push({ field: 'body.softDeleteColumn', message: 'only used with ingressDeletePolicy soft_delete; set it to null or choose soft_delete' });
   if (d.softDeleteColumn && keys.includes(d.softDeleteColumn)) out.push({ field: 'body.softDeleteColumn', message: 'a key column cannot mark a row deleted' });
+  if (d.deleteSweep === 'interval' && !d.deleteSweepIntervalSeconds)
+    out.push({ field: 'body.deleteSweepIntervalSeconds', message: 'required when deleteSweep is interval: the least seconds between two sweeps' });
+  if (d.deleteSweep !== 'interval' && d.deleteSweepIntervalSeconds)
+    out.push({ field: 'body.deleteSweepIntervalSeconds', message: 'only used with deleteSweep interval; set it to null or choose interval' });
   if (d.scheduleCron && d.scheduleIntervalSeconds)
     out.push({ field: 'body.scheduleCron', message: 'give either scheduleCron or scheduleIntervalSeconds, not both' });
   return out;
@@ -134,6 +153,9 @@ const CreateDefinition = z
     driftRepairAutoApproveMax: fields.driftRepairAutoApproveMax.optional(),
     deleteGuardMaxItems: fields.deleteGuardMaxItems.optional(),
     deleteGuardMaxPercent: fields.deleteGuardMaxPercent.optional(),
+    deleteSweep: fields.deleteSweep.optional(),
+    deleteSweepIntervalSeconds: fields.deleteSweepIntervalSeconds.optional(),
+    budgetWeight: fields.budgetWeight.optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -169,6 +191,9 @@ const toResponse = (r: DefinitionRow) => ({
   driftRepairAutoApproveMax: r.driftRepairAutoApproveMax,
   deleteGuardMaxItems: r.deleteGuardMaxItems,
   deleteGuardMaxPercent: r.deleteGuardMaxPercent,
+  deleteSweep: r.deleteSweep,
+  deleteSweepIntervalSeconds: r.deleteSweepIntervalSeconds,
+  budgetWeight: r.budgetWeight,
   sourceSnapshotId: r.sourceSnapshotId,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
@@ -230,8 +255,10 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
     },
     toPatch: async (body, _deps, existing) => {
       // Leaving soft_delete drops its column unless the patch names one (which the rules then refuse).
-      const b =
+      // Leaving interval sweeps drops the interval the same way.
+      const b0 =
         body.ingressDeletePolicy && body.ingressDeletePolicy !== 'soft_delete' && !('softDeleteColumn' in body) ? { ...body, softDeleteColumn: null } : body;
+      const b = b0.deleteSweep && b0.deleteSweep !== 'interval' && !('deleteSweepIntervalSeconds' in b0) ? { ...b0, deleteSweepIntervalSeconds: null } : b0;
       const changed = SOURCE_FIELDS.some((f) => f in b && !sameValue(b[f], existing[f]));
       // Writing to the table (ingress, both) needs a table the source lets SyncBridge write: checked when the direction or the source changes.
       if ((changed || ('direction' in b && b.direction !== existing.direction)) && b.direction !== 'push') {

@@ -3,3 +3,4 @@ export * from './sync.ts';
 export * from './ledger.ts';
 export * from './runs.ts';
 export * from './auth.ts';
+export * from './budget.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid, real } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 
 export const databaseEngine = pgEnum('database_engine', ['postgres', 'mysql', 'mariadb', 'sqlserver']);
@@ -84,6 +84,13 @@ export const sharepointConnections = pgTable(
     /** Extra CA to trust for Graph and identity (TLS-inspecting proxies, the local emulator). */
     caCertificatePem: text('ca_certificate_pem'),
     ruPerMinute: integer('ru_per_minute').notNull().default(1250),
+    /** Daily resource units of the app in the tenant (Microsoft publishes one per tenant size); null: no daily cap. */
+    ruPerDay: integer('ru_per_day'),
+    /**
+     * The share of the budget bulk work (initial loads, full passes, re-shards, repairs) keeps while
+     * smaller work waits: incremental runs, ingress and "run now" go first, bulk still progresses.
+     */
+    bulkShare: real('bulk_share').notNull().default(0.5),
     status: healthStatus('status').notNull().default('unknown'),
     lastTestAt: timestamp('last_test_at', { withTimezone: true }),
     lastTestError: text('last_test_error'),
@@ -94,6 +101,8 @@ export const sharepointConnections = pgTable(
     uniqueIndex('sharepoint_connections_app_name_uq').on(t.appId, t.name),
     index('sharepoint_connections_tenant_idx').on(t.tenantId, t.clientId),
     check('sharepoint_connections_ru_ck', sql`${t.ruPerMinute} > 0`),
+    check('sharepoint_connections_ru_day_ck', sql`${t.ruPerDay} is null or ${t.ruPerDay} > 0`),
+    check('sharepoint_connections_bulk_share_ck', sql`${t.bulkShare} > 0 and ${t.bulkShare} <= 1`),
   ],
 );
 

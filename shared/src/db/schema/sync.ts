@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid, real } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 import { apps, databaseInstances, databases, sharepointConnections } from './sources.ts';
 
@@ -13,6 +13,12 @@ export const mappingDirection = pgEnum('mapping_direction', ['push', 'ingress', 
 export const ingressDeletePolicy = pgEnum('ingress_delete_policy', ['delete', 'soft_delete', 'ignore']);
 /** Where ingress takes the key of an item created in SharePoint with empty key columns: nowhere (quarantined), or generated. */
 export const newItemKeys = pgEnum('new_item_keys', ['from_list', 'generate']);
+/**
+ * When push compares the ledger with the source to find hard-deleted rows: on every run (cost grows
+ * with the table), at most once per `deleteSweepIntervalSeconds`, or never (deletes come only from the
+ * soft-delete column, or are not wanted). A full pass always sweeps.
+ */
+export const deleteSweep = pgEnum('delete_sweep', ['every_run', 'interval', 'off']);
 
 export const syncDefinitions = pgTable(
   'sync_definitions',
@@ -52,6 +58,12 @@ export const syncDefinitions = pgTable(
      */
     newItemKeys: newItemKeys('new_item_keys').notNull().default('from_list'),
     batchSize: integer('batch_size').notNull().default(500),
+    deleteSweep: deleteSweep('delete_sweep').notNull().default('every_run'),
+    deleteSweepIntervalSeconds: integer('delete_sweep_interval_seconds'),
+    /** When push last compared the whole ledger with the source (set when a sweep completes). */
+    lastDeleteSweepAt: timestamp('last_delete_sweep_at', { withTimezone: true }),
+    /** This definition's weight in its tenant's budget against others of the same priority (fair share). */
+    budgetWeight: real('budget_weight').notNull().default(1),
     /** A drift repair of at most this many actions applies without asking; null: every repair waits for approval. */
     driftRepairAutoApproveMax: integer('drift_repair_auto_approve_max'),
     enabled: boolean('enabled').notNull().default(false),
@@ -79,6 +91,9 @@ export const syncDefinitions = pgTable(
     check('sync_definitions_key_columns_ck', sql`cardinality(${t.keyColumns}) >= 1`),
     check('sync_definitions_soft_delete_ck', sql`(${t.ingressDeletePolicy} = 'soft_delete') = (${t.softDeleteColumn} is not null)`),
     check('sync_definitions_batch_ck', sql`${t.batchSize} between 1 and 5000`),
+    check('sync_definitions_delete_sweep_ck', sql`(${t.deleteSweep} = 'interval') = (${t.deleteSweepIntervalSeconds} is not null)`),
+    check('sync_definitions_delete_sweep_interval_ck', sql`${t.deleteSweepIntervalSeconds} is null or ${t.deleteSweepIntervalSeconds} >= 60`),
+    check('sync_definitions_budget_weight_ck', sql`${t.budgetWeight} > 0 and ${t.budgetWeight} <= 100`),
     check(
       'sync_definitions_delete_guard_ck',
       sql`(${t.deleteGuardMaxItems} is null or ${t.deleteGuardMaxItems} >= 0) and (${t.deleteGuardMaxPercent} is null or ${t.deleteGuardMaxPercent} between 0 and 100)`,
