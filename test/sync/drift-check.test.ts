@@ -93,6 +93,7 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
     sql = postgres(source.url, { max: 2, onnotice: () => {} });
     await createTable('clean_items', 8);
     await createTable('drift_items', 10);
+    await createTable('token_items', 8);
     reg = await registerSourceAndConnection(stack, source, 'drift');
   });
 
@@ -176,9 +177,14 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
     expect(await sql`select * from drift_items order by id`).toEqual(rowsBefore);
     expect(await ledgerOf(definitionId)).toEqual(ledgerBefore);
 
-    // A second check finds the same and lists newest first.
+    expect(report.counts).toMatchObject({ listsEnumerated: 2, listsFromDeltaToken: 0 });
+
+    // A second check finds the same and lists newest first. It reads each list from the delta token the first
+    // one kept: one request per list, answering that nothing changed.
     const again = await runDriftCheck(definitionId);
     expect(classCounts(again.report)).toEqual(classCounts(report));
+    expect(again.report.counts).toMatchObject({ listsEnumerated: 0, listsFromDeltaToken: 2, itemsRead: 10 });
+    expect(again.report.graphRequests).toBe(2);
     const all = await apiJson<{ items: DriftReport[]; nextCursor: string | null }>(stack, `/v1/sync-definitions/${definitionId}/drift-reports?limit=1`);
     expect(all.items[0]!.id).toBe(again.report.id);
     expect(all.nextCursor).not.toBeNull();
@@ -187,6 +193,34 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
       `/v1/sync-definitions/${definitionId}/drift-reports?limit=1&cursor=${encodeURIComponent(all.nextCursor!)}`,
     );
     expect(next.items.map((r) => r.id)).toEqual([report.id]);
+  });
+
+  it('reads a list from the delta token the last check kept: only what changed since, nothing missed', async () => {
+    const { definitionId, listId } = await define('token_items');
+    const before = await sortedItems(listId);
+    const first = await runDriftCheck(definitionId);
+    expect(first.report.counts).toMatchObject({ listsEnumerated: 1, listsFromDeltaToken: 0, itemsRead: 8 });
+
+    // What changes in the list after a check is seen through the delta token the check kept: one item edited, one
+    // deleted in SharePoint. The list is not enumerated again.
+    const mappings = await apiJson<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/field-mappings`,
+    );
+    const nameColumn = mappings.items.find((m) => m.sourceColumn === 'name')!.targetColumn;
+    const list = encodeURIComponent(listId);
+    expect((await admin(`/lists/${list}/items/${before[0]!.id}`, sendJson('PATCH', { fields: { [nameColumn]: 'Edited later' } }))).status).toBe(200);
+    expect((await admin(`/lists/${list}/items/${before[1]!.id}`, { method: 'DELETE' })).status).toBe(204);
+    const later = await runDriftCheck(definitionId);
+    expect(later.report.counts).toMatchObject({ listsEnumerated: 0, listsFromDeltaToken: 1, itemsRead: 7 });
+    expect(later.report.graphRequests).toBe(1);
+    expect(classCounts(later.report)).toEqual({ orphanItems: 0, missingItems: 1, valueDrift: 1, ledgerDrift: 1, duplicates: 0 });
+
+    // A token the service no longer serves (410) starts the copy over: the list is enumerated again, the same found.
+    expect((await admin('/delta/expire', sendJson('POST', { listId }))).status).toBe(200);
+    const afterExpiry = await runDriftCheck(definitionId);
+    expect(afterExpiry.report.counts).toMatchObject({ listsEnumerated: 1, listsFromDeltaToken: 0, itemsRead: 7 });
+    expect(classCounts(afterExpiry.report)).toEqual(classCounts(later.report));
   });
 
   it('runs from a schedule like any operation', async () => {

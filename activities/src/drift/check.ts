@@ -9,17 +9,19 @@ import { sourceOf, tableRef, targetLists } from '../push/context.ts';
 import { planContextOf, prepareRow, titleOf } from '../push/plan.ts';
 import { loadRunContext, type DefinitionContext } from '../sync/definition.ts';
 import { LookupLoader } from '../sync/lookups.ts';
-import { scanLists } from '../sync/list-scan.ts';
+import { scanListsViaMirror } from './mirror.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 
 /*
  * Drift check (read-only): the definition's table, its ledger and its lists, compared.
- * 1. every list is paged once with `$select` of the key column and the mapped fields only;
+ * 1. every list is read with `$select` of the key column and the mapped fields only;
  * 2. the ledger is read in one query;
  * 3. the table is scanned in key order, a page at a time (readByKey), each row prepared exactly
  *    as push prepares it (prepareRow: same conversion, routing, Title and content hash);
  * 4. the classes below are counted, a few keys of each kept as samples, and the report stored
- *    in drift_reports. Nothing is written anywhere else.
+ *    in drift_reports. Nothing is written anywhere else but the check's own copy of the lists.
+ * Step 1 reads through that copy (list_item_mirror, mirror.ts): the first check enumerates each
+ * list (Graph delta without a token), later ones read only the changes since its delta token.
  *
  * Classes:
  * - orphanItems: an item whose SyncBridgeKey no row of the table has;
@@ -124,9 +126,16 @@ export async function compareDrift(deps: ActivityDeps, ctx: DefinitionContext): 
   const readBack = [...ctx.mappings].map((m) => ({ ...m, direction: 'both' as const }));
   // People and lookups convert through the site's users and the looked-up definition's ledger.
   const loader = new LookupLoader(deps, ctx.mappings, lists);
-  const scan = await scanLists(lists, ctx.mappings, loader);
+  // Read through the check's copy of each list: after the first check, only what changed since (mirror.ts).
+  const scan = await scanListsViaMirror(deps, lists, ctx.mappings, loader);
   const { itemsByKey, keyAt } = scan;
-  Object.assign(counts, { itemsRead: scan.itemsRead, unkeyedItems: scan.unkeyedItems, graphRequests: scan.graphRequests });
+  Object.assign(counts, {
+    itemsRead: scan.itemsRead,
+    unkeyedItems: scan.unkeyedItems,
+    graphRequests: scan.graphRequests,
+    listsFromDeltaToken: scan.listsFromDeltaToken,
+    listsEnumerated: scan.listsEnumerated,
+  });
 
   // 2. The ledger.
   const L = schema.syncLedger;

@@ -94,3 +94,35 @@ export const keyReservations = pgTable(
   },
   (t) => [primaryKey({ columns: [t.definitionId, t.targetId, t.listItemId] }), uniqueIndex('key_reservations_key_uq').on(t.definitionId, t.sourceKey)],
 );
+
+/**
+ * What the drift check last read of each list (activities/src/drift/mirror.ts): kept current with a
+ * Graph delta token, so a check after the first reads only what changed in the list since.
+ */
+export const listMirrorState = pgTable('list_mirror_state', {
+  targetId: uuid('target_id')
+    .primaryKey()
+    .references(() => syncTargets.id, { onDelete: 'cascade' }),
+  /** The list the mirror was read from (a target moved to another list starts over). */
+  listId: text('list_id').notNull(),
+  /** The fields read (`$select`), sorted: other fields (a mapping changed) start over. */
+  fieldsKey: text('fields_key').notNull(),
+  /** Null until an enumeration completed. */
+  deltaLink: text('delta_link'),
+  syncedAt: timestamp('synced_at', { withTimezone: true }),
+});
+
+export const listItemMirror = pgTable(
+  'list_item_mirror',
+  {
+    targetId: uuid('target_id')
+      .notNull()
+      .references(() => syncTargets.id, { onDelete: 'cascade' }),
+    itemId: text('item_id').notNull(),
+    /** The key column's value; '' when the item has none. */
+    sourceKey: text('source_key').notNull(),
+    etag: text('etag'),
+    fields: jsonb('fields').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.targetId, t.itemId] })],
+);
