@@ -2,7 +2,7 @@
  * Push sync at scale, end to end: admin API (HTTP) -> Temporal -> worker -> PostgreSQL or
  * MariaDB source -> Graph `$batch` -> SharePoint emulator, on one source table of `--rows` rows.
  *
- *   npx tsx bench/push/initial-load.ts [--engine postgres|mariadb] [--rows 100000] [--changed 100] [--latency 0|25|[10,40]] [--batch 500] [--ru 1000000] [--emulator process|inline]
+ *   npx tsx bench/push/initial-load.ts [--engine postgres|mariadb] [--rows 100000] [--changed 100] [--latency 0|25|[10,40]] [--batch 500] [--ru 1000000] [--sweep every_run|interval] [--emulator process|inline]
  *
  *   --engine    the source database (default postgres, or BENCH_ENGINE): `postgres` on the local
  *               PostgreSQL, `mariadb` on the local MariaDB (TEST_MYSQL_ADMIN_URL), the same table
@@ -15,6 +15,8 @@
  *   --batch     the sync definition's batchSize: rows per pushBatch activity (default 500)
  *   --ru        the connection's RU budget per minute (default 1000000, which does not bind);
  *               when given, the emulator enforces the same budget (otherwise it is unthrottled)
+ *   --sweep     the definition's deleteSweep: `every_run` (default) or `interval` (hourly: the
+ *               incremental and no-op runs then skip the sweep over the whole ledger)
  *   --emulator  `process` (default): the emulator in a child process, so its CPU time does not
  *               compete with the worker's event loop; `inline`: in this process, as the tests run it
  *
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '500' },
     ru: { type: 'string' },
     emulator: { type: 'string', default: 'process' },
+    sweep: { type: 'string', default: 'every_run' },
   },
 });
 
@@ -75,6 +78,9 @@ const RU = values.ru === undefined ? 1_000_000 : intArg('ru', values.ru, 10, 1_0
 const EMULATOR_RU = values.ru === undefined ? 0 : RU;
 if (values.emulator !== 'process' && values.emulator !== 'inline') fail(`--emulator must be 'process' or 'inline', got '${values.emulator}'`);
 const EMULATOR_MODE: 'process' | 'inline' = values.emulator;
+if (!['every_run', 'interval'].includes(values.sweep)) fail(`--sweep must be 'every_run' or 'interval', got '${values.sweep}'`);
+/** The definition's deleteSweep: every run (the default), or at most hourly (the first run sweeps; incremental and no-op runs do not). */
+const SWEEP = values.sweep === 'interval' ? { deleteSweep: 'interval', deleteSweepIntervalSeconds: 3_600 } : { deleteSweep: 'every_run' };
 if (!(BENCH_ENGINES as readonly string[]).includes(values.engine))
   fail(`--engine (or BENCH_ENGINE) must be ${BENCH_ENGINES.join(' or ')}, got '${values.engine}'`);
 const ENGINE = values.engine as BenchEngine;
@@ -83,8 +89,8 @@ const PHASES: Latency[] = values.latency === undefined ? [0, REALISTIC_LATENCY] 
 /** One run should never take this long; a stuck run aborts the benchmark with what it knows. */
 const RUN_TIMEOUT_MS = 60 * 60_000;
 const MAX_ATTEMPTS = 3;
-/** The ledger page a sweep activity reads (activities/src/push/activities.ts, SWEEP_PAGE). */
-const SWEEP_PAGE = 1000;
+/** The ledger page a sweep scan activity reads (activities/src/push/sweep.ts, SCAN_PAGE). */
+const SWEEP_PAGE = 10_000;
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s`;
@@ -382,6 +388,7 @@ class Bench {
         cursorStrategy: 'updated_at',
         cursorColumn: 'updated_at',
         batchSize: BATCH,
+        ...SWEEP,
       },
       201,
     );

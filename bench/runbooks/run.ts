@@ -208,15 +208,23 @@ async function main() {
     const edits = Math.max(1, Math.floor(ROWS / 100));
     const listId = (await b.stack.store.sql<Array<{ list_id: string }>>`select list_id from sync_targets where definition_id = ${products.id}`)[0]!.list_id;
     const some = (await (await fetch(`${b.emulator.adminUrl}/lists/${encodeURIComponent(listId)}/items`)).json()) as { value: Array<{ id: string }> };
+    const mapped = await api<{ items: Array<{ sourceColumn: string; targetColumn: string }> }>(
+      'GET',
+      `/v1/sync-definitions/${products.id}/field-mappings?limit=100`,
+    );
+    const nameColumn = mapped.items.find((m) => m.sourceColumn === 'name')!.targetColumn;
     for (const item of some.value.slice(0, edits)) {
       const res = await fetch(`${b.emulator.adminUrl}/lists/${encodeURIComponent(listId)}/items/${item.id}`, {
         method: 'PATCH',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ fields: { Title: `edited ${item.id}` } }),
+        body: JSON.stringify({ fields: { [nameColumn]: `edited ${item.id}` } }),
       });
       if (res.status !== 200) throw new Error(`editing item ${item.id}: ${res.status}`);
     }
-    figures.push(await measure(`drift check with its delta token (${fmt(edits)} items edited)`, products.id, 'drift_check'));
+    const edited = await measure(`drift check with its delta token (${fmt(edits)} items edited)`, products.id, 'drift_check');
+    if (edited.counts.valueDrift !== edits) throw new Error(`the check found ${edited.counts.valueDrift} value drifts of ${edits} edits`);
+    edited.note = `${fmt(edits)} value drifts found`;
+    figures.push(edited);
     await b.stack.store.sql`delete from sync_ledger where definition_id = ${products.id}`;
     figures.push(await measure('ledger rebuild (ledger lost)', products.id, 'ledger_rebuild'));
     figures.push(await measure('drift check after the rebuild', products.id, 'drift_check'));

@@ -167,9 +167,19 @@ async function main() {
       say(`three first loads started; measuring ${MINUTES} min at ${fmt(RU)} RU/min`);
       const deadline = Date.now() + MINUTES * 60_000;
       let peek = Date.now();
+      // RU the emulator counted per 10 s, to see where a minute fell short of the budget.
+      const trace: number[] = [];
+      let last = before.ruSpent;
+      let tick = Date.now();
       while (Date.now() < deadline) {
         await sleep(2_000);
         b.drainLogs();
+        if (Date.now() - tick >= 10_000) {
+          tick = Date.now();
+          const now = (await counters()).ruSpent;
+          trace.push(now - last);
+          last = now;
+        }
         if (Date.now() - peek > 60_000) {
           peek = Date.now();
           const budget = await api<{ spentLastMinute: number; queue: unknown[] }>('GET', `/v1/sharepoint-connections/${connection.id}/budget`);
@@ -184,6 +194,7 @@ async function main() {
       const spent = after.ruSpent - before.ruSpent;
       const line = `budget efficiency: ${WORKERS} workers, 3 definitions, ${fmt(RU)} RU/min for ${(seconds / 60).toFixed(1)} min: ${fmt(spent)} RU spent of ${fmt(Math.round(allowed))} allowed = ${(spent / allowed).toFixed(3)}; 429s: ${after.throttled - before.throttled}; Graph requests: ${fmt(after.requests - before.requests)}`;
       say(line);
+      say(`RU per 10 s: ${trace.join(' ')}`);
       lines.push(line);
       await sleep(61_000);
     }

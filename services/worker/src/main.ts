@@ -31,7 +31,6 @@ const deps = createActivityDeps({
           egress,
           budgetStore: new SharedBudgetStore(store.sql, logger),
           budgetWindowMs: config.GRAPH_BUDGET_WINDOW_MS,
-          budgetMarginMs: 0,
         }),
       }
     : {}),
