@@ -217,3 +217,35 @@ export async function startBenchStack(opts: {
     throw err;
   }
 }
+
+/**
+ * The admin API of a bench stack as a JSON call: throws unless the answer has the expected status.
+ * The API shares its process with the worker: a GET that times out while an activity computes is asked again.
+ */
+export function benchApi(b: BenchStack) {
+  return async function api<T>(method: string, path: string, json?: unknown, expected = 200): Promise<T> {
+    let res: Response;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await b.stack.api(path, { method, ...(json === undefined ? {} : { json }) });
+        break;
+      } catch (err) {
+        if (method !== 'GET' || attempt >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    const text = await res.text();
+    if (res.status !== expected) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
+    return (text ? JSON.parse(text) : null) as T;
+  };
+}
+
+/** A numeric command-line option within bounds, or exit 2 with a message naming it. */
+export function numberArg(bench: string, name: string, raw: string, min: number, max: number, integer = true): number {
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    console.error(`${bench}: --${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got '${raw}'`);
+    process.exit(2);
+  }
+  return n;
+}

@@ -14,7 +14,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '../../services/sharepoint-emulator/src/index.ts';
-import { startBenchStack, type BenchStack } from '../push/stack.ts';
+import { benchApi, numberArg, startBenchStack, type BenchStack } from '../push/stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,14 +23,7 @@ const { values } = parseArgs({
     ru: { type: 'string', default: '1250' },
   },
 });
-const int = (name: string, raw: string, min: number, max: number) => {
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`runbooks bench: --${name} must be an integer between ${min} and ${max}, got '${raw}'`);
-    process.exit(2);
-  }
-  return n;
-};
+const int = (name: string, raw: string, min: number, max: number) => numberArg('runbooks bench', name, raw, min, max);
 const ROWS = int('rows', values.rows, 10, 5_000_000);
 const MOVES = int('moves', values.moves, 10, 1_000_000);
 const RU = int('ru', values.ru, 100, 10_000_000);
@@ -59,23 +52,8 @@ interface Figure {
 }
 
 let b: BenchStack;
+let api: ReturnType<typeof benchApi>;
 
-async function api<T>(method: string, path: string, json?: unknown, expected = 200): Promise<T> {
-  // The API shares this process with the worker: a GET may time out while an activity computes; it is asked again.
-  let res: Response;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      res = await b.stack.api(path, { method, ...(json === undefined ? {} : { json }) });
-      break;
-    } catch (err) {
-      if (method !== 'GET' || attempt >= 10) throw err;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  const text = await res.text();
-  if (res.status !== expected) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
 async function counters(): Promise<Totals> {
   const res = await fetch(`${b.emulator.adminUrl}/counters`);
   return ((await res.json()) as { totals: Totals }).totals;
@@ -112,6 +90,7 @@ async function measure(runbook: string, definitionId: string, kind: string, opti
 
 async function main() {
   b = await startBenchStack({ engine: 'postgres', emulator: 'process', emulatorRuPerMinute: 0, say });
+  api = benchApi(b);
   const figures: Figure[] = [];
   try {
     const source = b.source;

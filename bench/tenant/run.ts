@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '../../services/sharepoint-emulator/src/index.ts';
 import { startWorkerProcess, type WorkerProcess } from '../../test/harness/worker-process.ts';
-import { startBenchStack, type BenchStack } from '../push/stack.ts';
+import { benchApi, numberArg, startBenchStack, type BenchStack } from '../push/stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,14 +28,7 @@ const { values } = parseArgs({
     skip: { type: 'string', default: '' },
   },
 });
-const num = (name: string, raw: string, min: number, max: number) => {
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isFinite(n) || n < min || n > max) {
-    console.error(`tenant bench: --${name} must be a number between ${min} and ${max}, got '${raw}'`);
-    process.exit(2);
-  }
-  return n;
-};
+const num = (name: string, raw: string, min: number, max: number) => numberArg('tenant bench', name, raw, min, max, false);
 const MINUTES = num('minutes', values.minutes, 0.5, 120);
 const WORKERS = Math.round(num('workers', values.workers, 1, 8));
 const RU = Math.round(num('ru', values.ru, 100, 1_000_000));
@@ -49,22 +42,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let b: BenchStack;
-
-async function api<T>(method: string, path: string, json?: unknown, expected = 200): Promise<T> {
-  let res: Response;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      res = await b.stack.api(path, { method, ...(json === undefined ? {} : { json }) });
-      break;
-    } catch (err) {
-      if (method !== 'GET' || attempt >= 10) throw err;
-      await sleep(1000);
-    }
-  }
-  const text = await res.text();
-  if (res.status !== expected) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return (text ? JSON.parse(text) : null) as T;
-}
+let api: ReturnType<typeof benchApi>;
 
 interface Totals {
   requests: number;
@@ -79,6 +57,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main() {
   b = await startBenchStack({ engine: 'postgres', emulator: 'process', emulatorRuPerMinute: RU, say });
+  api = benchApi(b);
   const workers: WorkerProcess[] = [];
   const lines: string[] = [];
   try {
