@@ -38,7 +38,7 @@ export class CpuMeter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly pids: { emulator: number | null; temporal: number | null; mariadb?: number | null },
+    private readonly pids: { emulator: number | null; temporal: number | null; mariadb?: number | null; worker?: number | null },
     /** Lists the backends of the benchmark's databases (through any connection to the server). */
     private readonly sql: SourceSql,
     private readonly databases: string[],
@@ -70,7 +70,8 @@ export class CpuMeter {
     const own = process.cpuUsage();
     const pg = [...this.backends.values()].reduce((sum, b) => sum + (b.last - b.first), 0);
     return {
-      syncbridge: (own.user + own.system) / 1e6,
+      // API + worker: with the worker in a process of its own, its CPU time too.
+      syncbridge: (own.user + own.system) / 1e6 + (this.pids.worker ? (procCpu(this.pids.worker) ?? 0) : 0),
       emulator: this.pids.emulator === null ? null : procCpu(this.pids.emulator),
       temporal: this.pids.temporal === null ? null : procCpu(this.pids.temporal),
       postgres: process.platform === 'linux' ? pg : null,

@@ -113,7 +113,7 @@ async function createPostgresSource(): Promise<BenchSource> {
                'Product ' || g || ' ' || (array['widget', 'gadget', 'gizmo', 'sprocket', 'doohickey'])[1 + g % 5],
                'Sturdy ' || (array['steel', 'oak', 'nylon', 'ceramic'])[1 + g % 4] || ' part for series ' || (g % 997) || '; ships in ' || (1 + g % 14) || ' days. Batch ' || md5(g::text),
                round((5 + (g % 10000) * 0.37)::numeric, 2),
-               (g * 7919) % 5000,
+               ((g::bigint * 7919) % 5000)::int,
                g % 11 <> 0,
                (array['draft', 'active', 'active', 'active', 'discontinued', 'retired'])[1 + g % 6]::product_status,
                date '2015-01-01' + (g % 3650),

@@ -14,6 +14,7 @@ import { startEmulator } from '../../services/sharepoint-emulator/src/index.ts';
 import { connectPostgresSource } from '../../shared/src/sources/index.ts';
 import { TEST_PG_ADMIN_URL } from '../../test/harness/database.ts';
 import { startTestStack, type TestStack } from '../../test/harness/stack.ts';
+import { startWorkerProcess } from '../../test/harness/worker-process.ts';
 import { createBenchSource, MYSQL_ADMIN_URL, type BenchEngine, type BenchSource, type PgSql } from './source.ts';
 
 export type SourceSql = PgSql;
@@ -47,7 +48,8 @@ export interface BenchStack {
   onLogLine: ((line: LogLine) => void) | undefined;
   /** Moves captured log lines to the log file (bounded memory), through `onLogLine`. */
   drainLogs(): void;
-  pids: { emulator: number | null; temporal: number | null };
+  /** `worker`: the worker process, when the stack runs its worker in one (`worker: 'process'`). */
+  pids: { emulator: number | null; temporal: number | null; worker: number | null };
   close(): Promise<void>;
 }
 
@@ -95,6 +97,8 @@ export async function startBenchStack(opts: {
   engine: BenchEngine;
   emulator: 'process' | 'inline';
   emulatorRuPerMinute: number;
+  /** `inline` (default): the worker in this process, beside the API; `process`: a worker process of its own (its memory measured apart). */
+  worker?: 'inline' | 'process';
   say: (msg: string) => void;
 }): Promise<BenchStack> {
   const { say } = opts;
@@ -138,7 +142,7 @@ export async function startBenchStack(opts: {
         ? `creating the meta-store and the source database on ${pgHost}; starting the API and one worker`
         : `creating the meta-store on ${pgHost} and the source database on MariaDB at ${new URL(MYSQL_ADMIN_URL).host}; starting the API and one worker`,
     );
-    const stack = await startTestStack({ worker: true, temporalAddress: temporal.address, emulator: false });
+    const stack = await startTestStack({ worker: opts.worker !== 'process', temporalAddress: temporal.address, emulator: false });
     // The harness drops the meta-store last, after the worker stopped: drop it here too in case that hung.
     onClose('dropping the meta-store database', () => stack.db.drop());
     onClose('the API, the worker and the meta-store', () => stack.close());
@@ -186,6 +190,24 @@ export async function startBenchStack(opts: {
       onClose('the emulator', () => running.close());
     }
 
+    let workerPid: number | null = null;
+    if (opts.worker === 'process') {
+      say('starting a worker process of its own');
+      const worker = startWorkerProcess(stack);
+      onClose('the worker process', async () => {
+        await worker.kill('SIGTERM');
+      });
+      // Its log lines go where the stack's go: the log file, and the scenario's counters.
+      let partial = '';
+      worker.child.stdout!.on('data', (chunk: Buffer) => {
+        const text = partial + chunk.toString('utf8');
+        const lines = text.split('\n');
+        partial = lines.pop() ?? '';
+        stack.logs.lines.push(...lines.filter(Boolean));
+      });
+      await worker.ready;
+      workerPid = worker.child.pid ?? null;
+    }
     const bench: BenchStack = {
       stack,
       emulator,
@@ -208,7 +230,7 @@ export async function startBenchStack(opts: {
           }
         }
       },
-      pids: { emulator: emulatorPid, temporal: temporal.process.pid ?? null },
+      pids: { emulator: emulatorPid, temporal: temporal.process.pid ?? null, worker: workerPid },
       close,
     };
     return bench;

@@ -5,7 +5,6 @@ import { activityLog, type ActivityDeps } from '../deps.ts';
 import { loadRunContext } from '../sync/definition.ts';
 import { LookupLoader } from '../sync/lookups.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
-import { onlyTargetOf } from '../sync/runs.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
 import { ledgerEntries, markGone } from '@syncbridge/shared/domain';
@@ -87,7 +86,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
   const ledger = await ledgerEntries(deps.store.db, d.id, ledgerKeysFor(rows, planContext));
   const planned = planRows(rows, ledger, planContext);
   // "Push this run to list X only": writes into other lists (and moves, which touch two) wait for an ordinary run.
-  const onlyTarget = await onlyTargetOf(deps.store.db, input.runRowId);
+  const onlyTarget = ctx.onlyTargetId;
   const plan = onlyTarget
     ? {
         ...planned,

@@ -1,4 +1,3 @@
-import { onlyTargetOf } from '../sync/runs.ts';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { clearMarks, ledgerPage, markedPage, markGone } from '@syncbridge/shared/domain';
 import { decodeSourceKey, InvalidSourceKeyError } from '@syncbridge/shared/mapping';
@@ -76,7 +75,7 @@ export async function sweepScan(deps: ActivityDeps, input: SweepInput): Promise<
   const d = ctx.definition;
   await renewLease(deps, d.id, Context.current().info.workflowExecution?.workflowId ?? '');
   // A run to one list only deletes nothing: deletions are an ordinary run's (its sweep sees every list).
-  if (await onlyTargetOf(db, input.runRowId)) return { counts: {}, nextAfterKey: input.afterKey, done: true };
+  if (ctx.onlyTargetId) return { counts: {}, nextAfterKey: input.afterKey, done: true };
   if (input.afterKey === null) {
     const due = await sweepDue(deps, d.id, input.runRowId);
     if (!due) {

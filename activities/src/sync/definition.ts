@@ -105,10 +105,18 @@ export async function withCredentials(deps: ActivityDeps, frozen: FrozenContext)
  * The context of a step of a run: the copy frozen when the run began. Runs started before
  * the operation model froze nothing; they read the definition as it is now.
  */
-export async function loadRunContext(deps: ActivityDeps, input: { definitionId: string; runRowId: string }): Promise<DefinitionContext> {
-  const [run] = await deps.store.db.select({ context: schema.syncRuns.context }).from(schema.syncRuns).where(eq(schema.syncRuns.id, input.runRowId));
+export async function loadRunContext(
+  deps: ActivityDeps,
+  input: { definitionId: string; runRowId: string },
+): Promise<DefinitionContext & { onlyTargetId: string | null }> {
+  const [run] = await deps.store.db
+    .select({ context: schema.syncRuns.context, options: schema.syncRuns.options })
+    .from(schema.syncRuns)
+    .where(eq(schema.syncRuns.id, input.runRowId));
   const frozen = (run?.context as FrozenContext | null | undefined) ?? (await freezeContextNow(deps, input.definitionId)).frozen;
-  return withCredentials(deps, frozen);
+  // "Push this run to list X only" (options.targetId), read with the context: one query per step.
+  const targetId = (run?.options as Record<string, unknown> | undefined)?.targetId;
+  return { ...(await withCredentials(deps, frozen)), onlyTargetId: typeof targetId === 'string' ? targetId : null };
 }
 
 /**
