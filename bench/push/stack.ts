@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startTemporalDevServer, type DevServer } from '../../deploy/stack/temporal-dev-server.ts';
-import { startEmulator } from '../../services/sharepoint-emulator/src/index.ts';
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID, startEmulator } from '../../services/sharepoint-emulator/src/index.ts';
 import { connectPostgresSource } from '../../shared/src/sources/index.ts';
 import { TEST_PG_ADMIN_URL } from '../../test/harness/database.ts';
 import { startTestStack, type TestStack } from '../../test/harness/stack.ts';
@@ -270,4 +270,37 @@ export function numberArg(bench: string, name: string, raw: string, min: number,
     process.exit(2);
   }
   return n;
+}
+
+/**
+ * An app, its PostgreSQL source database and instance, and a SharePoint connection to the bench's emulator,
+ * registered through the admin API; with the emulator's site the lists go to.
+ */
+export async function registerBenchApp(b: BenchStack, api: ReturnType<typeof benchApi>, name: string, ruPerMinute: number) {
+  const app = await api<{ id: string }>('POST', '/v1/apps', { name, ownerTeam: 'bench' }, 201);
+  const database = await api<{ id: string }>('POST', '/v1/databases', { appId: app.id, name: 'bench', engine: 'postgres', environment: 'dev' }, 201);
+  const instance = await api<{ id: string }>(
+    'POST',
+    '/v1/database-instances',
+    { databaseId: database.id, name: 'primary', role: 'primary', ...b.source.instance },
+    201,
+  );
+  const connection = await api<{ id: string }>(
+    'POST',
+    '/v1/sharepoint-connections',
+    {
+      appId: app.id,
+      name: 'bench',
+      tenantId: DEFAULT_TENANT_ID,
+      clientId: DEFAULT_CLIENT_ID,
+      clientSecret: DEFAULT_CLIENT_SECRET,
+      graphBaseUrl: b.emulator.graphBaseUrl,
+      authorityHost: b.emulator.authorityHost,
+      caCertificatePem: b.emulator.caCertificatePem,
+      ruPerMinute,
+    },
+    201,
+  );
+  const site = (await api<{ items: Array<{ id: string }> }>('GET', `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`)).items[0]!.id;
+  return { appId: app.id, instanceId: instance.id, connectionId: connection.id, siteId: site };
 }

@@ -13,8 +13,7 @@
  * counts; for the reshard also moves per minute. Prints figures; aborts only when data is wrong.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '../../services/sharepoint-emulator/src/index.ts';
-import { benchApi, numberArg, startBenchStack, type BenchStack } from '../push/stack.ts';
+import { benchApi, numberArg, registerBenchApp, startBenchStack, type BenchStack } from '../push/stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -100,31 +99,11 @@ async function main() {
     await sql.unsafe(`create table moves (id integer primary key, name varchar(100) not null, region varchar(10) not null, updated_at timestamptz not null default now());
       insert into moves (id, name, region) select g, 'row ' || g, 'a' from generate_series(1, ${MOVES}) g;`);
 
-    const app = await api<{ id: string }>('POST', '/v1/apps', { name: 'bench-runbooks', ownerTeam: 'bench' }, 201);
-    const database = await api<{ id: string }>('POST', '/v1/databases', { appId: app.id, name: 'bench', engine: 'postgres', environment: 'dev' }, 201);
-    const instance = await api<{ id: string }>(
-      'POST',
-      '/v1/database-instances',
-      { databaseId: database.id, name: 'primary', role: 'primary', ...source.instance },
-      201,
-    );
-    const connection = await api<{ id: string }>(
-      'POST',
-      '/v1/sharepoint-connections',
-      {
-        appId: app.id,
-        name: 'bench',
-        tenantId: DEFAULT_TENANT_ID,
-        clientId: DEFAULT_CLIENT_ID,
-        clientSecret: DEFAULT_CLIENT_SECRET,
-        graphBaseUrl: b.emulator.graphBaseUrl,
-        authorityHost: b.emulator.authorityHost,
-        caCertificatePem: b.emulator.caCertificatePem,
-        ruPerMinute: 1_000_000,
-      },
-      201,
-    );
-    const site = (await api<{ items: Array<{ id: string }> }>('GET', `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`)).items[0]!.id;
+    const reg = await registerBenchApp(b, api, 'bench-runbooks', 1_000_000);
+    const app = { id: reg.appId };
+    const instance = { id: reg.instanceId };
+    const connection = { id: reg.connectionId };
+    const site = reg.siteId;
     const define = async (table: string, keyColumns: string[], routed: boolean) => {
       const def = await api<{ id: string }>(
         'POST',

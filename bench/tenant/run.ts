@@ -14,9 +14,8 @@
  * Prints figures; aborts only when data is wrong.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '../../services/sharepoint-emulator/src/index.ts';
 import { startWorkerProcess, type WorkerProcess } from '../../test/harness/worker-process.ts';
-import { benchApi, numberArg, startBenchStack, type BenchStack } from '../push/stack.ts';
+import { benchApi, numberArg, registerBenchApp, startBenchStack, type BenchStack } from '../push/stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,31 +70,11 @@ async function main() {
     await sql.unsafe(`create table prices (id integer primary key, price numeric(10,2) not null, updated_at timestamptz not null default now());
       insert into prices (id, price) select g, g from generate_series(1, 50) g;`);
 
-    const app = await api<{ id: string }>('POST', '/v1/apps', { name: 'bench-tenant', ownerTeam: 'bench' }, 201);
-    const database = await api<{ id: string }>('POST', '/v1/databases', { appId: app.id, name: 'bench', engine: 'postgres', environment: 'dev' }, 201);
-    const instance = await api<{ id: string }>(
-      'POST',
-      '/v1/database-instances',
-      { databaseId: database.id, name: 'primary', role: 'primary', ...b.source.instance },
-      201,
-    );
-    const connection = await api<{ id: string }>(
-      'POST',
-      '/v1/sharepoint-connections',
-      {
-        appId: app.id,
-        name: 'bench',
-        tenantId: DEFAULT_TENANT_ID,
-        clientId: DEFAULT_CLIENT_ID,
-        clientSecret: DEFAULT_CLIENT_SECRET,
-        graphBaseUrl: b.emulator.graphBaseUrl,
-        authorityHost: b.emulator.authorityHost,
-        caCertificatePem: b.emulator.caCertificatePem,
-        ruPerMinute: RU,
-      },
-      201,
-    );
-    const site = (await api<{ items: Array<{ id: string }> }>('GET', `/v1/sharepoint-connections/${connection.id}/sites?search=syncbridge`)).items[0]!.id;
+    const reg = await registerBenchApp(b, api, 'bench-tenant', RU);
+    const app = { id: reg.appId };
+    const instance = { id: reg.instanceId };
+    const connection = { id: reg.connectionId };
+    const site = reg.siteId;
     const waitForRun = async (runId: string, until = (s: string) => ['succeeded', 'failed', 'cancelled'].includes(s)) => {
       for (;;) {
         const run = await api<{ status: string; counts: Record<string, number>; errors: unknown[] }>('GET', `/v1/sync-runs/${runId}`);

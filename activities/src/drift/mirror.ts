@@ -5,7 +5,7 @@ import { DeltaTokenExpiredError } from '@syncbridge/shared/graph';
 import { KEY_COLUMN_NAME, readFieldOf, type FieldMappingSpec } from '@syncbridge/shared/mapping';
 import type { ActivityDeps } from '../deps.ts';
 import type { TargetList } from '../push/apply.ts';
-import { ITEM_PAGE, type ListScan } from '../sync/list-scan.ts';
+import { ITEM_PAGE, recordItem, type ListScan } from '../sync/list-scan.ts';
 import type { LookupLoader } from '../sync/lookups.ts';
 
 /*
@@ -116,14 +116,7 @@ export async function scanListsViaMirror(
           .limit(READ_PAGE);
         for (const row of rows) {
           scan.itemsRead++;
-          scan.keyAt.set(`${id}/${row.itemId}`, row.sourceKey);
-          if (row.sourceKey === '') {
-            scan.unkeyedItems++;
-            continue;
-          }
-          const seen = scan.itemsByKey.get(row.sourceKey) ?? [];
-          seen.push({ targetId: id, listItemId: row.itemId, etag: row.etag, fields: row.fields as Record<string, unknown> });
-          scan.itemsByKey.set(row.sourceKey, seen);
+          recordItem(scan, row.sourceKey, { targetId: id, listItemId: row.itemId, etag: row.etag, fields: row.fields as Record<string, unknown> });
         }
         await loader.addItems(
           id,

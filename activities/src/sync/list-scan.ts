@@ -30,6 +30,18 @@ export interface ListScan {
 /** Items per page of a list read: one Graph request per 999 items (a 100,000-item list: about 101 requests). */
 export const ITEM_PAGE = 999;
 
+/** Counts an item into a scan: by the key it carries, or as unkeyed ('' key). */
+export function recordItem(scan: ListScan, key: string, item: ScannedItem): void {
+  scan.keyAt.set(`${item.targetId}/${item.listItemId}`, key);
+  if (key === '') {
+    scan.unkeyedItems++;
+    return;
+  }
+  const seen = scan.itemsByKey.get(key) ?? [];
+  seen.push(item);
+  scan.itemsByKey.set(key, seen);
+}
+
 export async function scanLists(lists: Map<string, TargetList>, mappings: FieldMappingSpec[], loader: LookupLoader): Promise<ListScan> {
   const activity = Context.current();
   const selectFields = [...new Set([KEY_COLUMN_NAME, 'Title', ...mappings.map((m) => readFieldOf(m))])];
@@ -42,14 +54,7 @@ export async function scanLists(lists: Map<string, TargetList>, mappings: FieldM
         if (!item.id) continue;
         const fields = (item.fields ?? {}) as Record<string, unknown>;
         const key = fields[KEY_COLUMN_NAME];
-        scan.keyAt.set(`${targetId}/${item.id}`, typeof key === 'string' ? key : '');
-        if (typeof key !== 'string' || key === '') {
-          scan.unkeyedItems++;
-          continue;
-        }
-        const seen = scan.itemsByKey.get(key) ?? [];
-        seen.push({ targetId, listItemId: item.id, etag: item.eTag ?? null, fields });
-        scan.itemsByKey.set(key, seen);
+        recordItem(scan, typeof key === 'string' ? key : '', { targetId, listItemId: item.id, etag: item.eTag ?? null, fields });
       }
       await loader.addItems(
         targetId,
