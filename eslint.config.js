@@ -39,7 +39,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -58,5 +58,10 @@ export default tseslint.config(
         { paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code may not use Node built-ins.' })), patterns: workflowForbidden },
       ],
     },
+  },
+  {
+    // The web UI's own browser script (served as is, no build step).
+    files: ['services/api/src/ui/assets/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', HTMLFormElement: 'readonly' } },
   },
 );

@@ -31,6 +31,7 @@ import { registerSchedules } from './resources/schedules.ts';
 import { registerSyncTargets } from './resources/sync-targets.ts';
 import { registerDiagnosticsRoutes } from './routes/diagnostics.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerUi } from './ui/index.tsx';
 
 export type { ApiDeps } from './lib/context.ts';
 export { ensureBootstrapAdminKey, generateApiKey } from './lib/auth.ts';
@@ -120,6 +121,7 @@ export function createApp(deps: ApiDeps) {
   documentHardening(app, { bodyLimitBytes });
   app.doc31('/openapi.json', OPENAPI_DOCUMENT);
   registerDocs(app);
+  registerUi(app, deps, { failureLimit, windowMs });
 
   app.notFound((c) => problemResponse(c, new ApiError(404, ErrorCode.NotFound, `no route ${c.req.method} ${c.req.path}`)));
   app.onError(onError);

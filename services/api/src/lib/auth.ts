@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { schema, type MetaStore } from '@syncbridge/shared/db';
 import { ApiError, ErrorCode } from './problem.ts';
-import type { AppEnv, Role } from './context.ts';
+import { INTERNAL_PRINCIPAL, type AppEnv, type InternalEnv, type Role } from './context.ts';
 import { clientAddress, type FailureThrottle } from './auth-throttle.ts';
 
 const KEY_PREFIX = 'sbk_';
@@ -45,6 +45,13 @@ function tooManyFailures(c: Context<AppEnv>, seconds: number, what: string): Api
 export function authenticate(store: MetaStore, opts: AuthOptions = {}) {
   const { throttle } = opts;
   return createMiddleware<AppEnv>(async (c, next) => {
+    const internal = (c.env as InternalEnv | undefined)?.[INTERNAL_PRINCIPAL];
+    if (internal) {
+      // The web UI, calling as its session's key (already checked, and its role read, by the session).
+      c.set('principal', internal);
+      c.set('log', c.get('log').child({ apiKeyId: internal.keyId, via: 'ui' }));
+      return next();
+    }
     const address = clientAddress(c);
     const addressKey = `address:${address}`;
     const blockedFor = throttle?.byAddress.retryAfterSeconds(addressKey) ?? 0;

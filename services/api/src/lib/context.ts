@@ -43,6 +43,13 @@ export interface ApiDeps {
   egress: EgressPolicy;
 }
 
+/**
+ * The web UI calls this API in-process (app.request) as its signed-in key: the principal travels
+ * in the request's env under this symbol, which no request from the network can carry.
+ */
+export const INTERNAL_PRINCIPAL = Symbol('syncbridge.internal-principal');
+export type InternalEnv = { [INTERNAL_PRINCIPAL]?: Principal };
+
 export interface AppEnv {
   Variables: {
     requestId: string;

@@ -1,0 +1,3 @@
+import type { Ui } from '../index.tsx';
+
+export function registerRepairPages(_ui: Ui): void {}

@@ -1,0 +1,3 @@
+import type { Ui } from '../index.tsx';
+
+export function registerSharePointPages(_ui: Ui): void {}

@@ -1,0 +1,3 @@
+import type { Ui } from '../index.tsx';
+
+export function registerSourcePages(_ui: Ui): void {}
