@@ -66,6 +66,30 @@ sb_ensure_temporal() {
   sb_log "temporal CLI: $TEMPORAL_CLI_PATH"
 }
 
+# The web UI's browser tests drive Debian's chromium (no browser download works offline).
+# Order: CHROMIUM_PATH, a chromium on PATH, then `apt-get install chromium` (as root, or with sudo).
+sb_ensure_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then
+    :
+  elif command -v chromium >/dev/null 2>&1; then
+    CHROMIUM_PATH="$(command -v chromium)"
+  else
+    local sudo=""
+    if [ "$(id -u)" != 0 ]; then
+      if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo -n"; else
+        sb_log "chromium is missing and this user cannot install it: run 'apt-get install chromium' as root (or set CHROMIUM_PATH)."
+        return 1
+      fi
+    fi
+    sb_log "installing chromium from Debian's packages (browser tests of the web UI)"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y --no-install-recommends chromium >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y --no-install-recommends chromium >&2; }
+    CHROMIUM_PATH="$(command -v chromium)"
+  fi
+  export CHROMIUM_PATH
+  sb_log "chromium: $CHROMIUM_PATH"
+}
+
 # Tests use a real PostgreSQL server (default: the local one on 127.0.0.1:5432).
 sb_check_test_postgres() {
   local url="${TEST_DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

@@ -8,6 +8,7 @@ cd "$SB_ROOT"
 
 sb_install_deps
 sb_ensure_temporal
+sb_ensure_chromium
 sb_check_test_postgres
 
 sb_log "lint and formatting"

@@ -155,6 +155,7 @@ try {
     say(`  list contents:   ${emulator.adminUrl}/sites  then  ${emulator.adminUrl}/lists/<listId>/items`);
     say("  try: update shop.products set price = price + 1 where sku = 'LMP-001';  -> in the list within ~30 s");
   }
+  say(`  web UI:          ${apiUrl}/ui   (sign in with the admin API key below)`);
   say(`  API docs:        ${apiUrl}/docs   (OpenAPI: ${apiUrl}/openapi.json)`);
   say(`  Temporal Web UI: ${temporalUi ?? '(external Temporal: ' + temporalAddress + ')'}`);
   say(`  admin API key:   ${cfg.SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY ? '(from SYNCBRIDGE_BOOTSTRAP_ADMIN_KEY)' : join(secrets.dir, 'admin-api-key')}`);

@@ -62,6 +62,11 @@ describe('npm start: the whole stack on embedded defaults with the demo', () => 
       expect((await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${ports.api}/docs`)).status).toBe(200);
+      // The web UI answers at the address printed, with its sign-in form.
+      expect(out).toContain(`http://127.0.0.1:${ports.api}/ui`);
+      const signIn = await fetch(`http://127.0.0.1:${ports.api}/ui`);
+      expect(signIn.url).toMatch(/\/ui\/sign-in/);
+      expect(await signIn.text()).toContain('name="apiKey"');
     } finally {
       child.kill('SIGTERM');
     }

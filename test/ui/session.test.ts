@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
 import { apiJson } from '../harness/sync.ts';
 import { UiClient } from '../harness/ui.ts';
+import { SESSION_IDLE_MS } from '../../services/api/src/ui/session.ts';
 
 describe('web UI sessions', () => {
   let stack: TestStack;
@@ -99,16 +100,35 @@ describe('web UI sessions', () => {
     expect((await ui.page('/ui')).path).toMatch(/^\/ui\/sign-in/);
   });
 
+  it('ends a session idle for longer than the idle limit, and one past its absolute lifetime', async () => {
+    const idle = new UiClient(stack);
+    await idle.signIn();
+    expect((await idle.page('/ui')).title).toBe('Dashboard');
+    const before = await stack.store.sql<{ id: string }[]>`select id from ui_sessions order by created_at desc limit 1`;
+    await stack.store.sql`update ui_sessions set last_seen_at = now() - make_interval(secs => ${SESSION_IDLE_MS / 1000 + 5}) where id = ${before[0]!.id}`;
+    expect((await idle.page('/ui')).path).toMatch(/^\/ui\/sign-in/);
+
+    const old = new UiClient(stack);
+    await old.signIn();
+    const [latest] = await stack.store.sql<{ id: string }[]>`select id from ui_sessions order by created_at desc limit 1`;
+    await stack.store.sql`update ui_sessions set expires_at = now() - interval '1 second' where id = ${latest!.id}`;
+    expect((await old.page('/ui')).path).toMatch(/^\/ui\/sign-in/);
+    // Ended sessions are swept at the next sign-in.
+    await new UiClient(stack).signIn();
+    const [swept] = await stack.store.sql<{ n: number }[]>`select count(*)::int as n from ui_sessions where expires_at < now()`;
+    expect(swept!.n).toBe(0);
+  });
+
   it('serves its scripts and styles from this server, versioned and cacheable', async () => {
     const ui = new UiClient(stack);
     const page = await ui.page('/ui/sign-in');
     const assets = [
       ...page.doc.querySelectorAll('script[src]').map((s) => s.getAttribute('src')!),
-      ...page.doc.querySelectorAll('link[rel="stylesheet"]').map((l) => l.getAttribute('href')!),
+      ...page.doc.querySelectorAll('link[rel="stylesheet"], link[rel="icon"]').map((l) => l.getAttribute('href')!),
     ];
-    expect(assets.length).toBe(3);
+    expect(assets.length).toBe(4);
     for (const src of assets) {
-      expect(src).toMatch(/^\/ui\/assets\/[a-z.]+-[0-9a-f]{12}\.(js|css)$/);
+      expect(src).toMatch(/^\/ui\/assets\/[a-z.]+-[0-9a-f]{12}\.(js|css|svg)$/);
       const res = await fetch(new URL(src, stack.baseUrl));
       expect(res.status).toBe(200);
       expect(res.headers.get('cache-control')).toContain('immutable');

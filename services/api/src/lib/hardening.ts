@@ -62,6 +62,8 @@ const docsHeaders = secureHeaders({
  */
 const uiHeaders = secureHeaders({
   ...common,
+  // Our own forms must carry our Origin (no-referrer would send "Origin: null"); other sites learn nothing.
+  referrerPolicy: 'same-origin',
   contentSecurityPolicy: {
     defaultSrc: ["'none'"],
     scriptSrc: ["'self'"],

@@ -29,10 +29,11 @@ function asset(name: string, file: string, type: string): Asset {
 const files = {
   css: asset('ui.css', new URL('./assets/ui.css', import.meta.url).pathname, 'text/css; charset=utf-8'),
   js: asset('ui.js', new URL('./assets/ui.js', import.meta.url).pathname, 'text/javascript; charset=utf-8'),
+  icon: asset('icon.svg', new URL('./assets/icon.svg', import.meta.url).pathname, 'image/svg+xml'),
   htmx: asset('htmx.min.js', require.resolve('htmx.org/dist/htmx.min.js'), 'text/javascript; charset=utf-8'),
 };
 
-export const ASSETS = { css: files.css.path, js: files.js.path, htmx: files.htmx.path };
+export const ASSETS = { css: files.css.path, js: files.js.path, htmx: files.htmx.path, icon: files.icon.path };
 
 /** Registers the assets on the UI's sub-app (mounted at /ui). */
 export function registerAssets(ui: Hono<never>): void {

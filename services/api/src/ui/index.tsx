@@ -6,7 +6,7 @@ import type { ApiDeps, AppEnv, Role } from '../lib/context.ts';
 import { clientAddress, FailureThrottle } from '../lib/auth-throttle.ts';
 import { UiApi, UiProblem, type Problem } from './api.ts';
 import { registerAssets } from './assets.ts';
-import { can, ErrorSummary, Field, Layout, Notice, type Viewer } from './kit.tsx';
+import { can, ErrorSummary, Field, fieldError, Layout, Notice, type Viewer } from './kit.tsx';
 import { csrfMatches, isHttps, sameOrigin, UiSessions, type UiSession } from './session.ts';
 import { registerDashboard } from './pages/dashboard.tsx';
 import { registerDefinitionPages } from './pages/definitions.tsx';
@@ -25,7 +25,7 @@ import { registerApiKeyPages } from './pages/api-keys.tsx';
  */
 
 export interface UiEnv {
-  Variables: AppEnv['Variables'] & { session: UiSession; viewer: Viewer; api: UiApi; flash: string | undefined };
+  Variables: AppEnv['Variables'] & { session: UiSession; viewer: Viewer; api: UiApi; flash: { kind: 'ok' | 'error'; text: string } | undefined };
 }
 export type Ui = Hono<UiEnv>;
 export type UiContext = Context<UiEnv>;
@@ -33,8 +33,23 @@ export type UiContext = Context<UiEnv>;
 const FLASH_COOKIE = 'sb_flash';
 
 /** A message the next page shows once (after a redirect): kept in a short-lived cookie, never in the URL. */
-export function flash(c: Context, text: string): void {
-  setCookie(c, FLASH_COOKIE, encodeURIComponent(text.slice(0, 500)), { httpOnly: true, sameSite: 'Strict', secure: isHttps(c), path: '/ui', maxAge: 60 });
+export function flash(c: Context, text: string, kind: 'ok' | 'error' = 'ok'): void {
+  setCookie(c, FLASH_COOKIE, `${kind}:${encodeURIComponent(text.slice(0, 500))}`, {
+    httpOnly: true,
+    sameSite: 'Strict',
+    secure: isHttps(c),
+    path: '/ui',
+    maxAge: 60,
+  });
+}
+
+/**
+ * What the API refused, for the next page: a 403 becomes this request's own error page (status
+ * 403, as the API answered); anything else is shown on the next page as an error.
+ */
+export function flashProblem(c: Context, problem: Problem | undefined): void {
+  if (problem?.status === 403) throw new UiProblem(problem);
+  flash(c, `Not done: ${problem?.detail ?? problem?.title ?? 'the API refused it'}`, 'error');
 }
 
 /** Renders a page in the frame, with the pending flash message and an optional error summary. */
@@ -43,10 +58,15 @@ export function page(
   opts: { title: string; section?: string; problem?: Problem | undefined; fieldIds?: Record<string, string>; status?: number },
   body: Child,
 ) {
-  const flashText = c.get('flash');
+  const pending = c.get('flash');
   const notice = (
     <>
-      {flashText ? <Notice>{flashText}</Notice> : null}
+      {pending?.kind === 'ok' ? <Notice>{pending.text}</Notice> : null}
+      {pending?.kind === 'error' ? (
+        <div class="error-summary" role="alert">
+          <p>{pending.text}</p>
+        </div>
+      ) : null}
       <ErrorSummary problem={opts.problem} fieldIds={opts.fieldIds ?? {}} />
     </>
   );
@@ -77,11 +97,8 @@ export async function formAll(c: UiContext, name: string): Promise<string[]> {
 
 /** After an API call from a form: on success flash `done` and go to `to`; on failure re-render via `again`. */
 export function afterAction(c: UiContext, answer: { ok: boolean; problem?: Problem }, done: string, to: string) {
-  if (answer.ok) {
-    flash(c, done);
-    return c.redirect(to, 303);
-  }
-  flash(c, `Not done: ${answer.problem?.detail ?? answer.problem?.title ?? 'the API refused it'}`);
+  if (answer.ok) flash(c, done);
+  else flashProblem(c, answer.problem);
   return c.redirect(to, 303);
 }
 
@@ -91,6 +108,14 @@ export const requireUiRole = (role: Role) =>
       throw new UiProblem({ status: 403, title: 'Not allowed', detail: `this needs the ${role} role; you are signed in as ${c.get('viewer').role}` });
     await next();
   });
+
+const safeDecode = (text: string) => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return '';
+  }
+};
 
 /** A safe place to return to after sign-in: a path of this UI, nothing else. */
 const safeNext = (next: string | undefined) => (next && /^\/ui(\/[A-Za-z0-9/_.-]*)?(\?[A-Za-z0-9=&_.%-]*)?$/.test(next) ? next : '/ui');
@@ -109,7 +134,8 @@ export function registerUi(app: Hono<AppEnv>, deps: ApiDeps, opts: { failureLimi
   ui.use('*', async (c, next) => {
     const pending = getCookie(c, FLASH_COOKIE);
     if (pending) {
-      c.set('flash', decodeURIComponent(pending));
+      const error = pending.startsWith('error:');
+      c.set('flash', { kind: error ? 'error' : 'ok', text: safeDecode(pending.replace(/^(ok|error):/, '')) });
       deleteCookie(c, FLASH_COOKIE, { path: '/ui' });
     }
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && !sameOrigin(c)) {
@@ -132,6 +158,7 @@ export function registerUi(app: Hono<AppEnv>, deps: ApiDeps, opts: { failureLimi
             required
             autocomplete="current-password"
             hint="Starts with sbk_. An admin creates keys under API keys."
+            error={fieldError(problem, 'apiKey')}
           />
           <button type="submit">Sign in</button>
         </form>

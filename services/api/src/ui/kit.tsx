@@ -49,6 +49,7 @@ export const Layout: FC<PropsWithChildren<{ title: string; viewer?: Viewer | und
       />
       {viewer ? <meta name="csrf-token" content={viewer.csrf} /> : null}
       <title>{`${title} · SyncBridge`}</title>
+      <link rel="icon" href={ASSETS.icon} type="image/svg+xml" />
       <link rel="stylesheet" href={ASSETS.css} />
       <script src={ASSETS.htmx} defer></script>
       <script src={ASSETS.js} defer></script>
