@@ -177,6 +177,16 @@ describe('web UI in Chromium', () => {
     expect(await runEnds()).toBe('succeeded');
     await checkPage('run-finished');
     expect(await countsCell()).toMatch(/created\s*8/);
+    // Back on the wizard's last step: turn the schedule on (a new definition starts off).
+    await visit(`/ui/definitions/new/${definitionId}/provision`, 'wizard-5-schedule');
+    await inPage(page, "document.querySelector('#wiz-interval').value = ''");
+    await page.type('#wiz-interval', '600');
+    await press('Turn the schedule on');
+    expect(new URL(page.url()).pathname).toBe(`/ui/definitions/${definitionId}`);
+    expect(await apiJson<{ enabled: boolean; scheduleIntervalSeconds: number }>(stack, `/v1/sync-definitions/${definitionId}`)).toMatchObject({
+      enabled: true,
+      scheduleIntervalSeconds: 600,
+    });
     const [target] = (await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)).items;
     expect((await listItems(stack, target!.listId)).length).toBe(8);
 

@@ -14,7 +14,9 @@ const GuardList = z.object({
   limit: z.number().int().nullable(),
 });
 
-export const RunHoldSchema = z
+const Decision = z.object({ decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string().datetime() });
+
+const MassDeleteHold = z
   .object({
     kind: z.literal('mass-delete'),
     since: z.string().datetime(),
@@ -23,9 +25,25 @@ export const RunHoldSchema = z
     sampleKeys: z.array(z.unknown()).openapi({ description: 'Up to 20 keys of rows found gone at the source' }),
     guard: z.object({ maxItems: z.number().int().nullable(), maxPercent: z.number().int().nullable() }),
     message: z.string(),
-    decided: z.object({ decision: z.enum(['approved', 'rejected']), by: z.string(), at: z.string().datetime() }).optional(),
+    decided: Decision.optional(),
   })
-  .openapi('RunHold');
+  .openapi('MassDeleteHold', {
+    description: 'The mass-delete guard holds the run: POST /v1/sync-runs/{id}/approve-deletions or reject-deletions',
+  });
+
+const PlanHold = z
+  .object({
+    kind: z.enum(['drift-repair', 'reshard', 'rebind']),
+    since: z.string().datetime(),
+    actions: z.number().int().openapi({ description: "Actions in the plan (GET /v1/sync-runs/{id}/plan); 1 for a rebind's check" }),
+    message: z.string().openapi({ description: "The plan's summary" }),
+    decided: Decision.optional(),
+  })
+  .openapi('PlanHold', {
+    description: 'A drift repair, reshard or rebind waits for its plan to be approved: POST /v1/sync-runs/{id}/approve-plan or reject-plan',
+  });
+
+export const RunHoldSchema = z.union([MassDeleteHold, PlanHold]).openapi('RunHold');
 
 export const RunSchema = z
   .object({
@@ -34,7 +52,7 @@ export const RunSchema = z
     kind: z.enum(schema.runKind.enumValues),
     status: z
       .enum(schema.runStatus.enumValues)
-      .openapi({ description: 'awaiting_approval: the mass-delete guard holds the run until a person decides (see hold)' }),
+      .openapi({ description: 'awaiting_approval: the run waits for a person (the mass-delete guard, or a plan to approve; see hold)' }),
     trigger: z.string(),
     workflowId: z.string(),
     temporalUiUrl: z.string().url(),

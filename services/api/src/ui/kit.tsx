@@ -130,7 +130,8 @@ export const ErrorSummary: FC<{ problem?: Problem | undefined; fieldIds?: Record
   problem ? (
     <div class="error-summary" role="alert" tabindex={-1} id="error-summary">
       <h2>{problem.title ?? 'That did not work'}</h2>
-      {problem.detail ? <p>{problem.detail}</p> : null}
+      {/* A validation failure's detail repeats its field errors, listed below: shown only when it says more. */}
+      {problem.detail && !problem.errors?.some((e) => problem.detail!.includes(e.message)) ? <p>{problem.detail}</p> : null}
       {problem.errors?.length ? (
         <ul>
           {problem.errors.map((e) => {

@@ -885,6 +885,23 @@ async function provisionState(c: UiContext, id: string, runId: string | undefine
           </form>
         )
       ) : null}
+      {provisioned && !going && !def.enabled ? (
+        // A new definition is created disabled: nothing runs on a schedule until someone turns it on.
+        <form method="post" action={`${WIZ}/${id}/schedule`}>
+          <Csrf viewer={viewer} />
+          <h2>Schedule</h2>
+          <Field
+            id="wiz-interval"
+            name="intervalSeconds"
+            label={def.direction === 'ingress' ? 'Bring list changes in every (seconds)' : 'Push every (seconds)'}
+            type="number"
+            min={10}
+            value={def.scheduleIntervalSeconds ?? 300}
+            hint="The definition is off until you turn it on; runs you start by hand work either way."
+          />
+          <button type="submit">Turn the schedule on</button>
+        </form>
+      ) : null}
     </div>
   );
 }
@@ -1080,6 +1097,23 @@ export function registerWizard(ui: Ui): void {
     }
     flash(c, `Provisioning ${answer.body.state}.`);
     return c.redirect(`${WIZ}/${id}/provision${qs({ runId: answer.body.runId })}`, 303);
+  });
+
+  ui.post(`/definitions/new/${DEF_ID}/schedule`, async (c) => {
+    const id = c.req.param('id');
+    const seconds = Number((await form(c))['intervalSeconds']);
+    // The API judges the value (a whole number in its range); a blank or non-number is sent as is for its message.
+    const answer = await c.get('api').patch(`/v1/sync-definitions/${id}`, {
+      enabled: true,
+      scheduleCron: null,
+      scheduleIntervalSeconds: Number.isFinite(seconds) ? seconds : null,
+    });
+    if (!answer.ok) {
+      flashProblem(c, answer.problem);
+      return c.redirect(`${WIZ}/${id}/provision`, 303);
+    }
+    flash(c, `The schedule is on: every ${seconds} seconds.`);
+    return c.redirect(`/ui/definitions/${id}`, 303);
   });
 
   ui.post(`/definitions/new/${DEF_ID}/run`, async (c) => {
