@@ -151,6 +151,33 @@ export const Notice: FC<PropsWithChildren<{ kind?: 'ok' | 'info' }>> = ({ kind =
   </div>
 );
 
+/** The ids a control's aria-describedby names: its hint and its error, when shown. */
+const describedBy = (id: string, hint?: string, error?: string) =>
+  [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+
+/** What every form control shares: its label, then its hint and its error (tied to the control by describedBy). */
+const FieldFrame: FC<
+  PropsWithChildren<{ id: string; label: string; hint?: string | undefined; error?: string | undefined; required?: boolean | undefined }>
+> = ({ id, label: text, hint, error, required, children }) => (
+  <div class={error ? 'field invalid' : 'field'}>
+    <label for={id}>
+      {text}
+      {required ? <span aria-hidden="true"> *</span> : null}
+    </label>
+    {hint ? (
+      <p class="hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+    ) : null}
+    {error ? (
+      <p class="field-error" id={`${id}-error`}>
+        {error}
+      </p>
+    ) : null}
+    {children}
+  </div>
+);
+
 /** A labelled input; its error (from the API's field errors) is tied to it with aria-describedby. */
 export const Field: FC<{
   id: string;
@@ -163,38 +190,21 @@ export const Field: FC<{
   error?: string | undefined;
   autocomplete?: string;
   min?: number;
-}> = ({ id, name, label: text, value, type = 'text', required, hint, error, autocomplete, min }) => {
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class={error ? 'field invalid' : 'field'}>
-      <label for={id}>
-        {text}
-        {required ? <span aria-hidden="true"> *</span> : null}
-      </label>
-      {hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p class="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-      <input
-        id={id}
-        name={name}
-        type={type}
-        value={value === null || value === undefined ? undefined : String(value)}
-        required={required}
-        aria-describedby={described}
-        aria-invalid={error ? 'true' : undefined}
-        autocomplete={autocomplete ?? 'off'}
-        min={min}
-      />
-    </div>
-  );
-};
+}> = ({ id, name, label: text, value, type = 'text', required, hint, error, autocomplete, min }) => (
+  <FieldFrame id={id} label={text} hint={hint} error={error} required={required}>
+    <input
+      id={id}
+      name={name}
+      type={type}
+      value={value === null || value === undefined ? undefined : String(value)}
+      required={required}
+      aria-describedby={describedBy(id, hint, error)}
+      aria-invalid={error ? 'true' : undefined}
+      autocomplete={autocomplete ?? 'off'}
+      min={min}
+    />
+  </FieldFrame>
+);
 
 export const Select: FC<{
   id: string;
@@ -205,31 +215,55 @@ export const Select: FC<{
   hint?: string;
   error?: string | undefined;
   required?: boolean;
-}> = ({ id, name, label: text, options, value, hint, error, required }) => {
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class={error ? 'field invalid' : 'field'}>
-      <label for={id}>{text}</label>
-      {hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p class="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-      <select id={id} name={name} aria-describedby={described} aria-invalid={error ? 'true' : undefined} required={required}>
-        {options.map((o) => (
-          <option value={o.value} selected={o.value === value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-};
+}> = ({ id, name, label: text, options, value, hint, error, required }) => (
+  <FieldFrame id={id} label={text} hint={hint} error={error}>
+    <select id={id} name={name} aria-describedby={describedBy(id, hint, error)} aria-invalid={error ? 'true' : undefined} required={required}>
+      {options.map((o) => (
+        <option value={o.value} selected={o.value === value}>
+          {o.label}
+        </option>
+      ))}
+    </select>
+  </FieldFrame>
+);
+
+/** A labelled multi-line input (certificates, notes). */
+export const TextArea: FC<{
+  id: string;
+  name: string;
+  label: string;
+  value?: string | undefined;
+  hint?: string;
+  error?: string | undefined;
+  rows?: number;
+}> = ({ id, name, label: text, value, hint, error, rows = 4 }) => (
+  <FieldFrame id={id} label={text} hint={hint} error={error}>
+    <textarea id={id} name={name} rows={rows} aria-describedby={describedBy(id, hint, error)} aria-invalid={error ? 'true' : undefined}>
+      {value ?? ''}
+    </textarea>
+  </FieldFrame>
+);
+
+/** A labelled checkbox (sends `value`, "on" unless given, when ticked). */
+export const Checkbox: FC<{
+  id: string;
+  name: string;
+  label: string;
+  checked?: boolean | undefined;
+  hint?: string | undefined;
+  value?: string;
+  extraClass?: string;
+}> = ({ id, name, label: text, checked, hint, value, extraClass }) => (
+  <div class={extraClass ? `field check ${extraClass}` : 'field check'}>
+    <input type="checkbox" id={id} name={name} value={value ?? 'on'} checked={checked} aria-describedby={hint ? `${id}-hint` : undefined} />{' '}
+    <label for={id}>{text}</label>
+    {hint ? (
+      <p class="hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+    ) : null}
+  </div>
+);
 
 /** The message the API gave for one field (`body.x` or `x`), for Field's error. */
 export const fieldError = (problem: Problem | undefined, field: string): string | undefined =>

@@ -2,7 +2,7 @@ import type { FC } from 'hono/jsx';
 import { qs, UiProblem, type Problem, type UiApi } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { flash, form, formAll, page } from '../index.tsx';
-import { Action, can, Csrf, Empty, Field, fieldError, Select, Status, Table, When } from '../kit.tsx';
+import { Action, can, Checkbox, Csrf, Empty, Field, fieldError, Select, Status, Table, When } from '../kit.tsx';
 import type { Definition, DriftReport, Page } from '../types.ts';
 import { allDefinitions, settle, show } from './runs.tsx';
 
@@ -74,24 +74,9 @@ const differences = (n: number) => (n === 0 ? 'clean' : n === 1 ? '1 difference'
 
 const classLabel = (key: string) => DRIFT_CLASSES.find((c) => c.key === key)?.label ?? key;
 
-/** A checkbox with its label after it (kit has no checkbox); sends `true` when ticked. */
-const Check: FC<{ id: string; name: string; label: string; checked?: boolean; hint?: string; value?: string }> = ({
-  id,
-  name,
-  label,
-  checked,
-  hint,
-  value,
-}) => (
-  <div class="field check rb-check">
-    <input type="checkbox" id={id} name={name} value={value ?? 'true'} checked={checked} aria-describedby={hint ? `${id}-hint` : undefined} />{' '}
-    <label for={id}>{label}</label>
-    {hint ? (
-      <p class="hint" id={`${id}-hint`}>
-        {hint}
-      </p>
-    ) : null}
-  </div>
+/** The runbook forms' checkboxes: they send "true" when ticked. */
+const Check: FC<{ id: string; name: string; label: string; checked?: boolean; hint?: string; value?: string }> = (props) => (
+  <Checkbox {...props} value={props.value ?? 'true'} extraClass="rb-check" />
 );
 
 const definitionOptions = (defs: Definition[]) => [{ value: '', label: 'Choose a definition' }, ...defs.map((d) => ({ value: d.id, label: d.name }))];

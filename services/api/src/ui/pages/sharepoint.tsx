@@ -2,9 +2,9 @@ import type { FC } from 'hono/jsx';
 import { qs, type Problem } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { flash, flashProblem, form, page, requireUiRole } from '../index.tsx';
-import { Action, can, Csrf, Empty, Field, fieldError, Select, Status, Table, When, type Viewer } from '../kit.tsx';
+import { Action, can, Checkbox, Csrf, Empty, Field, fieldError, Select, Status, Table, TextArea, When, type Viewer } from '../kit.tsx';
 import type { Page } from '../types.ts';
-import { type AppRecord, Checkbox, enc, Facts, intField, numberField, optional, ReadFailed, renameFields, TextArea } from './sources.tsx';
+import { type AppRecord, enc, Facts, intField, numberField, optional, ReadFailed, renameFields } from './sources.tsx';
 
 /*
  * SharePoint connections: the app registrations SyncBridge calls Microsoft Graph with

@@ -2,7 +2,7 @@ import type { Child, FC } from 'hono/jsx';
 import { qs, type Problem } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { flash, flashProblem, form, page, requireUiRole } from '../index.tsx';
-import { Action, can, Csrf, Empty, Field, fieldError, Select, Status, Table, When, type Viewer } from '../kit.tsx';
+import { Action, can, Checkbox, Csrf, Empty, Field, fieldError, Select, Status, Table, When, type Viewer } from '../kit.tsx';
 import type { Page } from '../types.ts';
 
 /*
@@ -89,50 +89,6 @@ interface SourceSchema {
 }
 
 // ---- Form helpers shared by the setup pages (sources, SharePoint, API keys) ----
-
-/** A labelled multi-line input; like Field, its hint and error are tied to it with aria-describedby. */
-export const TextArea: FC<{
-  id: string;
-  name: string;
-  label: string;
-  value?: string | undefined;
-  hint?: string;
-  error?: string | undefined;
-  rows?: number;
-}> = ({ id, name, label, value, hint, error, rows = 4 }) => {
-  const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class={error ? 'field invalid' : 'field'}>
-      <label for={id}>{label}</label>
-      {hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      ) : null}
-      {error ? (
-        <p class="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-      <textarea id={id} name={name} rows={rows} aria-describedby={described} aria-invalid={error ? 'true' : undefined}>
-        {value ?? ''}
-      </textarea>
-    </div>
-  );
-};
-
-/** A labelled checkbox (value "on" when ticked). */
-export const Checkbox: FC<{ id: string; name: string; label: string; checked?: boolean; hint?: string }> = ({ id, name, label, checked, hint }) => (
-  <div class="field check">
-    <input type="checkbox" id={id} name={name} checked={checked} aria-describedby={hint ? `${id}-hint` : undefined} />
-    <label for={id}>{label}</label>
-    {hint ? (
-      <p class="hint" id={`${id}-hint`}>
-        {hint}
-      </p>
-    ) : null}
-  </div>
-);
 
 /** Facts as a definition list. */
 export const Facts: FC<{ rows: Array<[string, Child]> }> = ({ rows }) => (
