@@ -122,8 +122,10 @@ describe('shared resource-unit budget (meta-store)', () => {
     const booked = (await grants(k)).filter((g) => g.at >= started + WINDOW_MS);
     const of = (d: string) => booked.filter((g) => g.definition_id === d).reduce((s, g) => s + g.cost, 0);
     const ratio = of(heavy) / of(light);
-    // 3 in theory; a request of the light one sometimes fits when no heavy one happens to be waiting.
-    expect(ratio).toBeGreaterThan(1.5);
+    // Not 3: while less than half of a window is spent, requests are granted as they come, without a queue
+    // (the fast path of migration 0010); only the second half goes by weight. Per window: 1:1 for the first
+    // half, 3:1 for the second, (1/4 + 3/8) / (1/4 + 1/8) = 1.67. Without weights it would be 1.
+    expect(ratio).toBeGreaterThan(1.25);
     expect(ratio).toBeLessThan(4.5);
   });
 

@@ -119,6 +119,14 @@ describe('web UI sessions', () => {
     expect(swept!.n).toBe(0);
   });
 
+  it('keeps ids from the address inside their API route (no "../" to another one)', async () => {
+    const ui = new UiClient(stack);
+    await ui.signIn();
+    const page = await ui.page('/ui/conflicts/..%2F..%2Fapi-keys');
+    expect(page.status).toBe(400);
+    expect(page.html).not.toContain('bootstrap-admin</td>');
+  });
+
   it('serves its scripts and styles from this server, versioned and cacheable', async () => {
     const ui = new UiClient(stack);
     const page = await ui.page('/ui/sign-in');

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { createActivityDeps } from '@syncbridge/activities';
@@ -10,6 +13,7 @@ import { GatewayRegistry, SharedBudgetStore } from '@syncbridge/shared/graph';
 import { egressPolicyFromConfig } from '@syncbridge/shared/net';
 import { startTelemetry } from '@syncbridge/shared/telemetry';
 import { temporalRuntimeLogger } from './runtime-logger.ts';
+import { writeWorkflowBundleInChild } from './bundle.ts';
 import { createSyncBridgeWorker } from './worker.ts';
 
 const config = loadWorkerConfig();
@@ -41,8 +45,12 @@ const deps = createActivityDeps({
   // Sources and Graph are reached under the same policy as the API's (same variables).
   egress,
 });
+// The workflow bundle: built at deploy time, or now in a child process (services/worker/src/bundle.ts).
+const bundleDir = config.WORKER_WORKFLOW_BUNDLE ? undefined : await mkdtemp(join(tmpdir(), 'syncbridge-workflows-'));
 try {
   await assertMigrated(store);
+  const codePath = config.WORKER_WORKFLOW_BUNDLE ?? join(bundleDir!, 'workflows.js');
+  if (bundleDir) await writeWorkflowBundleInChild(codePath);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createSyncBridgeWorker({
     connection,
@@ -50,6 +58,7 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps,
     telemetry,
+    workflowBundle: { codePath },
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
   });
@@ -67,4 +76,5 @@ try {
   await clientConnection.close();
   await store.close();
   await telemetry.shutdown();
+  if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
 }

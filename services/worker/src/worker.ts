@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { WORKFLOWS_PATH } from './bundle.ts';
 import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type ActivityExecuteInput, type ActivityInboundCallsInterceptor, type Next, type WorkerOptions } from '@temporalio/worker';
@@ -6,8 +6,7 @@ import { BudgetClaims, createActivities, HEARTBEAT_EVERY_MS, type ActivityDeps }
 import { withBudgetClaim } from '@syncbridge/shared/graph';
 import type { Telemetry } from '@syncbridge/shared/telemetry';
 
-/** The workflows barrel; bundled by the worker (or once per test suite). */
-export const WORKFLOWS_PATH = fileURLToPath(import.meta.resolve('@syncbridge/workflows'));
+export { WORKFLOWS_PATH } from './bundle.ts';
 
 export interface SyncBridgeWorkerOptions {
   connection: NativeConnection;
@@ -15,7 +14,7 @@ export interface SyncBridgeWorkerOptions {
   taskQueue: string;
   deps: ActivityDeps;
   telemetry?: Telemetry;
-  /** A prebuilt bundle (tests build one per suite); otherwise the barrel is bundled at start. */
+  /** A prebuilt bundle (the worker's start-up builds one in a child process; tests one per suite); otherwise the barrel is bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   maxConcurrentActivityTaskExecutions?: number;
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];

@@ -102,6 +102,8 @@ const workerSchema = metaStoreSchema
   .extend({
     WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(20),
     WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+    /** A workflow bundle built at deploy time (`pnpm worker:bundle <file>`); unset: the worker builds one in a child process at start. */
+    WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     /**
      * The window SharePoint counts resource units in: its minute unless set. Only for an emulator whose
      * throttle window is shortened (tests), where a connection's ruPerMinute is then spent per this window.

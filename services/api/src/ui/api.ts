@@ -25,6 +25,11 @@ export class UiApi {
   ) {}
 
   async call<T>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> {
+    // Ids from the page's URL are put into API paths: a decoded "../" must not reach another route.
+    const route = path.split('?')[0]!;
+    if (!route.startsWith('/v1/') || route.split('/').some((segment) => segment === '..' || segment === '.')) {
+      return { ok: false, status: 400, problem: { status: 400, title: 'Bad request', detail: 'the address names no resource of this API' } };
+    }
     const headers: Record<string, string> = { accept: 'application/json', 'x-request-id': this.requestId };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.app.request(
