@@ -233,7 +233,7 @@ describe('web UI in Chromium', () => {
       enabled: true,
       scheduleIntervalSeconds: 600,
     });
-    const [target] = (await apiJson<{ items: Array<{ listId: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)).items;
+    const [target] = (await apiJson<{ items: Array<{ listId: string; id: string }> }>(stack, `/v1/sync-definitions/${definitionId}/targets`)).items;
     expect((await listItems(stack, target!.listId)).length).toBe(8);
 
     // A row edited in the table: the next run (run now, from the definition page) updates one item.
@@ -280,6 +280,7 @@ describe('web UI in Chromium', () => {
     await visit(`/ui/definitions/${definitionId}/drift`, 'drift-reports');
     await visit(`/ui/definitions/${definitionId}/ledger`, 'ledger');
     await visit(`/ui/definitions/${definitionId}/quarantine`, 'quarantine');
+    await visit(`/ui/definitions/${definitionId}/lists/${target!.id}`, 'list-edit');
     await visit(`/ui/runbooks?definitionId=${definitionId}`, 'runbooks');
     await press('Sign out');
     expect(new URL(page.url()).pathname).toBe('/ui/sign-in');

@@ -278,6 +278,57 @@ describe('web UI: the definition wizard and the definition page', () => {
     expect(quarantine.text).toContain('Nothing in quarantine');
   });
 
+  it("edits a list's rule from the definition page (the API's message on a bad one), and removes a list", async () => {
+    const path = `/ui/definitions/${definitionId}`;
+    let p = await ui.page(path);
+    const targets = () =>
+      apiJson<{ items: Array<{ id: string; listDisplayName: string; routingRule: unknown; isDefault: boolean }> }>(
+        stack,
+        `/v1/sync-definitions/${definitionId}/targets`,
+      );
+    const eu = (await targets()).items.find((t) => t.listDisplayName === 'Orders EU')!;
+    const edit = p.link('Edit Orders EU');
+    expect(edit).toBe(`${path}/lists/${eu.id}`);
+    expect(p.link('Add a list')).toBe(`/ui/definitions/new/${definitionId}/targets`);
+    p = await ui.page(edit!);
+    expect(p.status).toBe(200);
+    const fields = formFields(p, edit!);
+    expect(fields).toMatchObject({ listDisplayName: 'Orders EU', ruleColumn: 'region', ruleOp: 'eq', ruleValue: 'EU' });
+
+    // A default list with a rule: the API refuses, its message shown on the rule, the input kept.
+    const refused = await ui.submit(edit!, { ...fields, isDefault: 'on' });
+    expect(refused.status).toBe(400);
+    expect(refused.doc.querySelector('#target-rule-error')?.textContent ?? refused.text).toMatch(/default/i);
+    expect(refused.doc.querySelector('#target-rule-value')?.getAttribute('value')).toBe('EU');
+
+    // The rule changed to "one of EU, UK": saved, and shown on the definition page.
+    p = await ui.submit(edit!, { ...fields, ruleOp: 'in', ruleValue: 'EU,UK' });
+    expect(p.path).toBe(path);
+    expect((await targets()).items.find((t) => t.id === eu.id)!.routingRule).toEqual({ column: 'region', op: 'in', values: ['EU', 'UK'] });
+
+    // Removing a list (here one added for the purpose, never provisioned).
+    const extra = await apiJson<{ id: string; connectionId: string }>(stack, `/v1/sync-definitions/${definitionId}/targets/${eu.id}`);
+    const added = await apiJson<{ id: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/targets`,
+      {
+        method: 'POST',
+        json: {
+          connectionId: extra.connectionId,
+          siteId: reg.siteId,
+          listDisplayName: 'Orders spare',
+          routingRule: { column: 'region', op: 'eq', value: 'XX' },
+        },
+      },
+      201,
+    );
+    p = await ui.page(path);
+    expect(p.actions).toContain(`${path}/lists/${added.id}/delete`);
+    p = await ui.submit(`${path}/lists/${added.id}/delete`);
+    expect(p.text).toContain('List removed');
+    expect((await targets()).items.map((t) => t.listDisplayName)).not.toContain('Orders spare');
+  });
+
   it('shows a viewer no forms that change anything, and the API refuses a forged one', async () => {
     const viewer = new UiClient(stack);
     await viewer.signIn(await createKey(stack, 'viewer'));

@@ -304,7 +304,14 @@ async function renderDefinition(c: UiContext, id: string, opts: { problem?: Prob
 
       <h2>Targets</h2>
       {targets.ok && targets.body.items.length ? (
-        <Table caption="SharePoint lists this definition writes" head={['List', 'Provisioned', 'Routing rule', 'Priority', 'Default']}>
+        <Table
+          caption="SharePoint lists this definition writes"
+          head={
+            operator
+              ? ['List', 'Provisioned', 'Routing rule', 'Priority', 'Default', 'Actions']
+              : ['List', 'Provisioned', 'Routing rule', 'Priority', 'Default']
+          }
+        >
           {targets.body.items.map((t) => (
             <tr>
               <td>
@@ -315,12 +322,29 @@ async function renderDefinition(c: UiContext, id: string, opts: { problem?: Prob
               <td class="mono">{ruleText(t.routingRule)}</td>
               <td class="num">{t.priority}</td>
               <td>{t.isDefault ? 'yes: rows no rule matches' : 'no'}</td>
+              {operator ? (
+                <td>
+                  <a href={`${defPath(id)}/lists/${t.id}`}>{`Edit ${t.listDisplayName}`}</a>
+                  <Action
+                    viewer={viewer}
+                    action={`${defPath(id)}/lists/${t.id}/delete`}
+                    label={`Remove ${t.listDisplayName}`}
+                    danger
+                    confirm={`Remove the list ${t.listDisplayName} from this definition? Its items stay in SharePoint; the ledger forgets them.`}
+                  />
+                </td>
+              ) : null}
             </tr>
           ))}
         </Table>
       ) : (
         <Empty>No targets yet.</Empty>
       )}
+      {operator && (def.targetStrategy === 'conditional' || !(targets.ok && targets.body.items.length)) ? (
+        <p>
+          <a href={`/ui/definitions/new/${id}/targets`}>Add a list</a>
+        </p>
+      ) : null}
 
       <h2>Schedules</h2>
       {scheduleItems.length ? (
@@ -494,6 +518,12 @@ export function registerDefinitionPages(ui: Ui): void {
       return c.redirect(`/ui/runs/${answer.body.runId}`, 303);
     }
     return afterAction(c, answer, '', defPath(id));
+  });
+
+  ui.post(`/definitions/${DEF_ID}/lists/:tid{[0-9a-fA-F-]{36}}/delete`, async (c) => {
+    const id = c.req.param('id');
+    const answer = await c.get('api').delete(`/v1/sync-definitions/${id}/targets/${c.req.param('tid')}`);
+    return afterAction(c, answer.ok ? { ok: true } : { ok: false, problem: answer.problem }, 'List removed from the definition.', defPath(id));
   });
 
   ui.post(`/definitions/${DEF_ID}/provision`, async (c) => {

@@ -906,6 +906,109 @@ async function provisionState(c: UiContext, id: string, runId: string | undefine
   );
 }
 
+// ---------------------------------------------------------------- a list of a definition, after the wizard
+
+const EDIT_FIELDS = { listDisplayName: 'target-list-name', isDefault: 'target-default', priority: 'target-priority', routingRule: 'target-rule-column' };
+
+type ListValues = Pick<TargetValues, 'listDisplayName' | 'isDefault' | 'priority' | 'ruleColumn' | 'ruleOp' | 'ruleValue'>;
+
+/** The builder's fields for a one-condition rule (or no rule); null for all/any/not rules, which only the API edits. */
+function builderValues(rule: RoutingRule | null): Pick<TargetValues, 'ruleColumn' | 'ruleOp' | 'ruleValue'> | null {
+  if (!rule) return { ruleColumn: '', ruleOp: 'eq', ruleValue: '' };
+  if (!('column' in rule)) return null;
+  const text = (x: string | number | boolean | null) => (x === null ? 'null' : String(x));
+  return { ruleColumn: rule.column, ruleOp: rule.op, ruleValue: 'values' in rule ? rule.values.map(text).join(',') : text(rule.value) };
+}
+
+const listPath = (id: string, tid: string) => `/ui/definitions/${id}/lists/${tid}`;
+
+async function listEditPage(c: UiContext, id: string, tid: string, given?: { values: ListValues; problem: Problem }) {
+  const api = c.get('api');
+  const viewer = c.get('viewer');
+  const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
+  const target = await api.need<TargetView>(`/v1/sync-definitions/${id}/targets/${tid}`);
+  const sharded = def.targetStrategy === 'conditional';
+  const builder = builderValues(target.routingRule);
+  const v: ListValues = given?.values ?? {
+    listDisplayName: target.listDisplayName,
+    isDefault: target.isDefault,
+    priority: String(target.priority),
+    ...(builder ?? { ruleColumn: '', ruleOp: 'eq', ruleValue: '' }),
+  };
+  const columns = sharded && builder ? await ruleColumns(c, def) : [];
+  const problem = given?.problem;
+  return page(
+    c,
+    { title: `List ${target.listDisplayName} of ${def.name}`, section: 'dashboard', problem, fieldIds: EDIT_FIELDS },
+    <>
+      <p>
+        <a href={`/ui/definitions/${id}`}>Back to {def.name}</a>
+      </p>
+      <p>
+        A changed rule applies from the next push: the conditional strategy routes every row it writes, and moves rows whose list changed. To move every row at
+        once, plan a reshard under <a href={`/ui/runbooks${qs({ definitionId: id })}`}>Runbooks</a>.
+      </p>
+      <form method="post" action={listPath(id, tid)}>
+        <Csrf viewer={viewer} />
+        <Field
+          id={EDIT_FIELDS.listDisplayName}
+          name="listDisplayName"
+          label="List name"
+          required
+          value={v.listDisplayName}
+          error={fieldError(problem, 'listDisplayName')}
+        />
+        {sharded ? (
+          <>
+            <div class={fieldError(problem, 'isDefault') ? 'field check invalid' : 'field check'}>
+              <input type="checkbox" id={EDIT_FIELDS.isDefault} name="isDefault" value="on" checked={v.isDefault} />{' '}
+              <label for={EDIT_FIELDS.isDefault}>Default list: takes the rows no rule matches (it has no rule)</label>
+            </div>
+            {builder ? (
+              <fieldset>
+                <legend>Routing rule</legend>
+                {fieldError(problem, 'routingRule') ? (
+                  <p class="field-error" id="target-rule-error">
+                    {fieldError(problem, 'routingRule')}
+                  </p>
+                ) : null}
+                <Select
+                  id={EDIT_FIELDS.routingRule}
+                  name="ruleColumn"
+                  label="Column"
+                  options={[{ value: '', label: 'No rule' }, ...columns.map((col) => ({ value: col.name, label: col.name }))]}
+                  value={v.ruleColumn}
+                />
+                <Select id="target-rule-op" name="ruleOp" label="Condition" options={RULE_OPS} value={v.ruleOp} />
+                <Field
+                  id="target-rule-value"
+                  name="ruleValue"
+                  label="Value"
+                  value={v.ruleValue}
+                  hint="null means an empty value; for one of / none of, separate values with commas."
+                />
+              </fieldset>
+            ) : (
+              <p class="muted">{`Its rule (${ruleText(target.routingRule)}) combines conditions: change it through the API (PATCH /v1/sync-definitions/${id}/targets/${tid}).`}</p>
+            )}
+            <Field
+              id={EDIT_FIELDS.priority}
+              name="priority"
+              label="Priority"
+              type="number"
+              min={0}
+              value={v.priority}
+              hint="Rules are tried from the lowest priority up."
+              error={fieldError(problem, 'priority')}
+            />
+          </>
+        ) : null}
+        <button type="submit">Save the list</button>
+      </form>
+    </>,
+  );
+}
+
 // ---------------------------------------------------------------- routes
 
 export function registerWizard(ui: Ui): void {
@@ -1067,6 +1170,42 @@ export function registerWizard(ui: Ui): void {
       return c.redirect(`${WIZ}/${id}/targets${qs({ connectionId: v.connectionId, search: v.search })}`, 303);
     }
     return targetsStep(c, id, { values: v, problem: answer.problem });
+  });
+
+  // A list's name, rule and priority after the wizard (linked from the definition page).
+  const LIST = `/definitions/${DEF_ID}/lists/:tid{[0-9a-fA-F-]{36}}`;
+  ui.get(LIST, requireUiRole('operator'), (c) => listEditPage(c, c.req.param('id'), c.req.param('tid')));
+  ui.post(LIST, requireUiRole('operator'), async (c) => {
+    const id = c.req.param('id');
+    const tid = c.req.param('tid');
+    const api = c.get('api');
+    const f = await form(c);
+    const v: ListValues = {
+      listDisplayName: f.listDisplayName ?? '',
+      isDefault: f.isDefault === 'on',
+      priority: f.priority ?? '',
+      ruleColumn: f.ruleColumn ?? '',
+      ruleOp: f.ruleOp ?? 'eq',
+      ruleValue: f.ruleValue ?? '',
+    };
+    const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
+    const target = await api.need<TargetView>(`/v1/sync-definitions/${id}/targets/${tid}`);
+    const sharded = def.targetStrategy === 'conditional';
+    // Only what this form edits: a combined rule it cannot show is left as it is.
+    const editsRule = sharded && builderValues(target.routingRule) !== null;
+    const rule = editsRule ? buildRule({ ...v, connectionId: '', search: '', siteId: '' }, v.ruleColumn ? await ruleColumns(c, def) : []) : undefined;
+    const priority = v.priority.trim();
+    const answer = await api.patch<TargetView>(`/v1/sync-definitions/${id}/targets/${tid}`, {
+      listDisplayName: v.listDisplayName,
+      ...(sharded ? { isDefault: v.isDefault } : {}),
+      ...(sharded && priority ? { priority: /^\d+$/.test(priority) ? Number(priority) : priority } : {}),
+      ...(rule !== undefined ? { routingRule: rule } : {}),
+    });
+    if (answer.ok) {
+      flash(c, `List ${answer.body.listDisplayName} saved${answer.body.routingRule ? `: rows where ${ruleText(answer.body.routingRule)}` : ''}.`);
+      return c.redirect(`/ui/definitions/${id}`, 303);
+    }
+    return listEditPage(c, id, tid, { values: v, problem: answer.problem });
   });
 
   ui.get(`/definitions/new/${DEF_ID}/provision`, async (c) => {
