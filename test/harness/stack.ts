@@ -37,9 +37,15 @@ try {
 }
 
 let bundle: Promise<{ code: string }> | undefined;
-/** Bundling workflows costs seconds: once per test file. */
-export const workflowBundle = () =>
-  (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }));
+/**
+ * The workflow bundle: the one global setup built for the whole run (test/harness/global-setup.ts),
+ * or, where no setup provided one, compiled once per test file.
+ */
+export const workflowBundle = async (): Promise<{ codePath: string } | { code: string }> => {
+  const codePath = inject('workflowBundlePath');
+  if (codePath) return { codePath };
+  return (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }));
+};
 
 export interface TestStack {
   baseUrl: string;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import type { TestStack } from './stack.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,6 +27,8 @@ export function startWorkerProcess(stack: TestStack, env: Record<string, string>
       WORKER_SHUTDOWN_GRACE_MS: '1000',
       // The tests' sources and the emulator are on 127.0.0.1.
       SYNCBRIDGE_EGRESS_ALLOW_LOCAL: 'true',
+      // The run's one bundle (global setup), instead of compiling it again at each start.
+      ...(inject('workerProcessBundlePath') ? { WORKER_WORKFLOW_BUNDLE: inject('workerProcessBundlePath') } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
