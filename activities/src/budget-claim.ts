@@ -34,7 +34,8 @@ export function priorityOf(run: RunFacts, batchNumber: number | undefined): Budg
   if (INTERACTIVE_KINDS.has(run.kind)) return 'interactive';
   const large = run.pass === 'full' || run.firstLoad || (run.rowsToDo ?? 0) > BULK_ROWS || (batchNumber ?? 0) >= BULK_FROM_BATCH;
   if (large) return 'bulk';
-  return run.trigger === 'schedule' ? 'incremental' : 'interactive';
+  // Scheduled runs and runs the change log asked for are the tenant's everyday incremental work.
+  return run.trigger === 'schedule' || run.trigger === 'change' ? 'incremental' : 'interactive';
 }
 
 export class BudgetClaims {

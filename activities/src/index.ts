@@ -5,6 +5,7 @@ import { createHealthActivities } from './health/activities.ts';
 import { createIngressActivities } from './ingress/activities.ts';
 import { createLedgerActivities } from './ledger/activities.ts';
 import { createOperationActivities } from './operations/activities.ts';
+import { createCaptureActivities } from './capture/activities.ts';
 import { createProvisionActivities } from './provision/activities.ts';
 import { createPushActivities } from './push/activities.ts';
 import { createReshardActivities } from './reshard/activities.ts';
@@ -23,6 +24,7 @@ export type { ProvisionActivities, ProvisionedTarget } from './provision/activit
 export type { PushActivities } from './push/activities.ts';
 export type { ReshardActivities } from './reshard/activities.ts';
 export type { RebindActivities, RebindCheck, RebindOptions } from './rebind/activities.ts';
+export type { CaptureActivities, SourceChangesSeen } from './capture/activities.ts';
 
 /** The barrel the worker registers: every activity, built from its dependencies. */
 export function createActivities(deps: ActivityDeps) {
@@ -37,6 +39,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLedgerActivities(deps),
     ...createReshardActivities(deps),
     ...createRebindActivities(deps),
+    ...createCaptureActivities(deps),
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * The demo, driven through the public API exactly as a user would: register the
  * sample source and the emulator connection, define two syncs (a single-column key
- * and a composite key), provision their lists, run a first push, and leave them on
- * a 30-second schedule.
+ * on a 30-second watermark schedule, and a composite key read from PostgreSQL's
+ * log: its changes reach the list about a second after COMMIT), provision their
+ * lists, run a first push, and leave them on.
  */
 export interface DemoOptions {
   apiUrl: string;
@@ -57,11 +58,11 @@ export async function setupDemo(o: DemoOptions): Promise<void> {
   if (!site) throw new Error('the emulator has no "syncbridge" site');
 
   const specs = [
-    { name: 'products', table: 'products', keyStrategy: 'pk', keyColumns: ['sku'], list: 'Products' },
-    { name: 'order-lines', table: 'order_lines', keyStrategy: 'composite', keyColumns: ['order_id', 'line_no'], list: 'Order lines' },
+    { name: 'products', table: 'products', keyStrategy: 'pk', keyColumns: ['sku'], list: 'Products', logical: false },
+    { name: 'order-lines', table: 'order_lines', keyStrategy: 'composite', keyColumns: ['order_id', 'line_no'], list: 'Order lines', logical: true },
   ];
   for (const spec of specs) {
-    const def = await call('POST', '/v1/sync-definitions', {
+    const base = {
       appId: app.id,
       name: spec.name,
       sourceInstanceId: instance.id,
@@ -69,11 +70,23 @@ export async function setupDemo(o: DemoOptions): Promise<void> {
       sourceTable: spec.table,
       keyStrategy: spec.keyStrategy,
       keyColumns: spec.keyColumns,
-      cursorStrategy: 'updated_at',
-      cursorColumn: 'updated_at',
-      scheduleIntervalSeconds: 30,
       enabled: false,
-    });
+    };
+    const watermark = { ...base, cursorStrategy: 'updated_at', cursorColumn: 'updated_at', scheduleIntervalSeconds: 30 };
+    let def: Json;
+    if (spec.logical) {
+      // A server without wal_level=logical (your own DATABASE_URL) gets the watermark schedule instead.
+      const tried = await call<Json & { detail?: string }>('POST', '/v1/sync-definitions', { ...base, cursorStrategy: 'logical_replication' }, [201, 422]);
+      if (tried.id) {
+        def = tried;
+        o.say(`  ${spec.name}: read from PostgreSQL's log (logical replication): a change reaches the list about a second after COMMIT`);
+      } else {
+        o.say(`  ${spec.name}: logical replication is not available here (${tried.detail ?? 'refused'}); using the updated_at watermark`);
+        def = await call('POST', '/v1/sync-definitions', watermark);
+      }
+    } else {
+      def = await call('POST', '/v1/sync-definitions', watermark);
+    }
     await call('POST', `/v1/sync-definitions/${def.id}/targets`, { connectionId: connection.id, siteId: site.id, listDisplayName: spec.list, isDefault: true });
     const prov = await call<{ workflowId: string }>('POST', `/v1/sync-definitions/${def.id}/provision`);
     await waitForRun(call, def.id, prov.workflowId);

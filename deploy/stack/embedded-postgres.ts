@@ -27,6 +27,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated user.
     createPostgresUser: asRoot,
+    // Logical replication (cursor strategy logical_replication) needs wal_level=logical: the demo can show it.
+    postgresFlags: ['-c', 'wal_level=logical'],
     onLog: (m) => opts.log(String(m).trim()),
     onError: (m) => opts.log(String(m instanceof Error ? m.message : m).trim()),
   });

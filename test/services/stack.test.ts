@@ -54,6 +54,8 @@ describe('npm start: the whole stack on embedded defaults with the demo', () => 
       }
       expect(out).toMatch(/products: shop\.products -> list "Products": \{[^}]*"created":5/);
       expect(out).toMatch(/order-lines: shop\.order_lines -> list "Order lines": \{[^}]*"created":60/);
+      // The embedded PostgreSQL runs with wal_level=logical: the order lines are read from its log.
+      expect(out).toContain("order-lines: read from PostgreSQL's log (logical replication)");
       expect(out).toContain(`http://127.0.0.1:${ports.api}/docs`);
       // The first screen says what a real tenant's budget means for a first load, and how to watch it.
       expect(out).toMatch(/products: First load of about 5 rows: at \d+ resource units per minute/);

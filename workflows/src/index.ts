@@ -11,3 +11,4 @@ export * from './drift/repair.ts';
 export * from './operations/plan-decision.ts';
 export * from './reshard/workflow.ts';
 export * from './rebind/workflow.ts';
+export * from './capture/workflow.ts';

@@ -10,6 +10,7 @@ import { pushBatch, type PushBatchInput, type PushPass, type StepResult } from '
 import { readCursor, upsertCursor } from './commit.ts';
 import { LEASE, mergeRunProgress, sourceOf, tableRef, targetLists } from './context.ts';
 import { evaluateDeleteGuard, recordDeleteDecision } from './guard.ts';
+import { prepareSlot } from './logical.ts';
 import { legacySweepDeletedRows, sweepApply, sweepScan, type SweepInput } from './sweep.ts';
 
 export type { PushPass, StepResult } from './batch.ts';
@@ -24,6 +25,10 @@ const COUNT_TIMEOUT_MS = 2_000;
 /** Rows the run has ahead of it and the budget it runs under, for progress and time-left estimates. */
 async function estimateRun(deps: ActivityDeps, ctx: DefinitionContext, pass: PushPass, watermark: string | null) {
   const d = ctx.definition;
+  const budgets = ctx.targets.map((t) => t.connection.ruPerMinute);
+  const ruPerMinute = budgets.length ? Math.min(...budgets) : null;
+  // What the slot holds is not known in rows before it is read (and counting the table would cost what logical capture saves).
+  if (pass === 'logical') return { pass, rowsToDo: null, rowsToDoSource: null, ruPerMinute, ruPerRow: RU_PER_ROW, phase: 'upsert', firstLoad: false };
   const after = pass === 'watermark' ? watermark : null;
   let rowsToDo = await sourceOf(deps, ctx).countRowsAfter({
     ...tableRef(ctx),
@@ -37,10 +42,9 @@ async function estimateRun(deps: ActivityDeps, ctx: DefinitionContext, pass: Pus
     rowsToDo = table.estimatedRows;
     rowsToDoSource = rowsToDo === null ? null : 'estimate';
   }
-  const budgets = ctx.targets.map((t) => t.connection.ruPerMinute);
   // A first load (no watermark yet) is bulk work in the tenant's budget however it was started (activities/src/budget-claim.ts).
   const firstLoad = pass === 'watermark' && watermark === null;
-  return { pass, rowsToDo, rowsToDoSource, ruPerMinute: budgets.length ? Math.min(...budgets) : null, ruPerRow: RU_PER_ROW, phase: 'upsert', firstLoad };
+  return { pass, rowsToDo, rowsToDoSource, ruPerMinute, ruPerRow: RU_PER_ROW, phase: 'upsert', firstLoad };
 }
 
 /**
@@ -63,10 +67,17 @@ async function preparePass(deps: ActivityDeps, ctx: DefinitionContext, runRowId:
   let pass: PushPass = d.cursorStrategy === 'full_scan' || fullResync || onlyTarget ? 'full' : 'watermark';
   const cursor = await readCursor(db, d.id, 'source_watermark');
   if (pass === 'watermark' && cursor && cursor.mappingFingerprint !== fingerprint) pass = 'full';
+  if (d.cursorStrategy === 'logical_replication') {
+    // A new slot (the first run, or one replacing a lost slot) starts with a full pass; its changes come after.
+    const { fresh } = await prepareSlot(deps, ctx);
+    pass = fresh || fullResync || onlyTarget || !cursor || cursor.mappingFingerprint !== fingerprint ? 'full' : 'logical';
+  }
 
   let watermark: string | null = null;
   if (onlyTarget) {
     // No cursor hand-over: the rows routed elsewhere were not written.
+  } else if (pass === 'logical') {
+    // Each batch reads the slot after the LSN its cursor holds.
   } else if (pass === 'full') {
     // Rows changing during the full pass are caught by the next incremental run from here.
     const startedWatermark = d.cursorColumn ? await source.maxWatermark({ ...tableRef(ctx), cursorColumn: d.cursorColumn }) : null;
@@ -102,7 +113,7 @@ export function createPushActivities(deps: ActivityDeps) {
       workflowId: string;
       temporalRunId: string;
       context: RunContext;
-      trigger: 'api' | 'schedule';
+      trigger: 'api' | 'schedule' | 'change';
       fullResync: boolean;
     }) {
       const log = activityLog(deps, input.context);

@@ -10,8 +10,10 @@ import { commitBatch, readCursor } from './commit.ts';
 import { ledgerEntries, markGone } from '@syncbridge/shared/domain';
 import { renewLease, sourceOf, tableRef, targetLists } from './context.ts';
 import { ledgerKeysFor, planContextOf, planRows, type SourceRow } from './plan.ts';
+import { readSlotChanges, releaseSlot } from './logical.ts';
 
-export type PushPass = 'watermark' | 'full';
+/** watermark: rows past the cursor column's watermark; full: every row in key order; logical: the changes in the replication slot. */
+export type PushPass = 'watermark' | 'full' | 'logical';
 
 export interface StepResult {
   counts: Record<string, number>;
@@ -51,9 +53,20 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
 
   let rows: SourceRow[];
   let hasMore: boolean;
-  let lastKey: string[] | null;
+  let lastKey: string[] | null = null;
   let cursorUpdate: Record<string, unknown> | undefined;
-  if (input.pass === 'watermark') {
+  /** Keys the log says were deleted (or whose row is gone by now): marked for the run's guarded delete. */
+  let goneKeys: string[][] = [];
+  /** The LSN to let the slot advance to once the batch is committed. */
+  let releaseLsn: string | null = null;
+  if (input.pass === 'logical') {
+    const read = await readSlotChanges(deps, ctx, table, columns, limit);
+    ({ rows, goneKeys, hasMore } = read);
+    if (read.endLsn) {
+      cursorUpdate = { ...read.cursor, lsn: read.endLsn };
+      releaseLsn = read.endLsn;
+    }
+  } else if (input.pass === 'watermark') {
     const cursor = (await readCursor(deps.store.db, d.id, 'source_watermark')) ?? { watermark: null, key: null };
     const watermark = (cursor.watermark as string | null | undefined) ?? null;
     const key = (cursor.key as unknown[] | null | undefined) ?? [];
@@ -109,12 +122,19 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     quarantined: quarantined.length,
     ...(plan.softDeleted ? { softDeletedSkipped: plan.softDeleted } : {}),
     ...(skippedOtherLists ? { skippedOtherLists } : {}),
+    ...(goneKeys.length ? { deletedAtSource: goneKeys.length } : {}),
   };
   // The cursor never passes a row whose write may still succeed on retry (the original system's bug).
   const advance = outcome.transient.length === 0;
   // Rows marked deleted in the table are deleted from their lists by this run (after the mass-delete guard), without
   // waiting for a sweep of the whole ledger. A run to one list only deletes nothing.
   if (plan.softDeletedKeys.length && !onlyTarget) await markGone(deps.store.db, d.id, input.runRowId, plan.softDeletedKeys);
+  // Rows the log says were deleted go the same way: marked here, deleted after the guard by the run's delete phase.
+  const goneLedgerKeys = ledgerKeysFor(
+    goneKeys.map((key) => ({ key, values: {} })),
+    planContext,
+  );
+  if (goneLedgerKeys.length) await markGone(deps.store.db, d.id, input.runRowId, goneLedgerKeys);
   await commitBatch(deps.store.db, {
     definitionId: d.id,
     runRowId: input.runRowId,
@@ -124,7 +144,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     renames: plan.renames,
     healthyKeys: [...outcome.applied.map((a) => a.sourceKey), ...plan.unchanged.map((u) => u.sourceKey)],
     ...(advance && cursorUpdate ? { cursor: { kind: 'source_watermark' as const, value: cursorUpdate } } : {}),
-    counts: advance ? counts : { ...counts, read: 0, unchanged: 0, softDeletedSkipped: 0 },
+    counts: advance ? counts : { ...counts, read: 0, unchanged: 0, softDeletedSkipped: 0, deletedAtSource: 0 },
   });
   if (signal.aborted) {
     log.info(
@@ -137,6 +157,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     const first = outcome.transient[0]!;
     throw new Error(`${outcome.transient.length} write(s) failed for now (first: ${first.sourceKey}: ${first.message}); the batch will be retried`);
   }
+  if (releaseLsn) await releaseSlot(deps, ctx, releaseLsn, log);
   log.info({ definitionId: d.id, ...counts }, 'push batch committed');
   return { counts, nextAfterKey: input.pass === 'full' ? positionOf(lastKey, input.afterKey) : null, done: !hasMore };
 }

@@ -102,6 +102,7 @@ export async function sweepScan(deps: ActivityDeps, input: SweepInput): Promise<
 /**
  * Whether this run compares the whole ledger with the source (definition deleteSweep): a full pass
  * always does; otherwise every run, at most once per interval (read when the sweep would start), or never.
+ * A logical-replication run sweeps only on an interval.
  */
 async function sweepDue(deps: ActivityDeps, definitionId: string, runRowId: string): Promise<boolean> {
   // Timestamps compared in SQL: one clock (the meta-store's) for every worker.
@@ -110,7 +111,10 @@ async function sweepDue(deps: ActivityDeps, definitionId: string, runRowId: stri
       (d.last_delete_sweep_at is null
         or clock_timestamp() - d.last_delete_sweep_at >= coalesce(d.delete_sweep_interval_seconds, 0) * interval '1 second') as interval_passed
     from sync_definitions d left join sync_runs r on r.id = ${runRowId}::uuid where d.id = ${definitionId}::uuid`;
-  if (!row || row.pass === 'full' || row.mode === 'every_run') return true;
+  if (!row || row.pass === 'full') return true;
+  // Logical capture reads deletions from the log: only an interval sweep (a safety net the user chose) compares the whole ledger.
+  if (row.pass === 'logical') return row.mode === 'interval' && row.interval_passed;
+  if (row.mode === 'every_run') return true;
   if (row.mode === 'off') return false;
   return row.interval_passed;
 }

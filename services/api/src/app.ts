@@ -20,6 +20,7 @@ import { registerMe } from './resources/me.ts';
 import { registerSharePointConnections } from './resources/sharepoint-connections.ts';
 import { registerSharePointDiscovery } from './resources/sharepoint-discovery.ts';
 import { registerConnectionBudget } from './resources/connection-budget.ts';
+import { registerReplication } from './resources/replication.ts';
 import { registerSyncDefinitions } from './resources/sync-definitions.ts';
 import { registerSyncInspection } from './resources/sync-inspection.ts';
 import { registerConflicts } from './resources/conflicts.ts';
@@ -116,6 +117,7 @@ export function createApp(deps: ApiDeps) {
   registerDriftReports(app, deps);
   registerOperationPlans(app, deps);
   registerDefinitionSummary(app, deps);
+  registerReplication(app, deps);
   registerDiagnosticsRoutes(app, deps);
 
   documentHardening(app, { bodyLimitBytes });

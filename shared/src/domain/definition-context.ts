@@ -36,6 +36,8 @@ export interface FrozenDefinition {
   softDeleteColumn?: string | null;
   /** Absent in contexts frozen before 0.5: `from_list`. */
   newItemKeys?: DefinitionRow['newItemKeys'];
+  /** Absent in contexts frozen before 0.7 (which never read the log). */
+  replicationMaxRetainedMb?: number;
 }
 
 export interface FrozenTarget {
@@ -86,6 +88,7 @@ export function freezeDefinition(d: DefinitionRow): FrozenDefinition {
     ingressDeletePolicy: d.ingressDeletePolicy,
     softDeleteColumn: d.softDeleteColumn,
     newItemKeys: d.newItemKeys,
+    replicationMaxRetainedMb: d.replicationMaxRetainedMb,
   };
 }
 

@@ -82,9 +82,9 @@ export interface OperationRequest {
    * to draw it again. A joined request answers with the existing run's id instead.
    */
   runId: string;
-  /** An API key id, or 'schedule'. */
+  /** An API key id, 'schedule', or 'change-capture' (a logical-replication definition's watcher). */
   requestedBy: string;
-  trigger: 'api' | 'schedule';
+  trigger: 'api' | 'schedule' | 'change';
   /** Kind-specific options (push: fullResync). Requests with equal options join one run. */
   options?: Record<string, unknown>;
 }

@@ -111,8 +111,10 @@ function cursorAdvice(table: IntrospectedTable): string {
  * does not fit is answered with the columns that could be used, or with full_scan.
  */
 export function validateCursor(table: IntrospectedTable, strategy: CursorStrategy, cursorColumn: string | null | undefined): ValidationIssue[] {
-  if (strategy === 'full_scan') return [];
-  if (strategy !== 'updated_at') return [{ field: 'cursorStrategy', message: `unknown cursor strategy "${String(strategy)}" (updated_at, full_scan)` }];
+  // logical_replication reads the server's log (checked live against the server: sources/postgres/replication.ts).
+  if (strategy === 'full_scan' || strategy === 'logical_replication') return [];
+  if (strategy !== 'updated_at')
+    return [{ field: 'cursorStrategy', message: `unknown cursor strategy "${String(strategy)}" (updated_at, full_scan, logical_replication)` }];
   if (!cursorColumn) return [{ field: 'cursorColumn', message: 'the updated_at strategy needs a cursor column' }];
   const col = table.columns.find((c) => c.name === cursorColumn);
   if (!col) return [{ field: 'cursorColumn', message: `column "${cursorColumn}" does not exist in ${table.schema}.${table.name}; ${cursorAdvice(table)}` }];

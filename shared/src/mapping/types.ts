@@ -74,4 +74,4 @@ export interface RoutingTarget {
 }
 
 export type KeyStrategy = 'pk' | 'unique' | 'composite';
-export type CursorStrategy = 'updated_at' | 'full_scan';
+export type CursorStrategy = 'updated_at' | 'full_scan' | 'logical_replication';

@@ -16,6 +16,7 @@ import type {
 import type { AttemptBudget } from './socket.ts';
 import type { IntrospectionFilter, SchemaSnapshot, SourceConnectionParams, SourceEngine } from './types.ts';
 import type { Writability, WritableParams, WriteBatch, WriteResult } from './writes.ts';
+import type { ChangeBatch, ReplicationNames, SlotStatus } from './postgres/replication.ts';
 
 /*
  * A source engine is a connector (one folder per engine: postgres/, ...) that opens sessions.
@@ -106,6 +107,33 @@ export interface SourceSession {
    */
   reserveKeys(p: ReserveKeysParams): Promise<string[]>;
 
+  /** Log-based change capture (PostgreSQL logical replication); absent for engines without it. */
+  readonly changeCapture?: ChangeCapture;
+
   /** Ends the pool: politely (in-flight statements finish, at most a few seconds) or, with `immediately`, at once. */
   close(options?: { immediately?: boolean }): Promise<void>;
+}
+
+/** A table's changes read from the source's log: a slot and a publication per definition (postgres/replication.ts). */
+export interface ChangeCapture {
+  /** What keeps the table from being captured (server settings, privileges, replica identity), in words; [] when nothing. */
+  problems(table: RelationName, keyColumns: string[]): Promise<string[]>;
+  /** Creates the publication and the slot when missing (idempotent). */
+  ensure(
+    names: ReplicationNames,
+    table: RelationName,
+    keyColumns: string[],
+  ): Promise<{ slotCreated: boolean; publicationCreated: boolean; slotLsn: string | null }>;
+  /** Drops the slot and the publication when they exist. */
+  drop(names: ReplicationNames): Promise<void>;
+  status(names: ReplicationNames): Promise<SlotStatus>;
+  /** Reads whole transactions after `afterLsn` without consuming them: the net change per key. */
+  peek(names: ReplicationNames, table: RelationName, keyColumns: string[], opts: { afterLsn: string | null; maxChanges: number }): Promise<ChangeBatch>;
+  /** Lets the server release the log up to `lsn` (after the changes before it were committed). */
+  advance(names: ReplicationNames, lsn: string): Promise<void>;
+}
+
+export interface RelationName {
+  schema: string;
+  name: string;
 }

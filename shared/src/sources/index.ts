@@ -1,7 +1,7 @@
 export * from './types.ts';
 export * from './reads.ts';
 export * from './writes.ts';
-export type { IdentifierRules, SessionOptions, SourceConnector, SourceSession } from './connector.ts';
+export type { ChangeCapture, IdentifierRules, RelationName, SessionOptions, SourceConnector, SourceSession } from './connector.ts';
 export { SOURCE_CONNECTORS, sourceConnectorFor } from './connectors.ts';
 export { checkSourceConnection, introspectOnce, withSourceSession, DEFAULT_CHECK_DEADLINE_MS, DEFAULT_INTROSPECTION_DEADLINE_MS } from './call.ts';
 export {
@@ -23,4 +23,14 @@ export { snapshotFingerprint } from './fingerprint.ts';
 export { uniqueKeysOf } from './unique-keys.ts';
 export { diffSnapshots, diffTables, type SchemaDiff, type TableDiff, type ColumnChange, type PartitionChange } from './schema-diff.ts';
 export { connectPostgresSource } from './postgres/index.ts';
+export {
+  replicationNames,
+  compareLsn,
+  lsnDiffBytes,
+  ReplicationSlotBusyError,
+  type ReplicationNames,
+  type SlotStatus,
+  type ChangeBatch,
+  type CapturedChange,
+} from './postgres/replication.ts';
 export { newKeySourceOf, type NewKeySource } from './new-keys.ts';

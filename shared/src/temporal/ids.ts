@@ -23,6 +23,9 @@ export const scheduledTriggerWorkflowId = (definitionId: string, kind: Operation
 /** Schedules of versions before the operation model, removed when the API reconciles. */
 export const legacyPushScheduleId = (definitionId: string) => `push-schedule/${definitionId}`;
 
+/** The watcher of a logical-replication definition's slot (one per definition; it asks for push runs). */
+export const changeCaptureWorkflowId = (definitionId: string) => `change-capture/${definitionId}`;
+
 export const healthCheckWorkflowId = (requestId: string) => `health-check/${requestId}`;
 
 /** The parts of an operation workflow id, or null for any other id. */

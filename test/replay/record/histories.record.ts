@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import postgres from 'postgres';
-import { definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
+import { changeCaptureWorkflowId, definitionWorkflowId } from '@syncbridge/shared/temporal/ids';
 import { pushSyncWorkflow } from '@syncbridge/workflows';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../harness/database.ts';
 import { startTestStack, type TestStack } from '../../harness/stack.ts';
-import { apiJson, provision, registerSourceAndConnection, runPush, waitForRun } from '../../harness/sync.ts';
+import { apiJson, defineSync, provision, registerSourceAndConnection, runPush, waitForRun, type SyncSetup } from '../../harness/sync.ts';
 import { HISTORIES_DIR } from '../histories.ts';
 
 /*
@@ -25,6 +25,7 @@ let sql: postgres.Sql;
 let client: Client;
 let definitionId: string;
 let databaseId: string;
+let reg: SyncSetup;
 
 /** Every run of a workflow id, following continue-as-new, oldest first. */
 async function saveChain(scenario: string, workflowId: string): Promise<number> {
@@ -47,7 +48,7 @@ beforeAll(async () => {
   sql = postgres(source.url, { max: 2, onnotice: () => {} });
   await sql`create table items (id bigint primary key, name text not null, region text not null, at timestamptz not null default now())`;
   await sql`insert into items (id, name, region) select g, 'item ' || g, case when g % 2 = 0 then 'eu' else 'us' end from generate_series(1, 60) g`;
-  const reg = await registerSourceAndConnection(stack, source);
+  reg = await registerSourceAndConnection(stack, source);
   databaseId = reg.databaseId;
   definitionId = (
     await apiJson(
@@ -328,6 +329,36 @@ it('records health, provision and push histories', async () => {
   }
   await waitForIdle();
   await saveChain('definition-coordinator', definitionWorkflowId(definitionId));
+});
+
+it('records a change-capture watcher and the push runs it asks for (0.7 on)', async () => {
+  if (['v0.1', 'v0.2', 'v0.3', 'v0.4', 'v0.5', 'v0.6'].includes(TAG)) return;
+  await sql`create table orders (id bigint primary key, note text not null)`;
+  await sql`insert into orders select g, 'order ' || g from generate_series(1, 10) g`;
+  const { definitionId: logicalId } = await defineSync(stack, reg, {
+    name: 'orders',
+    table: 'orders',
+    keyStrategy: 'pk',
+    keyColumns: ['id'],
+    cursorStrategy: 'logical_replication',
+  });
+  expect((await runPush(stack, logicalId)).status).toBe('succeeded');
+  await apiJson(stack, `/v1/sync-definitions/${logicalId}`, { method: 'PATCH', json: { enabled: true } }, 200);
+  await sql`update orders set note = 'changed' where id <= 3`;
+  await sql`delete from orders where id = 10`;
+  let changeRun: { workflow_id: string } | undefined;
+  for (let i = 0; i < 300 && !changeRun; i++) {
+    [changeRun] = await stack.store.sql<Array<{ workflow_id: string }>>`
+      select workflow_id from sync_runs where definition_id = ${logicalId} and trigger = 'change' and status = 'succeeded' and (counts->>'deleted')::int = 1`;
+    if (!changeRun) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(changeRun).toBeDefined();
+  await saveChain('push-logical', changeRun!.workflow_id);
+  // Turned off, the watcher ends by itself.
+  await apiJson(stack, `/v1/sync-definitions/${logicalId}`, { method: 'PATCH', json: { enabled: false } }, 200);
+  await client.workflow.getHandle(changeCaptureWorkflowId(logicalId)).result();
+  await saveChain('change-capture', changeCaptureWorkflowId(logicalId));
+  await stack.api(`/v1/sync-definitions/${logicalId}`, { method: 'DELETE' });
 });
 
 async function waitForWorkflow(query: string): Promise<string> {

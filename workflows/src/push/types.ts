@@ -26,7 +26,7 @@ export function addCounts(a: PushCounts, b: Partial<PushCounts>): PushCounts {
  * into the table first, so one run is one cycle.
  */
 export type PushPhase = 'ingress' | 'upsert' | 'sweep' | 'scan' | 'guard' | 'delete' | 'done';
-export type PushPass = 'watermark' | 'full';
+export type PushPass = 'watermark' | 'full' | 'logical';
 
 /** State carried across continue-as-new: ids and positions only, never rows. */
 export interface PushCarry {
@@ -47,7 +47,7 @@ export interface PushSyncInput {
   /** Set by the definition's coordinator, which created the run. Without it the workflow asks the coordinator to start the run, and ends. */
   runId?: string;
   context: RunContext;
-  trigger: 'api' | 'schedule';
+  trigger: 'api' | 'schedule' | 'change';
   /** Re-read every row and compare hashes, not only rows past the watermark. */
   fullResync?: boolean;
   carry?: PushCarry;

@@ -5,7 +5,7 @@ import { recordSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import type { ApiDeps } from './context.ts';
 import { assertDatabaseInApp } from './app-scope.ts';
 import { ApiError, ErrorCode } from './problem.ts';
-import { withSourceSession } from '@syncbridge/shared/sources';
+import { replicationNames, withSourceSession } from '@syncbridge/shared/sources';
 import { egressOf } from './probes.ts';
 import { callSource, checkIdentifiers, describeInstance, INTROSPECTION_TIMEOUT_MS, introspectSource, type SourceInstance } from './source-schema.ts';
 
@@ -135,4 +135,71 @@ export async function checkIngressWritable(deps: ApiDeps, d: SourceBinding & { d
       `direction ${d.direction} writes list edits into ${d.sourceSchema}.${d.sourceTable}, which ${describeInstance(source.instance)} does not allow: ${verdict.reason}; keep direction push`,
     );
   }
+}
+
+/**
+ * Cursor strategy logical_replication reads PostgreSQL's log: a live check of the instance a run
+ * would use (wal_level, the role's right to make slots, a replica identity that carries the key).
+ * Another engine, or a server that cannot, is a 422 naming `body.cursorStrategy` with the reasons.
+ */
+export async function checkLogicalCapture(deps: ApiDeps, d: SourceBinding): Promise<void> {
+  if (d.cursorStrategy !== 'logical_replication') return;
+  const { source } = await resolveBinding(deps, d);
+  const problems = await callSource(
+    deps,
+    source,
+    'source replication check failed',
+    'the definition cannot be validated now, so nothing was saved',
+    (connector, params) =>
+      withSourceSession(connector, params, { deadlineMs: INTROSPECTION_TIMEOUT_MS, egress: egressOf(deps) }, (s) =>
+        s.changeCapture
+          ? s.changeCapture.problems({ schema: d.sourceSchema, name: d.sourceTable }, d.keyColumns)
+          : Promise.resolve([`${s.engine} sources have no logical replication SyncBridge can read; use cursorStrategy updated_at or full_scan`]),
+      ),
+  );
+  if (problems.length) {
+    throw fieldError(
+      422,
+      ErrorCode.ValidationFailed,
+      'body.cursorStrategy',
+      `cursorStrategy logical_replication cannot read ${d.sourceSchema}.${d.sourceTable} on ${describeInstance(source.instance)}: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/**
+ * Drops a definition's replication slot and publication where they are (the instance its state
+ * names, or, when the state is gone with the definition, every instance of its database), so the
+ * server keeps no WAL for it: the definition was deleted or reads otherwise now. Best effort: an
+ * unreachable instance is logged (drop the slot by hand there, or it keeps WAL).
+ */
+export async function dropChangeCapture(deps: ApiDeps, def: { id: string; databaseId: string; cursorStrategy: string }): Promise<void> {
+  const { db } = deps.store;
+  const [slot] = await db.select().from(schema.replicationSlots).where(eq(schema.replicationSlots.definitionId, def.id));
+  // Only a definition that read the log (or still has its state) can have a slot.
+  if (!slot && def.cursorStrategy !== 'logical_replication') return;
+  const names = slot ? { slot: slot.slotName, publication: slot.publicationName } : replicationNames(def.id);
+  const instances = await db
+    .select({ instance: schema.databaseInstances, engine: schema.databases.engine })
+    .from(schema.databaseInstances)
+    .innerJoin(schema.databases, eq(schema.databases.id, schema.databaseInstances.databaseId))
+    .where(slot ? eq(schema.databaseInstances.id, slot.instanceId) : eq(schema.databaseInstances.databaseId, def.databaseId));
+  let dropped = true;
+  for (const { instance, engine } of instances) {
+    if (engine !== 'postgres') continue;
+    try {
+      await callSource(deps, { instance, engine }, 'replication slot drop failed', 'the replication slot could not be dropped now', (connector, params) =>
+        withSourceSession(connector, params, { deadlineMs: INTROSPECTION_TIMEOUT_MS, egress: egressOf(deps) }, async (s) => {
+          await s.changeCapture?.drop(names);
+        }),
+      );
+    } catch (err) {
+      dropped = false;
+      deps.logger.warn(
+        { definitionId: def.id, instanceId: instance.id, slot: names.slot, err: (err as Error).message },
+        'replication slot not dropped: drop it on that instance by hand (pg_drop_replication_slot) or it keeps WAL',
+      );
+    }
+  }
+  if (slot && dropped) await db.delete(schema.replicationSlots).where(eq(schema.replicationSlots.definitionId, def.id));
 }

@@ -1,9 +1,22 @@
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  WorkflowIdConflictPolicy,
+  type ScheduleOptionsAction,
+  type ScheduleSpec,
+} from '@temporalio/client';
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { OPERATION_KINDS, OPERATIONS, type OperationKind } from '@syncbridge/shared/domain';
-import { legacyPushScheduleId, OPERATION_SCHEDULE_PREFIX, operationScheduleId, scheduledTriggerWorkflowId } from '@syncbridge/shared/temporal/ids';
-import { scheduledOperationWorkflow } from '@syncbridge/workflows';
+import {
+  changeCaptureWorkflowId,
+  legacyPushScheduleId,
+  OPERATION_SCHEDULE_PREFIX,
+  operationScheduleId,
+  scheduledTriggerWorkflowId,
+} from '@syncbridge/shared/temporal/ids';
+import { changeCaptureWorkflow, scheduledOperationWorkflow } from '@syncbridge/workflows';
 import type { ApiDeps } from './context.ts';
 import { ApiError, ErrorCode } from './problem.ts';
 
@@ -74,12 +87,31 @@ async function applySchedule(deps: ApiDeps, row: ScheduleRow, definitionEnabled:
   }
 }
 
-/** Makes the definition's Temporal Schedules equal to its rows: creates, updates, pauses, removes. */
+/**
+ * An enabled definition that reads PostgreSQL's log has a watcher workflow that asks for a push run
+ * whenever its slot holds changes (workflows/src/capture). Started here when missing (a running one
+ * is kept); it ends by itself when the definition is turned off, deleted or reads otherwise.
+ */
+async function ensureChangeCapture(deps: ApiDeps, def: { id: string; enabled: boolean; cursorStrategy: string }): Promise<void> {
+  if (!def.enabled || def.cursorStrategy !== 'logical_replication') return;
+  await deps.temporal.client.workflow.start(changeCaptureWorkflow, {
+    workflowId: changeCaptureWorkflowId(def.id),
+    taskQueue: deps.temporal.taskQueue,
+    args: [{ definitionId: def.id }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+  });
+}
+
+/** Makes the definition's Temporal Schedules equal to its rows (creates, updates, pauses, removes), and its change watcher. */
 export async function syncDefinitionSchedules(deps: ApiDeps, definitionId: string): Promise<void> {
   const { db } = deps.store;
-  const [def] = await db.select({ enabled: schema.syncDefinitions.enabled }).from(schema.syncDefinitions).where(eq(schema.syncDefinitions.id, definitionId));
+  const [def] = await db
+    .select({ id: schema.syncDefinitions.id, enabled: schema.syncDefinitions.enabled, cursorStrategy: schema.syncDefinitions.cursorStrategy })
+    .from(schema.syncDefinitions)
+    .where(eq(schema.syncDefinitions.id, definitionId));
   const rows = def ? await db.select().from(schema.operationSchedules).where(eq(schema.operationSchedules.definitionId, definitionId)) : [];
   try {
+    if (def) await ensureChangeCapture(deps, def);
     for (const row of rows) await applySchedule(deps, row, def!.enabled);
     const kept = new Set(rows.map((r) => r.kind));
     for (const kind of OPERATION_KINDS)
@@ -129,6 +161,11 @@ async function reconcileOnce(deps: ApiDeps): Promise<{ applied: number; removed:
     .from(schema.operationSchedules)
     .innerJoin(schema.syncDefinitions, eq(schema.syncDefinitions.id, schema.operationSchedules.definitionId));
   for (const r of rows) await applySchedule(deps, r.schedule, r.enabled);
+  const watched = await db
+    .select({ id: schema.syncDefinitions.id, enabled: schema.syncDefinitions.enabled, cursorStrategy: schema.syncDefinitions.cursorStrategy })
+    .from(schema.syncDefinitions)
+    .where(and(eq(schema.syncDefinitions.enabled, true), eq(schema.syncDefinitions.cursorStrategy, 'logical_replication')));
+  for (const def of watched) await ensureChangeCapture(deps, def);
   const wanted = new Set(rows.map((r) => operationScheduleId(r.schedule.definitionId, r.schedule.kind as OperationKind)));
   let removed = 0;
   for await (const s of deps.temporal.client.schedule.list()) {

@@ -4,7 +4,7 @@ import { MAX_IDENTIFIER_LENGTH } from '@syncbridge/shared/sources';
 import { assertDefinitionIdle, GUARDED_DEFINITION_FIELDS } from '@syncbridge/shared/domain';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { registerCrud } from '../lib/crud.ts';
-import { checkIngressWritable, validateDefinitionSource } from '../lib/definition-source.ts';
+import { checkIngressWritable, checkLogicalCapture, dropChangeCapture, validateDefinitionSource } from '../lib/definition-source.ts';
 import { sourceWarningsOf, SourceWarningSchema } from '../lib/definition-warnings.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import { isCron, pushScheduleShorthand, removeDefinitionSchedules, saveScheduleShorthand, syncDefinitionSchedules } from '../lib/schedules.ts';
@@ -31,7 +31,10 @@ const fields = {
   sourceTable: identifier('Source table'),
   keyStrategy: z.enum(schema.keyStrategy.enumValues).openapi({ description: 'pk, unique (a unique constraint) or composite (several columns)' }),
   keyColumns: z.array(identifier('Key column')).min(1).max(16).openapi({ description: 'Key columns in order' }),
-  cursorStrategy: z.enum(schema.cursorStrategy.enumValues).openapi({ description: 'updated_at (watermark column) or full_scan (hash compare)' }),
+  cursorStrategy: z.enum(schema.cursorStrategy.enumValues).openapi({
+    description:
+      "How push finds changed rows: updated_at (a watermark column), full_scan (hash compare of every row), or logical_replication (PostgreSQL only: a replication slot and publication SyncBridge creates, watches and drops with the definition; changes and deletions are read from the server's log and pushed within seconds of their COMMIT, with no schedule needed). logical_replication needs wal_level=logical, a role that may create replication slots (superuser or REPLICATION) and publications, and a table whose replica identity carries the key (its primary key, or REPLICA IDENTITY FULL); it is checked live (422 naming body.cursorStrategy with the reasons)",
+  }),
   cursorColumn: identifier('Watermark column for updated_at').nullable(),
   cursorOverlapSeconds: z.number().int().min(0).max(3600),
   direction: z.enum(schema.syncDirection.enumValues),
@@ -75,6 +78,10 @@ const fields = {
     .max(86_400 * 30)
     .nullable()
     .openapi({ description: 'With deleteSweep interval: the least time between two sweeps. Required with interval, null otherwise' }),
+  replicationMaxRetainedMb: z.number().int().min(16).max(1_048_576).openapi({
+    description:
+      "logical_replication: the most WAL (MB) the definition's slot may hold back on the source (default 1024). Past half of it the replication state carries an alarm (GET /v1/sync-definitions/{id}/replication); past all of it the slot is dropped, so the server's disk never fills, and the next run makes a full pass on a new slot",
+  }),
   budgetWeight: z.number().gt(0).max(100).openapi({
     description:
       "This definition's weight in its tenant's resource-unit budget against other definitions' work of the same priority (default 1): at 2 it gets twice the share of one at 1 when both wait",
@@ -98,7 +105,8 @@ export function definitionRules(d: DefinitionShape): FieldError[] {
   if (d.keyStrategy === 'composite' && keys.length < 2) out.push({ field: 'body.keyColumns', message: 'a composite key needs at least two columns' });
   if (new Set(keys).size !== keys.length) out.push({ field: 'body.keyColumns', message: 'key columns must be distinct' });
   if (d.cursorStrategy === 'updated_at' && !d.cursorColumn) out.push({ field: 'body.cursorColumn', message: 'required when cursorStrategy is updated_at' });
-  if (d.cursorStrategy === 'full_scan' && d.cursorColumn) out.push({ field: 'body.cursorColumn', message: 'must be null when cursorStrategy is full_scan' });
+  if ((d.cursorStrategy === 'full_scan' || d.cursorStrategy === 'logical_replication') && d.cursorColumn)
+    out.push({ field: 'body.cursorColumn', message: `must be null when cursorStrategy is ${d.cursorStrategy}` });
   if (d.ingressDeletePolicy === 'soft_delete' && !d.softDeleteColumn)
     out.push({
       field: 'body.softDeleteColumn',
@@ -156,6 +164,7 @@ const CreateDefinition = z
     deleteSweep: fields.deleteSweep.optional(),
     deleteSweepIntervalSeconds: fields.deleteSweepIntervalSeconds.optional(),
     budgetWeight: fields.budgetWeight.optional(),
+    replicationMaxRetainedMb: fields.replicationMaxRetainedMb.optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -194,6 +203,7 @@ const toResponse = (r: DefinitionRow) => ({
   deleteSweep: r.deleteSweep,
   deleteSweepIntervalSeconds: r.deleteSweepIntervalSeconds,
   budgetWeight: r.budgetWeight,
+  replicationMaxRetainedMb: r.replicationMaxRetainedMb,
   sourceSnapshotId: r.sourceSnapshotId,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
@@ -251,6 +261,7 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
         newItemKeys: b.newItemKeys,
       });
       await checkIngressWritable(deps, { ...b, ...bound, cursorColumn: b.cursorColumn ?? null, direction: b.direction ?? 'push' });
+      await checkLogicalCapture(deps, { ...b, ...bound, cursorColumn: b.cursorColumn ?? null });
       return { ...withoutSchedule(b), ...bound };
     },
     toPatch: async (body, _deps, existing) => {
@@ -274,7 +285,10 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
       }
       // A new pin alone moves the definition to that instance's database.
       const pinOnly = 'sourceInstanceId' in b && !('databaseId' in b) && b.sourceInstanceId;
-      return { ...withoutSchedule(b), ...(await validateDefinitionSource(deps, { ...merged, ...(pinOnly ? { databaseId: null } : {}) })) };
+      const binding = { ...merged, ...(pinOnly ? { databaseId: null } : {}) };
+      const bound = await validateDefinitionSource(deps, binding);
+      await checkLogicalCapture(deps, { ...binding, ...bound });
+      return { ...withoutSchedule(b), ...bound };
     },
     validateMerged: (m) => definitionRules(m),
     // What a writer reads may not change under it (docs/design/operations.md).
@@ -287,12 +301,17 @@ export function registerSyncDefinitions(app: App, deps: ApiDeps) {
       if (guarded.length) await assertDefinitionIdle(tx, w.existing.id, `the definition's ${guarded.join(', ')}`);
     },
     afterWrite: async (row, _deps, body) => {
+      // A definition that stopped reading the log lets go of its slot (the server would keep WAL for it).
+      if (row.cursorStrategy !== 'logical_replication') await dropChangeCapture(deps, { ...row, cursorStrategy: 'none' });
       await saveScheduleShorthand(deps, row.id, body);
       await syncDefinitionSchedules(deps, row.id);
       // New guard limits may release a run the mass-delete guard holds.
       await recheckHeldRuns(deps, row.id);
     },
-    afterDelete: (row) => removeDefinitionSchedules(deps, row.id),
+    afterDelete: async (row) => {
+      await removeDefinitionSchedules(deps, row.id);
+      await dropChangeCapture(deps, row);
+    },
   });
 
   const validated = [

@@ -1,10 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid, real } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid, real } from 'drizzle-orm/pg-core';
 import { createdAt, id, updatedAt } from './common.ts';
 import { apps, databaseInstances, databases, sharepointConnections } from './sources.ts';
 
 export const keyStrategy = pgEnum('key_strategy', ['pk', 'unique', 'composite']);
-export const cursorStrategy = pgEnum('cursor_strategy', ['updated_at', 'full_scan']);
+/**
+ * How push finds changed rows: a watermark column (updated_at), a hash compare of every row (full_scan),
+ * or PostgreSQL logical replication (a slot and publication SyncBridge manages; the LSN is the cursor).
+ */
+export const cursorStrategy = pgEnum('cursor_strategy', ['updated_at', 'full_scan', 'logical_replication']);
 export const syncDirection = pgEnum('sync_direction', ['push', 'ingress', 'both']);
 export const conflictPolicy = pgEnum('conflict_policy', ['source_wins', 'sharepoint_wins', 'latest_wins', 'manual']);
 export const targetStrategy = pgEnum('target_strategy', ['single', 'conditional']);
@@ -62,6 +66,12 @@ export const syncDefinitions = pgTable(
     deleteSweepIntervalSeconds: integer('delete_sweep_interval_seconds'),
     /** When push last compared the whole ledger with the source (set when a sweep completes). */
     lastDeleteSweepAt: timestamp('last_delete_sweep_at', { withTimezone: true }),
+    /**
+     * logical_replication: the most WAL the definition's slot may hold back on the source (MB). Past half of it the
+     * slot's state carries an alarm; past all of it the slot is dropped (the disk never fills) and the next run
+     * makes a full pass on a new slot.
+     */
+    replicationMaxRetainedMb: integer('replication_max_retained_mb').notNull().default(1024),
     /** This definition's weight in its tenant's budget against others of the same priority (fair share). */
     budgetWeight: real('budget_weight').notNull().default(1),
     /** A drift repair of at most this many actions applies without asking; null: every repair waits for approval. */
@@ -92,6 +102,7 @@ export const syncDefinitions = pgTable(
     check('sync_definitions_soft_delete_ck', sql`(${t.ingressDeletePolicy} = 'soft_delete') = (${t.softDeleteColumn} is not null)`),
     check('sync_definitions_batch_ck', sql`${t.batchSize} between 1 and 5000`),
     check('sync_definitions_delete_sweep_ck', sql`(${t.deleteSweep} = 'interval') = (${t.deleteSweepIntervalSeconds} is not null)`),
+    check('sync_definitions_replication_max_retained_ck', sql`${t.replicationMaxRetainedMb} between 16 and 1048576`),
     check('sync_definitions_delete_sweep_interval_ck', sql`${t.deleteSweepIntervalSeconds} is null or ${t.deleteSweepIntervalSeconds} >= 60`),
     check('sync_definitions_budget_weight_ck', sql`${t.budgetWeight} > 0 and ${t.budgetWeight} <= 100`),
     check(
@@ -153,3 +164,34 @@ export const fieldMappings = pgTable(
     uniqueIndex('field_mappings_target_uq').on(t.definitionId, t.targetColumn),
   ],
 );
+
+/**
+ * The logical replication slot and publication of a definition with cursor strategy logical_replication:
+ * where they live, what the last look at them found (lag, WAL held back, alarm), and how often the slot
+ * was lost (each loss made the next run a full pass on a new slot).
+ */
+export const replicationSlots = pgTable('replication_slots', {
+  definitionId: uuid('definition_id')
+    .primaryKey()
+    .references(() => syncDefinitions.id, { onDelete: 'cascade' }),
+  /** The database instance that holds the slot (a rebind to another instance starts a new one there). */
+  instanceId: uuid('instance_id')
+    .notNull()
+    .references(() => databaseInstances.id, { onDelete: 'cascade' }),
+  slotName: text('slot_name').notNull(),
+  publicationName: text('publication_name').notNull(),
+  /** active, or lost (gone, invalidated by the server, or dropped at the size limit) until the next run makes a new one. */
+  status: text('status').notNull().default('active'),
+  confirmedLsn: text('confirmed_lsn'),
+  currentLsn: text('current_lsn'),
+  lagBytes: bigint('lag_bytes', { mode: 'number' }),
+  retainedBytes: bigint('retained_bytes', { mode: 'number' }),
+  /** What needs a person's attention (WAL held back past half the limit; the slot lost), in words; null when fine. */
+  alarm: text('alarm'),
+  lostCount: integer('lost_count').notNull().default(0),
+  lastLostAt: timestamp('last_lost_at', { withTimezone: true }),
+  lastLostReason: text('last_lost_reason'),
+  checkedAt: timestamp('checked_at', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

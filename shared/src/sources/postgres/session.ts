@@ -1,5 +1,5 @@
 import type postgres from 'postgres';
-import type { SourceSession } from '../connector.ts';
+import type { ChangeCapture, SourceSession } from '../connector.ts';
 import type {
   CountAfterParams,
   CountParams,
@@ -16,12 +16,23 @@ import type { WritableParams, WriteBatch } from '../writes.ts';
 import { introspectPostgres } from './introspect.ts';
 import { countRows, countRowsAfter, keysPresent, maxWatermark, readByKey, readByKeys, readByWatermark, rewindWatermark } from './read.ts';
 import { reserveKeys } from './reserve.ts';
+import { advanceSlot, dropReplication, ensureReplication, peekChanges, replicationProblems, slotStatus } from './replication.ts';
 import { checkWritable } from './writable.ts';
 import { applyChanges } from './write.ts';
 
 /** A PostgreSQL session: one postgres.js pool and the socket factory that makes its connections. */
 export class PostgresSession implements SourceSession {
   readonly engine = 'postgres' as const;
+
+  /** Logical replication through the SQL slot functions (replication.ts), on this session's pool. */
+  readonly changeCapture: ChangeCapture = {
+    problems: (table, keyColumns) => replicationProblems(this.sql, table, keyColumns),
+    ensure: (names, table, keyColumns) => ensureReplication(this.sql, names, table, keyColumns),
+    drop: (names) => dropReplication(this.sql, names),
+    status: (names) => slotStatus(this.sql, names),
+    peek: (names, table, keyColumns, opts) => peekChanges(this.sql, names, table, keyColumns, opts),
+    advance: (names, lsn) => advanceSlot(this.sql, names, lsn),
+  };
 
   constructor(
     private readonly sql: postgres.Sql,
