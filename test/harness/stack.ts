@@ -36,13 +36,22 @@ try {
   // already installed in this process by an earlier test file
 }
 
+/** What the global setup provided, or undefined outside a vitest run (the benchmarks use this harness too). */
+export function provided<K extends 'workflowBundlePath' | 'workerProcessBundlePath'>(key: K): string | undefined {
+  try {
+    return inject(key);
+  } catch {
+    return undefined;
+  }
+}
+
 let bundle: Promise<{ code: string }> | undefined;
 /**
  * The workflow bundle: the one global setup built for the whole run (test/harness/global-setup.ts),
  * or, where no setup provided one, compiled once per test file.
  */
 export const workflowBundle = async (): Promise<{ codePath: string } | { code: string }> => {
-  const codePath = inject('workflowBundlePath');
+  const codePath = provided('workflowBundlePath');
   if (codePath) return { codePath };
   return (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } }));
 };

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
-import type { TestStack } from './stack.ts';
+import { provided, type TestStack } from './stack.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,7 +27,7 @@ export function startWorkerProcess(stack: TestStack, env: Record<string, string>
       // The tests' sources and the emulator are on 127.0.0.1.
       SYNCBRIDGE_EGRESS_ALLOW_LOCAL: 'true',
       // The run's one bundle (global setup), instead of compiling it again at each start.
-      ...(inject('workerProcessBundlePath') ? { WORKER_WORKFLOW_BUNDLE: inject('workerProcessBundlePath') } : {}),
+      ...(provided('workerProcessBundlePath') ? { WORKER_WORKFLOW_BUNDLE: provided('workerProcessBundlePath') } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
