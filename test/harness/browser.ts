@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { expect } from 'vitest';
 
 /*
  * Real Chromium for the web UI's browser tests: Debian's chromium package (deploy/scripts/lib.sh
@@ -74,6 +75,56 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 /** Evaluates an expression in the page (as text: no DOM types here) and returns its value. */
 export async function inPage<T>(page: Page, expression: string): Promise<T> {
   return (await page.evaluate(expression)) as T;
+}
+
+/*
+ * The keyboard alone, as a user without a mouse drives a page: every control is reached with
+ * Tab, chosen with the arrow keys, typed into, and sent with Enter.
+ */
+
+/**
+ * Moves the focus with Tab (only) until it rests on `selector`: proof that the control is in the
+ * keyboard's reach. Fails after a full round of the page without meeting it.
+ */
+export async function tabTo(page: Page, selector: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    if (await inPage<boolean>(page, `document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`${selector} cannot be reached with the Tab key on ${page.url()}`);
+}
+
+/** Chooses an option of a <select> with the arrow keys. */
+export async function keyboardChoose(page: Page, selector: string, value: string): Promise<void> {
+  await tabTo(page, selector);
+  const [current, wanted] = await inPage<[number, number]>(
+    page,
+    `(() => { const s = document.querySelector(${JSON.stringify(selector)}); return [s.selectedIndex, [...s.options].findIndex((o) => o.value === ${JSON.stringify(value)})]; })()`,
+  );
+  expect(wanted, `${selector} offers ${value}`).toBeGreaterThanOrEqual(0);
+  for (let i = current; i !== wanted; i += wanted > current ? 1 : -1) await page.keyboard.press(wanted > current ? 'ArrowDown' : 'ArrowUp');
+  expect(await inPage<string>(page, `document.querySelector(${JSON.stringify(selector)}).value`)).toBe(value);
+}
+
+/** Replaces a text field's value by typing. */
+export async function keyboardType(page: Page, selector: string, text: string): Promise<void> {
+  await tabTo(page, selector);
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyA');
+  await page.keyboard.up('Control');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type(text);
+}
+
+/** Tabs to the button with this label and presses Enter. */
+export async function keyboardSubmit(page: Page, label: string): Promise<void> {
+  const marker = `data-kb-${Math.random().toString(36).slice(2)}`;
+  await inPage(
+    page,
+    `[...document.querySelectorAll('button')].find((b) => b.textContent.replace(/\\s+/g, ' ').trim() === ${JSON.stringify(label)})?.setAttribute('${marker}', '')`,
+  );
+  await tabTo(page, `button[${marker}]`);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -121,3 +121,26 @@ export class UiPage {
       ?.getAttribute('href');
   }
 }
+
+/** What a browser would send for the page's POST form with this action: its fields as rendered (checked boxes, selected options). */
+export function formFields(p: UiPage, action: string): Record<string, string | string[]> {
+  const formEl = p.doc.querySelectorAll('form[method="post"]').find((f) => f.getAttribute('action') === action);
+  if (!formEl) throw new Error(`no form posting to ${action} on ${p.path}: ${p.text.slice(0, 500)}`);
+  const out: Record<string, string | string[]> = {};
+  const add = (name: string, value: string) => {
+    const had = out[name];
+    out[name] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
+  };
+  for (const el of formEl.querySelectorAll('input, select')) {
+    const name = el.getAttribute('name');
+    if (!name || name === '_csrf') continue;
+    if (el.tagName === 'SELECT') {
+      const options = el.querySelectorAll('option');
+      const chosen = options.find((o) => o.hasAttribute('selected')) ?? options[0];
+      if (chosen) add(name, chosen.getAttribute('value') ?? '');
+    } else if (el.getAttribute('type') === 'checkbox') {
+      if (el.hasAttribute('checked')) add(name, el.getAttribute('value') ?? 'on');
+    } else add(name, el.getAttribute('value') ?? '');
+  }
+  return out;
+}

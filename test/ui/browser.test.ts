@@ -1,6 +1,17 @@
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { axeViolations, inPage, launchBrowser, openPage, screenshot, type PageWatch } from '../harness/browser.ts';
+import {
+  axeViolations,
+  inPage,
+  keyboardChoose,
+  keyboardSubmit,
+  keyboardType,
+  launchBrowser,
+  openPage,
+  screenshot,
+  tabTo,
+  type PageWatch,
+} from '../harness/browser.ts';
 import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
@@ -118,51 +129,6 @@ describe('web UI in Chromium', () => {
     expect(await inPage<string>(page, 'document.body.innerHTML')).not.toContain(shown);
   });
 
-  /**
-   * Moves the focus with Tab (only) until it rests on `selector`: proof that the control is in the
-   * keyboard's reach. Fails after a full round of the page without meeting it.
-   */
-  async function tabTo(selector: string): Promise<void> {
-    for (let i = 0; i < 120; i++) {
-      if (await inPage<boolean>(page, `document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)) return;
-      await page.keyboard.press('Tab');
-    }
-    throw new Error(`${selector} cannot be reached with the Tab key on ${page.url()}`);
-  }
-
-  /** Chooses an option of a <select> with the arrow keys. */
-  async function keyboardChoose(selector: string, value: string): Promise<void> {
-    await tabTo(selector);
-    const [current, wanted] = await inPage<[number, number]>(
-      page,
-      `(() => { const s = document.querySelector(${JSON.stringify(selector)}); return [s.selectedIndex, [...s.options].findIndex((o) => o.value === ${JSON.stringify(value)})]; })()`,
-    );
-    expect(wanted, `${selector} offers ${value}`).toBeGreaterThanOrEqual(0);
-    for (let i = current; i !== wanted; i += wanted > current ? 1 : -1) await page.keyboard.press(wanted > current ? 'ArrowDown' : 'ArrowUp');
-    expect(await inPage<string>(page, `document.querySelector(${JSON.stringify(selector)}).value`)).toBe(value);
-  }
-
-  /** Replaces a text field's value by typing. */
-  async function keyboardType(selector: string, text: string): Promise<void> {
-    await tabTo(selector);
-    await page.keyboard.down('Control');
-    await page.keyboard.press('KeyA');
-    await page.keyboard.up('Control');
-    await page.keyboard.press('Backspace');
-    await page.keyboard.type(text);
-  }
-
-  /** Tabs to the button with this label and presses Enter. */
-  async function keyboardSubmit(label: string): Promise<void> {
-    const marker = `data-kb-${Math.random().toString(36).slice(2)}`;
-    await inPage(
-      page,
-      `[...document.querySelectorAll('button')].find((b) => b.textContent.replace(/\\s+/g, ' ').trim() === ${JSON.stringify(label)})?.setAttribute('${marker}', '')`,
-    );
-    await tabTo(`button[${marker}]`);
-    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-  }
-
   /** Waits until the run page (live, through htmx) shows the run ended, and returns its status. */
   async function runEnds(): Promise<string> {
     expect(new URL(page.url()).pathname).toMatch(/^\/ui\/runs\/[0-9a-f-]{36}$/);
@@ -189,30 +155,30 @@ describe('web UI in Chromium', () => {
     await signIn(stack.adminKey);
     // The wizard, with the keyboard alone: every control is reached with Tab, chosen with the arrow keys, typed into, and sent with Enter.
     await visit('/ui/definitions/new', 'wizard-1-source');
-    await keyboardChoose('#wiz-instance', reg.instanceId);
-    await keyboardSubmit('Continue');
+    await keyboardChoose(page, '#wiz-instance', reg.instanceId);
+    await keyboardSubmit(page, 'Continue');
     await checkPage('wizard-1-table');
-    await keyboardChoose('#wiz-table', JSON.stringify(['public', 'tasks']));
-    await keyboardType('#wiz-name', 'tasks');
-    await keyboardSubmit('Next: keys and watermark');
+    await keyboardChoose(page, '#wiz-table', JSON.stringify(['public', 'tasks']));
+    await keyboardType(page, '#wiz-name', 'tasks');
+    await keyboardSubmit(page, 'Next: keys and watermark');
     await checkPage('wizard-2-keys');
     // Proposed from the table: its primary key and its timestamp column.
     expect(await inPage<string>(page, "document.querySelector('#wiz-key-0')?.value ?? document.querySelector('[name=keyColumns]:checked')?.value")).toBe('id');
     expect(await inPage<string>(page, "document.querySelector('#wiz-cursor-column').value")).toBe('updated_at');
-    await keyboardChoose('#wiz-direction', 'both');
-    await keyboardSubmit('Create the definition and continue');
+    await keyboardChoose(page, '#wiz-direction', 'both');
+    await keyboardSubmit(page, 'Create the definition and continue');
     expect(new URL(page.url()).pathname).toMatch(/\/mapping$/);
     const definitionId = new URL(page.url()).pathname.split('/')[4]!;
     await checkPage('wizard-3-mapping');
-    await keyboardSubmit('Save the mapping and continue');
+    await keyboardSubmit(page, 'Save the mapping and continue');
     await checkPage('wizard-4-targets');
-    await keyboardChoose('#wiz-find-connection', reg.connectionId);
-    await keyboardType('#wiz-site-search', 'syncbridge');
-    await keyboardSubmit('Search sites');
-    await keyboardType('#wiz-list-name', 'Tasks');
-    await keyboardSubmit('Add the list');
+    await keyboardChoose(page, '#wiz-find-connection', reg.connectionId);
+    await keyboardType(page, '#wiz-site-search', 'syncbridge');
+    await keyboardSubmit(page, 'Search sites');
+    await keyboardType(page, '#wiz-list-name', 'Tasks');
+    await keyboardSubmit(page, 'Add the list');
     await checkPage('wizard-4-target-added');
-    await tabTo('a[href$="/provision"].button');
+    await tabTo(page, 'a[href$="/provision"].button');
     await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
     await checkPage('wizard-5-provision');
     await press('Provision the lists');

@@ -3,36 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { createKey, startTestStack, type TestStack } from '../harness/stack.ts';
 import { apiJson, listItems, registerSourceAndConnection, type SyncSetup } from '../harness/sync.ts';
-import { UiClient, type UiPage } from '../harness/ui.ts';
+import { formFields, UiClient, type UiPage } from '../harness/ui.ts';
 
 /*
  * The definition wizard and the definition page as a user drives them: every step is a form
  * sent as a browser sends it (with the values the page rendered), and what it did is checked
  * through the API and in the SharePoint emulator.
  */
-
-/** What a browser would send for the page's POST form with this action: its fields as rendered (checked boxes, selected options). */
-function formFields(p: UiPage, action: string): Record<string, string | string[]> {
-  const formEl = p.doc.querySelectorAll('form[method="post"]').find((f) => f.getAttribute('action') === action);
-  if (!formEl) throw new Error(`no form posting to ${action} on ${p.path}: ${p.text.slice(0, 500)}`);
-  const out: Record<string, string | string[]> = {};
-  const add = (name: string, value: string) => {
-    const had = out[name];
-    out[name] = had === undefined ? value : [...(Array.isArray(had) ? had : [had]), value];
-  };
-  for (const el of formEl.querySelectorAll('input, select')) {
-    const name = el.getAttribute('name');
-    if (!name || name === '_csrf') continue;
-    if (el.tagName === 'SELECT') {
-      const options = el.querySelectorAll('option');
-      const chosen = options.find((o) => o.hasAttribute('selected')) ?? options[0];
-      if (chosen) add(name, chosen.getAttribute('value') ?? '');
-    } else if (el.getAttribute('type') === 'checkbox') {
-      if (el.hasAttribute('checked')) add(name, el.getAttribute('value') ?? 'on');
-    } else add(name, el.getAttribute('value') ?? '');
-  }
-  return out;
-}
 
 const selected = (p: UiPage, id: string) =>
   p.doc

@@ -6,7 +6,7 @@ import { name, timestamps } from './common.ts';
 
 type AppRow = typeof schema.apps.$inferSelect;
 
-const AppSchema = z
+export const AppSchema = z
   .object({ id: z.string().uuid(), name: z.string(), ownerTeam: z.string(), description: z.string().nullable(), ...timestamps })
   .openapi('App');
 const CreateApp = z

@@ -22,7 +22,7 @@ const role = z.enum(schema.instanceRole.enumValues).openapi({ description: 'At m
 const sslMode = z.enum(schema.sslMode.enumValues);
 const status = z.enum(schema.healthStatus.enumValues);
 
-const InstanceSchema = z
+export const InstanceSchema = z
   .object({
     id: z.string().uuid(),
     databaseId: z.string().uuid(),
@@ -115,7 +115,7 @@ const ConnectionTestResult = z
 const identifierFilter = (description: string) =>
   z.string().max(MAX_IDENTIFIER_LENGTH, `must be at most ${MAX_IDENTIFIER_LENGTH} characters`).optional().openapi({ description });
 
-const SourceSchemaSnapshot = z
+export const SourceSchemaSnapshot = z
   .object({
     snapshotId: z.string().uuid().nullable().openapi({
       description:

@@ -9,7 +9,9 @@ type DatabaseRow = typeof schema.databases.$inferSelect;
 const engine = z.enum(schema.databaseEngine.enumValues).openapi({ description: 'Source database engine' });
 const environment = z.enum(schema.environment.enumValues);
 
-const DatabaseSchema = z.object({ id: z.string().uuid(), appId: z.string().uuid(), name: z.string(), engine, environment, ...timestamps }).openapi('Database');
+export const DatabaseSchema = z
+  .object({ id: z.string().uuid(), appId: z.string().uuid(), name: z.string(), engine, environment, ...timestamps })
+  .openapi('Database');
 const CreateDatabase = z
   .object({ appId: uuidRef('Owning app'), name: name('Logical database name, unique per app'), engine, environment })
   .strict()

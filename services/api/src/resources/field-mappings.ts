@@ -82,10 +82,12 @@ const listColumn = ListColumnSchema.nullable().openapi({
     'null when the source column is not in the source table.',
   ].join(' '),
 });
-const MappingSchema = z.object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, listColumn, ...timestamps }).openapi('FieldMapping', {
-  description:
-    'listColumn is derived from the latest recorded snapshot of the source table (taken whenever the definition or its mappings are saved, on provisioning and by the schema endpoint)',
-});
+export const MappingSchema = z
+  .object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, listColumn, ...timestamps })
+  .openapi('FieldMapping', {
+    description:
+      'listColumn is derived from the latest recorded snapshot of the source table (taken whenever the definition or its mappings are saved, on provisioning and by the schema endpoint)',
+  });
 const CreateMapping = z
   .object({ ...fields, converterOptions: fields.converterOptions.optional(), transforms: fields.transforms.optional(), direction: fields.direction.optional() })
   .strict()
@@ -119,7 +121,7 @@ const ProposeRequest = z
   })
   .strict()
   .openapi('ProposeFieldMappings');
-const Proposal = z
+export const Proposal = z
   .object({
     table: z.object({ schema: z.string(), name: z.string() }),
     items: z.array(ProposedMapping).openapi({

@@ -8,7 +8,7 @@ import { iso, name, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type ConnectionRow = typeof schema.sharepointConnections.$inferSelect;
 
-const ConnectionSchema = z
+export const ConnectionSchema = z
   .object({
     id: z.string().uuid(),
     appId: z.string().uuid(),

@@ -35,7 +35,7 @@ const connectionParams = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 
-const Site = z
+export const Site = z
   .object({ id: z.string(), displayName: z.string().nullable(), webUrl: z.string().nullable(), name: z.string().nullable() })
   .openapi('SharePointSite');
 const List = z

@@ -21,7 +21,7 @@ const fields = {
   isDefault: z.boolean().openapi({ description: 'Receives rows no rule matches; one per definition' }),
 };
 
-const TargetSchema = z.object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, ...timestamps }).openapi('SyncTarget');
+export const TargetSchema = z.object({ id: z.string().uuid(), definitionId: z.string().uuid(), ...fields, ...timestamps }).openapi('SyncTarget');
 const CreateTarget = z
   .object({
     ...fields,

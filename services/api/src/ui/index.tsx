@@ -95,7 +95,11 @@ export async function formAll(c: UiContext, name: string): Promise<string[]> {
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
 }
 
-/** After an API call from a form: on success flash `done` and go to `to`; on failure re-render via `again`. */
+/**
+ * After an API call from a one-button form: on success flash `done`; on failure flash the API's
+ * refusal (a refusal for the key's role is this request's own 403 page: nothing changed, nothing
+ * to retry); either way go to `to`.
+ */
 export function afterAction(c: UiContext, answer: { ok: boolean; problem?: Problem }, done: string, to: string) {
   if (answer.ok) flash(c, done);
   else flashProblem(c, answer.problem);

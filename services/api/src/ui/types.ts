@@ -1,12 +1,36 @@
+import type { z } from '@hono/zod-openapi';
+import type { OperationTicketSchema } from '../lib/operation-request.ts';
+import type { AppSchema } from '../resources/apps.ts';
+import type { InstanceSchema, SourceSchemaSnapshot as SourceSchemaSnapshotSchema } from '../resources/database-instances.ts';
+import type { DatabaseSchema } from '../resources/databases.ts';
+import type { MappingSchema, Proposal } from '../resources/field-mappings.ts';
+import type { ConnectionSchema } from '../resources/sharepoint-connections.ts';
+import type { Site } from '../resources/sharepoint-discovery.ts';
+import type { TargetSchema } from '../resources/sync-targets.ts';
+
 /*
- * The shapes of the API answers the UI reads: the fields it shows, as the OpenAPI document
- * (GET /openapi.json) describes them. Extra fields are ignored.
+ * The shapes of the API answers the UI reads, in one place for every page. Most are the API's
+ * own response schemas (z.infer of the zod schemas in resources/ and lib/, named as in the
+ * OpenAPI document), so a change of the API's shape fails the UI's type check; the others are
+ * written out with the fields the UI shows (extra fields are ignored).
  */
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+// Sources: apps, their databases and database instances, and the tables an instance's schema lists.
+export type App = z.infer<typeof AppSchema>;
+export type Database = z.infer<typeof DatabaseSchema>;
+export type DatabaseInstance = z.infer<typeof InstanceSchema>;
+export type SourceSchemaSnapshot = z.infer<typeof SourceSchemaSnapshotSchema>;
+export type SourceTable = SourceSchemaSnapshot['tables'][number];
+export type SourceColumn = SourceTable['columns'][number];
+
+// SharePoint: connections, and the sites found through one.
+export type SharePointConnection = z.infer<typeof ConnectionSchema>;
+export type SharePointSite = z.infer<typeof Site>;
 
 export interface Definition {
   id: string;
@@ -31,6 +55,13 @@ export interface Definition {
   createdAt: string;
   updatedAt: string;
 }
+
+// A definition's mappings and lists, and the ticket of an operation asked of it.
+export type FieldMapping = z.infer<typeof MappingSchema>;
+export type FieldMappingProposal = z.infer<typeof Proposal>;
+export type SyncTarget = z.infer<typeof TargetSchema>;
+export type { RoutingRule } from '../resources/routing-rule.ts';
+export type OperationTicket = z.infer<typeof OperationTicketSchema>;
 
 export interface RunProgress {
   phase?: string;

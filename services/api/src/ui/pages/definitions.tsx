@@ -4,7 +4,7 @@ import { qs } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { afterAction, flash, form, page } from '../index.tsx';
 import { Action, can, countsText, Csrf, Empty, Field, fieldError, Select, Status, Table, When, type Viewer } from '../kit.tsx';
-import type { Definition, Page, Summary } from '../types.ts';
+import type { DatabaseInstance, Definition, FieldMapping, OperationTicket, Page, RoutingRule, Summary, SyncTarget } from '../types.ts';
 import { directionLabel } from './dashboard.tsx';
 
 /*
@@ -17,36 +17,7 @@ import { directionLabel } from './dashboard.tsx';
 /** A definition id in a UI path: the uuid form only, so /ui/definitions/new stays the wizard's. */
 export const DEF_ID = ':id{[0-9a-fA-F-]{36}}';
 
-// The API shapes these pages read (the fields shown; extra fields are ignored).
-export interface FieldMappingView {
-  id?: string;
-  sourceColumn: string;
-  targetColumn: string;
-  targetType: string;
-  direction: 'push' | 'ingress' | 'both';
-  converterOptions: Record<string, unknown>;
-  transforms: unknown[];
-  warnings?: string[];
-}
-
-export type RoutingRule =
-  | { all: RoutingRule[] }
-  | { any: RoutingRule[] }
-  | { not: RoutingRule }
-  | { column: string; op: 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte'; value: string | number | boolean | null }
-  | { column: string; op: 'in' | 'not_in'; values: Array<string | number | boolean | null> };
-
-export interface TargetView {
-  id: string;
-  connectionId: string;
-  siteId: string;
-  listId: string | null;
-  listDisplayName: string;
-  routingRule: RoutingRule | null;
-  priority: number;
-  isDefault: boolean;
-}
-
+// The API shapes these pages alone read (the fields shown; extra fields are ignored); the shared ones are in ../types.ts.
 export interface ScheduleView {
   kind: string;
   cron: string | null;
@@ -54,22 +25,6 @@ export interface ScheduleView {
   paused: boolean;
   effectivelyPaused: boolean;
   note: string | null;
-}
-
-/** What POST .../runs and .../provision answer. */
-export interface OperationTicket {
-  runId: string;
-  kind: string;
-  state: 'started' | 'queued' | 'joined';
-  workflowId: string;
-}
-
-interface InstanceView {
-  id: string;
-  name: string;
-  host: string;
-  databaseName: string;
-  status: string;
 }
 
 interface QuarantineEntry {
@@ -151,10 +106,10 @@ async function renderDefinition(c: UiContext, id: string, opts: { problem?: Prob
   const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
   const [summary, mappings, targets, schedules, instance] = await Promise.all([
     api.get<Summary>(`/v1/sync-definitions/${id}/summary`),
-    api.get<Page<FieldMappingView>>(`/v1/sync-definitions/${id}/field-mappings?limit=200`),
-    api.get<Page<TargetView>>(`/v1/sync-definitions/${id}/targets?limit=200`),
+    api.get<Page<FieldMapping>>(`/v1/sync-definitions/${id}/field-mappings?limit=200`),
+    api.get<Page<SyncTarget>>(`/v1/sync-definitions/${id}/targets?limit=200`),
     api.get<{ items: ScheduleView[] }>(`/v1/sync-definitions/${id}/schedules`),
-    def.sourceInstanceId ? api.get<InstanceView>(`/v1/database-instances/${def.sourceInstanceId}`) : Promise.resolve(null),
+    def.sourceInstanceId ? api.get<DatabaseInstance>(`/v1/database-instances/${def.sourceInstanceId}`) : Promise.resolve(null),
   ]);
   const sum = summary.ok ? summary.body : null;
   const scheduleItems = schedules.ok ? schedules.body.items : [];
@@ -606,7 +561,7 @@ export function registerDefinitionPages(ui: Ui): void {
     const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
     const [entries, targets] = await Promise.all([
       api.need<Page<LedgerEntry>>(`/v1/sync-definitions/${id}/ledger${qs({ key, cursor, limit: ENTRY_PAGE })}`),
-      api.get<Page<TargetView>>(`/v1/sync-definitions/${id}/targets?limit=200`),
+      api.get<Page<SyncTarget>>(`/v1/sync-definitions/${id}/targets?limit=200`),
     ]);
     const listName = new Map((targets.ok ? targets.body.items : []).map((t) => [t.id, t.listDisplayName]));
     return page(

@@ -1,10 +1,10 @@
-import type { FC } from 'hono/jsx';
+import type { FC, PropsWithChildren } from 'hono/jsx';
 import { qs, UiProblem, type Problem, type UiApi } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
-import { flash, form, formAll, page } from '../index.tsx';
+import { afterAction, flash, form, formAll, page } from '../index.tsx';
 import { Action, can, Checkbox, Csrf, Empty, Field, fieldError, Select, Status, Table, When } from '../kit.tsx';
-import type { Definition, DriftReport, Page } from '../types.ts';
-import { allDefinitions, settle, show } from './runs.tsx';
+import type { Database, DatabaseInstance, Definition, DriftReport, FieldMapping, OperationTicket, Page } from '../types.ts';
+import { allDefinitions, show } from './runs.tsx';
 
 /*
  * Putting things right: conflicts the `manual` policy left to a person (both versions side by
@@ -24,27 +24,6 @@ interface Conflict {
   resolution: { keep: string; values?: Record<string, unknown>; by: string; at: string; appliedAt: string | null; error?: string } | null;
   createdAt: string;
   updatedAt: string;
-}
-
-interface FieldMapping {
-  sourceColumn: string;
-  targetColumn: string;
-  direction: string;
-  listColumn?: { displayName?: string | null } | null;
-}
-
-interface Instance {
-  id: string;
-  databaseId: string;
-  name: string;
-  role: string;
-  status: string;
-}
-
-interface Ticket {
-  runId: string;
-  state: string;
-  reason: string | null;
 }
 
 const CONFLICT_STATUSES = ['open', 'resolved', 'dismissed'] as const;
@@ -290,8 +269,8 @@ async function runbooksPage(c: UiContext, opts: { definitionId: string; submitte
   const viewer = c.get('viewer');
   const [defs, instances, databases] = await Promise.all([
     allDefinitions(api),
-    api.get<Page<Instance>>('/v1/database-instances?limit=200'),
-    api.get<Page<{ id: string; name: string }>>('/v1/databases?limit=200'),
+    api.get<Page<DatabaseInstance>>('/v1/database-instances?limit=200'),
+    api.get<Page<Database>>('/v1/databases?limit=200'),
   ]);
   const dbName = new Map((databases.ok ? databases.body.items : []).map((d) => [d.id, d.name]));
   const insts = instances.ok ? instances.body.items : [];
@@ -324,6 +303,16 @@ async function runbooksPage(c: UiContext, opts: { definitionId: string; submitte
       error={err(kind, 'definitionId')}
     />
   );
+  /** A runbook's form, for an operator: its definition (unless it has fields of its own for that), its options, its button. */
+  const RunbookForm: FC<PropsWithChildren<{ kind: RunbookKind; submit: string; definition?: boolean }>> = ({ kind, submit, definition = true, children }) =>
+    operator ? (
+      <form method="post" action={`/ui/runbooks/${kind}`}>
+        <Csrf viewer={viewer} />
+        {definition ? <DefinitionSelect kind={kind} /> : null}
+        {children}
+        <button type="submit">{submit}</button>
+      </form>
+    ) : null;
   return page(
     c,
     { title: 'Runbooks', section: 'runbooks', ...(opts.problem ? { problem: opts.problem } : {}), fieldIds },
@@ -341,78 +330,74 @@ async function runbooksPage(c: UiContext, opts: { definitionId: string; submitte
           fits the definition, row counts and highest watermark compared), waits for your approval, pauses the schedules, points the definition at the new
           instance (or makes it the database's primary), re-baselines the push cursor, resumes the schedules and asks for a catch-up push.
         </p>
-        {operator ? (
-          <form method="post" action="/ui/runbooks/rebind">
-            <Csrf viewer={viewer} />
-            <Select
-              id="rb-rebind-instance"
-              name="toInstanceId"
-              label="New instance"
-              required
-              options={[
-                { value: '', label: 'Choose an instance' },
-                ...insts.map((i) => ({ value: i.id, label: `${dbName.get(i.databaseId) ?? 'database'} / ${i.name} (${i.role}, ${i.status})` })),
-              ]}
-              value={v('rebind', 'toInstanceId')}
-              error={err('rebind', 'options.toInstanceId') ?? err('rebind', 'toInstanceId')}
-            />
-            <fieldset id="rb-rebind-definitions" aria-describedby={err('rebind', 'definitionIds') ? 'rb-rebind-definitions-error' : undefined}>
-              <legend>Definitions to move</legend>
-              {err('rebind', 'definitionIds') ? (
-                <p class="field-error" id="rb-rebind-definitions-error">
-                  {err('rebind', 'definitionIds')}
-                </p>
-              ) : null}
-              <Check
-                id="rb-rebind-all"
-                name="allOfDatabase"
-                label="Every definition of the new instance's database"
-                checked={ticked('rebind', 'allOfDatabase', false)}
-                hint="The whole database fails over: one rebind run per definition."
-              />
-              {defs.map((d, i) => (
-                <Check
-                  id={`rb-rebind-def-${i}`}
-                  name="definitionIds"
-                  value={d.id}
-                  label={`${d.name} (${dbName.get(d.databaseId) ?? d.databaseId})`}
-                  checked={chosenDefs.has(d.id)}
-                />
-              ))}
-            </fieldset>
-            <Select
-              id="rb-rebind-cursor"
-              name="cursor"
-              label="Push cursor afterwards"
-              options={[
-                { value: 'keep', label: 'Keep the watermark, moved back (rows committed late on the old primary are read again)' },
-                { value: 'full', label: 'Full pass (every row compared on the next push)' },
-              ]}
-              value={v('rebind', 'cursor', 'keep')}
-              error={err('rebind', 'options.cursor')}
-            />
-            <Field
-              id="rb-rebind-rewind"
-              name="rewindSeconds"
-              label="Move the watermark back by (seconds)"
-              type="number"
-              min={0}
-              value={v('rebind', 'rewindSeconds', '3600')}
-              hint="With 'keep': how far back the next push starts reading. 0 to 2592000."
-              error={err('rebind', 'options.rewindSeconds')}
-            />
+        <RunbookForm kind="rebind" submit="Start the failover" definition={false}>
+          <Select
+            id="rb-rebind-instance"
+            name="toInstanceId"
+            label="New instance"
+            required
+            options={[
+              { value: '', label: 'Choose an instance' },
+              ...insts.map((i) => ({ value: i.id, label: `${dbName.get(i.databaseId) ?? 'database'} / ${i.name} (${i.role}, ${i.status})` })),
+            ]}
+            value={v('rebind', 'toInstanceId')}
+            error={err('rebind', 'options.toInstanceId') ?? err('rebind', 'toInstanceId')}
+          />
+          <fieldset id="rb-rebind-definitions" aria-describedby={err('rebind', 'definitionIds') ? 'rb-rebind-definitions-error' : undefined}>
+            <legend>Definitions to move</legend>
+            {err('rebind', 'definitionIds') ? (
+              <p class="field-error" id="rb-rebind-definitions-error">
+                {err('rebind', 'definitionIds')}
+              </p>
+            ) : null}
             <Check
-              id="rb-rebind-promote"
-              name="promote"
-              label="Make the new instance the database's primary (the old primary becomes a replica)"
-              checked={ticked('rebind', 'promote', false)}
-              hint="Needed when the definition writes to its table (ingress or two-way) and the new instance is a replica."
+              id="rb-rebind-all"
+              name="allOfDatabase"
+              label="Every definition of the new instance's database"
+              checked={ticked('rebind', 'allOfDatabase', false)}
+              hint="The whole database fails over: one rebind run per definition."
             />
-            <Check id="rb-rebind-dry" name="dryRun" label="Dry run: only check the new instance and report" checked={ticked('rebind', 'dryRun', false)} />
-            <Check id="rb-rebind-approve" name="approve" label="Approve in advance (no wait after a good check)" checked={ticked('rebind', 'approve', false)} />
-            <button type="submit">Start the failover</button>
-          </form>
-        ) : null}
+            {defs.map((d, i) => (
+              <Check
+                id={`rb-rebind-def-${i}`}
+                name="definitionIds"
+                value={d.id}
+                label={`${d.name} (${dbName.get(d.databaseId) ?? d.databaseId})`}
+                checked={chosenDefs.has(d.id)}
+              />
+            ))}
+          </fieldset>
+          <Select
+            id="rb-rebind-cursor"
+            name="cursor"
+            label="Push cursor afterwards"
+            options={[
+              { value: 'keep', label: 'Keep the watermark, moved back (rows committed late on the old primary are read again)' },
+              { value: 'full', label: 'Full pass (every row compared on the next push)' },
+            ]}
+            value={v('rebind', 'cursor', 'keep')}
+            error={err('rebind', 'options.cursor')}
+          />
+          <Field
+            id="rb-rebind-rewind"
+            name="rewindSeconds"
+            label="Move the watermark back by (seconds)"
+            type="number"
+            min={0}
+            value={v('rebind', 'rewindSeconds', '3600')}
+            hint="With 'keep': how far back the next push starts reading. 0 to 2592000."
+            error={err('rebind', 'options.rewindSeconds')}
+          />
+          <Check
+            id="rb-rebind-promote"
+            name="promote"
+            label="Make the new instance the database's primary (the old primary becomes a replica)"
+            checked={ticked('rebind', 'promote', false)}
+            hint="Needed when the definition writes to its table (ingress or two-way) and the new instance is a replica."
+          />
+          <Check id="rb-rebind-dry" name="dryRun" label="Dry run: only check the new instance and report" checked={ticked('rebind', 'dryRun', false)} />
+          <Check id="rb-rebind-approve" name="approve" label="Approve in advance (no wait after a good check)" checked={ticked('rebind', 'approve', false)} />
+        </RunbookForm>
       </section>
 
       <section aria-labelledby="rb-ledger-h">
@@ -421,14 +406,9 @@ async function runbooksPage(c: UiContext, opts: { definitionId: string; submitte
           Disaster recovery: when SyncBridge's own database was lost or restored from an old backup, the ledger (which row is which list item) is rebuilt from
           the key column of the lists. A dry run only counts what it would write.
         </p>
-        {operator ? (
-          <form method="post" action="/ui/runbooks/ledger_rebuild">
-            <Csrf viewer={viewer} />
-            <DefinitionSelect kind="ledger_rebuild" />
-            <Check id="rb-ledger-rebuild-dry" name="dryRun" label="Dry run: only count" checked={ticked('ledger_rebuild', 'dryRun', true)} />
-            <button type="submit">Rebuild the ledger</button>
-          </form>
-        ) : null}
+        <RunbookForm kind="ledger_rebuild" submit="Rebuild the ledger">
+          <Check id="rb-ledger-rebuild-dry" name="dryRun" label="Dry run: only count" checked={ticked('ledger_rebuild', 'dryRun', true)} />
+        </RunbookForm>
       </section>
 
       <section aria-labelledby="rb-drift-h">
@@ -437,13 +417,7 @@ async function runbooksPage(c: UiContext, opts: { definitionId: string; submitte
           Compares the table, the ledger and the lists and reports what differs, changing nothing. From its report you can plan a repair, which waits for your
           approval.
         </p>
-        {operator ? (
-          <form method="post" action="/ui/runbooks/drift_check">
-            <Csrf viewer={viewer} />
-            <DefinitionSelect kind="drift_check" />
-            <button type="submit">Run a drift check</button>
-          </form>
-        ) : null}
+        <RunbookForm kind="drift_check" submit="Run a drift check" />
         {chosen ? (
           <p>
             <a href={`/ui/definitions/${chosen.id}/drift`}>Drift reports of {chosen.name}</a>
@@ -457,15 +431,10 @@ async function runbooksPage(c: UiContext, opts: { definitionId: string; submitte
           After the routing rules changed: moves the items whose rows now route to another list. The run plans the moves and waits for your approval unless
           approved in advance.
         </p>
-        {operator ? (
-          <form method="post" action="/ui/runbooks/reshard">
-            <Csrf viewer={viewer} />
-            <DefinitionSelect kind="reshard" />
-            <Check id="rb-reshard-dry" name="dryRun" label="Dry run: only plan the moves" checked={ticked('reshard', 'dryRun', false)} />
-            <Check id="rb-reshard-approve" name="approve" label="Approve in advance" checked={ticked('reshard', 'approve', false)} />
-            <button type="submit">Plan a reshard</button>
-          </form>
-        ) : null}
+        <RunbookForm kind="reshard" submit="Plan a reshard">
+          <Check id="rb-reshard-dry" name="dryRun" label="Dry run: only plan the moves" checked={ticked('reshard', 'dryRun', false)} />
+          <Check id="rb-reshard-approve" name="approve" label="Approve in advance" checked={ticked('reshard', 'approve', false)} />
+        </RunbookForm>
       </section>
     </>,
   );
@@ -496,7 +465,7 @@ function runbookOptions(kind: RunbookKind, values: Record<string, string>): Reco
   }
 }
 
-const startedText = (kind: string, t: Ticket) =>
+const startedText = (kind: string, t: OperationTicket) =>
   `${kind.replace(/_/g, ' ')} ${t.state === 'joined' ? 'was already asked for: this is that run' : t.state === 'queued' ? `queued${t.reason ? ` (${t.reason})` : ''}` : 'started'}.`;
 
 // ---------------------------------------------------------------- routes
@@ -601,20 +570,20 @@ export function registerRepairPages(ui: Ui): void {
         if (text !== textOf(k.sourceValue?.[col])) values[col] = text === '' ? null : text;
       }
     }
-    const answer = await api.post<{ ticket: Ticket }>(`/v1/conflicts/${cid}/resolve`, { keep, ...(values ? { values } : {}) });
+    const answer = await api.post<{ ticket: OperationTicket }>(`/v1/conflicts/${cid}/resolve`, { keep, ...(values ? { values } : {}) });
     if (answer.ok) {
       flash(c, `Resolved. An ingress run applies it: run ${answer.body.ticket.runId.slice(0, 8)} (${startedText('ingress', answer.body.ticket)})`);
       return c.redirect(to, 303);
     }
     // Field errors of written values: the form again, with the user's values and the API's messages.
     if (keep === 'merged' && answer.problem.errors?.length) return conflictPage(c, cid, { problem: answer.problem, merged });
-    return settle(c, answer, '', to);
+    return afterAction(c, answer, '', to);
   });
 
   ui.post('/conflicts/:cid/dismiss', async (c) => {
     const cid = c.req.param('cid');
     const answer = await c.get('api').post(`/v1/conflicts/${cid}/dismiss`);
-    return settle(c, answer, 'Dismissed: nothing was written; the next push sends the table’s version.', `/ui/conflicts/${cid}`);
+    return afterAction(c, answer, 'Dismissed: nothing was written; the next push sends the table’s version.', `/ui/conflicts/${cid}`);
   });
 
   // ---- drift
@@ -672,12 +641,12 @@ export function registerRepairPages(ui: Ui): void {
 
   ui.post('/definitions/:id/drift-check', async (c) => {
     const id = c.req.param('id');
-    const answer = await c.get('api').post<Ticket>(`/v1/sync-definitions/${id}/operations/drift_check`, { options: {} });
+    const answer = await c.get('api').post<OperationTicket>(`/v1/sync-definitions/${id}/operations/drift_check`, { options: {} });
     if (answer.ok) {
       flash(c, `Drift check ${startedText('drift_check', answer.body).replace(/^drift check /, '')}`);
       return c.redirect(`/ui/runs/${answer.body.runId}`, 303);
     }
-    return settle(c, answer, '', `/ui/definitions/${id}/drift`);
+    return afterAction(c, answer, '', `/ui/definitions/${id}/drift`);
   });
 
   ui.get('/drift-reports/:rid', async (c) => {
@@ -765,14 +734,14 @@ export function registerRepairPages(ui: Ui): void {
     const rid = c.req.param('rid');
     const body = await form(c);
     const report = await api.need<DriftReport>(`/v1/drift-reports/${rid}`);
-    const answer = await api.post<Ticket>(`/v1/sync-definitions/${report.definitionId}/operations/drift_repair`, {
+    const answer = await api.post<OperationTicket>(`/v1/sync-definitions/${report.definitionId}/operations/drift_repair`, {
       options: { reportId: rid, ...(body['dryRun'] === 'true' ? { dryRun: true } : {}) },
     });
     if (answer.ok) {
       flash(c, `Repair ${startedText('drift_repair', answer.body).replace(/^drift repair /, '')} Its plan waits for approval here.`);
       return c.redirect(`/ui/runs/${answer.body.runId}`, 303);
     }
-    return settle(c, answer, '', `/ui/drift-reports/${rid}`);
+    return afterAction(c, answer, '', `/ui/drift-reports/${rid}`);
   });
 
   // ---- runbooks
@@ -789,7 +758,7 @@ export function registerRepairPages(ui: Ui): void {
 
     if (kind === 'rebind' && values['allOfDatabase'] === 'true' && values['toInstanceId']) {
       // The whole database: every definition reading from the new instance's database.
-      const inst = await api.get<Instance>(`/v1/database-instances/${values['toInstanceId']}`);
+      const inst = await api.get<DatabaseInstance>(`/v1/database-instances/${values['toInstanceId']}`);
       if (inst.ok)
         definitionIds = [...new Set([...definitionIds, ...(await allDefinitions(api)).filter((d) => d.databaseId === inst.body.databaseId).map((d) => d.id)])];
     }
@@ -800,10 +769,10 @@ export function registerRepairPages(ui: Ui): void {
     }
 
     const options = runbookOptions(kind, values);
-    const started: Array<{ definitionId: string; ticket: Ticket }> = [];
+    const started: Array<{ definitionId: string; ticket: OperationTicket }> = [];
     const refused: Array<{ definitionId: string; problem: Problem }> = [];
     for (const id of definitionIds) {
-      const answer = await api.post<Ticket>(`/v1/sync-definitions/${id}/operations/${kind}`, { options });
+      const answer = await api.post<OperationTicket>(`/v1/sync-definitions/${id}/operations/${kind}`, { options });
       if (answer.ok) started.push({ definitionId: id, ticket: answer.body });
       else refused.push({ definitionId: id, problem: answer.problem });
     }

@@ -1,6 +1,6 @@
 import type { FC } from 'hono/jsx';
-import { qs, type ApiAnswer, type UiApi } from '../api.ts';
-import type { Ui, UiContext } from '../index.tsx';
+import { qs, type UiApi } from '../api.ts';
+import type { Ui } from '../index.tsx';
 import { afterAction, page } from '../index.tsx';
 import { Action, can, countsText, Empty, Select, Status, Table, When, type Viewer } from '../kit.tsx';
 import type { Definition, Page, RunProgress, RunView } from '../types.ts';
@@ -51,14 +51,6 @@ export async function allDefinitions(api: UiApi, maxPages = 5): Promise<Definiti
     cursor = p.nextCursor;
   }
   return out;
-}
-
-/**
- * After a one-button action: a refusal for the key's role is shown as the API's own 403 page
- * (nothing changed, nothing to retry); any other outcome goes back with a flash (afterAction).
- */
-export function settle(c: UiContext, answer: ApiAnswer<unknown>, done: string, to: string) {
-  return afterAction(c, answer.ok ? { ok: true } : { ok: false, problem: answer.problem }, done, to);
 }
 
 /** A value of an options / report object as short text. */
@@ -588,7 +580,7 @@ export function registerRunPages(ui: Ui): void {
     ui.post(`/runs/:id/${d.path}`, async (c) => {
       const id = c.req.param('id');
       const answer = await c.get('api').post(`/v1/sync-runs/${id}/${d.api}`);
-      return settle(c, answer, d.done, `/ui/runs/${id}`);
+      return afterAction(c, answer, d.done, `/ui/runs/${id}`);
     });
   }
 }

@@ -3,8 +3,8 @@ import { qs, type Problem } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { flash, flashProblem, form, page, requireUiRole } from '../index.tsx';
 import { Action, can, Checkbox, Csrf, Empty, Field, fieldError, Select, Status, Table, TextArea, When, type Viewer } from '../kit.tsx';
-import type { Page } from '../types.ts';
-import { type AppRecord, enc, Facts, intField, numberField, optional, ReadFailed, renameFields } from './sources.tsx';
+import type { App, Page, SharePointConnection, SharePointSite } from '../types.ts';
+import { enc, Facts, intField, numberField, optional, ReadFailed, renameFields } from './sources.tsx';
 
 /*
  * SharePoint connections: the app registrations SyncBridge calls Microsoft Graph with
@@ -13,27 +13,7 @@ import { type AppRecord, enc, Facts, intField, numberField, optional, ReadFailed
  * never filled in, and the pages show only whether one is stored.
  */
 
-// ---- Shapes of the API answers read here (the fields shown) ----
-
-interface Connection {
-  id: string;
-  appId: string;
-  name: string;
-  tenantId: string;
-  clientId: string;
-  hasClientSecret: boolean;
-  graphBaseUrl: string;
-  authorityHost: string;
-  hasCaCertificate: boolean;
-  ruPerMinute: number;
-  ruPerDay: number | null;
-  bulkShare: number;
-  status: string;
-  lastTestAt: string | null;
-  lastTestError: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+// ---- Shapes of the API answers only these pages read (the fields shown); the shared ones are in ../types.ts ----
 
 interface ConnectionTestResult {
   ok: boolean;
@@ -54,13 +34,6 @@ interface Budget {
   pausedForMs: number;
   operations: Array<{ runId: string | null; definitionId: string | null; priority: string; spentLastMinute: number; share: number }>;
   queue: Array<{ runId: string | null; definitionId: string | null; priority: string; requests: number; ru: number; waitingMs: number }>;
-}
-
-interface Site {
-  id: string;
-  displayName: string | null;
-  webUrl: string | null;
-  name: string | null;
 }
 
 interface List {
@@ -110,7 +83,7 @@ export function registerSharePointPages(ui: Ui): void {
 
   ui.post('/connections', async (c) => {
     const f = await form(c);
-    const answer = await c.get('api').post<Connection>('/v1/sharepoint-connections', {
+    const answer = await c.get('api').post<SharePointConnection>('/v1/sharepoint-connections', {
       appId: f['appId'] ?? '',
       ...connectionBody(f),
       clientSecret: f['clientSecret'] ?? '',
@@ -125,14 +98,14 @@ export function registerSharePointPages(ui: Ui): void {
   ui.get('/connections/:id', async (c) => {
     const api = c.get('api');
     const viewer = c.get('viewer');
-    const connection = await api.need<Connection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
+    const connection = await api.need<SharePointConnection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
     const base = `/ui/connections/${connection.id}`;
     const search = c.req.query('search');
     // Site search is a live Graph call (rate-limited per key): only when asked for.
     const [app, budget, sites] = await Promise.all([
-      api.get<AppRecord>(`/v1/apps/${connection.appId}`),
+      api.get<App>(`/v1/apps/${connection.appId}`),
       api.get<Budget>(`/v1/sharepoint-connections/${connection.id}/budget`),
-      search === undefined ? null : api.get<{ items: Site[] }>(`/v1/sharepoint-connections/${connection.id}/sites${qs({ search })}`),
+      search === undefined ? null : api.get<{ items: SharePointSite[] }>(`/v1/sharepoint-connections/${connection.id}/sites${qs({ search })}`),
     ]);
     const sitesProblem = sites && !sites.ok ? renameFields(sites.problem) : undefined;
 
@@ -221,7 +194,7 @@ export function registerSharePointPages(ui: Ui): void {
 
   ui.get('/connections/:id/sites/:siteId', async (c) => {
     const api = c.get('api');
-    const connection = await api.need<Connection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
+    const connection = await api.need<SharePointConnection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
     const siteId = c.req.param('siteId');
     const base = `/ui/connections/${connection.id}`;
     const lists = await api.get<{ items: List[] }>(`/v1/sharepoint-connections/${connection.id}/sites/${enc(siteId)}/lists`);
@@ -257,7 +230,7 @@ export function registerSharePointPages(ui: Ui): void {
 
   ui.get('/connections/:id/sites/:siteId/lists/:listId', async (c) => {
     const api = c.get('api');
-    const connection = await api.need<Connection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
+    const connection = await api.need<SharePointConnection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
     const siteId = c.req.param('siteId');
     const listId = c.req.param('listId');
     const base = `/ui/connections/${connection.id}`;
@@ -314,7 +287,7 @@ export function registerSharePointPages(ui: Ui): void {
   });
 
   ui.get('/connections/:id/edit', requireUiRole('admin'), async (c) => {
-    const connection = await c.get('api').need<Connection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
+    const connection = await c.get('api').need<SharePointConnection>(`/v1/sharepoint-connections/${enc(c.req.param('id'))}`);
     return editPage(c, connection, connectionValues(connection));
   });
 
@@ -330,12 +303,12 @@ export function registerSharePointPages(ui: Ui): void {
       // Blank: no daily cap.
       ruPerDay: intField(f['ruPerDay']) ?? null,
     };
-    const answer = await api.patch<Connection>(`/v1/sharepoint-connections/${enc(id)}`, body);
+    const answer = await api.patch<SharePointConnection>(`/v1/sharepoint-connections/${enc(id)}`, body);
     if (answer.ok) {
       flash(c, `Connection ${answer.body.name} saved.`);
       return c.redirect(`/ui/connections/${answer.body.id}`, 303);
     }
-    const connection = await api.need<Connection>(`/v1/sharepoint-connections/${enc(id)}`);
+    const connection = await api.need<SharePointConnection>(`/v1/sharepoint-connections/${enc(id)}`);
     return editPage(c, connection, f, renameFields(answer.problem));
   });
 
@@ -364,7 +337,7 @@ function connectionBody(f: Record<string, string>): Record<string, unknown> {
   };
 }
 
-const connectionValues = (k: Connection): Record<string, string> => ({
+const connectionValues = (k: SharePointConnection): Record<string, string> => ({
   name: k.name,
   tenantId: k.tenantId,
   clientId: k.clientId,
@@ -444,8 +417,8 @@ async function connectionsPage(c: UiContext, opts: { values?: Record<string, str
   const viewer = c.get('viewer');
   const cursor = c.req.method === 'GET' ? c.req.query('cursor') : undefined;
   const [connections, apps] = await Promise.all([
-    api.need<Page<Connection>>(`/v1/sharepoint-connections${qs({ limit: PAGE_SIZE, cursor })}`),
-    api.get<Page<AppRecord>>('/v1/apps?limit=200'),
+    api.need<Page<SharePointConnection>>(`/v1/sharepoint-connections${qs({ limit: PAGE_SIZE, cursor })}`),
+    api.get<Page<App>>('/v1/apps?limit=200'),
   ]);
   const appItems = apps.ok ? apps.body.items : [];
   const appName = new Map(appItems.map((a) => [a.id, a.name]));
@@ -494,7 +467,7 @@ async function connectionsPage(c: UiContext, opts: { values?: Record<string, str
   );
 }
 
-const AddConnectionForm: FC<{ viewer: Viewer; apps: AppRecord[]; values: Record<string, string>; problem: Problem | undefined }> = ({
+const AddConnectionForm: FC<{ viewer: Viewer; apps: App[]; values: Record<string, string>; problem: Problem | undefined }> = ({
   viewer,
   apps,
   values: v,
@@ -618,7 +591,7 @@ const ConnectionFields: FC<{
   );
 };
 
-function editPage(c: UiContext, connection: Connection, values: Record<string, string>, problem?: Problem) {
+function editPage(c: UiContext, connection: SharePointConnection, values: Record<string, string>, problem?: Problem) {
   const viewer = c.get('viewer');
   return page(
     c,

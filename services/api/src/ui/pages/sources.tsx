@@ -3,7 +3,7 @@ import { qs, type Problem } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { flash, flashProblem, form, page, requireUiRole } from '../index.tsx';
 import { Action, can, Checkbox, Csrf, Empty, Field, fieldError, Select, Status, Table, When, type Viewer } from '../kit.tsx';
-import type { Page } from '../types.ts';
+import type { App, Database, DatabaseInstance, Page, SourceSchemaSnapshot, SourceTable } from '../types.ts';
 
 /*
  * Source databases: the instances SyncBridge reads (GET /v1/database-instances), a form that adds
@@ -12,42 +12,7 @@ import type { Page } from '../types.ts';
  * password input that is never filled in, and the pages show only whether one is stored.
  */
 
-// ---- Shapes of the API answers read here (the fields shown) ----
-
-export interface AppRecord {
-  id: string;
-  name: string;
-  ownerTeam: string;
-}
-
-interface DatabaseRecord {
-  id: string;
-  appId: string;
-  name: string;
-  engine: string;
-  environment: string;
-}
-
-interface DatabaseInstance {
-  id: string;
-  databaseId: string;
-  name: string;
-  host: string;
-  port: number;
-  databaseName: string;
-  username: string;
-  hasPassword: boolean;
-  sslMode: string;
-  role: string;
-  priority: number;
-  status: string;
-  lastHealthAt: string | null;
-  lastHealthLatencyMs: number | null;
-  lastHealthError: string | null;
-  serverVersion: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+// ---- Shapes of the API answers only these pages read (the fields shown); the shared ones are in ../types.ts ----
 
 interface InstanceTestResult {
   ok: boolean;
@@ -56,36 +21,6 @@ interface InstanceTestResult {
   errorClass?: string;
   error?: string;
   errorCode?: string;
-}
-
-interface SourceColumn {
-  name: string;
-  dataType: string;
-  nullable: boolean;
-  default: string | null;
-  generated: boolean;
-  identity: string | null;
-}
-
-interface SourceTable {
-  schema: string;
-  name: string;
-  kind: string;
-  rowEstimate: { rows: number | null; source: string };
-  partitionOf: string | null;
-  columns: SourceColumn[];
-  primaryKey: { name: string; columns: string[] } | null;
-  uniqueKeys: Array<{ name: string; columns: string[]; source: string }>;
-  foreignKeys: Array<{ name: string; columns: string[]; referencedTable: string; referencedColumns: string[] }>;
-  notes: Array<{ code: string; message: string }>;
-}
-
-interface SourceSchema {
-  engine: string;
-  serverVersion: string;
-  checkedAt: string;
-  tables: SourceTable[];
-  changes: { hasChanges: boolean } | null;
 }
 
 // ---- Form helpers shared by the setup pages (sources, SharePoint, API keys) ----
@@ -239,11 +174,11 @@ export function registerSourcePages(ui: Ui): void {
     if (!databaseId) {
       let appId = f['appId'] ?? '';
       if (!appId) {
-        const app = await api.post<AppRecord>('/v1/apps', { name: f['appName'] ?? '', ownerTeam: f['appOwnerTeam'] ?? '' });
+        const app = await api.post<App>('/v1/apps', { name: f['appName'] ?? '', ownerTeam: f['appOwnerTeam'] ?? '' });
         if (!app.ok) return fail(renameFields(app.problem, { name: 'appName', ownerTeam: 'appOwnerTeam' }));
         appId = created.appId = app.body.id;
       }
-      const database = await api.post<DatabaseRecord>('/v1/databases', {
+      const database = await api.post<Database>('/v1/databases', {
         appId,
         name: f['dbName'] ?? '',
         engine: f['engine'] ?? '',
@@ -262,12 +197,12 @@ export function registerSourcePages(ui: Ui): void {
     const api = c.get('api');
     const id = c.req.param('id');
     const instance = await api.need<DatabaseInstance>(`/v1/database-instances/${enc(id)}`);
-    const database = await api.get<DatabaseRecord>(`/v1/databases/${instance.databaseId}`);
-    const app = database.ok ? await api.get<AppRecord>(`/v1/apps/${database.body.appId}`) : null;
+    const database = await api.get<Database>(`/v1/databases/${instance.databaseId}`);
+    const app = database.ok ? await api.get<App>(`/v1/apps/${database.body.appId}`) : null;
     const filter = { schema: c.req.query('schema') ?? '', table: c.req.query('table') ?? '' };
     // Introspection is a live call to the source (rate-limited per key): only when asked for.
     const browse = c.req.query('browse') !== undefined || filter.schema !== '' || filter.table !== '';
-    const schema = browse ? await api.get<SourceSchema>(`/v1/database-instances/${instance.id}/schema${qs(filter)}`) : null;
+    const schema = browse ? await api.get<SourceSchemaSnapshot>(`/v1/database-instances/${instance.id}/schema${qs(filter)}`) : null;
     const viewer = c.get('viewer');
     const schemaProblem = schema && !schema.ok ? renameFields(schema.problem) : undefined;
 
@@ -435,13 +370,13 @@ async function instancesPage(c: UiContext, opts: { values?: Record<string, strin
   const cursor = c.req.method === 'GET' ? c.req.query('cursor') : undefined;
   const [instances, databases, apps] = await Promise.all([
     api.need<Page<DatabaseInstance>>(`/v1/database-instances${qs({ limit: PAGE_SIZE, cursor })}`),
-    api.get<Page<DatabaseRecord>>('/v1/databases?limit=200'),
-    api.get<Page<AppRecord>>('/v1/apps?limit=200'),
+    api.get<Page<Database>>('/v1/databases?limit=200'),
+    api.get<Page<App>>('/v1/apps?limit=200'),
   ]);
   const dbById = new Map((databases.ok ? databases.body.items : []).map((d) => [d.id, d]));
   // Past the first 200 databases: read the ones this page needs one by one.
   const missing = [...new Set(instances.items.map((i) => i.databaseId).filter((id) => !dbById.has(id)))];
-  for (const answer of await Promise.all(missing.map((id) => api.get<DatabaseRecord>(`/v1/databases/${id}`)))) {
+  for (const answer of await Promise.all(missing.map((id) => api.get<Database>(`/v1/databases/${id}`)))) {
     if (answer.ok) dbById.set(answer.body.id, answer.body);
   }
   const appItems = apps.ok ? apps.body.items : [];
@@ -495,8 +430,8 @@ async function instancesPage(c: UiContext, opts: { values?: Record<string, strin
 
 const AddInstanceForm: FC<{
   viewer: Viewer;
-  databases: DatabaseRecord[];
-  apps: AppRecord[];
+  databases: Database[];
+  apps: App[];
   values: Record<string, string>;
   problem: Problem | undefined;
 }> = ({ viewer, databases, apps, values: v, problem }) => {
@@ -627,7 +562,7 @@ function editPage(c: UiContext, instance: DatabaseInstance, values: Record<strin
 }
 
 /** The tables of a schema read, each expandable to its columns. */
-const SchemaBrowser: FC<{ schema: SourceSchema }> = ({ schema }) => (
+const SchemaBrowser: FC<{ schema: SourceSchemaSnapshot }> = ({ schema }) => (
   <>
     <p>
       {`${schema.tables.length} ${schema.tables.length === 1 ? 'table' : 'tables'} on ${engineLabel(schema.engine)} ${schema.serverVersion}, read `}
@@ -673,8 +608,8 @@ const SchemaBrowser: FC<{ schema: SourceSchema }> = ({ schema }) => (
 
 function rowsText(e: SourceTable['rowEstimate']): string {
   if (e.rows === null) return 'rows unknown';
-  const how = { statistics: 'estimated', count: 'counted', size: 'rough estimate' }[e.source] ?? e.source;
-  return `${e.rows.toLocaleString('en')} rows (${how})`;
+  const how: Partial<Record<typeof e.source, string>> = { statistics: 'estimated', count: 'counted', size: 'rough estimate' };
+  return `${e.rows.toLocaleString('en')} rows (${how[e.source] ?? e.source})`;
 }
 
 /** What keys a column takes part in: primary key, unique keys, foreign keys. */

@@ -4,9 +4,26 @@ import type { Problem } from '../api.ts';
 import { qs } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { flash, flashProblem, form, formAll, page, requireUiRole } from '../index.tsx';
-import { can, Csrf, Empty, Field, fieldError, Notice, Select, Status, Table } from '../kit.tsx';
-import type { Definition, Page, RunView } from '../types.ts';
-import { DEF_ID, DIRECTIONS, isActive, ruleText, type FieldMappingView, type OperationTicket, type RoutingRule, type TargetView } from './definitions.tsx';
+import { can, Checkbox, Csrf, Empty, Field, fieldError, Notice, Select, Status, Table } from '../kit.tsx';
+import type {
+  App,
+  Database,
+  DatabaseInstance,
+  Definition,
+  FieldMapping,
+  FieldMappingProposal,
+  OperationTicket,
+  Page,
+  RoutingRule,
+  RunView,
+  SharePointConnection,
+  SharePointSite,
+  SourceColumn,
+  SourceSchemaSnapshot,
+  SourceTable,
+  SyncTarget,
+} from '../types.ts';
+import { DEF_ID, DIRECTIONS, isActive, ruleText } from './definitions.tsx';
 
 /*
  * The definition wizard: five server-rendered steps, each a plain form posting to the next, so
@@ -18,55 +35,13 @@ import { DEF_ID, DIRECTIONS, isActive, ruleText, type FieldMappingView, type Ope
 const STEPS = ['Source', 'Keys and watermark', 'Mapping', 'Targets', 'Provision and first run'] as const;
 const WIZ = '/ui/definitions/new';
 
-// The API shapes the wizard reads.
-interface AppView {
-  id: string;
-  name: string;
-}
-interface DatabaseView {
-  id: string;
-  name: string;
-  engine: string;
-}
-interface InstanceView {
-  id: string;
-  databaseId: string;
-  name: string;
-  host: string;
-  databaseName: string;
-  role: string;
-}
-interface SourceColumn {
-  name: string;
-  dataType: string;
-  typeFamily: string;
-  nullable: boolean;
-}
-interface SourceTable {
-  schema: string;
-  name: string;
-  kind: string;
-  columns: SourceColumn[];
-  primaryKey: { name: string; columns: string[] } | null;
-  uniqueKeys: Array<{ name: string; columns: string[]; source: string }>;
-  notes: Array<{ code: string; message: string }>;
-  rowEstimate?: { rows: number | null };
-}
-interface Proposal {
-  items: Array<FieldMappingView & { warnings: string[] }>;
-  sensitive: Array<{ sourceColumn: string; reason: string; proposed: boolean }>;
-  title: { filledFrom: 'key' | 'mapping'; sourceColumns: string[] };
-}
-interface ConnectionView {
-  id: string;
-  name: string;
-}
-interface SiteView {
-  id: string;
-  displayName: string | null;
-  webUrl: string | null;
-  name: string | null;
-}
+// The API shapes the wizard reads are in ../types.ts; these are the parts of them it also makes itself.
+/** What steps 1 and 2 use of a table (a table the schema did not list stands as one without columns or keys). */
+type TableFacts = Pick<SourceTable, 'schema' | 'name' | 'kind' | 'columns' | 'primaryKey' | 'uniqueKeys' | 'notes'>;
+/** A column a routing rule may test: from the live table (with its type family) or from the saved mapping (name only). */
+type RuleColumn = Pick<SourceColumn, 'name'> & Partial<Pick<SourceColumn, 'typeFamily'>>;
+/** The mapping fields a row of step 3 starts from: a proposed or a saved mapping. */
+type MappingFields = Pick<FieldMapping, 'sourceColumn' | 'targetColumn' | 'targetType' | 'converterOptions' | 'transforms' | 'direction'>;
 
 /** The step indicator: where the user is, and the steps of an existing definition as links back. */
 const Steps: FC<{ current: number; definitionId?: string }> = ({ current, definitionId }) => {
@@ -99,13 +74,13 @@ function wizardPage(c: UiContext, n: number, opts: { problem?: Problem; fieldIds
 // ---------------------------------------------------------------- step 1: source
 
 /** The app's instances, each with its database (instances belong to databases, databases to apps). */
-async function instancesOfApp(c: UiContext, appId: string): Promise<Array<{ db: DatabaseView; instance: InstanceView }>> {
+async function instancesOfApp(c: UiContext, appId: string): Promise<Array<{ db: Database; instance: DatabaseInstance }>> {
   const api = c.get('api');
-  const dbs = await api.get<Page<DatabaseView>>(`/v1/databases${qs({ appId, limit: 200 })}`);
+  const dbs = await api.get<Page<Database>>(`/v1/databases${qs({ appId, limit: 200 })}`);
   if (!dbs.ok) return [];
   const lists = await Promise.all(
     dbs.body.items.map(async (db) => {
-      const inst = await api.get<Page<InstanceView>>(`/v1/database-instances${qs({ databaseId: db.id, limit: 200 })}`);
+      const inst = await api.get<Page<DatabaseInstance>>(`/v1/database-instances${qs({ databaseId: db.id, limit: 200 })}`);
       return (inst.ok ? inst.body.items : []).map((instance) => ({ db, instance }));
     }),
   );
@@ -128,7 +103,7 @@ function parseTableValue(v: string | undefined): { schema: string; table: string
 async function sourceStep(c: UiContext, opts: { problem?: Problem; appName?: string; ownerTeam?: string } = {}) {
   const api = c.get('api');
   const viewer = c.get('viewer');
-  const apps = (await api.need<Page<AppView>>('/v1/apps?limit=200')).items;
+  const apps = (await api.need<Page<App>>('/v1/apps?limit=200')).items;
   if (apps.length === 0) {
     return wizardPage(
       c,
@@ -155,7 +130,7 @@ async function sourceStep(c: UiContext, opts: { problem?: Problem; appName?: str
   const known = apps.some((a) => a.id === appId);
   const instances = known ? await instancesOfApp(c, appId) : [];
   const instanceId = instances.some((i) => i.instance.id === c.req.query('instanceId')) ? c.req.query('instanceId')! : '';
-  const schema = instanceId ? await api.get<{ tables: SourceTable[] }>(`/v1/database-instances/${instanceId}/schema`) : null;
+  const schema = instanceId ? await api.get<SourceSchemaSnapshot>(`/v1/database-instances/${instanceId}/schema`) : null;
   const tables = schema?.ok ? schema.body.tables.filter(syncable) : [];
   const ready = !!instanceId && tables.length > 0;
 
@@ -245,13 +220,13 @@ const CHANGE_NAME = /updat|modif|chang|edit|touch|mtime/i;
 const VERSION_NAME = /version|revision|(^|_)rev(_|$)/i;
 
 /** The watermark to propose: a change timestamp (updated_at, modified_at, ...), else a version counter; none otherwise. */
-function proposedCursor(table: SourceTable): string | null {
+function proposedCursor(table: TableFacts): string | null {
   const time = table.columns.find((col) => TIME_FAMILIES.has(col.typeFamily) && CHANGE_NAME.test(col.name));
   const version = table.columns.find((col) => INTEGER_FAMILIES.has(col.typeFamily) && VERSION_NAME.test(col.name));
   return (time ?? version)?.name ?? null;
 }
 
-function proposedKeys(table: SourceTable): Pick<KeysValues, 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'> {
+function proposedKeys(table: TableFacts): Pick<KeysValues, 'keyStrategy' | 'keyColumns' | 'cursorStrategy' | 'cursorColumn'> {
   const unique = table.uniqueKeys.find((k) => k.source !== 'primary_key');
   const keyColumns = table.primaryKey?.columns ?? unique?.columns ?? [];
   const cursor = proposedCursor(table);
@@ -273,14 +248,14 @@ const KEY_FIELDS = {
   targetStrategy: 'wiz-target-strategy',
 };
 
-async function loadTable(c: UiContext, instanceId: string, schema: string, table: string): Promise<SourceTable> {
-  const snap = await c.get('api').need<{ tables: SourceTable[] }>(`/v1/database-instances/${instanceId}/schema${qs({ schema, table })}`);
+async function loadTable(c: UiContext, instanceId: string, schema: string, table: string): Promise<TableFacts> {
+  const snap = await c.get('api').need<SourceSchemaSnapshot>(`/v1/database-instances/${instanceId}/schema${qs({ schema, table })}`);
   const found = snap.tables.find((t) => t.schema === schema && t.name === table);
   if (!found) return { schema, name: table, kind: 'table', columns: [], primaryKey: null, uniqueKeys: [], notes: [] };
   return found;
 }
 
-function keysStep(c: UiContext, table: SourceTable, v: KeysValues, problem?: Problem) {
+function keysStep(c: UiContext, table: TableFacts, v: KeysValues, problem?: Problem) {
   const viewer = c.get('viewer');
   const keyError = fieldError(problem, 'keyColumns');
   const columnLabel = (col: SourceColumn) => `${col.name} (${col.dataType}${col.nullable ? ', nullable' : ''})`;
@@ -415,16 +390,16 @@ const rowId = (i: number, part: string) => `m${i}-${part}`;
 /** Options kept when the type changes: the rest belong to the proposed type. */
 const TYPE_NEUTRAL_OPTIONS = ['displayName', 'indexed'];
 
-async function mappingRows(c: UiContext, id: string): Promise<{ rows: MappingRow[]; proposal: Proposal } | { problem: Problem }> {
+async function mappingRows(c: UiContext, id: string): Promise<{ rows: MappingRow[]; proposal: FieldMappingProposal } | { problem: Problem }> {
   const api = c.get('api');
   const [proposal, saved] = await Promise.all([
-    api.post<Proposal>(`/v1/sync-definitions/${id}/field-mappings/propose`, {}),
-    api.get<Page<FieldMappingView>>(`/v1/sync-definitions/${id}/field-mappings?limit=200`),
+    api.post<FieldMappingProposal>(`/v1/sync-definitions/${id}/field-mappings/propose`, {}),
+    api.get<Page<FieldMapping>>(`/v1/sync-definitions/${id}/field-mappings?limit=200`),
   ]);
   if (!proposal.ok) return { problem: proposal.problem };
   const savedItems = saved.ok ? saved.body.items : [];
   const bySource = new Map(savedItems.map((m) => [m.sourceColumn, m]));
-  const row = (m: FieldMappingView, include: boolean, proposedType: string, notes: string[]): MappingRow => ({
+  const row = (m: MappingFields, include: boolean, proposedType: string, notes: string[]): MappingRow => ({
     source: m.sourceColumn,
     include,
     target: m.targetColumn,
@@ -445,7 +420,7 @@ async function mappingRows(c: UiContext, id: string): Promise<{ rows: MappingRow
   return { rows, proposal: proposal.body };
 }
 
-function mappingStep(c: UiContext, id: string, rows: MappingRow[], opts: { problem?: Problem; proposal?: Proposal } = {}) {
+function mappingStep(c: UiContext, id: string, rows: MappingRow[], opts: { problem?: Problem; proposal?: FieldMappingProposal } = {}) {
   const viewer = c.get('viewer');
   const fieldIds: Record<string, string> = {};
   const types = SHAREPOINT_COLUMN_TYPES.map((t) => ({ value: t, label: t }));
@@ -585,19 +560,19 @@ function mappingOf(r: MappingRow) {
   };
 }
 
-// ---------------------------------------------------------------- step 4: targets
+// ---------------------------------------------------------------- routing fields (step 4 and a list's page)
 
-interface TargetValues {
-  connectionId: string;
-  search: string;
-  siteId: string;
-  listDisplayName: string;
+/** The routing fields of a list of a sharded definition, as the form holds them. */
+interface RuleValues {
   isDefault: boolean;
   priority: string;
   ruleColumn: string;
   ruleOp: string;
   ruleValue: string;
 }
+
+/** The rule builder's fields with no rule. */
+const NO_RULE: Pick<RuleValues, 'ruleColumn' | 'ruleOp' | 'ruleValue'> = { ruleColumn: '', ruleOp: 'eq', ruleValue: '' };
 
 const RULE_OPS = [
   { value: 'eq', label: 'equals' },
@@ -610,14 +585,100 @@ const RULE_OPS = [
   { value: 'not_in', label: 'is none of (comma-separated)' },
 ];
 
-const TARGET_FIELDS = {
-  connectionId: 'wiz-connection',
-  siteId: 'wiz-site',
-  listDisplayName: 'wiz-list-name',
-  isDefault: 'wiz-default',
-  priority: 'wiz-priority',
-  routingRule: 'wiz-rule-column',
+/**
+ * Where the routing fields stand, by the prefix of their ids: `wiz` in the wizard's step 4 (a new
+ * list: an empty priority is 0), `target` on a list's page (an empty priority is left as it is).
+ */
+const RULE_PLACES = {
+  wiz: {
+    legend: 'Routing rule (for a list that is not the default)',
+    valueHint: 'Numbers and true/false are compared as such for number and boolean columns; null means an empty value.',
+    priorityHint: 'Rules are tried from the lowest priority up. Empty: 0.',
+  },
+  target: {
+    legend: 'Routing rule',
+    valueHint: 'null means an empty value; for one of / none of, separate values with commas.',
+    priorityHint: 'Rules are tried from the lowest priority up.',
+  },
 };
+type RulePlace = keyof typeof RULE_PLACES;
+
+/** The ids of RuleFields' inputs the API's field errors link to, for a page's error summary. */
+const ruleFieldIds = (prefix: RulePlace) => ({ isDefault: `${prefix}-default`, priority: `${prefix}-priority`, routingRule: `${prefix}-rule-column` });
+
+/**
+ * The routing fields of a list of a sharded definition, in step 4 and on a list's page: default
+ * list, a one-condition rule (column, condition, value) and priority, with ids `<prefix>-…`.
+ * `fixedRule`, when given, stands instead of the rule's fields (a combined rule, which only the
+ * API edits).
+ */
+const RuleFields: FC<{ prefix: RulePlace; values: RuleValues; columns: RuleColumn[]; problem: Problem | undefined; fixedRule?: Child }> = ({
+  prefix,
+  values: v,
+  columns,
+  problem,
+  fixedRule,
+}) => {
+  const ids = ruleFieldIds(prefix);
+  const { legend, valueHint, priorityHint } = RULE_PLACES[prefix];
+  const ruleError = fieldError(problem, 'routingRule');
+  return (
+    <>
+      <Checkbox
+        id={ids.isDefault}
+        name="isDefault"
+        label="Default list: takes the rows no rule matches (it has no rule)"
+        checked={v.isDefault}
+        extraClass={fieldError(problem, 'isDefault') ? 'invalid' : undefined}
+      />
+      {fixedRule ?? (
+        <fieldset>
+          <legend>{legend}</legend>
+          {ruleError ? (
+            <p class="field-error" id={`${prefix}-rule-error`}>
+              {ruleError}
+            </p>
+          ) : null}
+          <Select
+            id={ids.routingRule}
+            name="ruleColumn"
+            label="Column"
+            options={[{ value: '', label: 'No rule' }, ...columns.map((col) => ({ value: col.name, label: col.name }))]}
+            value={v.ruleColumn}
+          />
+          <Select id={`${prefix}-rule-op`} name="ruleOp" label="Condition" options={RULE_OPS} value={v.ruleOp} />
+          <Field id={`${prefix}-rule-value`} name="ruleValue" label="Value" value={v.ruleValue} hint={valueHint} />
+        </fieldset>
+      )}
+      <Field
+        id={ids.priority}
+        name="priority"
+        label="Priority"
+        type="number"
+        min={0}
+        value={v.priority}
+        hint={priorityHint}
+        error={fieldError(problem, 'priority')}
+      />
+    </>
+  );
+};
+
+/** RuleFields' values as the form sent them (an unticked box sends nothing). */
+const submittedRuleValues = (f: Record<string, string>): RuleValues => ({
+  isDefault: f.isDefault === 'on',
+  priority: f.priority ?? '',
+  ruleColumn: f.ruleColumn ?? '',
+  ruleOp: f.ruleOp ?? 'eq',
+  ruleValue: f.ruleValue ?? '',
+});
+
+/** The priority the API takes: a whole number, or the text as typed (for the API's message); undefined when empty. */
+function priorityOf(v: RuleValues): number | string | undefined {
+  const priority = v.priority.trim();
+  if (!priority) return undefined;
+  return /^\d+$/.test(priority) ? Number(priority) : priority;
+}
 
 /** A value typed for the rule's column: numbers and booleans as such, `null` as null, anything else as text. */
 function ruleScalar(text: string, family: string | undefined): string | number | boolean | null {
@@ -628,10 +689,10 @@ function ruleScalar(text: string, family: string | undefined): string | number |
   return t;
 }
 
-/** The routingRule the API takes, from the builder's column, operator and value; null without a column. */
-function buildRule(v: TargetValues, columns: SourceColumn[]): RoutingRule | null {
+/** The routingRule the API takes, from the builder's column, operator and value (typed by the column's type); null without a column. */
+async function buildRule(c: UiContext, def: Definition, v: RuleValues): Promise<RoutingRule | null> {
   if (!v.ruleColumn) return null;
-  const family = columns.find((col) => col.name === v.ruleColumn)?.typeFamily;
+  const family = (await ruleColumns(c, def)).find((col) => col.name === v.ruleColumn)?.typeFamily;
   if (v.ruleOp === 'in' || v.ruleOp === 'not_in') {
     const values = v.ruleValue.split(',').map((s) => ruleScalar(s, family));
     return { column: v.ruleColumn, op: v.ruleOp, values };
@@ -641,26 +702,42 @@ function buildRule(v: TargetValues, columns: SourceColumn[]): RoutingRule | null
 }
 
 /** The source columns rules may test: from the live table, or else from the saved mapping. */
-async function ruleColumns(c: UiContext, def: Definition): Promise<SourceColumn[]> {
+async function ruleColumns(c: UiContext, def: Definition): Promise<RuleColumn[]> {
   const api = c.get('api');
   if (def.sourceInstanceId) {
-    const snap = await api.get<{ tables: SourceTable[] }>(
+    const snap = await api.get<SourceSchemaSnapshot>(
       `/v1/database-instances/${def.sourceInstanceId}/schema${qs({ schema: def.sourceSchema, table: def.sourceTable })}`,
     );
     const table = snap.ok ? snap.body.tables.find((t) => t.schema === def.sourceSchema && t.name === def.sourceTable) : undefined;
     if (table) return table.columns;
   }
-  const mappings = await api.get<Page<FieldMappingView>>(`/v1/sync-definitions/${def.id}/field-mappings?limit=200`);
-  return (mappings.ok ? mappings.body.items : []).map((m) => ({ name: m.sourceColumn, dataType: '', typeFamily: '', nullable: true }));
+  const mappings = await api.get<Page<FieldMapping>>(`/v1/sync-definitions/${def.id}/field-mappings?limit=200`);
+  return (mappings.ok ? mappings.body.items : []).map((m) => ({ name: m.sourceColumn }));
 }
+
+// ---------------------------------------------------------------- step 4: targets
+
+interface TargetValues extends RuleValues {
+  connectionId: string;
+  search: string;
+  siteId: string;
+  listDisplayName: string;
+}
+
+const TARGET_FIELDS = {
+  connectionId: 'wiz-connection',
+  siteId: 'wiz-site',
+  listDisplayName: 'wiz-list-name',
+  ...ruleFieldIds('wiz'),
+};
 
 async function targetsStep(c: UiContext, id: string, given?: { values: TargetValues; problem: Problem }) {
   const api = c.get('api');
   const viewer = c.get('viewer');
   const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
   const [targets, connections, columns] = await Promise.all([
-    api.need<Page<TargetView>>(`/v1/sync-definitions/${id}/targets?limit=200`),
-    api.need<Page<ConnectionView>>(`/v1/sharepoint-connections${qs({ appId: def.appId, limit: 200 })}`),
+    api.need<Page<SyncTarget>>(`/v1/sync-definitions/${id}/targets?limit=200`),
+    api.need<Page<SharePointConnection>>(`/v1/sharepoint-connections${qs({ appId: def.appId, limit: 200 })}`),
     ruleColumns(c, def),
   ]);
   const sharded = def.targetStrategy === 'conditional';
@@ -669,7 +746,9 @@ async function targetsStep(c: UiContext, id: string, given?: { values: TargetVal
   const connectionId =
     given?.values.connectionId ?? (connections.items.some((x) => x.id === queried) ? queried : connections.items.length === 1 ? connections.items[0]!.id : '');
   const search = given?.values.search ?? c.req.query('search') ?? '';
-  const sites = connectionId ? await api.get<{ items: SiteView[] }>(`/v1/sharepoint-connections/${connectionId}/sites${qs({ search: search || '*' })}`) : null;
+  const sites = connectionId
+    ? await api.get<{ items: SharePointSite[] }>(`/v1/sharepoint-connections/${connectionId}/sites${qs({ search: search || '*' })}`)
+    : null;
   const v: TargetValues = given?.values ?? {
     connectionId,
     search,
@@ -677,9 +756,7 @@ async function targetsStep(c: UiContext, id: string, given?: { values: TargetVal
     listDisplayName: targets.items.length ? '' : def.name,
     isDefault: !hasDefault,
     priority: '',
-    ruleColumn: '',
-    ruleOp: 'eq',
-    ruleValue: '',
+    ...NO_RULE,
   };
   const problem = given?.problem;
   const canAdd = sharded || targets.items.length === 0;
@@ -770,45 +847,7 @@ async function targetsStep(c: UiContext, id: string, given?: { values: TargetVal
                         error={fieldError(problem, 'listDisplayName')}
                       />
                       {sharded ? (
-                        <>
-                          <div class={fieldError(problem, 'isDefault') ? 'field check invalid' : 'field check'}>
-                            <input type="checkbox" id={TARGET_FIELDS.isDefault} name="isDefault" value="on" checked={v.isDefault} />{' '}
-                            <label for={TARGET_FIELDS.isDefault}>Default list: takes the rows no rule matches (it has no rule)</label>
-                          </div>
-                          <fieldset>
-                            <legend>Routing rule (for a list that is not the default)</legend>
-                            {fieldError(problem, 'routingRule') ? (
-                              <p class="field-error" id="wiz-rule-error">
-                                {fieldError(problem, 'routingRule')}
-                              </p>
-                            ) : null}
-                            <Select
-                              id={TARGET_FIELDS.routingRule}
-                              name="ruleColumn"
-                              label="Column"
-                              options={[{ value: '', label: 'No rule' }, ...columns.map((col) => ({ value: col.name, label: col.name }))]}
-                              value={v.ruleColumn}
-                            />
-                            <Select id="wiz-rule-op" name="ruleOp" label="Condition" options={RULE_OPS} value={v.ruleOp} />
-                            <Field
-                              id="wiz-rule-value"
-                              name="ruleValue"
-                              label="Value"
-                              value={v.ruleValue}
-                              hint="Numbers and true/false are compared as such for number and boolean columns; null means an empty value."
-                            />
-                          </fieldset>
-                          <Field
-                            id={TARGET_FIELDS.priority}
-                            name="priority"
-                            label="Priority"
-                            type="number"
-                            min={0}
-                            value={v.priority}
-                            hint="Rules are tried from the lowest priority up. Empty: 0."
-                            error={fieldError(problem, 'priority')}
-                          />
-                        </>
+                        <RuleFields prefix="wiz" values={v} columns={columns} problem={problem} />
                       ) : (
                         <input type="hidden" name="isDefault" value="on" />
                       )}
@@ -835,7 +874,7 @@ async function provisionState(c: UiContext, id: string, runId: string | undefine
   const api = c.get('api');
   const viewer = c.get('viewer');
   const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
-  const targets = (await api.need<Page<TargetView>>(`/v1/sync-definitions/${id}/targets?limit=200`)).items;
+  const targets = (await api.need<Page<SyncTarget>>(`/v1/sync-definitions/${id}/targets?limit=200`)).items;
   const run = runId ? await api.get<RunView>(`/v1/sync-runs/${runId}`) : null;
   const provisioned = targets.length > 0 && targets.every((t) => t.listId);
   // A run not recorded yet (404) is as good as queued: the coordinator has taken it.
@@ -908,13 +947,15 @@ async function provisionState(c: UiContext, id: string, runId: string | undefine
 
 // ---------------------------------------------------------------- a list of a definition, after the wizard
 
-const EDIT_FIELDS = { listDisplayName: 'target-list-name', isDefault: 'target-default', priority: 'target-priority', routingRule: 'target-rule-column' };
+const EDIT_FIELDS = { listDisplayName: 'target-list-name', ...ruleFieldIds('target') };
 
-type ListValues = Pick<TargetValues, 'listDisplayName' | 'isDefault' | 'priority' | 'ruleColumn' | 'ruleOp' | 'ruleValue'>;
+interface ListValues extends RuleValues {
+  listDisplayName: string;
+}
 
 /** The builder's fields for a one-condition rule (or no rule); null for all/any/not rules, which only the API edits. */
-function builderValues(rule: RoutingRule | null): Pick<TargetValues, 'ruleColumn' | 'ruleOp' | 'ruleValue'> | null {
-  if (!rule) return { ruleColumn: '', ruleOp: 'eq', ruleValue: '' };
+function builderValues(rule: RoutingRule | null): typeof NO_RULE | null {
+  if (!rule) return NO_RULE;
   if (!('column' in rule)) return null;
   const text = (x: string | number | boolean | null) => (x === null ? 'null' : String(x));
   return { ruleColumn: rule.column, ruleOp: rule.op, ruleValue: 'values' in rule ? rule.values.map(text).join(',') : text(rule.value) };
@@ -926,14 +967,14 @@ async function listEditPage(c: UiContext, id: string, tid: string, given?: { val
   const api = c.get('api');
   const viewer = c.get('viewer');
   const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
-  const target = await api.need<TargetView>(`/v1/sync-definitions/${id}/targets/${tid}`);
+  const target = await api.need<SyncTarget>(`/v1/sync-definitions/${id}/targets/${tid}`);
   const sharded = def.targetStrategy === 'conditional';
   const builder = builderValues(target.routingRule);
   const v: ListValues = given?.values ?? {
     listDisplayName: target.listDisplayName,
     isDefault: target.isDefault,
     priority: String(target.priority),
-    ...(builder ?? { ruleColumn: '', ruleOp: 'eq', ruleValue: '' }),
+    ...(builder ?? NO_RULE),
   };
   const columns = sharded && builder ? await ruleColumns(c, def) : [];
   const problem = given?.problem;
@@ -959,49 +1000,17 @@ async function listEditPage(c: UiContext, id: string, tid: string, given?: { val
           error={fieldError(problem, 'listDisplayName')}
         />
         {sharded ? (
-          <>
-            <div class={fieldError(problem, 'isDefault') ? 'field check invalid' : 'field check'}>
-              <input type="checkbox" id={EDIT_FIELDS.isDefault} name="isDefault" value="on" checked={v.isDefault} />{' '}
-              <label for={EDIT_FIELDS.isDefault}>Default list: takes the rows no rule matches (it has no rule)</label>
-            </div>
-            {builder ? (
-              <fieldset>
-                <legend>Routing rule</legend>
-                {fieldError(problem, 'routingRule') ? (
-                  <p class="field-error" id="target-rule-error">
-                    {fieldError(problem, 'routingRule')}
-                  </p>
-                ) : null}
-                <Select
-                  id={EDIT_FIELDS.routingRule}
-                  name="ruleColumn"
-                  label="Column"
-                  options={[{ value: '', label: 'No rule' }, ...columns.map((col) => ({ value: col.name, label: col.name }))]}
-                  value={v.ruleColumn}
-                />
-                <Select id="target-rule-op" name="ruleOp" label="Condition" options={RULE_OPS} value={v.ruleOp} />
-                <Field
-                  id="target-rule-value"
-                  name="ruleValue"
-                  label="Value"
-                  value={v.ruleValue}
-                  hint="null means an empty value; for one of / none of, separate values with commas."
-                />
-              </fieldset>
-            ) : (
-              <p class="muted">{`Its rule (${ruleText(target.routingRule)}) combines conditions: change it through the API (PATCH /v1/sync-definitions/${id}/targets/${tid}).`}</p>
-            )}
-            <Field
-              id={EDIT_FIELDS.priority}
-              name="priority"
-              label="Priority"
-              type="number"
-              min={0}
-              value={v.priority}
-              hint="Rules are tried from the lowest priority up."
-              error={fieldError(problem, 'priority')}
-            />
-          </>
+          <RuleFields
+            prefix="target"
+            values={v}
+            columns={columns}
+            problem={problem}
+            fixedRule={
+              builder ? undefined : (
+                <p class="muted">{`Its rule (${ruleText(target.routingRule)}) combines conditions: change it through the API (PATCH /v1/sync-definitions/${id}/targets/${tid}).`}</p>
+              )
+            }
+          />
         ) : null}
         <button type="submit">Save the list</button>
       </form>
@@ -1027,8 +1036,8 @@ export function registerWizard(ui: Ui): void {
     const picked = f.tablesOf && f.tablesOf === f.instanceId ? parseTableValue(f.table) : null;
     if (appId && instanceId) {
       // The app may have been changed after the instance was chosen: an instance of another app is dropped.
-      const inst = await api.get<InstanceView>(`/v1/database-instances/${instanceId}`);
-      const db = inst.ok ? await api.get<{ appId: string }>(`/v1/databases/${inst.body.databaseId}`) : null;
+      const inst = await api.get<DatabaseInstance>(`/v1/database-instances/${instanceId}`);
+      const db = inst.ok ? await api.get<Database>(`/v1/databases/${inst.body.databaseId}`) : null;
       if (!db?.ok || db.body.appId !== appId) instanceId = '';
     }
     if (!appId) instanceId = '';
@@ -1040,7 +1049,7 @@ export function registerWizard(ui: Ui): void {
 
   ui.post('/definitions/new/app', async (c) => {
     const f = await form(c);
-    const answer = await c.get('api').post<AppView>('/v1/apps', { name: f.name ?? '', ownerTeam: f.ownerTeam ?? '' });
+    const answer = await c.get('api').post<App>('/v1/apps', { name: f.name ?? '', ownerTeam: f.ownerTeam ?? '' });
     if (answer.ok) {
       flash(c, `App ${answer.body.name} created.`);
       return c.redirect(`${WIZ}${qs({ appId: answer.body.id })}`, 303);
@@ -1148,21 +1157,17 @@ export function registerWizard(ui: Ui): void {
       search: f.search ?? '',
       siteId: f.siteId ?? '',
       listDisplayName: f.listDisplayName ?? '',
-      isDefault: f.isDefault === 'on',
-      priority: f.priority ?? '',
-      ruleColumn: f.ruleColumn ?? '',
-      ruleOp: f.ruleOp ?? 'eq',
-      ruleValue: f.ruleValue ?? '',
+      ...submittedRuleValues(f),
     };
     const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
-    const rule = buildRule(v, v.ruleColumn ? await ruleColumns(c, def) : []);
-    const priority = v.priority.trim();
-    const answer = await api.post<TargetView>(`/v1/sync-definitions/${id}/targets`, {
+    const rule = await buildRule(c, def, v);
+    const priority = priorityOf(v);
+    const answer = await api.post<SyncTarget>(`/v1/sync-definitions/${id}/targets`, {
       connectionId: v.connectionId,
       siteId: v.siteId,
       listDisplayName: v.listDisplayName,
       isDefault: v.isDefault,
-      ...(priority ? { priority: /^\d+$/.test(priority) ? Number(priority) : priority } : {}),
+      ...(priority !== undefined ? { priority } : {}),
       ...(rule ? { routingRule: rule } : {}),
     });
     if (answer.ok) {
@@ -1180,25 +1185,18 @@ export function registerWizard(ui: Ui): void {
     const tid = c.req.param('tid');
     const api = c.get('api');
     const f = await form(c);
-    const v: ListValues = {
-      listDisplayName: f.listDisplayName ?? '',
-      isDefault: f.isDefault === 'on',
-      priority: f.priority ?? '',
-      ruleColumn: f.ruleColumn ?? '',
-      ruleOp: f.ruleOp ?? 'eq',
-      ruleValue: f.ruleValue ?? '',
-    };
+    const v: ListValues = { listDisplayName: f.listDisplayName ?? '', ...submittedRuleValues(f) };
     const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
-    const target = await api.need<TargetView>(`/v1/sync-definitions/${id}/targets/${tid}`);
+    const target = await api.need<SyncTarget>(`/v1/sync-definitions/${id}/targets/${tid}`);
     const sharded = def.targetStrategy === 'conditional';
     // Only what this form edits: a combined rule it cannot show is left as it is.
     const editsRule = sharded && builderValues(target.routingRule) !== null;
-    const rule = editsRule ? buildRule({ ...v, connectionId: '', search: '', siteId: '' }, v.ruleColumn ? await ruleColumns(c, def) : []) : undefined;
-    const priority = v.priority.trim();
-    const answer = await api.patch<TargetView>(`/v1/sync-definitions/${id}/targets/${tid}`, {
+    const rule = editsRule ? await buildRule(c, def, v) : undefined;
+    const priority = priorityOf(v);
+    const answer = await api.patch<SyncTarget>(`/v1/sync-definitions/${id}/targets/${tid}`, {
       listDisplayName: v.listDisplayName,
       ...(sharded ? { isDefault: v.isDefault } : {}),
-      ...(sharded && priority ? { priority: /^\d+$/.test(priority) ? Number(priority) : priority } : {}),
+      ...(sharded && priority !== undefined ? { priority } : {}),
       ...(rule !== undefined ? { routingRule: rule } : {}),
     });
     if (answer.ok) {
