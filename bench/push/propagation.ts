@@ -73,7 +73,12 @@ async function main() {
         },
         201,
       );
-      await api('POST', `/v1/sync-definitions/${def.id}/targets`, { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: table, isDefault: true }, 201);
+      await api(
+        'POST',
+        `/v1/sync-definitions/${def.id}/targets`,
+        { connectionId: reg.connectionId, siteId: reg.siteId, listDisplayName: table, isDefault: true },
+        201,
+      );
       const { runId } = await api<{ runId: string }>('POST', `/v1/sync-definitions/${def.id}/provision`, undefined, 202);
       if ((await waitForRun(runId)).status !== 'succeeded') throw new Error(`provisioning ${table} failed`);
       const first = await api<{ runId: string }>('POST', `/v1/sync-definitions/${def.id}/runs`, {}, 202);
@@ -140,7 +145,10 @@ async function main() {
       say(line);
       lines.push(line);
     }
-    const slot = await api<{ lagBytes: number | null; retainedBytes: number | null; lostCount: number }>('GET', `/v1/sync-definitions/${logical.id}/replication`);
+    const slot = await api<{ lagBytes: number | null; retainedBytes: number | null; lostCount: number }>(
+      'GET',
+      `/v1/sync-definitions/${logical.id}/replication`,
+    );
     lines.push(`slot after the run: lag ${slot.lagBytes} bytes, WAL held back ${slot.retainedBytes} bytes, lost ${slot.lostCount} times`);
     console.log(`\n${lines.join('\n')}`);
   } finally {

@@ -193,6 +193,7 @@ export async function startBenchStack(opts: {
     let workerPid: number | null = null;
     if (opts.worker === 'process') {
       say('starting a worker process of its own');
+      // With the worker's own memory flags (services/worker/src/node-flags.ts; WORKER_NODE_OPTIONS to try others).
       const worker = startWorkerProcess(stack);
       onClose('the worker process', async () => {
         await worker.kill('SIGTERM');

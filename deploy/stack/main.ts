@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { localSecrets } from './local-secrets.ts';
 import { startService, waitForHttp, type ManagedProcess } from './processes.ts';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server.ts';
+import { workerNodeFlags } from '../../services/worker/src/node-flags.ts';
 
 /**
  * `npm start`: the whole SyncBridge stack on one machine. Anything configured in
@@ -118,7 +119,7 @@ try {
     );
   }
   services.push(
-    startService({ name: 'worker', entry: join(root, 'services/worker/src/main.ts'), env, logDir, onExit }),
+    startService({ name: 'worker', entry: join(root, 'services/worker/src/main.ts'), nodeArgs: workerNodeFlags(env), env, logDir, onExit }),
     startService({ name: 'api', entry: join(root, 'services/api/src/main.ts'), env, logDir, onExit }),
   );
   for (const s of services) stops.push(s.stop);

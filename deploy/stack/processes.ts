@@ -13,6 +13,8 @@ export interface ManagedProcess {
 export function startService(opts: {
   name: string;
   entry: string;
+  /** Node flags before the entry (the worker's memory flags). */
+  nodeArgs?: string[];
   env: NodeJS.ProcessEnv;
   logDir: string;
   onExit: (name: string, code: number | null) => void;
@@ -20,7 +22,7 @@ export function startService(opts: {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', opts.entry], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   let stopping = false;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { workerNodeFlags } from '../../services/worker/src/node-flags.ts';
 import { provided, type TestStack } from './stack.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -14,7 +15,8 @@ export interface WorkerProcess {
 
 /** A real worker process (services/worker) on the stack's task queue, to kill mid-run. */
 export function startWorkerProcess(stack: TestStack, env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/worker/src/main.ts'], {
+  // With the memory flags a deployment starts it with (services/worker/src/node-flags.ts).
+  const child = spawn(process.execPath, [...workerNodeFlags({ ...process.env, ...env }), '--import', 'tsx', 'services/worker/src/main.ts'], {
     cwd: root,
     env: {
       ...process.env,

@@ -35,6 +35,11 @@ describe('no secret value in any log', () => {
     await admin`insert into memo select g, 'memo ' || g from generate_series(1, 30) g`;
     await admin.unsafe(`grant select on memo to ${ROLE}`);
     await worker.ready;
+    // Started as a deployment starts it: with its memory flags (services/worker/src/node-flags.ts), which it logs.
+    const heapLimitMb = Number(/"heapLimitMb":(\d+)/.exec(worker.output())?.[1]);
+    expect(heapLimitMb).toBeGreaterThanOrEqual(256);
+    expect(heapLimitMb).toBeLessThan(400);
+    expect(worker.output()).not.toContain('without its memory flags');
   });
   afterAll(async () => {
     await worker?.kill('SIGKILL');

@@ -13,7 +13,9 @@ import { GatewayRegistry, SharedBudgetStore } from '@syncbridge/shared/graph';
 import { egressPolicyFromConfig } from '@syncbridge/shared/net';
 import { startTelemetry } from '@syncbridge/shared/telemetry';
 import { temporalRuntimeLogger } from './runtime-logger.ts';
+import { getHeapStatistics } from 'node:v8';
 import { writeWorkflowBundleInChild } from './bundle.ts';
+import { WORKER_NODE_FLAGS } from './node-flags.ts';
 import { createSyncBridgeWorker } from './worker.ts';
 
 const config = loadWorkerConfig();
@@ -62,7 +64,13 @@ try {
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
   });
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker started');
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, heapLimitMb }, 'worker started');
+  if (heapLimitMb > 1024)
+    logger.warn(
+      { heapLimitMb, flags: WORKER_NODE_FLAGS.join(' ') },
+      "the worker runs without its memory flags: V8 lets garbage grow with the machine's memory; start it with them (README, Configuration)",
+    );
   // run() resolves once SIGINT/SIGTERM has drained in-flight tasks (shutdownGraceTime).
   await worker.run();
   await connection.close();
