@@ -92,6 +92,9 @@ describe('web UI: the definition wizard and the definition page', () => {
       cursorColumn: 'updated_at',
       direction: 'push',
     });
+    // Every change detection the API offers, logical replication included.
+    const strategies = p.doc.querySelectorAll('#wiz-cursor-strategy option').map((o) => o.getAttribute('value'));
+    expect(strategies).toEqual(['updated_at', 'full_scan', 'logical_replication']);
 
     // A watermark the API refuses (text): 422, its message on the field, the user's choices kept.
     const refused = await ui.submit('/ui/definitions/new/keys', { ...keys, name: 'Orders (EU split)', cursorColumn: 'title', targetStrategy: 'conditional' });

@@ -184,6 +184,11 @@ async function renderDefinition(c: UiContext, id: string, opts: { problem?: Prob
             <>
               watermark column <span class="mono">{def.cursorColumn}</span>
             </>
+          ) : def.cursorStrategy === 'logical_replication' ? (
+            <>
+              PostgreSQL logical replication: changes are read from the server's log and pushed within seconds (slot state:{' '}
+              <span class="mono">GET /v1/sync-definitions/{def.id}/replication</span>)
+            </>
           ) : (
             'full scan: every run compares all rows by content'
           )}

@@ -326,6 +326,7 @@ function keysStep(c: UiContext, table: TableFacts, v: KeysValues, problem?: Prob
           options={[
             { value: 'updated_at', label: 'A watermark column (reads only changed rows)' },
             { value: 'full_scan', label: 'Full scan (compares every row by content)' },
+            { value: 'logical_replication', label: "PostgreSQL logical replication (reads the server's log: changes reach the list within seconds)" },
           ]}
           value={v.cursorStrategy}
           error={fieldError(problem, 'cursorStrategy')}
@@ -1098,7 +1099,7 @@ export function registerWizard(ui: Ui): void {
       keyColumns: v.keyColumns,
       cursorStrategy: v.cursorStrategy,
       // A full scan has no watermark: a column left selected in the form is not sent.
-      cursorColumn: v.cursorStrategy === 'full_scan' ? null : v.cursorColumn || null,
+      cursorColumn: v.cursorStrategy === 'updated_at' ? v.cursorColumn || null : null,
       direction: v.direction,
       targetStrategy: v.targetStrategy,
     });
