@@ -21,9 +21,9 @@
  * charged per `$batch` sub-request too), so batching saves round trips, not RU.
  */
 import { randomUUID } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
 import { parseArgs } from 'node:util';
 import { DEFAULT_TENANT_ID, startEmulator, type RunningEmulator } from '../../services/sharepoint-emulator/src/index.ts';
+import { fetchToken, naivePost } from './naive-client.ts';
 import { GraphGateway, resetBudgetRegistry } from '../../shared/src/graph/index.ts';
 import { createLogger } from '../../shared/src/observability/logger.ts';
 
@@ -132,51 +132,14 @@ async function runNaive(emulator: RunningEmulator): Promise<Row> {
   const start = performance.now();
   let written = 0;
   let failed = 0;
+  const url = `${emulator.graphBaseUrl}/sites/${siteId}/lists/${listId}/items`;
   for (let i = 0; i < items; i++) {
-    for (let attempt = 1; ; attempt++) {
-      const response = await fetch(`${emulator.graphBaseUrl}/sites/${siteId}/lists/${listId}/items`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ fields: fieldsFor(i) }),
-      });
-      await response.arrayBuffer();
-      if (response.ok) {
-        written++;
-        break;
-      }
-      if ((response.status === 429 || response.status === 503) && attempt < 20) {
-        await new Promise((resolve) => setTimeout(resolve, Number(response.headers.get('retry-after') ?? '1') * 1000));
-        continue;
-      }
-      failed++;
-      break;
-    }
+    if ((await naivePost(url, token, fieldsFor(i))) === null) failed++;
+    else written++;
   }
   const seconds = (performance.now() - start) / 1000;
   const after = await countersFor(emulator, clientId);
   return { mode: 'naive POST loop', seconds, written, failed, counters: diff(after, before) };
-}
-
-function fetchToken(emulator: RunningEmulator, clientId: string, clientSecret: string): Promise<string> {
-  const body = new URLSearchParams({
-    grant_type: 'client_credentials',
-    client_id: clientId,
-    client_secret: clientSecret,
-    scope: `${new URL(emulator.graphBaseUrl).origin}/.default`,
-  }).toString();
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      `${emulator.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
-      { method: 'POST', ca: emulator.caCertificatePem, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { access_token: string }).access_token));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 function diff(after: AppCounters, before: AppCounters): AppCounters {

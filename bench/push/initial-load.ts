@@ -9,6 +9,9 @@
  *               and rows either way (bench/push/source.ts); the meta-store stays on PostgreSQL
  *   --rows      rows in the source table (default 100000), generated server-side (INSERT … SELECT)
  *   --changed   rows touched (updated_at = now()) before the incremental run (default 100)
+ *   --naive     rows of the naive loop after the scenarios (default 2000; 0: none; PostgreSQL): per row a
+ *               SELECT by key, one POST of one item and one INSERT into a ledger table, as a simple script
+ *               does; the initial load's rows/s is printed as a ratio to it
  *   --latency   extra emulator latency per Graph request and per `$batch` sub-request, ms:
  *               a number or an inclusive range `[min,max]`. Without it the scenarios run
  *               twice, at 0 ms and at [20,60] ms; with it, once at that setting.
@@ -32,6 +35,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from '../../services/sharepoint-emulator/src/index.ts';
+import { fetchToken, naivePost } from '../graph/naive-client.ts';
 import { CpuMeter, cpuDiff, peakRssMb, type CpuSeconds } from './cpu.ts';
 import { BENCH_ENGINES, type BenchEngine } from './source.ts';
 import { startBenchStack, type BenchStack, type LogLine } from './stack.ts';
@@ -49,6 +53,7 @@ const { values } = parseArgs({
     emulator: { type: 'string', default: 'process' },
     sweep: { type: 'string', default: 'every_run' },
     worker: { type: 'string', default: 'inline' },
+    naive: { type: 'string', default: '2000' },
   },
 });
 
@@ -76,6 +81,8 @@ function latencyArg(raw: string): Latency {
 
 const ROWS = intArg('rows', values.rows, 1, 10_000_000);
 const CHANGED = intArg('changed', values.changed, 0, ROWS);
+/** Rows of the naive one-request-per-row loop the initial load is compared with (PostgreSQL; 0: none). */
+const NAIVE = intArg('naive', values.naive, 0, ROWS);
 const BATCH = intArg('batch', values.batch, 1, 5000);
 const RU = values.ru === undefined ? 1_000_000 : intArg('ru', values.ru, 10, 1_000_000);
 const EMULATOR_RU = values.ru === undefined ? 0 : RU;
@@ -149,6 +156,8 @@ class Bench {
   private instanceId = '';
   private connectionId = '';
   private siteId = '';
+  /** The naive loop's figures per phase, and the initial load's ratio to it. */
+  readonly naive: Array<{ latency: string; rows: number; seconds: number; rowsPerSecond: number; ratio: number }> = [];
 
   constructor(
     private readonly results: ScenarioResult[],
@@ -456,6 +465,56 @@ class Bench {
       `no-op (${latencyLabel(latency)}): the run reports writes: ${JSON.stringify(noop.counts)}`,
     );
     say(`  ${report(noop)}`);
+
+    if (NAIVE > 0 && this.b.source.pgSql && ENGINE === 'postgres') {
+      const naive = await this.naiveLoop(index, NAIVE);
+      const ratio = initial.rows / initial.seconds / naive.rowsPerSecond;
+      this.naive.push({ latency: latencyLabel(latency), ...naive, ratio: Number(ratio.toFixed(1)) });
+      say(
+        `  naive loop (a SELECT, one POST and one INSERT per row): ${fmt(naive.rows)} rows in ${naive.seconds.toFixed(1)} s = ${naive.rowsPerSecond.toFixed(1)} rows/s; the initial load: ${ratio.toFixed(1)}x`,
+      );
+    }
+  }
+
+  /**
+   * What a simple script does (and the original system did): per row, read it by key, POST one item,
+   * record it in a ledger table: three round trips, no batching. `rows` of the same table into a list of
+   * its own (the key column, Title and the name), through the same emulator.
+   */
+  private async naiveLoop(index: number, rows: number): Promise<{ rows: number; seconds: number; rowsPerSecond: number }> {
+    const sql = this.b.source.pgSql!;
+    const token = await fetchToken(this.b.emulator, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET);
+    const graph = this.b.emulator.graphBaseUrl;
+    const created = await fetch(`${graph}/sites/${this.siteId}/lists`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        displayName: `Naive ${index + 1}`,
+        list: { template: 'genericList' },
+        columns: [
+          { name: 'RowKey', text: {} },
+          { name: 'ProductName', text: {} },
+        ],
+      }),
+    });
+    if (!created.ok) throw new Error(`the naive loop's list could not be created: ${created.status} ${await created.text()}`);
+    const listId = ((await created.json()) as { id: string }).id;
+    await sql.unsafe(`create table if not exists naive_ledger (row_key text primary key, item_id text not null)`);
+    const keys = await sql<Array<{ region: string; sku: string }>>`select region, sku from products order by region, sku limit ${rows}`;
+    const url = `${graph}/sites/${this.siteId}/lists/${listId}/items`;
+    const t0 = performance.now();
+    let written = 0;
+    for (const k of keys) {
+      const [row] = await sql<Array<{ name: string }>>`select * from products where region = ${k.region} and sku = ${k.sku}`;
+      const rowKey = `${k.region}|${k.sku}`;
+      const itemId = await naivePost(url, token, { Title: k.sku, RowKey: rowKey, ProductName: row!.name });
+      if (itemId === null) continue;
+      await sql`insert into naive_ledger (row_key, item_id) values (${rowKey}, ${itemId}) on conflict (row_key) do update set item_id = excluded.item_id`;
+      written++;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.check(written === keys.length, `the naive loop wrote ${written} of ${keys.length} rows`);
+    return { rows: written, seconds, rowsPerSecond: written / seconds };
   }
 
   private async metaNow(): Promise<string> {
@@ -579,6 +638,10 @@ try {
   for (const [i, latency] of PHASES.entries()) await bench.phase(i, latency);
   console.log('');
   printTable(results);
+  for (const n of bench.naive)
+    console.log(
+      `naive loop (${n.latency}): ${fmt(n.rows)} rows at ${n.rowsPerSecond.toFixed(1)} rows/s; the initial load is ${n.ratio}x faster (a SELECT, one POST and one INSERT per row against batches)`,
+    );
   for (const note of notes) console.log(`WARNING: ${note}`);
   const memory = bench.peakMemory();
   console.log(
@@ -595,6 +658,7 @@ try {
     emulator: EMULATOR_MODE,
     totalSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
     peakMemory: memory,
+    naiveLoop: bench.naive,
     notes,
     results: results.map((r) => ({
       scenario: r.scenario,
