@@ -2,7 +2,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
-import { apiJson, defineSync, listItems, registerSourceAndConnection, runPush, waitForRunState, type SyncSetup } from '../harness/sync.ts';
+import { apiJson, defineSync, listItems, registerSourceAndConnection, runPush, waitForRun, waitForRunState, type SyncSetup } from '../harness/sync.ts';
 
 /*
  * Near-real-time push from PostgreSQL logical replication (issue "Scale", must-have 3): a slot and a
@@ -51,6 +51,8 @@ describe('push from PostgreSQL logical replication', () => {
   let reg: SyncSetup;
   let definitionId: string;
   let listId: string;
+  let replica: TestDatabase | undefined;
+  let rsql: postgres.Sql | undefined;
 
   const items = async () => new Map((await listItems(stack, listId)).map((i) => [i.fields.SyncBridgeKey as string, i.fields]));
   const replication = () => apiJson<Replication>(stack, `/v1/sync-definitions/${definitionId}/replication`);
@@ -80,8 +82,10 @@ describe('push from PostgreSQL logical replication', () => {
     // A slot left behind would keep the database (and WAL) from going.
     if (sql) await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = current_database() and not active`.catch(() => {});
     await sql?.end();
+    await rsql?.end();
     await stack?.close();
     await source?.drop();
+    await replica?.drop();
   });
 
   it('loads the table on a new slot, then pushes inserts, updates and deletes from the log within seconds, with no schedule', async () => {
@@ -195,6 +199,59 @@ describe('push from PostgreSQL logical replication', () => {
     expect(state.lastLostReason).toMatch(/truncated/);
   });
 
+  it('rebound to another instance, reads the log there: a full pass on a new slot, and the old slot is dropped', async () => {
+    // A copy of the table in a second database stands in for a replica; one row differs there.
+    replica = await createTestDatabase('sb_replica');
+    rsql = postgres(replica.url, { max: 2, onnotice: () => {} });
+    await rsql`create table orders (id bigint primary key, placed_at timestamp(6) not null, note text not null, amount numeric(12,2) not null)`;
+    await rsql`insert into orders select g, timestamp '2026-01-01 10:00:00.123456' + g * interval '1 second', 'replica order ' || g, g * 1.5 from generate_series(1, 12) g`;
+    const u = new URL(replica.url);
+    const replicaInstance = await apiJson<{ id: string }>(
+      stack,
+      '/v1/database-instances',
+      {
+        method: 'POST',
+        json: {
+          databaseId: reg.databaseId,
+          name: 'replica',
+          host: u.hostname,
+          port: Number(u.port || 5432),
+          databaseName: replica.name,
+          username: decodeURIComponent(u.username) || 'postgres',
+          password: 'unused-with-trust-auth',
+          sslMode: 'disable',
+          role: 'replica',
+        },
+      },
+      201,
+    );
+    const started = await apiJson<{ workflowId: string }>(
+      stack,
+      `/v1/sync-definitions/${definitionId}/operations/rebind`,
+      { method: 'POST', json: { options: { toInstanceId: replicaInstance.id, approve: true } } },
+      202,
+    );
+    const rebound = await waitForRun(stack, definitionId, started.workflowId);
+    expect(rebound.status, JSON.stringify(rebound.errors)).toBe('succeeded');
+    // The catch-up push the rebind asks for reads the replica through a new slot there.
+    await until('the replica’s rows in the list', async () => {
+      const now = await items();
+      return now.size === 12 && now.get('3')?.note === 'replica order 3';
+    });
+    const state = await until('the new slot on the replica', async () => {
+      const s = await replication();
+      return s.status === 'active' && s.lostCount === 4 ? s : undefined;
+    });
+    expect(state.lastLostReason).toMatch(/another instance/);
+    const [onReplica] = await rsql`select 1 from pg_replication_slots where slot_name = ${state.slotName!} and database = current_database()`;
+    expect(onReplica).toBeDefined();
+    const [leftBehind] = await sql`select 1 from pg_replication_slots where database = current_database()`;
+    expect(leftBehind).toBeUndefined();
+    await patch({ enabled: true });
+    await rsql`update orders set note = 'changed on the replica' where id = 4`;
+    await until('a change on the replica', async () => (await items()).get('4')?.note === 'changed on the replica');
+  });
+
   it('refuses tables whose replica identity does not carry the key, and a cursor column', async () => {
     await sql`create table tagged (id integer primary key, code text not null unique, label text)`;
     const refused = await stack.api('/v1/sync-definitions', {
@@ -221,6 +278,9 @@ describe('push from PostgreSQL logical replication', () => {
 
   it('drops the slot and the publication with the definition', async () => {
     const state = await replication();
+    // As a user would: turned off, and its last run over.
+    await patch({ enabled: false });
+    await until('the definition to be idle', async () => !(await runs()).some((r) => ['queued', 'running', 'awaiting_approval'].includes(r.status)));
     const deleted = await stack.api(`/v1/sync-definitions/${definitionId}`, { method: 'DELETE' });
     expect(deleted.status).toBe(204);
     expect(await slotOnServer(state.slotName!)).toBeUndefined();

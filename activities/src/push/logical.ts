@@ -3,7 +3,7 @@ import { schema, type MetaDb } from '@syncbridge/shared/db';
 import { canonicalKeyText } from '@syncbridge/shared/mapping';
 import { replicationNames, type ChangeCapture, type IntrospectedTable, type ReplicationNames, type SlotStatus } from '@syncbridge/shared/sources';
 import type { ActivityDeps } from '../deps.ts';
-import { invalid, type DefinitionContext } from '../sync/definition.ts';
+import { freezeContextNow, invalid, withCredentials, type DefinitionContext } from '../sync/definition.ts';
 import { readCursor } from './commit.ts';
 import { sourceOf } from './context.ts';
 
@@ -100,6 +100,8 @@ export async function prepareSlot(deps: ActivityDeps, ctx: DefinitionContext): P
     return { fresh: false, names };
   }
   if (status.exists) await capture.drop(names);
+  // Rebound: the slot on the instance read before would keep its WAL there for nothing.
+  const leftBehind = row && row.instanceId !== ctx.instanceId ? await dropOnInstance(deps, d.id, row.instanceId, names) : null;
   await capture.ensure(names, relationOf(ctx), d.keyColumns);
   const now = await capture.status(names);
   const values = {
@@ -111,7 +113,7 @@ export async function prepareSlot(deps: ActivityDeps, ctx: DefinitionContext): P
     currentLsn: now.currentLsn,
     lagBytes: now.lagBytes,
     retainedBytes: now.retainedBytes,
-    alarm: loss ? `the slot was replaced: ${loss}; this run makes a full pass` : null,
+    alarm: leftBehind ?? (loss ? `the slot was replaced: ${loss}; this run makes a full pass` : null),
     checkedAt: sql`now()`,
     updatedAt: sql`now()`,
   };
@@ -123,6 +125,18 @@ export async function prepareSlot(deps: ActivityDeps, ctx: DefinitionContext): P
       set: { ...values, ...(loss ? { lostCount: sql`${schema.replicationSlots.lostCount} + 1`, lastLostAt: sql`now()`, lastLostReason: loss } : {}) },
     });
   return { fresh: true, names };
+}
+
+/** Drops the definition's slot on an instance it no longer reads; the problem in words when that fails (null when done). */
+async function dropOnInstance(deps: ActivityDeps, definitionId: string, instanceId: string, names: ReplicationNames): Promise<string | null> {
+  try {
+    const { frozen } = await freezeContextNow(deps, definitionId, { instanceId });
+    await captureOf(deps, await withCredentials(deps, frozen)).drop(names);
+    return null;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return `the slot ${names.slot} on instance ${instanceId}, read before a rebind, could not be dropped (${why}): drop it there by hand (SELECT pg_drop_replication_slot('${names.slot}')) or it keeps WAL`;
+  }
 }
 
 /** Marks the slot lost (e.g. a TRUNCATE of the table): the next run replaces it and makes a full pass. */

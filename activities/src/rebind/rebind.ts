@@ -95,6 +95,14 @@ export async function checkRebind(deps: ActivityDeps, input: RebindInput): Promi
       for (const i of checked.issues) problems.push(`${i.field}: ${i.message}`);
       const table = findTable(snapshot, d.sourceSchema, d.sourceTable);
       if (table) for (const i of validateMappings(table, allMappings(ctx))) problems.push(`${i.field}: ${i.message}`);
+      if (d.cursorStrategy === 'logical_replication') {
+        // The definition reads the log: the new instance must let it (a new slot is made there by the next run).
+        const capture = session.changeCapture;
+        const refused = capture
+          ? await capture.problems({ schema: d.sourceSchema, name: d.sourceTable }, d.keyColumns)
+          : [`${newCtx.source.engine} has no logical replication`];
+        for (const p of refused) problems.push(`cursorStrategy logical_replication: ${p}`);
+      }
       next = await sideOf(session, newCtx, inst!.id);
     } catch (err) {
       const classified = sourceConnectorFor(newCtx.source.engine).classifyError(err, newCtx.source);
