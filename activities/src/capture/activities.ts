@@ -11,6 +11,8 @@ import { loadDefinitionContext } from '../sync/definition.ts';
 const POLL_MS = 500;
 /** Before the definition's first run made its slot, look this seldom. */
 const NO_SLOT_POLL_MS = 5_000;
+/** How often the watcher reads the definition, its slot's state and its source again. */
+const RECHECK_MS = 5_000;
 const MB = 1024 * 1024;
 
 export type SourceChangesSeen = { changes: boolean; stop?: undefined } | { changes: false; stop: string };
@@ -31,33 +33,42 @@ export function createCaptureActivities(deps: ActivityDeps) {
       const activity = Context.current();
       const deadline = Date.now() + input.maxWaitMs;
       let lastLsn: string | null = null;
+      // The definition, its slot's state and its source are read again every few seconds, not on every look
+      // (a look is then one status query on the source, and a peek when the WAL moved).
+      let known: { maxMb: number; ctx: Awaited<ReturnType<typeof loadDefinitionContext>> } | null = null;
+      let knownAt = 0;
       while (Date.now() < deadline) {
         activity.heartbeat();
-        const [d] = await db
-          .select({
-            enabled: schema.syncDefinitions.enabled,
-            cursorStrategy: schema.syncDefinitions.cursorStrategy,
-            maxMb: schema.syncDefinitions.replicationMaxRetainedMb,
-          })
-          .from(schema.syncDefinitions)
-          .where(eq(schema.syncDefinitions.id, input.definitionId));
-        if (!d) return { changes: false, stop: 'the definition was deleted' };
-        if (!d.enabled) return { changes: false, stop: 'the definition is turned off' };
-        if (d.cursorStrategy !== 'logical_replication') return { changes: false, stop: `the definition reads by ${d.cursorStrategy} now` };
-        const [slot] = await db.select().from(schema.replicationSlots).where(eq(schema.replicationSlots.definitionId, input.definitionId));
-        if (!slot || slot.status !== 'active') {
-          // The first run (or the one replacing a lost slot) is asked for like any other: it makes the slot.
-          if (slot) return { changes: true };
-          await sleep(Math.min(NO_SLOT_POLL_MS, Math.max(0, deadline - Date.now())));
-          continue;
+        if (!known || Date.now() - knownAt >= RECHECK_MS) {
+          const [d] = await db
+            .select({
+              enabled: schema.syncDefinitions.enabled,
+              cursorStrategy: schema.syncDefinitions.cursorStrategy,
+              maxMb: schema.syncDefinitions.replicationMaxRetainedMb,
+            })
+            .from(schema.syncDefinitions)
+            .where(eq(schema.syncDefinitions.id, input.definitionId));
+          if (!d) return { changes: false, stop: 'the definition was deleted' };
+          if (!d.enabled) return { changes: false, stop: 'the definition is turned off' };
+          if (d.cursorStrategy !== 'logical_replication') return { changes: false, stop: `the definition reads by ${d.cursorStrategy} now` };
+          const [slot] = await db.select().from(schema.replicationSlots).where(eq(schema.replicationSlots.definitionId, input.definitionId));
+          if (!slot || slot.status !== 'active') {
+            // The first run (or the one replacing a lost slot) is asked for like any other: it makes the slot.
+            if (slot) return { changes: true };
+            known = null;
+            await sleep(Math.min(NO_SLOT_POLL_MS, Math.max(0, deadline - Date.now())));
+            continue;
+          }
+          known = { maxMb: d.maxMb, ctx: await loadDefinitionContext(deps, input.definitionId) };
+          knownAt = Date.now();
         }
-        const ctx = await loadDefinitionContext(deps, input.definitionId);
+        const { ctx, maxMb } = known;
         const capture = captureOf(deps, ctx);
         const names = replicationNames(input.definitionId);
         try {
           const status = await capture.status(names);
           // A slot gone, invalidated or past its limit: the run it asks for replaces it (prepareSlot).
-          if (!status.exists || status.walStatus === 'lost' || status.retainedBytes > d.maxMb * MB) return { changes: true };
+          if (!status.exists || status.walStatus === 'lost' || status.retainedBytes > maxMb * MB) return { changes: true };
           if (status.currentLsn !== lastLsn) {
             lastLsn = status.currentLsn;
             const cursor = (await readCursor(db, input.definitionId, 'source_watermark')) ?? {};
@@ -69,7 +80,7 @@ export function createCaptureActivities(deps: ActivityDeps) {
             if (status.confirmedLsn && compareLsn(status.currentLsn, status.confirmedLsn) > 0) {
               await capture.advance(names, status.currentLsn);
               const now = await capture.status(names);
-              await recordSlotStatus(db, input.definitionId, now, slotAlarm(d.maxMb, now));
+              await recordSlotStatus(db, input.definitionId, now, slotAlarm(maxMb, now));
             }
           }
         } catch (err) {
