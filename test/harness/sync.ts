@@ -20,6 +20,40 @@ export interface SourceRef {
   engine?: 'postgres' | 'mysql' | 'mariadb';
 }
 
+/**
+ * Another instance of a registered database (a replica, say) reading the PostgreSQL database at `url`
+ * (trust auth: the password is never checked). Returns its id.
+ */
+export async function addInstance(
+  stack: TestStack,
+  databaseId: string,
+  url: string,
+  opts: { name: string; role?: 'primary' | 'replica'; priority?: number },
+): Promise<string> {
+  const u = new URL(url);
+  const row = await apiJson<{ id: string }>(
+    stack,
+    '/v1/database-instances',
+    {
+      method: 'POST',
+      json: {
+        databaseId,
+        name: opts.name,
+        host: u.hostname,
+        port: Number(u.port || 5432),
+        databaseName: u.pathname.slice(1),
+        username: decodeURIComponent(u.username) || 'postgres',
+        password: 'unused-with-trust-auth',
+        sslMode: 'disable',
+        role: opts.role ?? 'replica',
+        ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+      },
+    },
+    201,
+  );
+  return row.id;
+}
+
 /** Registers app, database and instance (a real PostgreSQL, MySQL or MariaDB database) through the API. */
 export async function registerSource(stack: TestStack, source: SourceRef, label = 'demo') {
   const engine = source.engine ?? 'postgres';

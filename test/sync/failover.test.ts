@@ -2,7 +2,17 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
-import { apiJson, defineSync, registerSourceAndConnection, runPush, waitForRun, waitForRunState, type RunView, type SyncSetup } from '../harness/sync.ts';
+import {
+  addInstance,
+  apiJson,
+  defineSync,
+  registerSourceAndConnection,
+  runPush,
+  waitForRun,
+  waitForRunState,
+  type RunView,
+  type SyncSetup,
+} from '../harness/sync.ts';
 
 /*
  * The failover runbook (rebind) through the path a user takes (HTTP API -> Temporal ->
@@ -26,29 +36,7 @@ describe('failover: a definition moved to another instance of its database', () 
   let replicaId: string;
   let brokenId: string;
 
-  const addInstance = async (db: TestDatabase, name: string) => {
-    const u = new URL(db.url);
-    const row = await apiJson<{ id: string }>(
-      stack,
-      '/v1/database-instances',
-      {
-        method: 'POST',
-        json: {
-          databaseId: reg.databaseId,
-          name,
-          host: u.hostname,
-          port: Number(u.port || 5432),
-          databaseName: u.pathname.slice(1),
-          username: decodeURIComponent(u.username) || 'postgres',
-          password: 'unused-with-trust-auth',
-          sslMode: 'disable',
-          role: 'replica',
-        },
-      },
-      201,
-    );
-    return row.id;
-  };
+  const addReplica = (db: TestDatabase, name: string) => addInstance(stack, reg.databaseId, db.url, { name });
   const rebind = (options: Record<string, unknown>) =>
     apiJson<{ runId: string; workflowId: string }>(stack, `/v1/sync-definitions/${definitionId}/operations/rebind`, { method: 'POST', json: { options } }, 202);
   /** The catch-up run a rebind asked for has ended, so the next writer starts at once. */
@@ -78,8 +66,8 @@ describe('failover: a definition moved to another instance of its database', () 
     await c.unsafe(`create table items (id integer primary key, qty integer, updated_at timestamptz not null);`);
     await c.end();
     reg = await registerSourceAndConnection(stack, primary, 'failover');
-    replicaId = await addInstance(replica, 'replica');
-    brokenId = await addInstance(broken, 'broken');
+    replicaId = await addReplica(replica, 'replica');
+    brokenId = await addReplica(broken, 'broken');
     ({ definitionId } = await defineSync(stack, reg, { name: 'items', table: 'items', keyStrategy: 'pk', keyColumns: ['id'], cursorColumn: 'updated_at' }));
     expect((await runPush(stack, definitionId)).counts).toMatchObject({ created: 10 });
     await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/push`, { method: 'PUT', json: { intervalSeconds: 3600 } });

@@ -2,7 +2,17 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
-import { apiJson, defineSync, listItems, registerSourceAndConnection, runPush, waitForRun, waitForRunState, type SyncSetup } from '../harness/sync.ts';
+import {
+  addInstance,
+  apiJson,
+  defineSync,
+  listItems,
+  registerSourceAndConnection,
+  runPush,
+  waitForRun,
+  waitForRunState,
+  type SyncSetup,
+} from '../harness/sync.ts';
 
 /*
  * Near-real-time push from PostgreSQL logical replication (issue "Scale", must-have 3): a slot and a
@@ -205,30 +215,11 @@ describe('push from PostgreSQL logical replication', () => {
     rsql = postgres(replica.url, { max: 2, onnotice: () => {} });
     await rsql`create table orders (id bigint primary key, placed_at timestamp(6) not null, note text not null, amount numeric(12,2) not null)`;
     await rsql`insert into orders select g, timestamp '2026-01-01 10:00:00.123456' + g * interval '1 second', 'replica order ' || g, g * 1.5 from generate_series(1, 12) g`;
-    const u = new URL(replica.url);
-    const replicaInstance = await apiJson<{ id: string }>(
-      stack,
-      '/v1/database-instances',
-      {
-        method: 'POST',
-        json: {
-          databaseId: reg.databaseId,
-          name: 'replica',
-          host: u.hostname,
-          port: Number(u.port || 5432),
-          databaseName: replica.name,
-          username: decodeURIComponent(u.username) || 'postgres',
-          password: 'unused-with-trust-auth',
-          sslMode: 'disable',
-          role: 'replica',
-        },
-      },
-      201,
-    );
+    const replicaId = await addInstance(stack, reg.databaseId, replica.url, { name: 'replica' });
     const started = await apiJson<{ workflowId: string }>(
       stack,
       `/v1/sync-definitions/${definitionId}/operations/rebind`,
-      { method: 'POST', json: { options: { toInstanceId: replicaInstance.id, approve: true } } },
+      { method: 'POST', json: { options: { toInstanceId: replicaId, approve: true } } },
       202,
     );
     const rebound = await waitForRun(stack, definitionId, started.workflowId);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { startTestStack, type TestStack } from '../harness/stack.ts';
 import {
+  addInstance,
   apiJson,
   listItems,
   provision,
@@ -151,30 +152,11 @@ describe('runbooks under a worker killed mid-way', () => {
 
   it('a rebind whose worker dies while it waits for approval goes on from that step under a new worker', async () => {
     const definitionId = (await stack.store.sql<Array<{ id: string }>>`select id from sync_definitions where name = 'regions'`)[0]!.id;
-    const u = new URL(source.url);
-    const replica = await apiJson<{ id: string }>(
-      stack,
-      '/v1/database-instances',
-      {
-        method: 'POST',
-        json: {
-          databaseId: reg.databaseId,
-          name: 'replica',
-          host: u.hostname,
-          port: Number(u.port || 5432),
-          databaseName: source.name,
-          username: decodeURIComponent(u.username) || 'postgres',
-          password: 'unused-with-trust-auth',
-          sslMode: 'disable',
-          role: 'replica',
-        },
-      },
-      201,
-    );
+    const replicaId = await addInstance(stack, reg.databaseId, source.url, { name: 'replica' });
     const started = await apiJson<{ runId: string; workflowId: string }>(
       stack,
       `/v1/sync-definitions/${definitionId}/operations/rebind`,
-      { method: 'POST', json: { options: { toInstanceId: replica.id } } },
+      { method: 'POST', json: { options: { toInstanceId: replicaId } } },
       202,
     );
     await waitForRunState(stack, started.runId, (r: RunView) => r.status === 'awaiting_approval');
@@ -184,6 +166,6 @@ describe('runbooks under a worker killed mid-way', () => {
     const run = await waitForRun(stack, definitionId, started.workflowId);
     expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
     expect(run.counts).toMatchObject({ checkPassed: 1, rebound: 1 });
-    expect((await apiJson<{ sourceInstanceId: string }>(stack, `/v1/sync-definitions/${definitionId}`)).sourceInstanceId).toBe(replica.id);
+    expect((await apiJson<{ sourceInstanceId: string }>(stack, `/v1/sync-definitions/${definitionId}`)).sourceInstanceId).toBe(replicaId);
   });
 });

@@ -170,7 +170,7 @@ export async function readSlotChanges(deps: ActivityDeps, ctx: DefinitionContext
   if (giveUp) {
     // The next run compares every row (and sweeps) on a new slot: nothing in the log is needed for that.
     await markSlotLost(db, d.id, giveUp);
-    return { rows: [], goneKeys: [], hasMore: false, endLsn: null, cursor, rowChanges: batch.rowChanges };
+    return { rows: [], goneKeys: [], hasMore: false, endLsn: null, cursor };
   }
   // The log spells keys as the server prints them; the ledger and the readers use the canonical texts.
   const families = d.keyColumns.map((k) => table.columns.find((c) => c.name === k)?.typeFamily);
@@ -185,7 +185,7 @@ export async function readSlotChanges(deps: ActivityDeps, ctx: DefinitionContext
     const found = new Set(read.keys.map((k) => JSON.stringify(k)));
     for (const key of upserts) if (!found.has(JSON.stringify(key))) gone.push(key);
   }
-  return { rows, goneKeys: gone, hasMore: batch.more, endLsn: batch.endLsn, cursor, rowChanges: batch.rowChanges };
+  return { rows, goneKeys: gone, hasMore: batch.more, endLsn: batch.endLsn, cursor };
 }
 
 /** After the commit: the server may release the log up to `lsn`. A failure costs a re-read, never a change. */

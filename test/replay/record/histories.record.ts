@@ -9,7 +9,7 @@ import { pushSyncWorkflow } from '@syncbridge/workflows';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../harness/database.ts';
 import { startTestStack, type TestStack } from '../../harness/stack.ts';
-import { apiJson, defineSync, provision, registerSourceAndConnection, runPush, waitForRun, type SyncSetup } from '../../harness/sync.ts';
+import { addInstance, apiJson, defineSync, provision, registerSourceAndConnection, runPush, waitForRun, type SyncSetup } from '../../harness/sync.ts';
 import { HISTORIES_DIR } from '../histories.ts';
 
 /*
@@ -296,30 +296,11 @@ it('records health, provision and push histories', async () => {
   await saveChain('scheduled-trigger', trigger);
   if (!['v0.1', 'v0.2', 'v0.3', 'v0.4'].includes(TAG)) {
     // A rebind (failover runbook) to a second instance of the same database, approved with the request.
-    const u = new URL(source.url);
-    const second = await apiJson<{ id: string }>(
-      stack,
-      '/v1/database-instances',
-      {
-        method: 'POST',
-        json: {
-          databaseId,
-          name: 'replica',
-          host: u.hostname,
-          port: Number(u.port || 5432),
-          databaseName: source.name,
-          username: decodeURIComponent(u.username) || 'postgres',
-          password: 'unused-with-trust-auth',
-          sslMode: 'disable',
-          role: 'replica',
-        },
-      },
-      201,
-    );
+    const secondId = await addInstance(stack, databaseId, source.url, { name: 'replica' });
     const rebind = await apiJson<{ workflowId: string }>(
       stack,
       `/v1/sync-definitions/${definitionId}/operations/rebind`,
-      { method: 'POST', json: { options: { toInstanceId: second.id, approve: true } } },
+      { method: 'POST', json: { options: { toInstanceId: secondId, approve: true } } },
       202,
     );
     const rebound = await waitForRun(stack, definitionId, rebind.workflowId);
