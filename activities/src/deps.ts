@@ -34,6 +34,8 @@ export interface ActivityDeps {
   coordinators: Coordinators | null;
   /** Where source and Graph connections may go (shared/src/net/egress.ts): the same policy as the API's. */
   egress: EgressPolicy;
+  /** A push activity goes on to the next page while it has run less than this (WORKER_PUSH_SLICE_MS; 0: one page). */
+  pushSliceMs: number;
 }
 
 export type BaseActivityDeps = Pick<ActivityDeps, 'store' | 'secrets' | 'logger'> & Partial<Omit<ActivityDeps, 'store' | 'secrets' | 'logger'>>;
@@ -51,11 +53,12 @@ export function createActivityDeps(base: BaseActivityDeps): ActivityDeps & { clo
     graph: base.graph ?? new GatewayRegistry({ egress, budgetStore: new SharedBudgetStore(base.store.sql, base.logger) }),
     schemas: base.schemas ?? new SchemaCache(egress),
     coordinators: base.coordinators ?? null,
+    pushSliceMs: base.pushSliceMs ?? 5_000,
   };
   return {
     ...deps,
     async close() {
-      deps.graph.close();
+      await deps.graph.close();
       deps.schemas.clear();
       await deps.sources.close();
     },

@@ -91,7 +91,7 @@ describe('SharePoint connections: test and discovery through the Graph gateway',
         { name: 'Notes', text: { allowMultipleLines: true } },
       ] as never,
     });
-    graph.close();
+    await graph.close();
     const lists = await apiJson<{ items: Array<{ id: string; displayName: string }> }>(stack, `/v1/sharepoint-connections/${conn.id}/sites/${siteId}/lists`);
     expect(lists.items.map((l) => l.displayName)).toContain('Invoices');
     const columns = await apiJson<{ items: Array<{ name: string; type: string }> }>(

@@ -91,6 +91,8 @@ export interface TestStackOptions {
    * this window, so tests of a small budget take seconds, not minutes.
    */
   budgetWindowMs?: number;
+  /** The in-process worker's WORKER_PUSH_SLICE_MS (default 5,000; 0: one page per push activity). */
+  pushSliceMs?: number;
 }
 
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
@@ -148,6 +150,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     logger,
     coordinators,
     egress: workerEgressPolicy,
+    ...(opts.pushSliceMs !== undefined ? { pushSliceMs: opts.pushSliceMs } : {}),
     ...(opts.budgetWindowMs ? { graph: new GatewayRegistry({ egress: workerEgressPolicy, budgetStore, ...budgetWindow }) } : {}),
   });
   if (opts.worker) {
@@ -192,7 +195,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       }
       await nativeConnection?.close();
       await activityDeps.close();
-      graph.close();
+      await graph.close();
       await emulator?.close();
       await new Promise((r) => server.close(r));
       await connection.close();

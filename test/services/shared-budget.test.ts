@@ -170,4 +170,48 @@ describe('shared resource-unit budget (meta-store)', () => {
     expect(usage.spentInWindow).toBe(70);
     expect(usage.byRun).toContainEqual(expect.objectContaining({ priority: 'external', spent: 60 }));
   });
+
+  it('far from its limit, a process decides once for many requests of a claim and gives back what it did not use', async () => {
+    const k = key();
+    // 1% of 100,000 RU: leases of 1,000 RU, while the window is less than half spent with them.
+    const budget = processes[0]!.budgetFor(k, limits(100_000));
+    const load: BudgetClaim = { priority: 'bulk', definitionId: randomUUID(), runId: randomUUID() };
+    const other: BudgetClaim = { priority: 'incremental', definitionId: randomUUID(), runId: randomUUID() };
+    // 20 requests at once, then 30 one after another: one decision between them.
+    await withBudgetClaim(load, () => Promise.all(Array.from({ length: 20 }, () => budget.acquire(10))));
+    await withBudgetClaim(load, async () => {
+      for (let i = 0; i < 30; i++) await budget.acquire(10);
+    });
+    // Another claim is charged to its own lease (spend per run stays true).
+    await withBudgetClaim(other, () => budget.acquire(10));
+    const held = await grants(k);
+    expect(held.map((g) => [g.cost, g.definition_id])).toEqual([
+      [1000, load.definitionId],
+      [1000, other.definitionId],
+    ]);
+    // A lease lives a second; then what it did not use goes back, in the window and in the day.
+    await new Promise((r) => setTimeout(r, 1_300));
+    expect((await grants(k)).map((g) => g.cost)).toEqual([500, 10]);
+    const [day] = await stores[0]!.sql<Array<{ n: number }>>`select sum(cost)::int as n from graph_budget_hours where key = ${k}`;
+    expect(day!.n).toBe(510);
+    expect(budget.spentTotal).toBe(510);
+
+    // A pause gives leases back at once.
+    await withBudgetClaim(load, () => budget.acquire(10));
+    budget.pause(50);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await grants(k)).map((g) => g.cost)).toEqual([500, 10, 10]);
+  });
+
+  it('near its limit every request is decided on its own, in order', async () => {
+    const k = key();
+    const [a, b] = [processes[0]!.budgetFor(k, limits(10_000)), processes[1]!.budgetFor(k, limits(10_000))];
+    // Someone spent 4,950 RU of 10,000: a lease of 100 would take the window past half.
+    await withBudgetClaim({ priority: 'bulk' }, () => a.acquire(4_950));
+    const claim: BudgetClaim = { priority: 'incremental', definitionId: randomUUID() };
+    await withBudgetClaim(claim, async () => {
+      for (let i = 0; i < 5; i++) await b.acquire(20);
+    });
+    expect((await grants(k)).map((g) => g.cost)).toEqual([4_950, 20, 20, 20, 20, 20]);
+  });
 });

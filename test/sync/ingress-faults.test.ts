@@ -297,7 +297,7 @@ describe('ingress under worker crashes, and moves made from the SharePoint side'
     expect(idle.counts, JSON.stringify(idle.counts)).toMatchObject({ created: 0, updated: 0, deleted: 0 });
     for (const k of ['ingressCreated', 'ingressUpdated', 'ingressDeleted', 'ingressConflicts']) expect(idle.counts[k] ?? 0, k).toBe(0);
     await expectConverged();
-  });
+  }, 360_000);
 
   it("an item created in SharePoint is not a conflict on the next round: its key stamp is SyncBridge's own write", async () => {
     await sql.unsafe(`create table tickets (id integer primary key, title text not null, updated_at timestamptz not null default now())`);

@@ -137,7 +137,8 @@ describe('push sync survives worker crashes and Graph faults', () => {
     expect(totals.lostResponses).toBeGreaterThan(0);
     await setFaults({ throttleProbability: 0, unavailableProbability: 0, lostResponseProbability: 0 });
     await expectListEqualsTable();
-  });
+    // Each kill costs the push activity's heartbeat timeout (30 s) before another worker takes the batch over.
+  }, 360_000);
 
   it('incremental changes under faults with a crash mid-run converge too', async () => {
     await sql`update items set name = name || ' (edited)', updated_at = now() where id % 10 = 0`;
@@ -153,5 +154,5 @@ describe('push sync survives worker crashes and Graph faults', () => {
     await expectListEqualsTable();
     const edited = (await listItems(stack, listId)).filter((i) => String(i.fields.name).endsWith('(edited)'));
     expect(edited.length).toBe((await sql`select count(*)::int as n from items where name like '%(edited)'`)[0]!.n);
-  });
+  }, 360_000);
 });

@@ -228,7 +228,8 @@ describe('push workflow: progress query and deterministic replay', () => {
   let definitionId: string;
 
   beforeAll(async () => {
-    stack = await startTestStack({ worker: true, emulator: true });
+    // One page per push activity: 120 one-row pages are enough activities for the workflow to continue as new.
+    stack = await startTestStack({ worker: true, emulator: true, pushSliceMs: 0 });
     source = await createTestDatabase('sb_source');
     sql = postgres(source.url, { max: 2, onnotice: () => {} });
     await sql`create table events (id bigint primary key, kind text not null, at timestamptz not null default now())`;

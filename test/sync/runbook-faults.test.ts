@@ -148,7 +148,7 @@ describe('runbooks under a worker killed mid-way', () => {
     expect(ledger).toEqual([{ target_id: b.id, n: 200 }]);
     const after = await runPush(stack, def.id);
     expect(after.counts).toMatchObject({ created: 0, updated: 0, moved: 0, deleted: 0 });
-  });
+  }, 360_000);
 
   it('a rebind whose worker dies while it waits for approval goes on from that step under a new worker', async () => {
     const definitionId = (await stack.store.sql<Array<{ id: string }>>`select id from sync_definitions where name = 'regions'`)[0]!.id;
@@ -167,5 +167,5 @@ describe('runbooks under a worker killed mid-way', () => {
     expect(run.status, JSON.stringify(run.errors)).toBe('succeeded');
     expect(run.counts).toMatchObject({ checkPassed: 1, rebound: 1 });
     expect((await apiJson<{ sourceInstanceId: string }>(stack, `/v1/sync-definitions/${definitionId}`)).sourceInstanceId).toBe(replicaId);
-  });
+  }, 360_000);
 });

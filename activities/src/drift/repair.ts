@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
+import { insertLedgerEvents } from '@syncbridge/shared/domain';
 import { decodeSourceKey, encodeSourceKey } from '@syncbridge/shared/mapping';
 import type { RunContext } from '@syncbridge/shared/temporal';
 import { activityLog, type ActivityDeps } from '../deps.ts';
@@ -257,7 +258,7 @@ export async function applyDriftRepair(
     for (let i = 0; i < relinks.length; i += 1000) {
       const part = relinks.slice(i, i + 1000);
       await tx.execute(sql`
-        update ${L} l set target_id = x.target_id, list_item_id = x.list_item_id, content_hash = '', etag = null, updated_at = ${now}
+        update ${L} l set target_id = x.target_id, list_item_id = x.list_item_id, content_hash = '', etag = null, updated_at = ${now.toISOString()}::timestamptz
         from unnest(${sql.param(part.map((a) => a.sourceKey))}::text[], ${sql.param(part.map((a) => a.targetId!))}::uuid[], ${sql.param(part.map((a) => a.listItemId!))}::text[])
           as x(source_key, target_id, list_item_id)
         where l.definition_id = ${d.id} and l.source_key = x.source_key`);
@@ -282,7 +283,7 @@ export async function applyDriftRepair(
       listItemId: a.listItemId ?? null,
       detail: { operation: 'drift_repair', class: a.class, op: a.op },
     }));
-    for (let i = 0; i < events.length; i += 1000) await tx.insert(schema.ledgerEvents).values(events.slice(i, i + 1000));
+    await insertLedgerEvents(tx, events);
   });
   count('relink', relinks.length);
   // Entries of actions that failed keep what they had; a later check finds them again.

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
+import { insertLedgerEvents } from '@syncbridge/shared/domain';
 import { convertRow, decodeSourceKey, encodeSourceKey, itemToRow, KEY_COLUMN_NAME, type Lookups } from '@syncbridge/shared/mapping';
 import type { IntrospectedTable, RowChange, SourceSession, SourceValue } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -266,7 +267,8 @@ export async function applyConflictResolutions(deps: ActivityDeps, input: ApplyR
     }
     const applied = pending.filter((p) => p.applied);
     if (applied.length) {
-      await tx.insert(schema.ledgerEvents).values(
+      await insertLedgerEvents(
+        tx,
         applied.map((p) => ({
           definitionId: d.id,
           runId: input.runRowId,

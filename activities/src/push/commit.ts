@@ -1,5 +1,6 @@
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { schema, type MetaDb } from '@syncbridge/shared/db';
+import { insertLedgerEvents, keyIn, type LedgerEventRow } from '@syncbridge/shared/domain';
 import type { AppliedWrite } from './apply.ts';
 import type { Quarantined } from './plan.ts';
 
@@ -53,61 +54,36 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
     if (c.renames?.length) {
       // A rename whose target key already has an entry (written in this batch) just drops the old one.
       await tx.execute(sql`
-        update ${schema.syncLedger} l set source_key = r.to_key, updated_at = ${now}
+        update ${schema.syncLedger} l set source_key = r.to_key, updated_at = ${now.toISOString()}::timestamptz
         from unnest(${sql.param(c.renames.map((r) => r.from))}::text[], ${sql.param(c.renames.map((r) => r.to))}::text[]) as r(from_key, to_key)
         where l.definition_id = ${c.definitionId} and l.source_key = r.from_key
           and not exists (select 1 from ${schema.syncLedger} x where x.definition_id = ${c.definitionId} and x.source_key = r.to_key)`);
     }
     if (replaced.length) {
-      await tx.delete(schema.syncLedger).where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, replaced)));
+      await tx.delete(schema.syncLedger).where(and(eq(schema.syncLedger.definitionId, c.definitionId), keyIn(replaced)));
     }
     if (c.applied.length) {
-      await tx
-        .insert(schema.syncLedger)
-        .values(
-          c.applied.map((a) => ({
-            definitionId: c.definitionId,
-            sourceKey: a.sourceKey,
-            targetId: a.targetId,
-            listItemId: a.listItemId,
-            contentHash: a.hash,
-            etag: a.etag,
-            provenance: 'push' as const,
-            lastPushedAt: now,
-          })),
-        )
-        .onConflictDoUpdate({
-          target: [schema.syncLedger.definitionId, schema.syncLedger.sourceKey],
-          set: {
-            targetId: sql`excluded.target_id`,
-            listItemId: sql`excluded.list_item_id`,
-            contentHash: sql`excluded.content_hash`,
-            etag: sql`excluded.etag`,
-            provenance: sql`excluded.provenance`,
-            lastPushedAt: sql`excluded.last_pushed_at`,
-            sweepRunId: null,
-            updatedAt: now,
-          },
-        });
+      // One parameter per column (unnest): a batch's entries as a VALUES list are thousands of parameters.
+      const col = <T>(pick: (a: AppliedWrite) => T) => sql.param(c.applied.map(pick));
+      await tx.execute(sql`
+        insert into ${schema.syncLedger} (definition_id, source_key, target_id, list_item_id, content_hash, etag, provenance, last_pushed_at)
+        select ${c.definitionId}::uuid, u.source_key, u.target_id, u.list_item_id, u.content_hash, u.etag, 'push', ${now.toISOString()}::timestamptz
+        from unnest(${col((a) => a.sourceKey)}::text[], ${col((a) => a.targetId)}::uuid[], ${col((a) => a.listItemId)}::text[],
+                    ${col((a) => a.hash)}::text[], ${col((a) => a.etag ?? null)}::text[]) as u(source_key, target_id, list_item_id, content_hash, etag)
+        on conflict (definition_id, source_key) do update set
+          target_id = excluded.target_id, list_item_id = excluded.list_item_id, content_hash = excluded.content_hash, etag = excluded.etag,
+          provenance = excluded.provenance, last_pushed_at = excluded.last_pushed_at, sweep_run_id = null, updated_at = ${now.toISOString()}::timestamptz`);
     }
     if (c.deleted.length) {
-      await tx.delete(schema.syncLedger).where(
-        and(
-          eq(schema.syncLedger.definitionId, c.definitionId),
-          inArray(
-            schema.syncLedger.sourceKey,
-            c.deleted.map((d) => d.sourceKey),
-          ),
-        ),
-      );
+      await tx.delete(schema.syncLedger).where(and(eq(schema.syncLedger.definitionId, c.definitionId), keyIn(c.deleted.map((d) => d.sourceKey))));
     }
     if (c.kept?.length) {
       await tx
         .update(schema.syncLedger)
         .set({ sweepRunId: null })
-        .where(and(eq(schema.syncLedger.definitionId, c.definitionId), inArray(schema.syncLedger.sourceKey, c.kept)));
+        .where(and(eq(schema.syncLedger.definitionId, c.definitionId), keyIn(c.kept)));
     }
-    const events = [
+    const events: LedgerEventRow[] = [
       ...c.applied.map((a) => ({
         definitionId: c.definitionId,
         runId: c.runRowId,
@@ -140,7 +116,7 @@ export async function commitBatch(db: MetaDb, c: BatchCommit): Promise<void> {
         detail: { reason: q.reason },
       })),
     ];
-    if (events.length) await tx.insert(schema.ledgerEvents).values(events);
+    await insertLedgerEvents(tx, events);
 
     await recordQuarantine(tx, c.definitionId, c.quarantined, c.healthyKeys, now);
     if (c.cursor) await upsertCursor(tx, c.definitionId, c.cursor.kind, c.cursor.value);
@@ -181,7 +157,7 @@ export async function recordQuarantine(
       .where(
         and(
           eq(schema.quarantine.definitionId, definitionId),
-          inArray(schema.quarantine.sourceKey, [...healthyKeys]),
+          sql`${schema.quarantine.sourceKey} = any(${sql.param([...healthyKeys])}::text[])`,
           isNull(schema.quarantine.resolvedAt),
           // A key going through one direction cleanly says nothing about what the other direction refused.
           sql`coalesce(${schema.quarantine.detail}->>'direction', 'push') = ${side}`,

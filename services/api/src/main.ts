@@ -58,7 +58,7 @@ const server = serve({ fetch: app.fetch, hostname: config.API_HOST, port: config
 async function shutdown(signal: string) {
   logger.info({ signal }, 'api stopping');
   server.close();
-  graph.close();
+  await graph.close();
   await connection.close();
   await probe.close();
   await store.close();

@@ -46,6 +46,7 @@ const deps = createActivityDeps({
   coordinators: new CoordinatorClient(client, config.TEMPORAL_TASK_QUEUE),
   // Sources and Graph are reached under the same policy as the API's (same variables).
   egress,
+  pushSliceMs: config.WORKER_PUSH_SLICE_MS,
 });
 // The workflow bundle: built at deploy time, or now in a child process (services/worker/src/bundle.ts).
 const bundleDir = config.WORKER_WORKFLOW_BUNDLE ? undefined : await mkdtemp(join(tmpdir(), 'syncbridge-workflows-'));

@@ -102,6 +102,8 @@ const workerSchema = metaStoreSchema
   .extend({
     WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(20),
     WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
+    /** A push activity goes on to the next page while it has run less than this (0: one page per activity). */
+    WORKER_PUSH_SLICE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     /** A workflow bundle built at deploy time (`pnpm worker:bundle <file>`); unset: the worker builds one in a child process at start. */
     WORKER_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     /**

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm';
 import { schema, type MetaDb } from '../db/index.ts';
 
 /*
@@ -16,13 +16,46 @@ export interface LedgerEntry {
 
 const L = schema.syncLedger;
 
+/** `source_key` is one of `keys`: one array parameter (an IN list is a parameter per key). */
+export const keyIn = (keys: readonly string[]) => sql`${L.sourceKey} = any(${sql.param([...keys])}::text[])`;
+
+/** The meta-store or a transaction of it. */
+type Executor = Pick<MetaDb, 'execute'>;
+
+/** One audit row of `ledger_events`. */
+export interface LedgerEventRow {
+  definitionId: string;
+  runId: string | null;
+  sourceKey: string;
+  kind: (typeof schema.ledgerEventKind.enumValues)[number];
+  fromTargetId: string | null;
+  toTargetId: string | null;
+  listItemId: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+/**
+ * Appends audit events in one statement of one parameter per column (`unnest`), however many: a
+ * 500-row batch as a VALUES list is 4,000 parameters for the client to build and the server to parse.
+ */
+export async function insertLedgerEvents(tx: Executor, events: readonly LedgerEventRow[]): Promise<void> {
+  if (events.length === 0) return;
+  const col = <T>(pick: (e: LedgerEventRow) => T) => sql.param(events.map(pick));
+  await tx.execute(sql`
+    insert into ${schema.ledgerEvents} (definition_id, run_id, source_key, kind, from_target_id, to_target_id, list_item_id, detail)
+    select * from unnest(
+      ${col((e) => e.definitionId)}::uuid[], ${col((e) => e.runId)}::uuid[], ${col((e) => e.sourceKey)}::text[],
+      ${col((e) => e.kind)}::ledger_event_kind[], ${col((e) => e.fromTargetId)}::uuid[], ${col((e) => e.toTargetId)}::uuid[],
+      ${col((e) => e.listItemId)}::text[], ${col((e) => (e.detail === null ? null : JSON.stringify(e.detail)))}::jsonb[])`);
+}
+
 /** The entries of these keys (one query, any number of keys). */
 export async function ledgerEntries(db: MetaDb, definitionId: string, keys: string[]): Promise<Map<string, LedgerEntry>> {
   if (keys.length === 0) return new Map();
   const rows = await db
     .select({ sourceKey: L.sourceKey, targetId: L.targetId, listItemId: L.listItemId, contentHash: L.contentHash })
     .from(L)
-    .where(and(eq(L.definitionId, definitionId), inArray(L.sourceKey, keys)));
+    .where(and(eq(L.definitionId, definitionId), keyIn(keys)));
   return new Map(rows.map((r) => [r.sourceKey, r]));
 }
 
@@ -56,7 +89,7 @@ export async function markGone(db: MetaDb, definitionId: string, runId: string, 
   await db
     .update(L)
     .set({ sweepRunId: runId })
-    .where(and(eq(L.definitionId, definitionId), inArray(L.sourceKey, keys)));
+    .where(and(eq(L.definitionId, definitionId), keyIn(keys)));
 }
 
 /** Clears the marks of one run, or of every run when `runId` is null. */

@@ -45,7 +45,9 @@ export class GatewayRegistry {
     this.gateways.delete(connectionId);
   }
 
-  close(): void {
+  /** Closes every gateway, after giving back the budget leases this process holds. */
+  async close(): Promise<void> {
+    await this.defaults.budgetStore?.releaseLeases();
     for (const { gateway } of this.gateways.values()) gateway.close();
     this.gateways.clear();
   }

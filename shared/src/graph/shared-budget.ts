@@ -75,6 +75,22 @@ export interface BudgetLimits {
 
 /** The longest single sleep between asks: limits and pauses changed elsewhere are seen within it. */
 const MAX_SLEEP_MS = 2_000;
+/**
+ * A lease (RU taken in one decision and spent by this process's requests of one claim) lives this
+ * long; what is left then goes back. Pauses set by another process reach a lease holder within it.
+ */
+const LEASE_MS = 1_000;
+/** A lease is at most this share of the per-minute limit: 1% of 1,250 RU is less than one $batch, so real budgets decide per request. */
+const LEASE_SHARE = 0.01;
+
+interface Lease {
+  grantId: number;
+  remaining: number;
+  timer: NodeJS.Timeout;
+}
+
+/** Requests of one claim share a lease: what they are charged to must be the same. */
+const claimKeyOf = (c: BudgetClaim) => `${c.priority}|${c.definitionId ?? ''}|${c.runId ?? ''}|${c.weight ?? 1}`;
 
 export class SharedRuBudget implements RuBudget {
   spentTotal = 0;
@@ -84,6 +100,11 @@ export class SharedRuBudget implements RuBudget {
   private localPausedUntil = 0;
   private waiting = 0;
   private lastSpent = 0;
+  private readonly leases = new Map<string, Lease>();
+  /** A lease being asked for, per claim: the claim's other requests wait for it instead of asking too. */
+  private readonly leasing = new Map<string, Promise<unknown>>();
+  /** Until then no lease is asked for (the last ask could not get one: the window is too spent for leases). */
+  private noLeaseUntil = 0;
 
   constructor(
     private readonly store: SharedBudgetStore,
@@ -109,6 +130,7 @@ export class SharedRuBudget implements RuBudget {
   async acquire(cost: number, signal?: AbortSignal): Promise<void> {
     if (cost <= 0) return;
     const claim = currentBudgetClaim() ?? { priority: 'interactive' as const };
+    const claimKey = claimKeyOf(claim);
     const waiter = randomUUID();
     this.waiting++;
     try {
@@ -119,12 +141,36 @@ export class SharedRuBudget implements RuBudget {
           await sleep(Math.min(local, MAX_SLEEP_MS), signal);
           continue;
         }
-        const wait = await this.store.ask(this, waiter, cost, claim);
-        if (wait === 0) {
+        if (this.takeFromLease(claimKey, cost)) return;
+        const lease = Math.ceil(this.ruPerMinute * LEASE_SHARE);
+        const wantLease = lease > cost && Date.now() >= this.noLeaseUntil;
+        let answer: BudgetAnswer;
+        if (wantLease) {
+          const pending = this.leasing.get(claimKey);
+          if (pending) {
+            await pending;
+            continue;
+          }
+          const asked = this.store.ask(this, waiter, cost, claim, lease);
+          this.leasing.set(
+            claimKey,
+            asked.catch(() => undefined),
+          );
+          try {
+            answer = await asked;
+          } finally {
+            this.leasing.delete(claimKey);
+          }
+          if (answer.granted <= cost) this.noLeaseUntil = Date.now() + LEASE_MS;
+        } else {
+          answer = await this.store.ask(this, waiter, cost, claim, cost);
+        }
+        if (answer.wait === 0) {
           this.spentTotal += cost;
+          if (answer.grantId !== null && answer.granted > cost) this.holdLease(claimKey, answer.grantId, answer.granted - cost);
           return;
         }
-        await sleep(Math.min(wait, MAX_SLEEP_MS), signal);
+        await sleep(Math.min(answer.wait, MAX_SLEEP_MS), signal);
       }
     } catch (error) {
       // A waiter that gives up leaves the queue at once instead of when its entry expires.
@@ -135,9 +181,40 @@ export class SharedRuBudget implements RuBudget {
     }
   }
 
+  private takeFromLease(claimKey: string, cost: number): boolean {
+    const lease = this.leases.get(claimKey);
+    if (!lease || lease.remaining < cost) return false;
+    lease.remaining -= cost;
+    this.spentTotal += cost;
+    return true;
+  }
+
+  private holdLease(claimKey: string, grantId: number, remaining: number): void {
+    // Two leases of one claim (an ask that started before the other's answer): the older goes back now.
+    void this.releaseLease(claimKey);
+    const timer = setTimeout(() => void this.releaseLease(claimKey, grantId), LEASE_MS);
+    timer.unref();
+    this.leases.set(claimKey, { grantId, remaining, timer });
+  }
+
+  /** Gives back what is left of the claim's lease (only that lease when `grantId` is given). */
+  private releaseLease(claimKey: string, grantId?: number): Promise<void> {
+    const lease = this.leases.get(claimKey);
+    if (!lease || (grantId !== undefined && lease.grantId !== grantId)) return Promise.resolve();
+    clearTimeout(lease.timer);
+    this.leases.delete(claimKey);
+    return lease.remaining > 0 ? this.store.refund(this.key, lease.grantId, lease.remaining) : Promise.resolve();
+  }
+
+  /** Gives back every lease (a pause, a process stopping). */
+  async releaseLeases(): Promise<void> {
+    await Promise.all([...this.leases.keys()].map((claimKey) => this.releaseLease(claimKey)));
+  }
+
   pause(ms: number): void {
     if (!(ms > 0)) return;
     this.localPausedUntil = Math.max(this.localPausedUntil, Date.now() + ms);
+    void this.releaseLeases();
     this.store.pause(this.key, ms);
   }
 
@@ -146,7 +223,10 @@ export class SharedRuBudget implements RuBudget {
     if (info.limit !== undefined && info.limit > 0 && info.limit < this.limits.ruPerMinute) this.observedLimit = info.limit;
     if (info.remaining !== undefined) {
       const resetMs = info.resetMs ?? this.limits.windowMs;
-      if (info.remaining <= 0) this.localPausedUntil = Math.max(this.localPausedUntil, Date.now() + resetMs);
+      if (info.remaining <= 0) {
+        this.localPausedUntil = Math.max(this.localPausedUntil, Date.now() + resetMs);
+        void this.releaseLeases();
+      }
       this.store.observe(this, info.remaining, resetMs);
     }
   }
@@ -182,6 +262,16 @@ function normalise(limits: BudgetLimits) {
     windowMs: limits.windowMs ?? 60_000,
     marginMs: limits.marginMs ?? 1_000,
   };
+}
+
+/** One decision of the shared budget. */
+export interface BudgetAnswer {
+  /** 0: granted; otherwise ask again in this many ms. */
+  wait: number;
+  /** RU granted: the request's cost, or a lease larger than it. */
+  granted: number;
+  /** The grant holding a lease (for the refund of what it did not use). */
+  grantId: number | null;
 }
 
 export interface BudgetUsage {
@@ -220,16 +310,32 @@ export class SharedBudgetStore {
     return created;
   }
 
-  /** @internal one scheduling decision; 0 when granted. */
-  async ask(budget: SharedRuBudget, waiter: string, cost: number, claim: BudgetClaim): Promise<number> {
+  /**
+   * @internal one scheduling decision: granted (wait 0) `cost`, or `lease` RU when the window is far
+   * enough from spent (then `grantId` names the grant to refund what is left of it); else the wait.
+   */
+  async ask(budget: SharedRuBudget, waiter: string, cost: number, claim: BudgetClaim, lease: number): Promise<BudgetAnswer> {
     const p = budget.params();
-    const [row] = await this.sql<Array<{ wait: number }>>`
-      select syncbridge_budget_acquire(
-        ${budget.key}, ${p.limit}::integer, ${p.dayLimit}::integer, ${p.windowMs}::integer, ${Math.ceil(cost)}::integer,
+    const [row] = await this.sql<Array<{ wait: number; granted: number; grant_id: string | null }>>`
+      select wait, granted, grant_id from syncbridge_budget_lease(
+        ${budget.key}, ${p.limit}::integer, ${p.dayLimit}::integer, ${p.windowMs}::integer, ${Math.ceil(cost)}::integer, ${Math.ceil(lease)}::integer,
         ${waiter}::uuid, ${PRIORITY_CODE[claim.priority]}::smallint, ${claim.definitionId ?? null}::uuid, ${claim.runId ?? null}::uuid,
         ${claim.weight ?? 1}::real, ${p.bulkShare}::real, ${this.holder}
-      ) as wait`;
-    return row?.wait ?? 0;
+      )`;
+    if (!row) return { wait: 0, granted: cost, grantId: null };
+    return { wait: row.wait, granted: row.granted, grantId: row.grant_id === null ? null : Number(row.grant_id) };
+  }
+
+  /** @internal gives back the unused part of a lease. */
+  async refund(key: string, grantId: number, amount: number): Promise<void> {
+    await this.sql`select syncbridge_budget_refund(${grantId}::bigint, ${Math.floor(amount)}::integer)`.catch((error: unknown) =>
+      this.logger?.warn({ err: error, key }, 'could not give back an unused budget lease'),
+    );
+  }
+
+  /** Gives back every lease this process holds (before it stops). */
+  async releaseLeases(): Promise<void> {
+    await Promise.all([...this.budgets.values()].map((budget) => budget.releaseLeases()));
   }
 
   /** @internal */
