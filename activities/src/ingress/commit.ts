@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { schema, type MetaDb } from '@syncbridge/shared/db';
-import { insertLedgerEvents } from '@syncbridge/shared/domain';
+import { insertLedgerEvents, keyIn } from '@syncbridge/shared/domain';
 import { addRunCounts, recordQuarantine, type Tx } from '../push/commit.ts';
 import type { Quarantined } from '../push/plan.ts';
 
@@ -108,7 +108,7 @@ export async function commitIngressPage(db: MetaDb, c: IngressCommit): Promise<v
         .update(L)
         .set({ lastIngestedAt: now })
         .where(and(eq(L.definitionId, c.definitionId), eq(L.targetId, c.targetId), inArray(L.listItemId, c.seenItems)));
-    if (c.dropped?.length) await tx.delete(L).where(and(eq(L.definitionId, c.definitionId), inArray(L.sourceKey, c.dropped)));
+    if (c.dropped?.length) await tx.delete(L).where(and(eq(L.definitionId, c.definitionId), keyIn(c.dropped)));
     if (c.events?.length) {
       await insertLedgerEvents(
         tx,

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { and, eq, inArray, sql } from 'drizzle-orm';
+import { keyIn } from '@syncbridge/shared/domain';
 import { schema } from '@syncbridge/shared/db';
 import { DeltaTokenExpiredError, type DeltaPage } from '@syncbridge/shared/graph';
 
@@ -688,7 +689,7 @@ async function ledgerOf(db: ActivityDeps['store']['db'], definitionId: string, k
   const rows = await db
     .select({ sourceKey: L.sourceKey, contentHash: L.contentHash, etag: L.etag, listItemId: L.listItemId })
     .from(L)
-    .where(and(eq(L.definitionId, definitionId), inArray(L.sourceKey, keys)));
+    .where(and(eq(L.definitionId, definitionId), keyIn(keys)));
   return new Map(rows.map((r) => [r.sourceKey, r]));
 }
 

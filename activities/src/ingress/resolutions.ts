@@ -1,6 +1,6 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
-import { insertLedgerEvents } from '@syncbridge/shared/domain';
+import { insertLedgerEvents, keyIn } from '@syncbridge/shared/domain';
 import { convertRow, decodeSourceKey, encodeSourceKey, itemToRow, KEY_COLUMN_NAME, type Lookups } from '@syncbridge/shared/mapping';
 import type { IntrospectedTable, RowChange, SourceSession, SourceValue } from '@syncbridge/shared/sources';
 import type { RunContext } from '@syncbridge/shared/temporal';
@@ -118,7 +118,7 @@ export async function applyConflictResolutions(deps: ActivityDeps, input: ApplyR
   const ledgerRows = await db
     .select({ sourceKey: L.sourceKey, targetId: L.targetId, listItemId: L.listItemId })
     .from(L)
-    .where(and(eq(L.definitionId, d.id), inArray(L.sourceKey, keys)));
+    .where(and(eq(L.definitionId, d.id), keyIn(keys)));
   const ledger = new Map(ledgerRows.map((l) => [l.sourceKey, l]));
   const pending: Pending[] = [...latest.values()].map((w) => ({
     id: w.row.id,

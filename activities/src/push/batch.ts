@@ -8,7 +8,7 @@ import { LookupLoader } from '../sync/lookups.ts';
 import { sourceTableAndColumns } from '../sync/table.ts';
 import { applyWrites } from './apply.ts';
 import { commitBatch, readCursor } from './commit.ts';
-import { ledgerEntries, markGone } from '@syncbridge/shared/domain';
+import { analyzeLedgerIfGrown, ledgerEntries, markGone } from '@syncbridge/shared/domain';
 import { renewLease, sourceOf, tableRef, targetLists } from './context.ts';
 import { ledgerKeysFor, planContextOf, planRows, type SourceRow } from './plan.ts';
 import { readSlotChanges, releaseSlot } from './logical.ts';
@@ -147,6 +147,7 @@ export async function pushBatch(deps: ActivityDeps, input: PushBatchInput): Prom
     // Awaited below, or dropped when this page fails: never an unhandled rejection.
     next?.catch(() => undefined);
     const counts = await writePage(deps, ctx, input, page, { ...cursor, ...page.cursorUpdate }, table, beat, log, readMs);
+    await analyzeLedgerIfGrown(deps.store.db, (counts.created ?? 0) + (counts.moved ?? 0));
     for (const [k, n] of Object.entries(counts)) totals[k] = (totals[k] ?? 0) + n;
     if (input.pass === 'full') afterKey = positionOf(page.lastKey, afterKey);
     if (!next) return { counts: totals, nextAfterKey: input.pass === 'full' ? afterKey : null, done: !page.hasMore };

@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
+import { keyIn } from '@syncbridge/shared/domain';
 import {
   elementColumn,
   elementsOf,
@@ -156,7 +157,7 @@ export class LookupLoader {
     const L = schema.syncLedger;
     const items = this.synced.get(definitionId)!;
     const where = by.keys?.length
-      ? inArray(L.sourceKey, by.keys)
+      ? keyIn(by.keys)
       : by.ids?.length
         ? inArray(
             L.listItemId,
