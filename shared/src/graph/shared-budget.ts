@@ -80,8 +80,13 @@ const MAX_SLEEP_MS = 2_000;
  * long; what is left then goes back. Pauses set by another process reach a lease holder within it.
  */
 const LEASE_MS = 1_000;
-/** A lease is at most this share of the per-minute limit: 1% of 1,250 RU is less than one $batch, so real budgets decide per request. */
+/** A lease is at most this share of the per-minute limit. */
 const LEASE_SHARE = 0.01;
+/**
+ * Smaller leases are not asked for: under this, a lease saves few decisions and its ask holds the claim's
+ * other requests back. With it, budgets under 10,000 RU/min decide each request on its own.
+ */
+const MIN_LEASE_RU = 100;
 
 interface Lease {
   grantId: number;
@@ -143,7 +148,7 @@ export class SharedRuBudget implements RuBudget {
         }
         if (this.takeFromLease(claimKey, cost)) return;
         const lease = Math.ceil(this.ruPerMinute * LEASE_SHARE);
-        const wantLease = lease > cost && Date.now() >= this.noLeaseUntil;
+        const wantLease = lease >= MIN_LEASE_RU && lease > cost && Date.now() >= this.noLeaseUntil;
         let answer: BudgetAnswer;
         if (wantLease) {
           const pending = this.leasing.get(claimKey);
