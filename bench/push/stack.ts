@@ -14,6 +14,7 @@ import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID, startEmula
 import { connectPostgresSource } from '../../shared/src/sources/index.ts';
 import { TEST_PG_ADMIN_URL } from '../../test/harness/database.ts';
 import { startTestStack, type TestStack } from '../../test/harness/stack.ts';
+import { ensureWorkerBuild } from '../../services/worker/src/build.ts';
 import { startWorkerProcess } from '../../test/harness/worker-process.ts';
 import { createBenchSource, MYSQL_ADMIN_URL, type BenchEngine, type BenchSource, type PgSql } from './source.ts';
 
@@ -194,6 +195,7 @@ export async function startBenchStack(opts: {
     if (opts.worker === 'process') {
       say('starting a worker process of its own');
       // With the worker's own memory flags (services/worker/src/node-flags.ts; WORKER_NODE_OPTIONS to try others).
+      await ensureWorkerBuild();
       const worker = startWorkerProcess(stack);
       onClose('the worker process', async () => {
         await worker.kill('SIGTERM');

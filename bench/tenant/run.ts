@@ -14,6 +14,7 @@
  * Prints figures; aborts only when data is wrong.
  */
 import { parseArgs } from 'node:util';
+import { ensureWorkerBuild } from '../../services/worker/src/build.ts';
 import { startWorkerProcess, type WorkerProcess } from '../../test/harness/worker-process.ts';
 import { benchApi, numberArg, registerBenchApp, startBenchStack, type BenchStack } from '../push/stack.ts';
 
@@ -109,6 +110,7 @@ async function main() {
     const loads = [await define('load_a'), await define('load_b'), await define('load_c')];
     const prices = await define('prices');
 
+    await ensureWorkerBuild();
     for (let i = 1; i < WORKERS; i++) {
       const w = startWorkerProcess(b.stack);
       workers.push(w);

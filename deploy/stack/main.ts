@@ -10,6 +10,7 @@ import { startEmbeddedPostgres } from './embedded-postgres.ts';
 import { localSecrets } from './local-secrets.ts';
 import { startService, waitForHttp, type ManagedProcess } from './processes.ts';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server.ts';
+import { ensureWorkerBuild } from '../../services/worker/src/build.ts';
 import { workerNodeFlags } from '../../services/worker/src/node-flags.ts';
 
 /**
@@ -119,7 +120,8 @@ try {
     );
   }
   services.push(
-    startService({ name: 'worker', entry: join(root, 'services/worker/src/main.ts'), nodeArgs: workerNodeFlags(env), env, logDir, onExit }),
+    // The worker runs compiled (services/worker/src/build.ts: without the TypeScript loader it needs less memory).
+    startService({ name: 'worker', entry: await ensureWorkerBuild(), nodeArgs: workerNodeFlags(env), env, logDir, onExit }),
     startService({ name: 'api', entry: join(root, 'services/api/src/main.ts'), env, logDir, onExit }),
   );
   for (const s of services) stops.push(s.stop);

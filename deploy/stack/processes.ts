@@ -9,9 +9,10 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-/** Runs a TypeScript entry point under tsx, its output in the data folder's logs/. */
+/** Runs an entry point (TypeScript under tsx, or compiled JavaScript), its output in the data folder's logs/. */
 export function startService(opts: {
   name: string;
+  /** A `.ts` file runs under the tsx loader; a `.mjs`/`.js` file (the compiled worker) runs as it is. */
   entry: string;
   /** Node flags before the entry (the worker's memory flags). */
   nodeArgs?: string[];
@@ -22,7 +23,8 @@ export function startService(opts: {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const out = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.entry], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const loader = opts.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, opts.entry], { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   let stopping = false;

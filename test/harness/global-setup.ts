@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { ensureWorkerBuild } from '../../services/worker/src/build.ts';
 import { startTestTemporal } from './temporal-server.ts';
 
 declare module 'vitest' {
@@ -40,7 +41,8 @@ export async function setup(project: TestProject) {
     throw new Error('TEMPORAL_CLI_PATH is not set: run the tests through `npm test` (deploy/scripts/test.sh), which installs the Temporal CLI');
   }
   bundleDir = mkdtempSync(join(tmpdir(), 'syncbridge-test-workflows-'));
-  const [started] = await Promise.all([startTestTemporal(cli), buildWorkflowBundles(bundleDir)]);
+  // Worker processes (test/harness/worker-process.ts) run the compiled worker, built here when stale.
+  const [started] = await Promise.all([startTestTemporal(cli), buildWorkflowBundles(bundleDir), ensureWorkerBuild()]);
   server = started;
   project.provide('temporalAddress', started.address);
   project.provide('workflowBundlePath', join(bundleDir, 'workflows.js'));

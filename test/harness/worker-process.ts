@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { WORKER_BUILD_PATH } from '../../services/worker/src/build.ts';
 import { workerNodeFlags } from '../../services/worker/src/node-flags.ts';
 import { provided, type TestStack } from './stack.ts';
 
@@ -13,10 +14,13 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** A real worker process (services/worker) on the stack's task queue, to kill mid-run. */
+/**
+ * A real worker process (services/worker) on the stack's task queue, to kill mid-run: compiled, as
+ * deployments run it (the tests' global setup and the benchmarks' stack build it: ensureWorkerBuild).
+ */
 export function startWorkerProcess(stack: TestStack, env: Record<string, string> = {}): WorkerProcess {
   // With the memory flags a deployment starts it with (services/worker/src/node-flags.ts).
-  const child = spawn(process.execPath, [...workerNodeFlags({ ...process.env, ...env }), '--import', 'tsx', 'services/worker/src/main.ts'], {
+  const child = spawn(process.execPath, [...workerNodeFlags({ ...process.env, ...env }), WORKER_BUILD_PATH], {
     cwd: root,
     env: {
       ...process.env,

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureWorkerBuild } from '../../services/worker/src/build.ts';
 import { createTestDatabase, type TestDatabase } from '../harness/database.ts';
 import { freePort } from '../harness/temporal-server.ts';
 
@@ -13,8 +14,13 @@ interface Running {
   exited: Promise<number | null>;
 }
 
+/** Runs a TypeScript entry under tsx, or a compiled one (the worker, WORKER_BUILD_PATH) as it is. */
 function run(entry: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -63,13 +69,13 @@ describe('service processes', () => {
     expect(proc.output()).toContain('DATABASE_URL');
   });
 
-  it('migrates with one command, then both services start and stop gracefully on SIGTERM', async () => {
+  it('migrates with one command, then both services (the worker compiled, as deployments run it) start and stop gracefully on SIGTERM', async () => {
     const migrate = run('shared/src/db/migrate-cli.ts', env);
     expect(await migrate.exited, migrate.output()).toBe(0);
 
     const port = await freePort();
     const api = run('services/api/src/main.ts', { ...env, API_PORT: String(port) });
-    const worker = run('services/worker/src/main.ts', env);
+    const worker = run(await ensureWorkerBuild(), env);
     await until(async () => {
       try {
         return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;

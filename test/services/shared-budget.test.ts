@@ -171,6 +171,44 @@ describe('shared resource-unit budget (meta-store)', () => {
     expect(usage.byRun).toContainEqual(expect.objectContaining({ priority: 'external', spent: 60 }));
   });
 
+  it('an answer is reconciled as of when the service gave it; the answers of one batch make one call', async () => {
+    const k = key();
+    const a = processes[0]!.budgetFor(k, limits(100));
+    await a.acquire(90);
+    // The service answered "10 left" then; the reconciliation runs only after our 90 RU have left the window.
+    const answeredAt = performance.now();
+    await new Promise((r) => setTimeout(r, WINDOW_MS + 200));
+    processes[0]!.observe(a, { remaining: 10, resetMs: WINDOW_MS * 3, receivedAt: answeredAt });
+    await new Promise((r) => setTimeout(r, 200));
+    // Compared with our count when it answered (90), nothing is missing: no spend booked as someone else's.
+    expect((await grants(k)).filter((g) => g.priority === null)).toEqual([]);
+    // An answer whose window has reset since it was given says nothing: ignored, no pause either.
+    processes[0]!.observe(a, { remaining: 0, resetMs: 500, receivedAt: performance.now() - 1_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    const [paused] = await stores[0]!.sql<
+      Array<{ paused: boolean }>
+    >`select coalesce(paused_until > clock_timestamp(), false) as paused from graph_budgets where key = ${k}`;
+    expect(paused!.paused).toBe(false);
+
+    // Twenty answers of one $batch arrive together: one reconciliation, with the lowest remaining (what was left after it).
+    let observeCalls = 0;
+    const counted = new Proxy(stores[1]!.sql, {
+      apply(target, self, args: unknown[]) {
+        if (Array.isArray(args[0]) && args[0].join('').includes('syncbridge_budget_observe')) observeCalls++;
+        return Reflect.apply(target, self, args) as unknown;
+      },
+    });
+    const k2 = key();
+    const b = new SharedBudgetStore(counted).budgetFor(k2, limits(100));
+    await b.acquire(40);
+    for (let i = 19; i >= 0; i--) b.observe({ remaining: 40 + i, resetMs: WINDOW_MS });
+    await new Promise((r) => setTimeout(r, 300));
+    // The first answer started a call; the other nineteen folded into one more.
+    expect(observeCalls).toBe(2);
+    // 100 - 40 counted = 60 expected left; the service said 40: 20 RU of someone else's.
+    expect((await grants(k2)).filter((g) => g.priority === null).reduce((sum, g) => sum + g.cost, 0)).toBe(20);
+  });
+
   it('far from its limit, a process decides once for many requests of a claim and gives back what it did not use', async () => {
     const k = key();
     // 1% of 100,000 RU: leases of 1,000 RU, while the window is less than half spent with them.

@@ -350,5 +350,64 @@ describe('drift check: table, ledger and lists compared, nothing changed', () =>
       expect((await sortedItems(listId)).find((i) => i.id === item.id)!.fields[nameField]).not.toBe('Edited');
       expect((await planOf(auto.runId)).decidedBy).toContain('auto-approved');
     });
+
+    it('re-links an entry whose row is gone by the time the plan applies, without writing; the next push deletes the item', async () => {
+      await createTable('relink_items', 5);
+      const { definitionId, listId } = await define('relink_items');
+      const items = await sortedItems(listId);
+      const item4 = items.find((i) => i.fields.SyncBridgeKey === '4')!;
+      const [target] = await stack.store.sql<Array<{ id: string }>>`select id from sync_targets where definition_id = ${definitionId}`;
+      // The entry of 4 points at an item that does not exist; item 4 still carries the key.
+      await stack.store.sql`update sync_ledger set list_item_id = '999999' where definition_id = ${definitionId} and source_key = '4'`;
+      const started = await startRepair(definitionId);
+      await waitForRunState(stack, started.runId, (r: RunView) => r.status === 'awaiting_approval');
+      const plan = await planOf(started.runId);
+      expect(plan.summary.byClass).toMatchObject({ ledgerDrift: { relink: 1 }, orphanItems: {}, missingItems: {} });
+      expect(plan.actions).toEqual([expect.objectContaining({ class: 'ledgerDrift', op: 'relink', sourceKey: '4', listItemId: item4.id })]);
+      // The row is deleted while the plan waits: the relink finds no row to write to the item.
+      await sql`delete from relink_items where id = 4`;
+      expect((await stack.api(`/v1/sync-runs/${started.runId}/approve-plan`, { method: 'POST' })).status).toBe(202);
+      const done = await waitForRun(stack, definitionId, started.workflowId);
+      expect(done.status, JSON.stringify(done.errors)).toBe('succeeded');
+      expect(done.counts).toMatchObject({ plannedActions: 1, repaired: 1, repairedRelink: 1, repairFailed: 0 });
+      expect(await planOf(started.runId)).toMatchObject({ status: 'applied', outcome: { done: { relink: 1 }, failed: 0 } });
+      // The entry points at the item found, its hash cleared for the next push to compare; nothing was written.
+      const [entry] = await stack.store
+        .sql`select target_id, list_item_id, content_hash, etag from sync_ledger where definition_id = ${definitionId} and source_key = '4'`;
+      expect(entry).toEqual({ target_id: target!.id, list_item_id: item4.id, content_hash: '', etag: null });
+      expect(await sortedItems(listId)).toEqual(items);
+      const events = await stack.store.sql`select kind, to_target_id, list_item_id from ledger_events where run_id = ${started.runId} and source_key = '4'`;
+      expect(events).toEqual([{ kind: 'adopt', to_target_id: target!.id, list_item_id: item4.id }]);
+
+      // The row is gone: the next push's delete sweep removes the item the entry now points at, and the entry.
+      const push = await runPush(stack, definitionId);
+      expect(push.status, JSON.stringify(push.errors)).toBe('succeeded');
+      expect(push.counts).toMatchObject({ read: 4, created: 0, updated: 0, deleted: 1 });
+      expect(await sortedItems(listId)).toEqual(items.filter((i) => i.id !== item4.id));
+      expect(await stack.store.sql`select 1 from sync_ledger where definition_id = ${definitionId} and source_key = '4'`).toHaveLength(0);
+    });
+
+    it('unlinks, not re-links, an entry whose key is on an orphan item the same repair deletes (the row was gone at check time)', async () => {
+      await createTable('gone_items', 5);
+      const { definitionId, listId } = await define('gone_items');
+      const items = await sortedItems(listId);
+      const item4 = items.find((i) => i.fields.SyncBridgeKey === '4')!;
+      await stack.store.sql`update sync_ledger set list_item_id = '999999' where definition_id = ${definitionId} and source_key = '4'`;
+      await sql`delete from gone_items where id = 4`;
+      const started = await startRepair(definitionId);
+      await waitForRunState(stack, started.runId, (r: RunView) => r.status === 'awaiting_approval');
+      const plan = await planOf(started.runId);
+      // Item 4 is an orphan (no row): it goes, and the entry with it; pointing the entry at it would leave the entry dangling.
+      expect(plan.summary.byClass).toMatchObject({ orphanItems: { deleteItem: 1 }, ledgerDrift: { unlink: 1 } });
+      expect(plan.actions.map((a) => `${a.op} ${a.sourceKey}`).sort()).toEqual(['deleteItem 4', 'unlink 4']);
+      expect((await stack.api(`/v1/sync-runs/${started.runId}/approve-plan`, { method: 'POST' })).status).toBe(202);
+      const done = await waitForRun(stack, definitionId, started.workflowId);
+      expect(done.status, JSON.stringify(done.errors)).toBe('succeeded');
+      expect(done.counts).toMatchObject({ repaired: 2, repairFailed: 0 });
+      expect(await sortedItems(listId)).toEqual(items.filter((i) => i.id !== item4.id));
+      expect(await stack.store.sql`select 1 from sync_ledger where definition_id = ${definitionId} and source_key = '4'`).toHaveLength(0);
+      const { report } = await runDriftCheck(definitionId);
+      expect(classCounts(report), JSON.stringify(report.samples)).toEqual({ orphanItems: 0, missingItems: 0, valueDrift: 0, ledgerDrift: 0, duplicates: 0 });
+    });
   });
 });

@@ -87,12 +87,18 @@ export async function planDriftRepair(deps: ActivityDeps, input: RepairPlanInput
     actions.push({ class: 'valueDrift', op: 'update', sourceKey: f.sourceKey, targetId: f.targetId ?? null, listItemId: f.listItemId ?? null });
   // A key that gets a new item needs no unlink: the write's commit points its entry at the new item.
   const created = new Set(findings.missingItems.map((f) => f.sourceKey));
-  for (const f of findings.ledgerDrift.filter((x) => x.relinkTo || !created.has(x.sourceKey)))
+  // An entry is re-linked to the item carrying its key only when that item stays: an item deleted as an orphan (its
+  // row is gone) takes the entry with it, else the entry would point at the item this repair deletes.
+  const relinkOf = (f: (typeof findings.ledgerDrift)[number]) =>
+    f.relinkTo && !deleting.has(`${f.relinkTo.targetId}/${f.relinkTo.listItemId}`) ? f.relinkTo : undefined;
+  for (const f of findings.ledgerDrift.filter((x) => relinkOf(x) || !created.has(x.sourceKey))) {
+    const relinkTo = relinkOf(f);
     actions.push(
-      f.relinkTo
-        ? { class: 'ledgerDrift', op: 'relink', sourceKey: f.sourceKey, targetId: f.relinkTo.targetId, listItemId: f.relinkTo.listItemId }
+      relinkTo
+        ? { class: 'ledgerDrift', op: 'relink', sourceKey: f.sourceKey, targetId: relinkTo.targetId, listItemId: relinkTo.listItemId }
         : { class: 'ledgerDrift', op: 'unlink', sourceKey: f.sourceKey, targetId: f.targetId ?? null, listItemId: f.listItemId ?? null },
     );
+  }
 
   const byClass = Object.fromEntries(DRIFT_CLASSES.map((cls) => [cls, {} as Record<string, number>]));
   for (const a of actions) byClass[a.class]![a.op] = (byClass[a.class]![a.op] ?? 0) + 1;

@@ -30,11 +30,13 @@ export async function writeWorkflowBundle(outFile: string): Promise<void> {
 }
 
 const CLI = fileURLToPath(new URL('./bundle-cli.ts', import.meta.url));
+/** The TypeScript loader the child runs the CLI with (the worker itself may run compiled, without it: build.ts). */
+const TSX_LOADER = import.meta.resolve('tsx');
 
-/** Compiles the bundle in a child process (same Node and loader flags as this one) and resolves when `outFile` is written. */
+/** Compiles the bundle in a child process and resolves when `outFile` is written. */
 export function writeWorkflowBundleInChild(outFile: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, CLI, outFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, CLI, outFile], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.once('error', reject);
     child.once('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`bundling the workflows failed (${signal ? `signal ${signal}` : `exit code ${String(code)}`})`)),

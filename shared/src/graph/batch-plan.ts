@@ -83,6 +83,8 @@ function withoutDeps(request: BatchRequest): BatchRequest {
 
 /** Kahn's algorithm, stable by input position; throws on cycles. */
 export function topologicalOrder(requests: readonly BatchRequest[]): BatchRequest[] {
+  // Nothing depends on anything (a page of creates): the order is the given one.
+  if (requests.every((r) => !r.dependsOn?.length)) return [...requests];
   const index = new Map(requests.map((r, i) => [r.id, i]));
   const indegree = requests.map((r) => (r.dependsOn ?? []).filter((d) => index.has(d)).length);
   const dependants = new Map<string, number[]>();
@@ -99,14 +101,24 @@ export function topologicalOrder(requests: readonly BatchRequest[]): BatchReques
     if (d === 0) ready.push(i);
   });
   const out: BatchRequest[] = [];
+  // `ready` stays sorted (the earliest request first): each newly ready one is inserted in place.
+  const insert = (j: number) => {
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((ready[mid] as number) < j) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, j);
+  };
   while (ready.length) {
-    ready.sort((a, b) => a - b);
     const i = ready.shift() as number;
     const request = requests[i] as BatchRequest;
     out.push(request);
     for (const j of dependants.get(request.id) ?? []) {
       indegree[j] = (indegree[j] as number) - 1;
-      if (indegree[j] === 0) ready.push(j);
+      if (indegree[j] === 0) insert(j);
     }
   }
   if (out.length !== requests.length) throw new GraphUsageError('Batch requests have a dependsOn cycle');

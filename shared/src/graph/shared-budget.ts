@@ -232,7 +232,7 @@ export class SharedRuBudget implements RuBudget {
         this.localPausedUntil = Math.max(this.localPausedUntil, Date.now() + resetMs);
         void this.releaseLeases();
       }
-      this.store.observe(this, info.remaining, resetMs);
+      this.store.observe(this, { remaining: info.remaining, resetMs, receivedAt: performance.now() });
     }
   }
 
@@ -291,9 +291,33 @@ export interface BudgetUsage {
   queue: Array<{ runId: string | null; definitionId: string | null; priority: BudgetPriority; requests: number; waitingMs: number; ru: number }>;
 }
 
+/** A RateLimit answer of the service, waiting to be reconciled with the shared count. */
+interface Observation {
+  remaining: number;
+  resetMs: number;
+  /** performance.now() when the answer arrived. */
+  receivedAt: number;
+}
+
+/**
+ * Of two answers, the one that says more about now: the later window's (its reset is further away
+ * once both are aged to now), else in one window the lower remaining (the answers of one `$batch`
+ * arrive together, each with what was left after it).
+ */
+function newer(a: Observation | undefined, b: Observation): Observation {
+  if (!a) return b;
+  const resetA = a.receivedAt + a.resetMs;
+  const resetB = b.receivedAt + b.resetMs;
+  // RateLimit-Reset is in whole seconds: within a second, the same window.
+  if (Math.abs(resetA - resetB) > 1_000) return resetB > resetA ? b : a;
+  return b.remaining < a.remaining ? b : a;
+}
+
 /** The meta-store side: one per process, shared by every gateway of the process. */
 export class SharedBudgetStore {
   private readonly budgets = new Map<string, SharedRuBudget>();
+  /** Per budget: the answer waiting to be reconciled, and whether a reconciliation is running. */
+  private readonly observations = new Map<string, { pending?: Observation; running: boolean }>();
   readonly holder: string;
 
   constructor(
@@ -356,13 +380,34 @@ export class SharedBudgetStore {
         updated_at = clock_timestamp()`.catch((error: unknown) => this.logger?.warn({ err: error, key }, 'could not share a throttling pause'));
   }
 
-  /** @internal */
-  observe(budget: SharedRuBudget, remaining: number, resetMs: number): void {
-    const p = budget.params();
-    this
-      .sql`select syncbridge_budget_observe(${budget.key}, ${p.limit}::integer, ${p.windowMs}::integer, ${Math.floor(remaining)}::integer, ${Math.ceil(resetMs)}::integer)`.catch(
-      (error: unknown) => this.logger?.warn({ err: error, key: budget.key }, 'could not reconcile the shared budget'),
-    );
+  /**
+   * @internal reconciles the shared count with the service's answer. Near the limit every answer
+   * (every request of a `$batch`) carries one: they are folded, one reconciliation per budget runs at a
+   * time, with the answer that says most about now, and its age (migration 0014), so a late call
+   * neither books our own expired spend as someone else's nor pauses past the service's reset.
+   */
+  observe(budget: SharedRuBudget, observation: Observation): void {
+    const state = this.observations.get(budget.key) ?? { running: false };
+    this.observations.set(budget.key, state);
+    state.pending = newer(state.pending, observation);
+    if (!state.running) void this.reconcile(budget, state);
+  }
+
+  private async reconcile(budget: SharedRuBudget, state: { pending?: Observation; running: boolean }): Promise<void> {
+    state.running = true;
+    try {
+      for (let o = state.pending; o; o = state.pending) {
+        state.pending = undefined;
+        const p = budget.params();
+        const age = Math.max(0, Math.round(performance.now() - o.receivedAt));
+        await this.sql`select syncbridge_budget_observe(${budget.key}, ${p.limit}::integer, ${p.windowMs}::integer,
+          ${Math.floor(o.remaining)}::integer, ${Math.ceil(o.resetMs)}::integer, ${age}::integer)`.catch((error: unknown) =>
+          this.logger?.warn({ err: error, key: budget.key }, 'could not reconcile the shared budget'),
+        );
+      }
+    } finally {
+      state.running = false;
+    }
   }
 
   /** What the budget of `key` is doing now, across every process. */

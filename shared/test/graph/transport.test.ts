@@ -176,6 +176,28 @@ describe('expired or revoked tokens', () => {
   });
 });
 
+describe('token reuse', () => {
+  it('asks the credential once while its token has more than five minutes left, and each time once it has less', async () => {
+    handlers.set('GET /v1.0/sites/t', (_q, r) => json(r, 200, { id: 't' }));
+    let lifetimeMs = 3_600_000;
+    let asked = 0;
+    const gw = gateway(() => ({
+      getToken: async () => ({ token: `token-${++asked}`, expiresOnTimestamp: Date.now() + lifetimeMs }),
+    }));
+    for (let i = 0; i < 3; i++) await gw.getSite('t');
+    expect(asked).toBe(1);
+    gw.close();
+    lifetimeMs = 4 * 60_000;
+    asked = 0;
+    const nearExpiry = gateway(() => ({
+      getToken: async () => ({ token: `token-${++asked}`, expiresOnTimestamp: Date.now() + lifetimeMs }),
+    }));
+    for (let i = 0; i < 3; i++) await nearExpiry.getSite('t');
+    nearExpiry.close();
+    expect(asked).toBe(3);
+  });
+});
+
 describe('throttling signals and safety', () => {
   it('pauses the connection when RateLimit-Remaining reaches 0', async () => {
     handlers.set('GET /v1.0/sites/near', (_q, r) =>

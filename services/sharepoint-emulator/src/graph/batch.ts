@@ -68,12 +68,14 @@ function errorResponse(c: Context<GraphEnv>, id: string, status: number, code: s
   };
 }
 
-async function toBatchResponse(id: string, res: Response): Promise<BatchResponse> {
+async function toBatchResponse(id: string, res: Response, binding: SubRequestBinding): Promise<BatchResponse> {
   const headers: Record<string, string> = {};
   for (const name of REPORTED_HEADERS) {
     const value = res.headers.get(name);
     if (value !== null) headers[name] = value;
   }
+  // The handler's JSON answer as a value; a response with a body of its own (an error rendered after it) wins.
+  if (binding.answer && res.body === null) return { id, status: res.status, headers, body: binding.answer.value };
   const text = await res.text();
   const out: BatchResponse = { id, status: res.status, headers };
   if (text) {
@@ -116,17 +118,19 @@ export function registerBatch(app: Hono<GraphEnv>, deps: GraphDeps): void {
       }
       const headers = new Headers(step.headers);
       headers.set('authorization', c.req.header('authorization') ?? '');
+      const binding: SubRequestBinding = { lostResponse: false };
       let body: string | undefined;
       if (step.body !== undefined && step.body !== null) {
         if (!headers.has('content-type')) {
           return errorResponse(c, step.id, 400, 'BadRequest', `Write request id : ${step.id} does not contain Content-Type header or body.`);
         }
-        body = typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
+        // A JSON body is handed to the handler as the value it is (readJsonBody); a string travels as text.
+        if (typeof step.body === 'string') body = step.body;
+        else binding.body = { value: step.body };
       }
-      const binding: SubRequestBinding = { lostResponse: false };
       bindings.push(binding);
       const res = await deps.dispatch(new Request(target, { method: step.method, headers, body }), { subRequest: binding });
-      return toBatchResponse(step.id, res);
+      return toBatchResponse(step.id, res, binding);
     };
 
     for (const step of steps) results.set(step.id.toLowerCase(), run(step));

@@ -9,6 +9,13 @@ import type { Throttle } from '../throttle.ts';
 export interface SubRequestBinding {
   /** Set by the fault layer when a write was applied but its response must be lost. */
   lostResponse: boolean;
+  /**
+   * The request's JSON body as the batch holds it (already parsed): handed over as it is instead of
+   * being written out and read back. Absent: the body travels in the request.
+   */
+  body?: { value: unknown };
+  /** The JSON answer as a value, for the batch to embed (instead of reading back what was written out). */
+  answer?: { value: unknown };
 }
 
 export type GraphEnv = {

@@ -7,7 +7,14 @@ import type { GraphEnv } from './env.ts';
 export const graphBase = (c: Context<GraphEnv>): string => `${new URL(c.req.url).origin}/v1.0`;
 
 export function graphJson(c: Context<GraphEnv>, body: unknown, status: ContentfulStatusCode = 200): Response {
-  return c.body(JSON.stringify(body), status, { 'content-type': GRAPH_JSON_CONTENT_TYPE, 'OData-Version': '4.0' });
+  const headers = { 'content-type': GRAPH_JSON_CONTENT_TYPE, 'OData-Version': '4.0' };
+  // Inside a $batch the answer is embedded in the batch's own: it stays a value (written out once, with the batch).
+  const subRequest = c.env?.subRequest;
+  if (subRequest) {
+    subRequest.answer = { value: body };
+    return c.body(null, status, headers);
+  }
+  return c.body(JSON.stringify(body), status, headers);
 }
 
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
@@ -20,8 +27,9 @@ const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
  * `; charset=utf-8` or `;odata.metadata=minimal` are fine.
  */
 export async function readJsonBody(c: Context<GraphEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) return undefined;
+  const handed = c.env?.subRequest?.body;
+  const text = handed ? undefined : await c.req.text();
+  if (text !== undefined && !text.trim()) return undefined;
   const contentType = c.req.header('content-type');
   if (contentType === undefined || contentType.trim() === '') {
     throw new GraphError(
@@ -37,8 +45,9 @@ export async function readJsonBody(c: Context<GraphEnv>): Promise<unknown> {
       `The content type of the request is a format that is not supported by the service: '${contentType}'. Send JSON with Content-Type: application/json.`,
     );
   }
+  if (handed) return handed.value;
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text!) as unknown;
   } catch {
     throw new GraphError(
       400,

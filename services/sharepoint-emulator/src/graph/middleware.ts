@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { GraphError } from '../errors.ts';
 import { grants, requiredAccess } from '../permissions.ts';
 import { resourceUnitCost } from '../throttle.ts';
-import { verifyAccessToken } from '../tokens.ts';
+import { verifyAccessToken, type AccessTokenClaims, type VerifyResult } from '../tokens.ts';
 import { newGuid, sleep } from '../util.ts';
 import type { GraphDeps, GraphEnv } from './env.ts';
 
@@ -21,13 +21,29 @@ const WWW_AUTHENTICATE =
 
 const unauthenticated = (message: string) => new GraphError(401, 'InvalidAuthenticationToken', message, { 'WWW-Authenticate': WWW_AUTHENTICATE });
 
+/** Tokens whose signature checked out, by token and signing key (a $batch's requests share one); bounded. */
+const VERIFIED_MAX = 1_000;
+
 /** Every Graph call needs `Authorization: Bearer <token>` issued by the emulator's identity endpoint. */
 export function authenticate(deps: GraphDeps): MiddlewareHandler<GraphEnv> {
+  const verified = new Map<string, AccessTokenClaims>();
+  const verify = (token: string): VerifyResult => {
+    const key = `${deps.store.tokenSigningKey}\n${token}`;
+    const known = verified.get(key);
+    // The signature was checked once; the lifetime is checked on every use.
+    if (known) return known.exp * 1000 <= Date.now() ? { ok: false, reason: 'expired' } : { ok: true, claims: known };
+    const result = verifyAccessToken(deps.store.tokenSigningKey, token);
+    if (result.ok) {
+      if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+      verified.set(key, result.claims);
+    }
+    return result;
+  };
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw unauthenticated('Access token is empty.');
-    const result = verifyAccessToken(deps.store.tokenSigningKey, match[1] as string);
+    const result = verify(match[1] as string);
     if (!result.ok) {
       if (result.reason === 'expired') throw unauthenticated('Lifetime validation failed, the token is expired.');
       if (result.reason === 'malformed') throw unauthenticated('IDX14100: JWT is not well formed, there are no dots (.).');
