@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey, type TestStack } from '../harness/stack.ts';
 import { startSyncFixture, type SyncFixture } from '../harness/sync-fixture.ts';
 import { apiJson, defineSync, listItems, runPush, waitForRun, waitForRunState } from '../harness/sync.ts';
+import { UiClient, type UiPage } from '../harness/ui.ts';
 
 /*
  * Issue 15, items 1 and 2: a person can read a run's progress (rows done and to do, phase, time
@@ -28,6 +29,14 @@ interface RunBody {
 }
 
 const ROWS = 3000;
+
+/** The "Next push" fact of a definition page, whitespace collapsed. */
+const nextPush = (p: UiPage) =>
+  p.doc
+    .querySelectorAll('dl.facts dt')
+    .find((dt) => dt.textContent.trim() === 'Next push')
+    ?.nextElementSibling?.textContent.replace(/\s+/g, ' ')
+    .trim();
 /** A small tenant's budget: 3,000 creates need 6,000 RU, almost five minutes. */
 const SMALL_TENANT_RU = 1250;
 
@@ -58,6 +67,40 @@ describe('run progress and cancellation (HTTP API -> Temporal -> PostgreSQL -> G
   });
   afterAll(() => fx?.close());
 
+  it('estimates the next push before anything starts, through the API and on the definition page', async () => {
+    const viewer = await createKey(stack, 'viewer');
+    const estimatePath = `/v1/sync-definitions/${definitionId}/estimate`;
+    // 3,000 rows x 2 RU / 1,250 RU per minute = 4.8 minutes; a viewer may read it.
+    const estimate = await apiJson<Record<string, unknown>>(stack, estimatePath, { key: viewer });
+    expect(estimate).toMatchObject({ firstLoad: true, rows: ROWS, rowsSource: 'statistics', ruPerMinute: SMALL_TENANT_RU, etaSeconds: 288 });
+    expect(await apiJson(stack, `${estimatePath}?fullResync=true`, { key: viewer })).toMatchObject({ firstLoad: true, rows: ROWS });
+    const bad = await stack.api(`${estimatePath}?fullResync=yes`);
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect(JSON.stringify(await bad.json())).toMatch(/fullResync/);
+
+    const ui = new UiClient(stack);
+    await ui.signIn(viewer);
+    let p = await ui.page(`/ui/definitions/${definitionId}`);
+    expect(nextPush(p)).toBe('First load of about 3,000 rows: at 1,250 resource units per minute (2 per item created) it takes about 5 minutes.');
+    expect(p.doc.querySelector('dd.long-run')).toBeNull();
+
+    // At a budget that makes it hours, the page says so before anyone presses "Run push now".
+    await apiJson(stack, `/v1/sharepoint-connections/${reg.connectionId}`, { method: 'PATCH', json: { ruPerMinute: 50 } });
+    try {
+      p = await ui.page(`/ui/definitions/${definitionId}`);
+      expect(nextPush(p)).toMatch(
+        /^Long run: First load of about 3,000 rows: at 50 resource units per minute \(2 per item created\) it takes about 2\.0 hours\. It runs as bulk work/,
+      );
+      expect(p.doc.querySelector('dd.long-run')).not.toBeNull();
+    } finally {
+      await apiJson(stack, `/v1/sharepoint-connections/${reg.connectionId}`, { method: 'PATCH', json: { ruPerMinute: SMALL_TENANT_RU } });
+    }
+    // Estimating started nothing.
+    const runs = await apiJson<{ items: Array<{ kind: string }> }>(stack, `/v1/sync-definitions/${definitionId}/runs`);
+    expect(runs.items.map((r) => r.kind)).toEqual(['provision']);
+  });
+
   it('estimates a first load before it starts, shows progress within seconds, and stops on request', async () => {
     const started = await apiJson<{ runId: string; workflowId: string; estimate: Record<string, unknown> }>(
       stack,
@@ -67,7 +110,7 @@ describe('run progress and cancellation (HTTP API -> Temporal -> PostgreSQL -> G
     );
     // 3,000 rows x 2 RU / 1,250 RU per minute = 4.8 minutes.
     expect(started.estimate).toMatchObject({ firstLoad: true, rows: ROWS, ruPerMinute: SMALL_TENANT_RU, etaSeconds: 288 });
-    expect(started.estimate.note).toMatch(/about 5 minute/);
+    expect(started.estimate.note).toMatch(/about 5 minutes\./);
 
     const t0 = Date.now();
     const running = await waitForRunState<RunBody>(stack, started.runId, (r) => r.status === 'running' && r.progress.rowsDone > 0, 20_000);

@@ -24,6 +24,13 @@ export const RunEstimateSchema = z
 
 export type RunEstimate = z.infer<typeof RunEstimateSchema>;
 
+/** A time a person reads: minutes up to two hours, then hours with one decimal. */
+function duration(seconds: number): string {
+  const minutes = Math.max(1, Math.round(seconds / 60));
+  if (minutes === 1) return '1 minute';
+  return minutes < 120 ? `${minutes} minutes` : `${(seconds / 3600).toFixed(1)} hours`;
+}
+
 /** What a run will cost before it starts, from what the meta-store knows (no call to the source or Graph). */
 export async function estimateRun(deps: ApiDeps, def: DefinitionRow, fullResync: boolean): Promise<RunEstimate> {
   const { db } = deps.store;
@@ -46,14 +53,15 @@ export async function estimateRun(deps: ApiDeps, def: DefinitionRow, fullResync:
     rowsSource = 'ledger';
   }
   const etaSeconds = rows !== null && ruPerMinute ? budgetSeconds(rows, ruPerMinute) : null;
-  const minutes = etaSeconds === null ? null : Math.max(1, Math.round(etaSeconds / 60));
+  const time = etaSeconds === null ? null : duration(etaSeconds);
+  const n = (value: number | null) => value?.toLocaleString('en-US');
   const note =
     synced === 0
       ? rows === null
         ? 'First load: the row count is not known yet; the run counts its rows within seconds (GET /v1/sync-runs/{runId}).'
-        : `First load of about ${rows} rows: at ${ruPerMinute} resource units per minute (2 per item created) it takes about ${minutes} minute(s).`
+        : `First load of about ${n(rows)} rows: at ${n(ruPerMinute)} resource units per minute (2 per item created) it takes about ${time}.`
       : fullResync
-        ? `Full pass over ${synced} synced rows: only changed rows are written, so at most about ${minutes} minute(s) at the budget.`
+        ? `Full pass over ${n(synced)} synced rows: only changed rows are written, so at most about ${time} at the budget.`
         : 'Incremental run: only rows changed since the last run are read; the run counts them within seconds (GET /v1/sync-runs/{runId}).';
   return { firstLoad: synced === 0, rows, rowsSource, ruPerMinute, etaSeconds, note };
 }

@@ -33,6 +33,11 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
     return def;
   };
 
+  /** 409 for a definition that only ingests: it has no push runs. */
+  const assertPushes = (def: { direction: string }) => {
+    if (def.direction === 'ingress') throw new ApiError(409, ErrorCode.Conflict, 'this definition syncs lists -> table only; it has no push runs');
+  };
+
   /** 422 unless the target is one of the definition's lists. */
   const assertTargetOf = async (definitionId: string, targetId: string) => {
     const [target] = await db
@@ -102,11 +107,41 @@ export function registerSyncRuns(app: App, deps: ApiDeps) {
       const { id } = c.req.valid('param');
       const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : { fullResync: false, targetId: undefined };
       const def = await loadDefinition(id);
-      if (def.direction === 'ingress') throw new ApiError(409, ErrorCode.Conflict, 'this definition syncs lists -> table only; it has no push runs');
+      assertPushes(def);
       await assertProvisioned(id);
       if (body.targetId) await assertTargetOf(id, body.targetId);
       const ticket = await ask(c, id, 'push', { ...(body.fullResync ? { fullResync: true } : {}), ...(body.targetId ? { targetId: body.targetId } : {}) });
       return c.json({ ...ticket, estimate: await estimateRun(deps, def, body.fullResync) }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/sync-definitions/{id}/estimate',
+      tags,
+      security,
+      middleware: [requireRole('viewer')] as const,
+      summary: 'What a push run would cost, before it starts',
+      description:
+        "The estimate POST /v1/sync-definitions/{id}/runs answers with, without starting anything: for a first load the rows the last introspection counted and the time their writes take at the smallest budget among the definition's connections (2 resource units per item created). Read from the meta-store only: no call to the source or to Graph.",
+      request: {
+        params: definitionParam,
+        query: z.object({
+          fullResync: z
+            .enum(['true', 'false'])
+            .default('false')
+            .openapi({ description: 'Estimate a full pass (every row re-read and compared) instead of an ordinary run' }),
+        }),
+      },
+      responses: { 200: { description: 'The estimate', ...json(RunEstimateSchema) }, ...commonErrorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { fullResync } = c.req.valid('query');
+      const def = await loadDefinition(id);
+      assertPushes(def);
+      return c.json(await estimateRun(deps, def, fullResync === 'true'), 200);
     },
   );
 

@@ -62,6 +62,7 @@ export type FieldMappingProposal = z.infer<typeof Proposal>;
 export type SyncTarget = z.infer<typeof TargetSchema>;
 export type { RoutingRule } from '../resources/routing-rule.ts';
 export type OperationTicket = z.infer<typeof OperationTicketSchema>;
+export type { RunEstimate } from '../lib/run-estimate.ts';
 
 export interface RunProgress {
   phase?: string;

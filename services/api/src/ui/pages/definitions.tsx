@@ -4,7 +4,7 @@ import { qs } from '../api.ts';
 import type { Ui, UiContext } from '../index.tsx';
 import { afterAction, flash, form, page } from '../index.tsx';
 import { Action, can, countsText, Csrf, Empty, Field, fieldError, Select, Status, Table, When, type Viewer } from '../kit.tsx';
-import type { DatabaseInstance, Definition, FieldMapping, OperationTicket, Page, RoutingRule, Summary, SyncTarget } from '../types.ts';
+import type { DatabaseInstance, Definition, FieldMapping, OperationTicket, Page, RoutingRule, RunEstimate, Summary, SyncTarget } from '../types.ts';
 import { directionLabel } from './dashboard.tsx';
 
 /*
@@ -13,6 +13,9 @@ import { directionLabel } from './dashboard.tsx';
  * schedule pause/resume/trigger, run, provision, delete), and the two read-only lists behind it
  * (quarantine, ledger). Every read and change is the API's, as the signed-in key.
  */
+
+/** A next push estimated to take this long or more is shown as a warning: it spends the connection's budget for hours. */
+const LONG_RUN_SECONDS = 3_600;
 
 /** A definition id in a UI path: the uuid form only, so /ui/definitions/new stays the wizard's. */
 export const DEF_ID = ':id{[0-9a-fA-F-]{36}}';
@@ -104,12 +107,13 @@ async function renderDefinition(c: UiContext, id: string, opts: { problem?: Prob
   const api = c.get('api');
   const viewer = c.get('viewer');
   const def = await api.need<Definition>(`/v1/sync-definitions/${id}`);
-  const [summary, mappings, targets, schedules, instance] = await Promise.all([
+  const [summary, mappings, targets, schedules, instance, estimate] = await Promise.all([
     api.get<Summary>(`/v1/sync-definitions/${id}/summary`),
     api.get<Page<FieldMapping>>(`/v1/sync-definitions/${id}/field-mappings?limit=200`),
     api.get<Page<SyncTarget>>(`/v1/sync-definitions/${id}/targets?limit=200`),
     api.get<{ items: ScheduleView[] }>(`/v1/sync-definitions/${id}/schedules`),
     def.sourceInstanceId ? api.get<DatabaseInstance>(`/v1/database-instances/${def.sourceInstanceId}`) : Promise.resolve(null),
+    def.direction !== 'ingress' ? api.get<RunEstimate>(`/v1/sync-definitions/${id}/estimate`) : Promise.resolve(null),
   ]);
   const sum = summary.ok ? summary.body : null;
   const scheduleItems = schedules.ok ? schedules.body.items : [];
@@ -231,6 +235,19 @@ async function renderDefinition(c: UiContext, id: string, opts: { problem?: Prob
               <Status status={null} />
             )}
           </dd>
+          {estimate?.ok ? (
+            <>
+              <dt>Next push</dt>
+              {estimate.body.etaSeconds !== null && estimate.body.etaSeconds >= LONG_RUN_SECONDS ? (
+                <dd class="long-run">
+                  <strong>Long run: </strong>
+                  {estimate.body.note} It runs as bulk work: the connection's smaller runs go first, and it keeps its share of the budget (bulkShare) meanwhile.
+                </dd>
+              ) : (
+                <dd>{estimate.body.note}</dd>
+              )}
+            </>
+          ) : null}
           <dt>Ledger entries</dt>
           <dd>{sum.ledgerEntries}</dd>
           <dt>Quarantine</dt>
