@@ -144,6 +144,50 @@ describe('Temporal Schedules follow the definition', () => {
     await expect(client.schedule.getHandle(orphan).describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 
+  it('refuses an expression Temporal would not take with a 400, saving nothing; a bad row saved before is skipped at start, not fatal', async () => {
+    const saved = async () =>
+      (
+        await apiJson<{ items: Array<{ kind: string; cron: string | null; intervalSeconds: number | null }> }>(
+          stack,
+          `/v1/sync-definitions/${definitionId}/schedules`,
+        )
+      ).items.find((i) => i.kind === 'push');
+    const before = await saved();
+    for (const cron of ['61 * * * *', '* * 32 * *', '*/0 * * * *', '0 0 31 2 *', '@every 1s', '@every 99999999h']) {
+      for (const [path, method, json] of [
+        [`/v1/sync-definitions/${definitionId}/schedules/push`, 'PUT', { cron }],
+        [`/v1/sync-definitions/${definitionId}`, 'PATCH', { scheduleCron: cron }],
+      ] as const) {
+        const res = await stack.api(path, { method, json });
+        expect(res.status, `${method} ${cron}`).toBe(400);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        const body = (await res.json()) as { errors: Array<{ field: string; message: string }> };
+        expect(body.errors[0]?.field).toMatch(/cron|scheduleCron/i);
+        expect(body.errors[0]?.message).toMatch(/^not a usable schedule: /);
+      }
+    }
+    expect(await saved()).toEqual(before);
+    expect((await schedule().describe()).spec.intervals?.[0]?.every).toBe(10_000);
+
+    // Names and ranges Temporal takes are taken (the drift check's schedule, so push keeps its own).
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/drift_check`, {
+      method: 'PUT',
+      json: { cron: '*/15 9-17 * * MON-FRI', paused: true },
+    });
+    const drift = client.schedule.getHandle(operationScheduleId(definitionId, 'drift_check'));
+    expect((await drift.describe()).spec.calendars?.length ?? 0).toBeGreaterThan(0);
+
+    // A row an older version saved and Temporal refuses: reconciliation logs and skips it, and still restores the others.
+    await stack.store.sql`update operation_schedules set cron = '61 * * * *' where definition_id = ${definitionId} and kind = 'drift_check'`;
+    await drift.delete();
+    await schedule().delete();
+    const result = await reconcileAllSchedules(stack.apiDeps);
+    expect(result.applied).toBeGreaterThanOrEqual(1);
+    expect((await schedule().describe()).spec.intervals?.[0]?.every).toBe(10_000);
+    await expect(drift.describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    await apiJson(stack, `/v1/sync-definitions/${definitionId}/schedules/drift_check`, { method: 'DELETE' }, 204);
+  });
+
   it('updates the spec on edit, pauses when disabled, and removes the schedule with the definition', async () => {
     await patch({ scheduleIntervalSeconds: null, scheduleCron: '*/5 * * * *' });
     const d = await schedule().describe();

@@ -1,11 +1,15 @@
 import {
+  isGrpcServiceError,
   ScheduleAlreadyRunning,
+  ServiceError,
   ScheduleNotFoundError,
   ScheduleOverlapPolicy,
   WorkflowIdConflictPolicy,
   type ScheduleOptionsAction,
   type ScheduleSpec,
 } from '@temporalio/client';
+import { z } from '@hono/zod-openapi';
+import { Cron } from 'croner';
 import { and, eq, inArray } from 'drizzle-orm';
 import { schema } from '@syncbridge/shared/db';
 import { OPERATION_KINDS, OPERATIONS, type OperationKind } from '@syncbridge/shared/domain';
@@ -28,12 +32,90 @@ import { ApiError, ErrorCode } from './problem.ts';
 
 type ScheduleRow = typeof schema.operationSchedules.$inferSelect;
 
-const CRON_FIELD = /^[0-9A-Za-z*/,\-?LW#]+$/;
-export const isCron = (v: string) => {
-  if (v.startsWith('@')) return /^@(yearly|annually|monthly|weekly|daily|hourly|every \S+)$/.test(v);
+/** The shortest interval a schedule may fire at, as `intervalSeconds` allows. */
+export const MIN_SCHEDULE_SECONDS = 10;
+const GO_DURATION_UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+/** A year: longer intervals are typing mistakes (a yearly schedule is `@yearly`). */
+const MAX_EVERY_MS = 366 * 86_400_000;
+
+const CRON_NAMES = new Set([
+  'JAN',
+  'FEB',
+  'MAR',
+  'APR',
+  'MAY',
+  'JUN',
+  'JUL',
+  'AUG',
+  'SEP',
+  'OCT',
+  'NOV',
+  'DEC',
+  'SUN',
+  'MON',
+  'TUE',
+  'WED',
+  'THU',
+  'FRI',
+  'SAT',
+]);
+
+/** A Go duration (`90s`, `1h30m`) in milliseconds, or null when it is not one. */
+function goDurationMs(v: string): number | null {
+  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) return null;
+  let ms = 0;
+  for (const [, n, , unit] of v.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * GO_DURATION_UNIT_MS[unit!]!;
+  return ms;
+}
+
+/**
+ * Why a schedule expression cannot be used, or null when Temporal will take it: five fields
+ * (minute hour day-of-month month day-of-week, UTC; numbers, names, `*`, `?`, ranges, steps and
+ * lists, each within its field's range) that fire at least once, `@hourly`/`@daily`/`@weekly`/
+ * `@monthly`/`@yearly`, or `@every <Go duration>[/<offset>]` of 10 s to a year. Checked here so
+ * a bad expression is a 400 and never reaches the table (where it would fail the start-up
+ * reconciliation of every schedule after it).
+ */
+export function cronProblem(v: string): string | null {
+  if (v.startsWith('@')) {
+    if (/^@(yearly|annually|monthly|weekly|daily|hourly)$/.test(v)) return null;
+    const every = /^@every (\S+?)(?:\/(\S+))?$/.exec(v);
+    if (!every) return 'an @ expression is one of @hourly, @daily, @weekly, @monthly, @yearly or @every <duration> (e.g. @every 15m)';
+    const ms = goDurationMs(every[1]!);
+    if (ms === null) return `"${every[1]}" is not a duration (e.g. 90s, 15m, 1h30m)`;
+    if (ms < MIN_SCHEDULE_SECONDS * 1_000) return `@every must be at least ${MIN_SCHEDULE_SECONDS}s`;
+    if (ms > MAX_EVERY_MS) return '@every must be at most a year (8784h); use @yearly or a cron expression';
+    if (every[2] !== undefined) {
+      const offset = goDurationMs(every[2]);
+      if (offset === null || offset >= ms) return `the offset "${every[2]}" must be a duration shorter than the interval`;
+    }
+    return null;
+  }
   const fields = v.trim().split(/\s+/);
-  return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f));
-};
+  if (fields.length !== 5) return `a cron expression has 5 fields (minute hour day-of-month month day-of-week, UTC); this one has ${fields.length}`;
+  if (!fields.every((f) => /^[0-9A-Za-z*/,?-]+$/.test(f))) return 'a cron field holds numbers, names, *, ?, ranges (1-5), steps (*/15) and lists (1,15)';
+  const unknownName = fields.flatMap((f) => f.match(/[A-Za-z]+/g) ?? []).find((w) => !CRON_NAMES.has(w.toUpperCase()));
+  if (unknownName) return `"${unknownName}" is not a month (JAN-DEC) or a day (SUN-SAT)`;
+  let job: Cron | undefined;
+  try {
+    job = new Cron(v, { paused: true, timezone: 'UTC' });
+    if (!job.nextRun()) return 'this expression never fires (e.g. the 31st of a month that has 30 days)';
+    return null;
+  } catch (err) {
+    return (err as Error).message.replace(/^CronPattern: /, '');
+  } finally {
+    job?.stop();
+  }
+}
+
+/** A schedule expression field of a request body (400 with cronProblem's reason). */
+export const cronExpression = z
+  .string()
+  .max(200)
+  .superRefine((v, ctx) => {
+    const problem = cronProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: `not a usable schedule: ${problem}` });
+  });
 
 // The table's check guarantees one of cron and interval_seconds.
 const specOf = (row: ScheduleRow): ScheduleSpec =>
@@ -53,6 +135,17 @@ async function deleteIfExists(deps: ApiDeps, scheduleId: string): Promise<void> 
     if (!(err instanceof ScheduleNotFoundError)) throw err;
   }
 }
+
+/**
+ * Temporal's answer to a schedule it will never take as it is, as opposed to being unreachable: the
+ * client turns "Invalid schedule spec" into a TypeError, other refusals are gRPC INVALID_ARGUMENT.
+ */
+function refusedByTemporal(err: unknown): boolean {
+  if (err instanceof TypeError) return true;
+  const cause = err instanceof ServiceError && err.cause ? err.cause : err;
+  return isGrpcServiceError(cause) && cause.code === GRPC_INVALID_ARGUMENT;
+}
+const GRPC_INVALID_ARGUMENT = 3;
 
 /** Creates or updates one Temporal Schedule from its row (idempotent). */
 async function applySchedule(deps: ApiDeps, row: ScheduleRow, definitionEnabled: boolean): Promise<void> {
@@ -119,6 +212,12 @@ export async function syncDefinitionSchedules(deps: ApiDeps, definitionId: strin
     await deleteIfExists(deps, legacyPushScheduleId(definitionId));
   } catch (err) {
     if (err instanceof ApiError) throw err;
+    if (refusedByTemporal(err))
+      throw new ApiError(
+        422,
+        ErrorCode.ValidationFailed,
+        `Temporal refuses a schedule of definition ${definitionId} (${(err as Error).message}); it is saved but does not run: change or remove it`,
+      );
     throw unavailable(`the schedules of definition ${definitionId}`, err);
   }
 }
@@ -160,7 +259,21 @@ async function reconcileOnce(deps: ApiDeps): Promise<{ applied: number; removed:
     .select({ schedule: schema.operationSchedules, enabled: schema.syncDefinitions.enabled })
     .from(schema.operationSchedules)
     .innerJoin(schema.syncDefinitions, eq(schema.syncDefinitions.id, schema.operationSchedules.definitionId));
-  for (const r of rows) await applySchedule(deps, r.schedule, r.enabled);
+  let refused = 0;
+  for (const r of rows) {
+    try {
+      await applySchedule(deps, r.schedule, r.enabled);
+    } catch (err) {
+      // One row Temporal refuses (an expression saved before the API checked it as Temporal does)
+      // must not keep every schedule after it from being restored: it is logged and skipped.
+      if (!refusedByTemporal(err)) throw err;
+      refused++;
+      deps.logger.error(
+        { definitionId: r.schedule.definitionId, kind: r.schedule.kind, cron: r.schedule.cron, err: (err as Error).message },
+        'Temporal refuses this schedule: it does not run until it is changed (PUT /v1/sync-definitions/{id}/schedules/{kind})',
+      );
+    }
+  }
   const watched = await db
     .select({ id: schema.syncDefinitions.id, enabled: schema.syncDefinitions.enabled, cursorStrategy: schema.syncDefinitions.cursorStrategy })
     .from(schema.syncDefinitions)
@@ -175,8 +288,8 @@ async function reconcileOnce(deps: ApiDeps): Promise<{ applied: number; removed:
       removed++;
     }
   }
-  deps.logger.info({ applied: rows.length, removed }, 'schedules reconciled');
-  return { applied: rows.length, removed };
+  deps.logger.info({ applied: rows.length - refused, refused, removed }, 'schedules reconciled');
+  return { applied: rows.length - refused, removed };
 }
 
 /** The push schedule as the definition's shorthand fields. */

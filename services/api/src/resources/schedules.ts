@@ -7,7 +7,7 @@ import { operationScheduleId } from '@syncbridge/shared/temporal/ids';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
-import { isCron, saveSchedule, syncDefinitionSchedules } from '../lib/schedules.ts';
+import { cronExpression, saveSchedule, syncDefinitionSchedules } from '../lib/schedules.ts';
 
 type ScheduleRow = typeof schema.operationSchedules.$inferSelect;
 
@@ -36,7 +36,7 @@ const ScheduleSchema = z
 
 const PutSchedule = z
   .object({
-    cron: z.string().refine(isCron, 'must be a 5-field cron expression (UTC) or @hourly/@daily/@every <duration>').nullable().optional(),
+    cron: cronExpression.nullable().optional(),
     intervalSeconds: z
       .number()
       .int()

@@ -7,7 +7,7 @@ import { registerCrud } from '../lib/crud.ts';
 import { checkIngressWritable, checkLogicalCapture, dropChangeCapture, validateDefinitionSource } from '../lib/definition-source.ts';
 import { sourceWarningsOf, SourceWarningSchema } from '../lib/definition-warnings.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
-import { isCron, pushScheduleShorthand, removeDefinitionSchedules, saveScheduleShorthand, syncDefinitionSchedules } from '../lib/schedules.ts';
+import { cronExpression, pushScheduleShorthand, removeDefinitionSchedules, saveScheduleShorthand, syncDefinitionSchedules } from '../lib/schedules.ts';
 import { recheckHeldRuns } from '../lib/held-runs.ts';
 import { ApiError, ErrorCode, type FieldError } from '../lib/problem.ts';
 import { sourceUnavailableResponse } from '../lib/source-schema.ts';
@@ -40,7 +40,7 @@ const fields = {
   direction: z.enum(schema.syncDirection.enumValues),
   conflictPolicy: z.enum(schema.conflictPolicy.enumValues),
   targetStrategy: z.enum(schema.targetStrategy.enumValues),
-  scheduleCron: z.string().refine(isCron, 'must be a 5-field cron expression (UTC) or @hourly/@daily/@every <duration>').nullable().openapi({
+  scheduleCron: cronExpression.nullable().openapi({
     description: 'Shorthand for the push schedule (see /v1/sync-definitions/{id}/schedules): a cron expression in UTC',
   }),
   scheduleIntervalSeconds: z
