@@ -64,6 +64,20 @@ const BUILT_IN: ReadonlyArray<{ range: Cidr; what: string }> = [
   ['ff00::/8', 'a multicast address'],
 ].map(([range, what]) => ({ range: parseCidr(range as string), what: what as string }));
 
+/**
+ * IPv6 ranges whose addresses carry an IPv4 address that a translator on the path (NAT64, a
+ * 6to4 or Teredo relay, SIIT) connects to: `64:ff9b::a9fe:a9fe` reaches 169.254.169.254 where
+ * NAT64 runs. The policy judges such an address by the IPv4 addresses it carries too.
+ */
+const TRANSLATED: ReadonlyArray<{ range: Cidr; name: string; v4: (value: bigint) => bigint[] }> = [
+  { range: parseCidr('64:ff9b::/96'), name: 'NAT64', v4: (v) => [v & 0xffffffffn] },
+  { range: parseCidr('64:ff9b:1::/48'), name: 'local NAT64', v4: (v) => [v & 0xffffffffn] },
+  { range: parseCidr('::ffff:0:0:0/96'), name: 'IPv4-translated', v4: (v) => [v & 0xffffffffn] },
+  { range: parseCidr('2002::/16'), name: '6to4', v4: (v) => [(v >> 80n) & 0xffffffffn] },
+  // Teredo: the server's address in bits 32-63, the client's obfuscated (inverted) in the last 32.
+  { range: parseCidr('2001::/32'), name: 'Teredo', v4: (v) => [(v >> 64n) & 0xffffffffn, ~v & 0xffffffffn] },
+];
+
 const HOW_TO_ALLOW_LOCAL = 'SYNCBRIDGE_EGRESS_ALLOW_LOCAL=true (development machines only)';
 
 /** A connection the policy refuses. The message says why and which setting allows it; `field` names the request field when known. */
@@ -152,10 +166,32 @@ export class EgressPolicy {
   }
 
   private async refusal(ip: IpAddress, port: number): Promise<{ what: string; how: string } | undefined> {
+    const own = await this.ownRefusal(ip, port);
+    if (own || ip.family === 4) return own;
+    for (const t of TRANSLATED) {
+      if (!cidrContains(t.range, ip)) continue;
+      // An allow entry inside the translation range is the operator's word for those addresses.
+      if (this.allow.some((a) => cidrContains(a, ip) && cidrWithin(a, t.range))) return undefined;
+      for (const value of t.v4(ip.value)) {
+        const v4: IpAddress = { family: 4, value };
+        const inner = await this.ownRefusal(v4, port, { ignoreAllowList: true });
+        if (inner) {
+          const single = `${formatIp(ip)}/128`;
+          return {
+            what: `a ${t.name} address that reaches ${formatIp(v4)}, ${inner.what}`,
+            how: `to allow it, add it to SYNCBRIDGE_EGRESS_ALLOW (e.g. ${single}), or set ${HOW_TO_ALLOW_LOCAL}`,
+          };
+        }
+      }
+    }
+    return undefined;
+  }
+
+  private async ownRefusal(ip: IpAddress, port: number, opts: { ignoreAllowList?: boolean } = {}): Promise<{ what: string; how: string } | undefined> {
     const denied = this.deny.find((r) => cidrContains(r, ip));
     if (denied) return { what: `in the denied range ${denied.text}`, how: `remove ${denied.text} from SYNCBRIDGE_EGRESS_DENY to allow it` };
     const allowedBy = this.allow.filter((r) => cidrContains(r, ip));
-    if (this.allow.length > 0 && allowedBy.length === 0) {
+    if (this.allow.length > 0 && allowedBy.length === 0 && !opts.ignoreAllowList) {
       return { what: 'outside the allowed ranges', how: 'add a range that contains it to SYNCBRIDGE_EGRESS_ALLOW to allow it' };
     }
     if (this.allowLocal) return undefined;

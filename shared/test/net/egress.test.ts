@@ -60,6 +60,33 @@ describe('the egress policy', () => {
     await expect(wide.resolve('127.0.0.1', 5432)).rejects.toThrow(/loopback/);
   });
 
+  it('judges an IPv6 address a translator maps to IPv4 (NAT64, 6to4, Teredo, SIIT) by the IPv4 address it reaches', async () => {
+    const policy = new EgressPolicy({
+      deny: [parseCidr('10.9.0.0/16')],
+      protectedEndpoints: [{ host: '10.0.0.5', port: 5432, name: 'the SyncBridge meta-store' }],
+    });
+    for (const [host, reaches] of [
+      ['64:ff9b::a9fe:a9fe', /NAT64 address that reaches 169\.254\.169\.254, a link-local address/],
+      ['64:ff9b::7f00:1', /NAT64 address that reaches 127\.0\.0\.1, a loopback/],
+      ['64:ff9b:1::7f00:1', /local NAT64 address that reaches 127\.0\.0\.1/],
+      ['2002:a9fe:a9fe::1', /6to4 address that reaches 169\.254\.169\.254/],
+      ['::ffff:0:7f00:1', /IPv4-translated address that reaches 127\.0\.0\.1/],
+      // Teredo: server 127.0.0.1; and a client 169.254.169.254 (stored inverted: 5601:5601).
+      ['2001:0:7f00:1::1', /Teredo address that reaches 127\.0\.0\.1/],
+      ['2001:0:cb00:7105::5601:5601', /Teredo address that reaches 169\.254\.169\.254/],
+      ['64:ff9b::a09:101', /reaches 10\.9\.1\.1, in the denied range 10\.9\.0\.0\/16/],
+    ] as const) {
+      await expect(policy.resolve(`[${host}]`, 80), host).rejects.toThrow(reaches);
+    }
+    await expect(policy.resolve('64:ff9b::a00:5', 5432)).rejects.toThrow(/reaches 10\.0\.0\.5, the SyncBridge meta-store's own server/);
+    // What they carry is public (or another port of the meta-store's host): allowed.
+    for (const host of ['64:ff9b::cb00:7105', '2002:cb00:7105::1', '64:ff9b::a00:5']) await expect(policy.resolve(host, 6432), host).resolves.toHaveLength(1);
+    // An allow entry inside the translation range is the operator's say-so.
+    const allowed = new EgressPolicy({ allow: [parseCidr('64:ff9b::7f00:1/128')] });
+    await expect(allowed.resolve('64:ff9b::7f00:1', 80)).resolves.toHaveLength(1);
+    await expect(new EgressPolicy({ allowLocal: true }).resolve('64:ff9b::7f00:1', 80)).resolves.toHaveLength(1);
+  });
+
   it('local mode lifts the built-in refusals, not the deny list', async () => {
     const policy = new EgressPolicy({ allowLocal: true, deny: [parseCidr('169.254.169.254')] });
     await expect(policy.resolve('127.0.0.1', 5432)).resolves.toHaveLength(1);
