@@ -109,6 +109,56 @@ describe('bad input is a 4xx problem naming the field, never a 500', () => {
     });
   });
 
+  describe('characters a person cannot read, hosts and Graph ids that are not', () => {
+    it('control characters, bidi overrides and invalid characters in names: 400 naming the field, nothing stored', async () => {
+      for (const bad of ['a\u0001b', 'tab\there', 'line\nbreak', '\u202egnp.exe', 'x\u2066y', 'bad\ufffd', 'lone\ud800x', 'del\u007f', 'c1\u0085']) {
+        expectProblem(await call('POST', '/v1/apps', { name: bad, ownerTeam: 't' }), 400, 'body.name');
+        expectProblem(await call('PATCH', `/v1/apps/${appId}`, { ownerTeam: bad }), 400, 'body.ownerTeam');
+      }
+      // A description may have lines and tabs, not other control characters.
+      const ok = await call('POST', '/v1/apps', { name: 'described', ownerTeam: 't', description: 'first line\n\tsecond line' });
+      expect(ok.status, ok.text).toBe(201);
+      expectProblem(await call('POST', '/v1/apps', { name: 'd2', ownerTeam: 't', description: 'x\u001by' }), 400, 'body.description');
+      // A valid surrogate pair (an emoji) is fine.
+      expect((await call('POST', '/v1/apps', { name: 'team \u{1F680}', ownerTeam: 't' })).status).toBe(201);
+      const [row] = await stack.store.sql<{ n: number }[]>`select count(*)::int as n from apps where name ~ '[[:cntrl:]]' or name like '%\u202e%'`;
+      expect(row!.n).toBe(0);
+    });
+
+    it('a host that is not a host name or an IP address: 400 naming host, nothing stored', async () => {
+      const databaseId = (await call('GET', `/v1/database-instances/${instanceId}`)).body.databaseId as string;
+      const instance = (host: string, name: string) => ({ databaseId, name, host, port: 5432, databaseName: 'x', username: 'u', role: 'replica' });
+      for (const host of [
+        'a\u0001b',
+        'host with spaces',
+        'http://evil/',
+        'db.internal:5432',
+        'db/x',
+        '-leading.example',
+        'a..b',
+        '\u202egnp.exe',
+        `${'a'.repeat(64)}.example`,
+      ]) {
+        expectProblem(await call('POST', '/v1/database-instances', instance(host, `bad ${host.length}`)), 400, 'body.host');
+      }
+      expectProblem(await call('PATCH', `/v1/database-instances/${instanceId}`, { host: 'two words' }), 400, 'body.host');
+      expectProblem(await call('POST', '/v1/database-instances', { ...instance('db.internal', 'bad user'), username: 'u\u0007' }), 400, 'body.username');
+      for (const [i, host] of ['db.internal', 'db_1.corp.example.com.', '10.0.0.7', '2001:db8::7', '[2001:db8::8]'].entries()) {
+        const res = await call('POST', '/v1/database-instances', instance(host, `good ${i}`));
+        expect(res.status, `${host}: ${res.text}`).toBe(201);
+      }
+    });
+
+    it('a site or list id with separators or dot segments: 400 naming it', async () => {
+      const target = (json: Record<string, unknown>) =>
+        call('POST', `/v1/sync-definitions/${definitionId}/targets`, { connectionId: randomUUID(), siteId: 's', listDisplayName: 'l', ...json });
+      for (const siteId of ['..', '.', 'a/b', 'contoso.sharepoint.com:/sites/x:', 'a?b', 'a b', 'a%2fb'])
+        expectProblem(await target({ siteId }), 400, 'body.siteId');
+      expectProblem(await target({ listId: '../lists' }), 400, 'body.listId');
+      expectProblem(await target({ listDisplayName: 'two\nlines' }), 400, 'body.listDisplayName');
+    });
+  });
+
   describe('list cursors', () => {
     it('with a date PostgreSQL cannot hold, or not as this API writes it: 400 naming cursor', async () => {
       const id = randomUUID();

@@ -153,6 +153,7 @@ describe('admin API resources over HTTP', () => {
       422,
     );
     expect(missing.code).toBe('invalid_reference');
+    expect(missing.errors).toEqual([{ field: 'body.appId', message: expect.stringMatching(/^00000000-0000-4000-8000-000000000000 does not exist/) }]);
     const inUse = await problemOf(await stack.api(`/v1/apps/${appId}`, { method: 'DELETE' }), 409);
     expect(inUse.detail).toMatch(/in use/);
   });

@@ -84,6 +84,16 @@ describe('ledger rebuild: the ledger recovered from the lists', () => {
     expect(JSON.parse(text).errors[0]).toMatchObject({ field: 'body.options.dryRun' });
     const unknown = await stack.api(`/v1/sync-definitions/${definitionId}/operations/ledger_rebuild`, { method: 'POST', json: { options: { force: true } } });
     expect(unknown.status).toBe(400);
+    // Kinds without options refuse any.
+    for (const kind of ['drift_check', 'ingress', 'provision']) {
+      const res = await stack.api(`/v1/sync-definitions/${definitionId}/operations/${kind}`, { method: 'POST', json: { options: { sampleSize: -1 } } });
+      expect(res.status, kind).toBe(400);
+      expect(((await res.json()) as { errors: Array<{ field: string }> }).errors[0]?.field).toBe('body.options.sampleSize');
+    }
+    const [runs] = await stack.store.sql<
+      Array<{ n: number }>
+    >`select count(*)::int as n from sync_runs where definition_id = ${definitionId} and kind <> 'push' and kind <> 'provision'`;
+    expect(runs!.n).toBe(0);
   });
 
   it('rebuilds a lost ledger exactly: a dry run only counts, the rebuild records every item, then nothing is drift and push writes nothing', async () => {

@@ -21,6 +21,18 @@ function pgErrorOf(err: unknown): PgErrorLike | undefined {
   return undefined;
 }
 
+/**
+ * A foreign key to nothing, named as the request field it came from: PostgreSQL's detail
+ * `Key (app_id)=(…) is not present in table "apps".` becomes `body.appId`.
+ */
+function missingReference(detail: string | undefined): ApiError | undefined {
+  const m = /^Key \(([a-z_]+)\)=\(([^)]*)\) is not present in table "([a-z_]+)"/.exec(detail ?? '');
+  if (!m) return undefined;
+  const field = `body.${m[1]!.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())}`;
+  const message = `${m[2]} does not exist (no row of ${m[3]} has it)`;
+  return new ApiError(422, ErrorCode.InvalidReference, `${field}: ${message}`, [{ field, message }]);
+}
+
 /** Maps constraint violations to the client error they are, with the constraint named. */
 export function translatePgError(pg: PgErrorLike): ApiError | undefined {
   const constraint = pg.constraint_name ?? 'a constraint';
@@ -30,7 +42,7 @@ export function translatePgError(pg: PgErrorLike): ApiError | undefined {
     case '23503':
       return pg.detail?.includes('is still referenced')
         ? new ApiError(409, ErrorCode.Conflict, `the resource is still in use by other resources (${constraint}); delete those first`)
-        : new ApiError(422, ErrorCode.InvalidReference, `a referenced resource does not exist (${constraint})`);
+        : (missingReference(pg.detail) ?? new ApiError(422, ErrorCode.InvalidReference, `a referenced resource does not exist (${constraint})`));
     case '23514':
       return new ApiError(400, ErrorCode.ValidationFailed, `the values break the rule ${constraint}`);
     case '22P02':

@@ -97,8 +97,12 @@ export function operationRequests(deps: ApiDeps) {
   return { ask, assertProvisioned, assertOperationAllowed, ui };
 }
 
-/** Options an operation kind takes through POST .../operations/{kind}; kinds not listed pass theirs on as given. */
-const OPERATION_OPTIONS: Partial<Record<OperationKind, z.ZodType<Record<string, unknown>>>> = {
+/** Options each operation kind takes through POST .../operations/{kind}: any other is a 400 naming it. */
+const NO_OPTIONS = z.object({}).strict();
+const OPERATION_OPTIONS: Record<OperationKind, z.ZodType<Record<string, unknown>>> = {
+  provision: NO_OPTIONS,
+  ingress: NO_OPTIONS,
+  drift_check: NO_OPTIONS,
   ledger_rebuild: z.object({ dryRun: z.boolean().optional() }).strict(),
   rebind: z
     .object({
@@ -122,9 +126,7 @@ const OPERATION_OPTIONS: Partial<Record<OperationKind, z.ZodType<Record<string, 
 
 /** The options checked for the kind: a 400 naming the field for an unknown or mistyped one. */
 export function operationOptions(kind: OperationKind, options: Record<string, unknown>): Record<string, unknown> {
-  const shape = OPERATION_OPTIONS[kind];
-  if (!shape) return options;
-  const parsed = shape.safeParse(options);
+  const parsed = OPERATION_OPTIONS[kind].safeParse(options);
   if (parsed.success) return parsed.data;
   const errors = parsed.error.issues.map((i) => ({
     field: ['body', 'options', ...i.path.map(String), ...('keys' in i && Array.isArray(i.keys) ? [String(i.keys[0])] : [])].join('.'),

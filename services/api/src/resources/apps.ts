@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { schema } from '@syncbridge/shared/db';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { registerCrud } from '../lib/crud.ts';
-import { name, timestamps } from './common.ts';
+import { freeText, name, timestamps } from './common.ts';
 
 type AppRow = typeof schema.apps.$inferSelect;
 
@@ -10,7 +10,7 @@ export const AppSchema = z
   .object({ id: z.string().uuid(), name: z.string(), ownerTeam: z.string(), description: z.string().nullable(), ...timestamps })
   .openapi('App');
 const CreateApp = z
-  .object({ name: name('Unique application name'), ownerTeam: name('Team that owns this app'), description: z.string().max(2000).optional() })
+  .object({ name: name('Unique application name'), ownerTeam: name('Team that owns this app'), description: freeText(z.string().max(2000)).optional() })
   .strict()
   .openapi('CreateApp');
 const UpdateApp = CreateApp.partial().strict().openapi('UpdateApp');

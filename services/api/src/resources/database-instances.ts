@@ -14,7 +14,7 @@ import { scrubSecretText } from '../lib/secret-text.ts';
 import { changesSince, recordObservedSnapshot, scopeOf } from '@syncbridge/shared/schema-snapshots';
 import { checkIdentifiers, describeInstance, introspectSource, loadSourceInstance, sourceUnavailableResponse } from '../lib/source-schema.ts';
 import { SchemaDiffSchema, SourceTableSchema, toApiTable as toApiTableRow } from '../lib/source-schema-api.ts';
-import { iso, name, timestamps, uuidFilter, uuidRef } from './common.ts';
+import { hostName, iso, name, plainText, timestamps, uuidFilter, uuidRef } from './common.ts';
 
 type InstanceRow = typeof schema.databaseInstances.$inferSelect;
 
@@ -46,10 +46,10 @@ export const InstanceSchema = z
 
 const writable = {
   name: name('Instance name, unique per database'),
-  host: z.string().trim().min(1).max(255).openapi({ example: 'db1.internal' }),
+  host: hostName('Host name or IP address of the server (no scheme, port or path)'),
   port: z.number().int().min(1).max(65535),
-  databaseName: z.string().min(1).max(128),
-  username: z.string().min(1).max(128),
+  databaseName: plainText(z.string().min(1).max(128)),
+  username: plainText(z.string().min(1).max(128)),
   password: z.string().min(1).max(1024).optional().openapi({ description: 'Write-only; stored encrypted (AES-256-GCM).', writeOnly: true }),
   sslMode: sslMode.optional(),
   role,

@@ -6,16 +6,16 @@ import { assertConnectionInApp } from '../lib/app-scope.ts';
 import { registerCrud } from '../lib/crud.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
 import type { FieldError } from '../lib/problem.ts';
-import { timestamps, uuidRef } from './common.ts';
+import { graphId, plainText, timestamps, uuidRef } from './common.ts';
 import { RoutingRuleSchema } from './routing-rule.ts';
 
 type TargetRow = typeof schema.syncTargets.$inferSelect;
 
 const fields = {
   connectionId: uuidRef('SharePoint connection used to reach the list'),
-  siteId: z.string().min(1).max(512).openapi({ description: 'Graph site id (hostname,siteCollectionId,webId)' }),
-  listId: z.string().min(1).max(128).nullable().openapi({ description: 'Graph list id; null until provisioned' }),
-  listDisplayName: z.string().trim().min(1).max(255),
+  siteId: graphId(z.string().min(1).max(512)).openapi({ description: 'Graph site id (hostname,siteCollectionId,webId)' }),
+  listId: graphId(z.string().min(1).max(128)).nullable().openapi({ description: 'Graph list id; null until provisioned' }),
+  listDisplayName: plainText(z.string().trim().min(1).max(255)),
   routingRule: RoutingRuleSchema.nullable().openapi({ type: 'object', description: 'JSON predicate over source columns; null for the default target' }),
   priority: z.number().int().min(0).max(10_000).openapi({ description: 'Rules are evaluated by ascending priority' }),
   isDefault: z.boolean().openapi({ description: 'Receives rows no rule matches; one per definition' }),
