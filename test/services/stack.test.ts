@@ -58,7 +58,7 @@ describe('npm start: the whole stack on embedded defaults with the demo', () => 
       expect(out).toContain("order-lines: read from PostgreSQL's log (logical replication)");
       expect(out).toContain(`http://127.0.0.1:${ports.api}/docs`);
       // The first screen says what a real tenant's budget means for a first load, and how to watch it.
-      expect(out).toMatch(/products: First load of about 5 rows: at \d+ resource units per minute/);
+      expect(out).toMatch(/products: First load of about 5 rows: at [\d,]+ resource units per minute/);
       expect(out).toMatch(/about 625 rows a minute \(16,000 rows: ~26 minutes\)/);
       expect(out).toMatch(/progress: GET http:\/\/127\.0\.0\.1:\d+\/v1\/sync-runs\/[0-9a-f-]{36}/);
       expect((await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status).toBe(200);
