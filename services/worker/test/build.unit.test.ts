@@ -7,7 +7,10 @@ import { buildWorker, WORKER_BUILD_PATH, workerBuildIsStale } from '../src/build
 
 const source = fileURLToPath(new URL('../src/node-flags.ts', import.meta.url));
 
-describe('the compiled worker (services/worker/src/build.ts)', () => {
+/** A build and a node start: seconds alone, more while the other unit files share the two cores. */
+const BUILD_TIMEOUT_MS = 60_000;
+
+describe('the compiled worker (services/worker/src/build.ts)', { timeout: BUILD_TIMEOUT_MS }, () => {
   it('loads under plain node, without the TypeScript loader, and checks its configuration like the source does', async () => {
     const path = await buildWorker();
     expect(path).toBe(WORKER_BUILD_PATH);
