@@ -170,16 +170,17 @@ export class EgressPolicy {
     if (own || ip.family === 4) return own;
     for (const t of TRANSLATED) {
       if (!cidrContains(t.range, ip)) continue;
-      // An allow entry inside the translation range is the operator's word for those addresses.
-      if (this.allow.some((a) => cidrContains(a, ip) && cidrWithin(a, t.range))) return undefined;
+      // An allow entry inside the translation range is the operator's word for those addresses; the deny list still wins.
+      const allowed = this.allow.some((a) => cidrContains(a, ip) && cidrWithin(a, t.range));
       for (const value of t.v4(ip.value)) {
         const v4: IpAddress = { family: 4, value };
+        const denied = this.deny.some((r) => cidrContains(r, v4));
+        if (allowed && !denied) continue;
         const inner = await this.ownRefusal(v4, port, { ignoreAllowList: true });
         if (inner) {
-          const single = `${formatIp(ip)}/128`;
           return {
             what: `a ${t.name} address that reaches ${formatIp(v4)}, ${inner.what}`,
-            how: `to allow it, add it to SYNCBRIDGE_EGRESS_ALLOW (e.g. ${single}), or set ${HOW_TO_ALLOW_LOCAL}`,
+            how: denied ? inner.how : `to allow it, add it to SYNCBRIDGE_EGRESS_ALLOW (e.g. ${formatIp(ip)}/128), or set ${HOW_TO_ALLOW_LOCAL}`,
           };
         }
       }

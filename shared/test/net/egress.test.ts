@@ -84,6 +84,11 @@ describe('the egress policy', () => {
     // An allow entry inside the translation range is the operator's say-so.
     const allowed = new EgressPolicy({ allow: [parseCidr('64:ff9b::7f00:1/128')] });
     await expect(allowed.resolve('64:ff9b::7f00:1', 80)).resolves.toHaveLength(1);
+    // ...but not over the deny list, whose own advice it gives.
+    const deniedToo = new EgressPolicy({ allow: [parseCidr('64:ff9b::/96')], deny: [parseCidr('10.9.0.0/16')] });
+    await expect(deniedToo.resolve('64:ff9b::a09:101', 80)).rejects.toThrow(
+      /reaches 10\.9\.1\.1, in the denied range 10\.9\.0\.0\/16.*remove 10\.9\.0\.0\/16 from SYNCBRIDGE_EGRESS_DENY/,
+    );
     await expect(new EgressPolicy({ allowLocal: true }).resolve('64:ff9b::7f00:1', 80)).resolves.toHaveLength(1);
   });
 

@@ -62,10 +62,10 @@ const CRON_NAMES = new Set([
 
 /** A Go duration (`90s`, `1h30m`) in milliseconds, or null when it is not one. */
 function goDurationMs(v: string): number | null {
-  if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) return null;
-  let ms = 0;
-  for (const [, n, , unit] of v.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * GO_DURATION_UNIT_MS[unit!]!;
-  return ms;
+  const terms = [...v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+  // The terms must make up the whole text: nothing before, between or after them.
+  if (terms.length === 0 || terms.map((t) => t[0]).join('') !== v) return null;
+  return terms.reduce((ms, [, n, unit]) => ms + Number(n) * GO_DURATION_UNIT_MS[unit!]!, 0);
 }
 
 /**

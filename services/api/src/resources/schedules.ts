@@ -7,7 +7,7 @@ import { operationScheduleId } from '@syncbridge/shared/temporal/ids';
 import type { App, ApiDeps } from '../lib/context.ts';
 import { requireRole } from '../lib/auth.ts';
 import { ApiError, commonErrorResponses, ErrorCode, notFound } from '../lib/problem.ts';
-import { cronExpression, saveSchedule, syncDefinitionSchedules } from '../lib/schedules.ts';
+import { cronExpression, MIN_SCHEDULE_SECONDS, saveSchedule, syncDefinitionSchedules } from '../lib/schedules.ts';
 
 type ScheduleRow = typeof schema.operationSchedules.$inferSelect;
 
@@ -40,7 +40,7 @@ const PutSchedule = z
     intervalSeconds: z
       .number()
       .int()
-      .min(10)
+      .min(MIN_SCHEDULE_SECONDS)
       .max(86_400 * 7)
       .nullable()
       .optional(),

@@ -7,7 +7,14 @@ import { registerCrud } from '../lib/crud.ts';
 import { checkIngressWritable, checkLogicalCapture, dropChangeCapture, validateDefinitionSource } from '../lib/definition-source.ts';
 import { sourceWarningsOf, SourceWarningSchema } from '../lib/definition-warnings.ts';
 import { amendRouteDocs } from '../lib/openapi-amend.ts';
-import { cronExpression, pushScheduleShorthand, removeDefinitionSchedules, saveScheduleShorthand, syncDefinitionSchedules } from '../lib/schedules.ts';
+import {
+  cronExpression,
+  MIN_SCHEDULE_SECONDS,
+  pushScheduleShorthand,
+  removeDefinitionSchedules,
+  saveScheduleShorthand,
+  syncDefinitionSchedules,
+} from '../lib/schedules.ts';
 import { recheckHeldRuns } from '../lib/held-runs.ts';
 import { ApiError, ErrorCode, type FieldError } from '../lib/problem.ts';
 import { sourceUnavailableResponse } from '../lib/source-schema.ts';
@@ -46,7 +53,7 @@ const fields = {
   scheduleIntervalSeconds: z
     .number()
     .int()
-    .min(10)
+    .min(MIN_SCHEDULE_SECONDS)
     .max(86_400 * 7)
     .nullable()
     .openapi({ description: 'Shorthand for the push schedule: every this many seconds' }),
